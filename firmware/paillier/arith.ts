@@ -1,0 +1,137 @@
+/**
+ * Modular arithmetic for one fixed odd modulus, in two interchangeable forms:
+ * Montgomery (REDC with shifts and masks) and plain BigInt `%`. XS charges `%` steeply and
+ * Montgomery wins there; V8's `%` is fast and Montgomery loses (see docs/benchmarks.md),
+ * so each engine takes the faster one through preferredArithKind().
+ */
+import { bitLength } from '../bytes.ts';
+import { fail } from '../errors.ts';
+import { inverseModPowerOfTwo } from './numbers.ts';
+
+export type ArithKind = 'montgomery' | 'plain';
+
+export interface ModArith {
+  readonly kind: ArithKind;
+  readonly modulus: bigint;
+  /** a * b mod modulus, for a and b in [0, modulus). */
+  mul(a: bigint, b: bigint): bigint;
+  /** base^exp mod modulus, exp >= 0. */
+  pow(base: bigint, exp: bigint): bigint;
+  /** The product of all values mod modulus; cheaper than repeated mul in Montgomery form. */
+  product(values: Iterable<bigint>): bigint;
+}
+
+/** XS adds BigInt.bitLength; V8 does not. */
+export function isXsEngine(): boolean {
+  return typeof (BigInt as unknown as { bitLength?: unknown }).bitLength === 'function';
+}
+
+export function preferredArithKind(): ArithKind {
+  return isXsEngine() ? 'montgomery' : 'plain';
+}
+
+export function createModArith(modulus: bigint, kind: ArithKind = preferredArithKind()): ModArith {
+  if (modulus < 3n || (modulus & 1n) === 0n) fail('bad-modulus', 'modulus must be an odd number above 2');
+  return kind === 'montgomery' ? new MontgomeryArith(modulus) : new PlainArith(modulus);
+}
+
+/** Window width for fixed-window exponentiation: wider windows pay off only on long exponents. */
+export function windowBits(expBits: number): number {
+  if (expBits > 512) return 5;
+  if (expBits > 128) return 4;
+  if (expBits > 24) return 3;
+  return 1;
+}
+
+/**
+ * Fixed-window exponentiation over any multiplication. The exponent is read once as a binary
+ * string, which is cheaper than repeated shifts and masks on a large BigInt.
+ */
+function windowPow(base: bigint, exp: bigint, one: bigint, mul: (a: bigint, b: bigint) => bigint): bigint {
+  if (exp < 0n) fail('negative-exponent', 'exponent must be non-negative');
+  if (exp === 0n) return one;
+  const bits = exp.toString(2);
+  const w = windowBits(bits.length);
+  const table: bigint[] = [one, base];
+  for (let i = 2; i < 1 << w; i++) table.push(mul(table[i - 1], base));
+  const lead = bits.length % w || w;
+  let acc = table[parseInt(bits.slice(0, lead), 2)];
+  for (let pos = lead; pos < bits.length; pos += w) {
+    for (let i = 0; i < w; i++) acc = mul(acc, acc);
+    const digit = parseInt(bits.slice(pos, pos + w), 2);
+    if (digit !== 0) acc = mul(acc, table[digit]);
+  }
+  return acc;
+}
+
+class PlainArith implements ModArith {
+  readonly kind = 'plain' as const;
+  constructor(readonly modulus: bigint) {}
+
+  mul(a: bigint, b: bigint): bigint {
+    return (a * b) % this.modulus;
+  }
+
+  pow(base: bigint, exp: bigint): bigint {
+    const m = this.modulus;
+    return windowPow(base % m, exp, 1n, (a, b) => (a * b) % m);
+  }
+
+  product(values: Iterable<bigint>): bigint {
+    const m = this.modulus;
+    let acc = 1n;
+    for (const v of values) acc = (acc * v) % m;
+    return acc;
+  }
+}
+
+/** Montgomery form with R = 2^k, k the modulus bit length: x is held as xR mod N. */
+class MontgomeryArith implements ModArith {
+  readonly kind = 'montgomery' as const;
+  private readonly shift: bigint;
+  private readonly mask: bigint;
+  private readonly nPrime: bigint;
+  private readonly rModN: bigint;
+  private readonly r2ModN: bigint;
+
+  constructor(readonly modulus: bigint) {
+    const k = bitLength(modulus);
+    this.shift = BigInt(k);
+    this.mask = (1n << this.shift) - 1n;
+    this.nPrime = (this.mask + 1n - inverseModPowerOfTwo(modulus, k)) & this.mask;
+    this.rModN = (1n << this.shift) % modulus;
+    this.r2ModN = (this.rModN * this.rModN) % modulus;
+  }
+
+  /** t R^-1 mod N for t < N R. */
+  private redc(t: bigint): bigint {
+    const m = ((t & this.mask) * this.nPrime) & this.mask;
+    const u = (t + m * this.modulus) >> this.shift;
+    return u >= this.modulus ? u - this.modulus : u;
+  }
+
+  private toMont(x: bigint): bigint {
+    return this.redc((x % this.modulus) * this.r2ModN);
+  }
+
+  mul(a: bigint, b: bigint): bigint {
+    // (aR^-1 b) R^2 R^-1 = ab: two reductions, still no division.
+    return this.redc(this.redc(a * b) * this.r2ModN);
+  }
+
+  pow(base: bigint, exp: bigint): bigint {
+    const montMul = (a: bigint, b: bigint) => this.redc(a * b);
+    return this.redc(windowPow(this.toMont(base), exp, this.rModN, montMul));
+  }
+
+  product(values: Iterable<bigint>): bigint {
+    // Each reduction leaves a factor R^-1; the count is known at the end, so one correction suffices.
+    let acc = 1n;
+    let count = 0n;
+    for (const v of values) {
+      acc = this.redc(acc * v);
+      count++;
+    }
+    return count === 0n ? 1n : this.mul(acc, this.pow(this.rModN, count));
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Every command runs through cliAction so that a refusal is one line on stderr with its reason
+ * and a non-zero exit code, never a stack trace.
+ */
+import { MeterveilError } from '../../firmware/errors.ts';
+
+export class UsageError extends MeterveilError {}
+
+export function cliAction<A extends unknown[]>(fn: (...args: A) => unknown | Promise<unknown>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof MeterveilError) {
+        process.stderr.write(`meterveil: ${e.message}\n`);
+        process.exitCode = e instanceof UsageError ? 2 : 1;
+        return;
+      }
+      throw e;
+    }
+  };
+}
+
+export function usage(reason: string, message: string): never {
+  throw new UsageError(reason, message);
+}
+
+/** A non-negative decimal integer, as the CLI accepts plaintexts and scalars. */
+export function parseDecimal(text: string, what: string): bigint {
+  if (typeof text !== 'string' || !/^(0|[1-9][0-9]*)$/.test(text)) usage('bad-argument', `${what} must be a non-negative decimal integer`);
+  return BigInt(text);
+}

@@ -1,0 +1,86 @@
+/**
+ * Key files. public.json: {"scheme","version","keyId","n"}; private.json adds "p" and "q".
+ * The private file is written with mode 0600 and neither file is ever overwritten.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail, MeterveilError } from '../../firmware/errors.ts';
+import {
+  bigIntFromHex, bigIntToHex, parseJsonObject, publicKeyFromJson, publicKeyToJson, readKeyHeader,
+} from '../../firmware/paillier/codec.ts';
+import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import type { KeyPair } from './keygen.ts';
+import { PaillierPrivateKey } from './private-key.ts';
+
+export const PUBLIC_KEY_FILE = 'public.json';
+export const PRIVATE_KEY_FILE = 'private.json';
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+export function privateKeyToJson(key: PaillierPrivateKey) {
+  return { ...publicKeyToJson(key.publicKey), p: bigIntToHex(key.p), q: bigIntToHex(key.q) };
+}
+
+export function privateKeyFromJson(input: unknown): PaillierPrivateKey {
+  const obj = parseJsonObject(input, 'private key');
+  const { n, keyId } = readKeyHeader(obj, 'private key');
+  const p = bigIntFromHex(obj.p, 'private key: p');
+  const q = bigIntFromHex(obj.q, 'private key: q');
+  if (p * q !== n) fail('bad-private-key', 'private key: p * q does not equal n');
+  if (p.toString(2).length !== q.toString(2).length) fail('bad-private-key', 'private key: p and q must have equal length');
+  return new PaillierPrivateKey(p, q, new PaillierPublicKey(n, { keyId }));
+}
+
+export function readKeyFileText(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return fail('key-file-unreadable', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (text.length > MAX_KEY_FILE_BYTES) fail('malformed-key', `${path} is larger than a key file can be`);
+  return text;
+}
+
+function withPath<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof MeterveilError) throw new MeterveilError(e.reason, `${path}: ${e.message.slice(e.reason.length + 2)}`);
+    throw e;
+  }
+}
+
+export function readPublicKeyFile(path: string): PaillierPublicKey {
+  return withPath(path, () => publicKeyFromJson(readKeyFileText(path)));
+}
+
+export function readPrivateKeyFile(path: string): PaillierPrivateKey {
+  return withPath(path, () => privateKeyFromJson(readKeyFileText(path)));
+}
+
+/** Writes DIR/public.json and DIR/private.json (0600); refuses if either exists. */
+export function writeKeyPair(dir: string, pair: KeyPair): { publicPath: string; privatePath: string } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const publicPath = join(dir, PUBLIC_KEY_FILE);
+  const privatePath = join(dir, PRIVATE_KEY_FILE);
+  const write = (path: string, body: object, mode: number) => {
+    try {
+      writeFileSync(path, JSON.stringify(body, null, 2) + '\n', { flag: 'wx', mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('key-exists', `${path} already exists; refusing to overwrite a key`);
+      throw e;
+    }
+  };
+  // Check both before writing either, so a refusal leaves no half-written pair.
+  for (const path of [publicPath, privatePath]) {
+    try {
+      readFileSync(path);
+      fail('key-exists', `${path} already exists; refusing to overwrite a key`);
+    } catch (e) {
+      if (e instanceof MeterveilError) throw e;
+    }
+  }
+  write(privatePath, privateKeyToJson(pair.privateKey), 0o600);
+  write(publicPath, publicKeyToJson(pair.publicKey), 0o644);
+  return { publicPath, privatePath };
+}
