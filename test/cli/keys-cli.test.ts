@@ -1,0 +1,72 @@
+/** The key commands as a user runs them: real processes, real 2048-bit keys, real files. */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
+
+async function cli(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args]);
+    return { code: 0, stdout: stdout.trim(), stderr: stderr.trim() };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout.trim(), stderr: err.stderr.trim() };
+  }
+}
+
+const dir = join(mkdtempSync(join(tmpdir(), 'meterveil-cli-')), 'keys');
+const keygen = cli('keygen', '--out', dir);
+const pub = join(dir, 'public.json');
+const priv = join(dir, 'private.json');
+
+test('keygen, encrypt, add and decrypt round-trip through the command line', async (t) => {
+  const made = await keygen;
+  t.is(made.code, 0, made.stderr);
+  t.regex(made.stdout, /^key [0-9a-f]{16} \(2048 bits\)/);
+  t.is(statSync(priv).mode & 0o777, 0o600);
+  const a = await cli('encrypt', '--public', pub, '--value', '1500');
+  const b = await cli('encrypt', '--public', pub, '--value', '27');
+  t.regex(a.stdout, /^[0-9a-f]{1024}$/);
+  t.not(a.stdout, (await cli('encrypt', '--public', pub, '--value', '1500')).stdout, 'fresh randomness each time');
+  const sum = await cli('add', '--public', pub, a.stdout, b.stdout);
+  t.is(sum.code, 0, sum.stderr);
+  t.is((await cli('decrypt', '--private', priv, '--ciphertext', sum.stdout)).stdout, '1527');
+});
+
+test('bad input fails with a one-line reason and a non-zero exit code', async (t) => {
+  await keygen;
+  const cases: [string[], RegExp][] = [
+    [['keygen', '--out', dir], /key-exists/],
+    [['keygen', '--bits', '1024', '--out', join(dir, 'other')], /--bits must be 2048 or 3072/],
+    [['encrypt', '--public', pub, '--value', '-5'], /bad-argument/],
+    [['encrypt', '--public', pub, '--value', '1e3'], /bad-argument/],
+    [['encrypt', '--public', join(dir, 'nope.json'), '--value', '5'], /key-file-unreadable/],
+    [['encrypt', '--public', priv.replace('private', 'garbage'), '--value', '5'], /key-file-unreadable/],
+    [['add', '--public', pub, 'abcd'], /ciphertext-length/],
+    [['decrypt', '--private', pub, '--ciphertext', 'ab'], /malformed-key/],
+    [['decrypt', '--private', priv, '--ciphertext', '0'.repeat(1024)], /ciphertext-out-of-range/],
+    [['encrypt', '--public', pub], /required option '--value/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await cli(...args);
+    t.not(r.code, 0, args.join(' '));
+    t.regex(r.stderr, pattern, args.join(' '));
+    t.is(r.stderr.split('\n').filter((l) => !l.startsWith('(run with --help')).length, 1, `one line for ${args.join(' ')}`);
+  }
+  const garbage = join(dir, 'garbage.json');
+  writeFileSync(garbage, '{"scheme":"paillier"');
+  t.regex((await cli('encrypt', '--public', garbage, '--value', '5')).stderr, /malformed-key/);
+});
+
+test('every command has --help', async (t) => {
+  for (const command of ['keygen', 'encrypt', 'add', 'decrypt']) {
+    const r = await cli(command, '--help');
+    t.is(r.code, 0);
+    t.regex(r.stdout, new RegExp(`Usage: meterveil ${command}`));
+  }
+});

@@ -1,0 +1,50 @@
+import test from 'ava';
+import { createModArith } from '../../firmware/paillier/arith.ts';
+import { ciphertextFromHex, ciphertextToHex, publicKeyFromJson, publicKeyToJson } from '../../firmware/paillier/codec.ts';
+import { deriveKeyId } from '../../firmware/paillier/key-id.ts';
+import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { PaillierPrivateKey } from '../../host/paillier/private-key.ts';
+import { fixedRandom, hexToBig, katKeys } from '../helpers/kat.ts';
+
+for (const kat of katKeys) {
+  const n = hexToBig(kat.n);
+  const key = new PaillierPublicKey(n);
+  const priv = new PaillierPrivateKey(hexToBig(kat.p), hexToBig(kat.q));
+  const ct = (hex: string) => ciphertextFromHex(key, hex);
+
+  test(`${kat.bits}-bit: key id is the first 8 bytes of SHA-256(n)`, (t) => {
+    t.is(deriveKeyId(n), kat.keyId);
+    t.is(key.keyId, kat.keyId);
+    t.deepEqual(publicKeyToJson(publicKeyFromJson(publicKeyToJson(key))), { scheme: 'paillier', version: 1, keyId: kat.keyId, n: kat.n });
+  });
+
+  test(`${kat.bits}-bit: r^n matches the vectors in Montgomery and plain arithmetic`, (t) => {
+    for (const kind of ['montgomery', 'plain'] as const) {
+      const arith = createModArith(key.nSquared, kind);
+      for (const v of kat.encryptions) t.is(arith.pow(hexToBig(v.r), n).toString(16), v.rn, `${kind} r=${v.r}`);
+    }
+  });
+
+  test(`${kat.bits}-bit: encryption with precomputed r^n and with injected r matches the vectors`, (t) => {
+    for (const v of kat.encryptions) {
+      t.is(ciphertextToHex(key, key.encryptWithRn(BigInt(v.m), hexToBig(v.rn))), v.c);
+      t.is(ciphertextToHex(key, key.encrypt(BigInt(v.m), fixedRandom(hexToBig(v.r)))), v.c);
+    }
+  });
+
+  test(`${kat.bits}-bit: homomorphic operations match the vectors`, (t) => {
+    t.is(ciphertextToHex(key, key.add(ct(kat.add.a), ct(kat.add.b))), kat.add.sum);
+    t.is(ciphertextToHex(key, key.addPlain(ct(kat.addPlain.c), BigInt(kat.addPlain.k))), kat.addPlain.result);
+    t.is(ciphertextToHex(key, key.mulPlain(ct(kat.mulPlain.c), BigInt(kat.mulPlain.k))), kat.mulPlain.result);
+    const rn = key.arith.pow(BigInt(kat.rerandomize.r), n);
+    t.is(ciphertextToHex(key, key.rerandomize(ct(kat.rerandomize.c), rn)), kat.rerandomize.result);
+  });
+
+  test(`${kat.bits}-bit: CRT decryption agrees with textbook decryption`, (t) => {
+    for (const v of kat.encryptions) t.is(priv.decrypt(ct(v.c)).toString(), v.m);
+    for (const op of [kat.add, kat.addPlain, kat.mulPlain, kat.rerandomize]) {
+      const result = 'sum' in op ? op.sum : op.result;
+      t.is(priv.decrypt(ct(result)).toString(), op.plain);
+    }
+  });
+}
