@@ -11,7 +11,8 @@ import { inverseModPowerOfTwo } from './numbers.ts';
 export type ArithKind = 'montgomery' | 'plain';
 
 export interface ModArith {
-  readonly kind: ArithKind;
+  /** 'montgomery' or 'plain' here; the host adds a native kind backed by OpenSSL. */
+  readonly kind: string;
   readonly modulus: bigint;
   /** a * b mod modulus, for a and b in [0, modulus). */
   mul(a: bigint, b: bigint): bigint;
@@ -30,7 +31,12 @@ export function preferredArithKind(): ArithKind {
   return isXsEngine() ? 'montgomery' : 'plain';
 }
 
-export function createModArith(modulus: bigint, kind: ArithKind = preferredArithKind()): ModArith {
+/** Either a kind built here or a factory for another implementation (the host's native one). */
+export type ArithChoice = ArithKind | ((modulus: bigint) => ModArith);
+
+export function createModArith(modulus: bigint, choice: ArithChoice = preferredArithKind()): ModArith {
+  if (typeof choice === 'function') return choice(modulus);
+  const kind = choice;
   if (modulus < 3n || (modulus & 1n) === 0n) fail('bad-modulus', 'modulus must be an odd number above 2');
   return kind === 'montgomery' ? new MontgomeryArith(modulus) : new PlainArith(modulus);
 }

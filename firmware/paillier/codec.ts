@@ -6,7 +6,7 @@ import { bigIntToBytes, bytesToBigInt, bytesToHex, hexToBytes } from '../bytes.t
 import { fail, MeterveilError } from '../errors.ts';
 import { deriveKeyId } from './key-id.ts';
 import { gcd } from './numbers.ts';
-import { PaillierPublicKey } from './public-key.ts';
+import { PaillierPublicKey, type PublicKeyOptions } from './public-key.ts';
 
 export const KEY_SCHEME = 'paillier';
 export const KEY_VERSION = 1;
@@ -65,9 +65,9 @@ export function readKeyHeader(obj: Record<string, unknown>, what: string): { n: 
 }
 
 /** Accepts a JSON string or a parsed object; extra fields (e.g. threshold data) are ignored. */
-export function publicKeyFromJson(input: unknown): PaillierPublicKey {
+export function publicKeyFromJson(input: unknown, options: Omit<PublicKeyOptions, 'keyId'> = {}): PaillierPublicKey {
   const { n, keyId } = readKeyHeader(parseJsonObject(input, 'public key'), 'public key');
-  return new PaillierPublicKey(n, { keyId });
+  return new PaillierPublicKey(n, { ...options, keyId });
 }
 
 export function ciphertextToBytes(key: PaillierPublicKey, c: bigint): Uint8Array {

@@ -1,4 +1,4 @@
-export { createModArith, isXsEngine, preferredArithKind, windowBits, type ArithKind, type ModArith } from './arith.ts';
+export { createModArith, isXsEngine, preferredArithKind, windowBits, type ArithChoice, type ArithKind, type ModArith } from './arith.ts';
 export {
   bigIntFromHex, bigIntToHex, checkCiphertext, ciphertextFromBytes, ciphertextFromHex, ciphertextToBytes, ciphertextToHex, isCiphertextShaped,
   publicKeyFromJson, publicKeyToJson, type PublicKeyJson,
@@ -7,5 +7,5 @@ export { deriveKeyId } from './key-id.ts';
 export { gcd, modInverse } from './numbers.ts';
 export { SlotPacking, type PackingBounds } from './packing.ts';
 export { RandomnessPool } from './pool.ts';
-export { PaillierPublicKey } from './public-key.ts';
+export { PaillierPublicKey, type PublicKeyOptions } from './public-key.ts';
 export { randomBelow, randomUnit, type RandomBytes } from './random.ts';

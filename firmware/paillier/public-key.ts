@@ -4,9 +4,15 @@
  */
 import { bitLength, byteLength } from '../bytes.ts';
 import { fail } from '../errors.ts';
-import { createModArith, type ArithKind, type ModArith } from './arith.ts';
+import { createModArith, type ArithChoice, type ModArith } from './arith.ts';
 import { deriveKeyId } from './key-id.ts';
 import { randomUnit, type RandomBytes } from './random.ts';
+
+export interface PublicKeyOptions {
+  /** Taken as given when the key comes from a file whose key id was already checked against n. */
+  keyId?: string;
+  arith?: ArithChoice;
+}
 
 export class PaillierPublicKey {
   readonly n: bigint;
@@ -18,7 +24,7 @@ export class PaillierPublicKey {
   readonly ciphertextBytes: number;
   readonly arith: ModArith;
 
-  constructor(n: bigint, options: { keyId?: string; arith?: ArithKind } = {}) {
+  constructor(n: bigint, options: PublicKeyOptions = {}) {
     if (n < 15n || (n & 1n) === 0n) fail('bad-modulus', 'n must be an odd composite');
     this.n = n;
     this.nSquared = n * n;

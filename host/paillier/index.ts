@@ -4,3 +4,4 @@ export {
 } from './key-files.ts';
 export { PaillierPrivateKey } from './private-key.ts';
 export { decryptPacked } from "./unpack.ts";
+export { createNativeArith, hostPublicKey } from './native-arith.ts';

@@ -8,8 +8,9 @@ import { fail, MeterveilError } from '../../firmware/errors.ts';
 import {
   bigIntFromHex, bigIntToHex, parseJsonObject, publicKeyFromJson, publicKeyToJson, readKeyHeader,
 } from '../../firmware/paillier/codec.ts';
-import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { openKeyText, sealedOrPlain } from '../keys/seal.ts';
 import type { KeyPair } from './keygen.ts';
+import { createNativeArith, hostPublicKey } from './native-arith.ts';
 import { PaillierPrivateKey } from './private-key.ts';
 
 export const PUBLIC_KEY_FILE = 'public.json';
@@ -27,7 +28,7 @@ export function privateKeyFromJson(input: unknown): PaillierPrivateKey {
   const q = bigIntFromHex(obj.q, 'private key: q');
   if (p * q !== n) fail('bad-private-key', 'private key: p * q does not equal n');
   if (p.toString(2).length !== q.toString(2).length) fail('bad-private-key', 'private key: p and q must have equal length');
-  return new PaillierPrivateKey(p, q, new PaillierPublicKey(n, { keyId }));
+  return new PaillierPrivateKey(p, q, hostPublicKey(n, keyId));
 }
 
 export function readKeyFileText(path: string): string {
@@ -50,22 +51,24 @@ function withPath<T>(path: string, read: () => T): T {
   }
 }
 
-export function readPublicKeyFile(path: string): PaillierPublicKey {
-  return withPath(path, () => publicKeyFromJson(readKeyFileText(path)));
+export function readPublicKeyFile(path: string): ReturnType<typeof hostPublicKey> {
+  return withPath(path, () => publicKeyFromJson(readKeyFileText(path), { arith: createNativeArith }));
 }
 
-export function readPrivateKeyFile(path: string): PaillierPrivateKey {
-  return withPath(path, () => privateKeyFromJson(readKeyFileText(path)));
+/** A sealed private key (see host/keys/seal.ts) needs its passphrase. */
+export function readPrivateKeyFile(path: string, passphrase?: string): PaillierPrivateKey {
+  return withPath(path, () => privateKeyFromJson(openKeyText(readKeyFileText(path), passphrase, path)));
 }
 
-/** Writes DIR/public.json and DIR/private.json (0600); refuses if either exists. */
-export function writeKeyPair(dir: string, pair: KeyPair): { publicPath: string; privatePath: string } {
+/** Writes DIR/public.json and DIR/private.json (0600, sealed when a passphrase is given); refuses if either exists. */
+export function writeKeyPair(dir: string, pair: KeyPair, passphrase?: string): { publicPath: string; privatePath: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const publicPath = join(dir, PUBLIC_KEY_FILE);
   const privatePath = join(dir, PRIVATE_KEY_FILE);
-  const write = (path: string, body: object, mode: number) => {
+  const privateText = sealedOrPlain(JSON.stringify(privateKeyToJson(pair.privateKey), null, 2) + '\n', passphrase, { content: 'paillier', keyId: pair.publicKey.keyId });
+  const write = (path: string, text: string, mode: number) => {
     try {
-      writeFileSync(path, JSON.stringify(body, null, 2) + '\n', { flag: 'wx', mode });
+      writeFileSync(path, text, { flag: 'wx', mode });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('key-exists', `${path} already exists; refusing to overwrite a key`);
       throw e;
@@ -80,7 +83,7 @@ export function writeKeyPair(dir: string, pair: KeyPair): { publicPath: string; 
       if (e instanceof MeterveilError) throw e;
     }
   }
-  write(privatePath, privateKeyToJson(pair.privateKey), 0o600);
-  write(publicPath, publicKeyToJson(pair.publicKey), 0o644);
+  write(privatePath, privateText, 0o600);
+  write(publicPath, JSON.stringify(publicKeyToJson(pair.publicKey), null, 2) + '\n', 0o644);
   return { publicPath, privatePath };
 }

@@ -1,13 +1,15 @@
 /** Key generation from node:crypto's prime generation (OpenSSL), two primes in parallel. */
 import { generatePrime } from 'node:crypto';
-import { promisify } from 'node:util';
 import { bitLength } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import { gcd } from '../../firmware/paillier/numbers.ts';
 import { PaillierPrivateKey } from './private-key.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 
-const generatePrimeAsync = promisify(generatePrime);
+function generatePrimeAsync(bits: number): Promise<bigint> {
+  return new Promise((resolve, reject) =>
+    generatePrime(bits, { bigint: true }, (err, prime) => (err ? reject(err) : resolve(prime))));
+}
 
 export const SUPPORTED_KEY_BITS = [2048, 3072] as const;
 /** Only for fast property tests; never offered by the CLI. */
@@ -24,10 +26,7 @@ export async function generateKeyPair(bits = 2048): Promise<KeyPair> {
   }
   const half = bits / 2;
   for (;;) {
-    const [p, q] = (await Promise.all([
-      generatePrimeAsync(half, { bigint: true }),
-      generatePrimeAsync(half, { bigint: true }),
-    ])) as [bigint, bigint];
+    const [p, q] = await Promise.all([generatePrimeAsync(half), generatePrimeAsync(half)]);
     const n = p * q;
     // Equal-length primes make gcd(n, (p-1)(q-1)) = 1 almost surely; check rather than assume.
     if (p === q || bitLength(n) !== bits || gcd(n, (p - 1n) * (q - 1n)) !== 1n) continue;

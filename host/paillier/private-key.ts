@@ -3,10 +3,11 @@
  * exponents p-1 and q-1, each a quarter of the work of one exponentiation modulo n^2.
  */
 import { fail } from '../../firmware/errors.ts';
-import { createModArith, type ModArith } from '../../firmware/paillier/arith.ts';
+import type { ModArith } from '../../firmware/paillier/arith.ts';
 import { checkCiphertext } from '../../firmware/paillier/codec.ts';
 import { modInverse } from '../../firmware/paillier/numbers.ts';
-import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { createNativeArith, hostPublicKey } from './native-arith.ts';
 
 interface PrimeHalf {
   prime: bigint;
@@ -16,7 +17,7 @@ interface PrimeHalf {
 }
 
 function primeHalf(prime: bigint, g: bigint): PrimeHalf {
-  const square = createModArith(prime * prime, 'plain');
+  const square = createNativeArith(prime * prime);
   const l = (square.pow(g, prime - 1n) - 1n) / prime;
   return { prime, square, h: modInverse(l, prime) };
 }
@@ -38,7 +39,7 @@ export class PaillierPrivateKey {
     if (p === q) fail('bad-private-key', 'p and q must differ');
     const n = p * q;
     if (publicKey && publicKey.n !== n) fail('bad-private-key', 'p * q does not equal the public n');
-    this.publicKey = publicKey ?? new PaillierPublicKey(n);
+    this.publicKey = publicKey ?? hostPublicKey(n);
     this.p = p;
     this.q = q;
     const g = n + 1n;

@@ -46,5 +46,12 @@ export function modPow(base: bigint, exp: bigint, modulus: bigint): bigint {
   }
   const engine = engineFor(modulus);
   engine.setPrivateKey(toBuffer(exp));
-  return fromBuffer(engine.computeSecret(toBuffer(b)));
+  try {
+    return fromBuffer(engine.computeSecret(toBuffer(b)));
+  } catch (e) {
+    // OpenSSL refuses a Diffie-Hellman secret of 1 or modulus - 1, which are ordinary results
+    // here (CRT decryption of an encryption of 0 yields 1); those are recomputed with BigInt.
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_CRYPTO_INVALID_KEYTYPE') throw e;
+    return createModArith(modulus, 'plain').pow(b, exp);
+  }
 }
