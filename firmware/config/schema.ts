@@ -1,0 +1,248 @@
+/**
+ * The meter's configuration: what provisioning writes (mc/config and preferences on the device,
+ * a JSON file in simulation) and what the firmware checks before it measures or publishes
+ * anything. Every problem names its field; the whole configuration is refused, never patched,
+ * because a meter with a wrong key or id must not publish at all. Documented in docs/firmware.md.
+ */
+import { hexToBytes } from '../bytes.ts';
+import { MeterveilError, fail } from '../errors.ts';
+import { publicKeyFromJson } from '../paillier/codec.ts';
+import type { PaillierPublicKey } from '../paillier/public-key.ts';
+import { isValidId } from '../protocol/report.ts';
+
+export const CONFIG_ERROR = 'invalid-config';
+/** Below this the provider's key offers no protection worth the name. */
+export const MIN_KEY_BITS = 2048;
+const SECONDS_PER_DAY = 86_400;
+
+export type SensorConfig =
+  | { kind: 'simulated'; seed: number; yearlyKwh: number; utcOffsetMinutes: number }
+  | { kind: 'pzem004t'; uartPort: number; receivePin: number; transmitPin: number; address: number }
+  | {
+      kind: 'ct-clamp';
+      pin: number;
+      /** Mains voltage the current is multiplied with (a CT clamp measures current only). */
+      volts: number;
+      /** Amperes per ADC count after removing the mid-rail offset: the clamp's calibration. */
+      ampsPerCount: number;
+      /** ADC count at zero current (the bias of the burden circuit); undefined: measured. */
+      zeroCount?: number;
+      powerFactor: number;
+      mainsHz: number;
+    };
+
+export interface BrokerConfig {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+export interface PackingConfig {
+  /** Sub-slot readings per report: slotSeconds / readings seconds each. */
+  readings: number;
+  /** Largest group any aggregator will sum this meter into. */
+  maxGroupSize: number;
+  /** Largest power the meter will ever report; samples above are clamped and counted. */
+  maxPowerWatts: number;
+}
+
+export interface MeterConfig {
+  meterId: string;
+  publicKey: PaillierPublicKey;
+  macKey: Uint8Array;
+  broker: BrokerConfig;
+  groups: string[];
+  slotSeconds: number;
+  sampleMs: number;
+  packing: PackingConfig;
+  outboxCapacity: number;
+  poolCapacity: number;
+  refillPerSample: number;
+  checkpointSeconds: number;
+  ackTimeoutSeconds: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  sensor: SensorConfig;
+}
+
+export const DEFAULTS = {
+  slotSeconds: 60,
+  sampleMs: 1000,
+  packing: { readings: 1, maxGroupSize: 10_000, maxPowerWatts: 23_000 },
+  outboxCapacity: 64,
+  poolCapacity: 4,
+  refillPerSample: 1,
+  checkpointSeconds: 10,
+  ackTimeoutSeconds: 60,
+  reconnectMinMs: 1000,
+  reconnectMaxMs: 60_000,
+} as const;
+
+function invalid(field: string, message: string): never {
+  return fail(CONFIG_ERROR, `${field}: ${message}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function integer(obj: Record<string, unknown>, field: string, min: number, max: number, fallback?: number, prefix = ''): number {
+  const value = obj[field] ?? fallback;
+  const name = prefix + field;
+  if (value === undefined) invalid(name, 'is required');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    invalid(name, `must be an integer in ${min}..${max}`);
+  }
+  return value;
+}
+
+function finite(obj: Record<string, unknown>, field: string, min: number, max: number, fallback?: number, prefix = ''): number {
+  const value = obj[field] ?? fallback;
+  const name = prefix + field;
+  if (value === undefined) invalid(name, 'is required');
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    invalid(name, `must be a number in ${min}..${max}`);
+  }
+  return value;
+}
+
+function optionalString(obj: Record<string, unknown>, field: string, prefix: string): string | undefined {
+  const value = obj[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) invalid(prefix + field, 'must be a non-empty string');
+  return value;
+}
+
+function parsePublicKey(value: unknown): PaillierPublicKey {
+  if (value === undefined || value === null || value === '') invalid('publicKey', 'is required: the meter never publishes without the provider key');
+  let key: PaillierPublicKey;
+  try {
+    key = publicKeyFromJson(value);
+  } catch (error) {
+    const e = error as MeterveilError;
+    return invalid('publicKey', `${e.message}`);
+  }
+  if (key.bits < MIN_KEY_BITS) invalid('publicKey', `n has ${key.bits} bits; at least ${MIN_KEY_BITS} are required`);
+  return key;
+}
+
+function parseMacKey(value: unknown): Uint8Array {
+  if (value === undefined || value === null || value === '') invalid('macKey', 'is required: reports must be authenticated');
+  if (typeof value !== 'string' || !/^[0-9a-f]*$/.test(value) || value.length % 2 !== 0) {
+    invalid('macKey', 'must be lowercase hex');
+  }
+  const key = hexToBytes(value, 'macKey');
+  if (key.length < 16 || key.length > 64) invalid('macKey', `must be 16-64 bytes (32 recommended), got ${key.length}`);
+  if (key.every((b) => b === key[0])) invalid('macKey', 'is a constant byte string: provision a random key');
+  return key;
+}
+
+function parseBroker(value: unknown): BrokerConfig {
+  if (!isObject(value)) return invalid('broker', 'is required: an object with url');
+  const url = value.url;
+  if (typeof url !== 'string' || !/^(mqtt|mqtts|ws|wss):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(url)) {
+    invalid('broker.url', 'must look like mqtt://host:port (mqtt, mqtts, ws or wss)');
+  }
+  const username = optionalString(value, 'username', 'broker.');
+  const password = optionalString(value, 'password', 'broker.');
+  if (password !== undefined && username === undefined) invalid('broker.password', 'needs broker.username');
+  return { url, username, password };
+}
+
+function parseGroups(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) return invalid('groups', 'must list at least one group id');
+  if (value.length > 16) invalid('groups', 'at most 16 groups');
+  for (const id of value) {
+    if (!isValidId(id)) invalid('groups', `${JSON.stringify(id)} is not an id (1-64 of A-Z a-z 0-9 . _ -)`);
+  }
+  if (new Set(value).size !== value.length) invalid('groups', 'lists a group twice');
+  return [...value] as string[];
+}
+
+function parseSensor(value: unknown): SensorConfig {
+  const obj = value === undefined ? { kind: 'simulated' } : value;
+  if (!isObject(obj)) return invalid('sensor', 'must be an object with a kind');
+  const p = 'sensor.';
+  switch (obj.kind) {
+    case 'simulated':
+      return {
+        kind: 'simulated',
+        seed: integer(obj, 'seed', 0, 0xffffffff, 1, p),
+        yearlyKwh: finite(obj, 'yearlyKwh', 100, 100_000, 3500, p),
+        utcOffsetMinutes: integer(obj, 'utcOffsetMinutes', -720, 840, 60, p),
+      };
+    case 'pzem004t':
+      return {
+        kind: 'pzem004t',
+        uartPort: integer(obj, 'uartPort', 0, 2, 2, p),
+        receivePin: integer(obj, 'receivePin', 0, 48, 16, p),
+        transmitPin: integer(obj, 'transmitPin', 0, 48, 17, p),
+        address: integer(obj, 'address', 1, 247, 1, p),
+      };
+    case 'ct-clamp': {
+      const zeroCount = obj.zeroCount === undefined ? undefined : finite(obj, 'zeroCount', 0, 65535, undefined, p);
+      return {
+        kind: 'ct-clamp',
+        pin: integer(obj, 'pin', 0, 48, undefined, p),
+        volts: finite(obj, 'volts', 50, 500, 230, p),
+        ampsPerCount: finite(obj, 'ampsPerCount', 1e-6, 10, undefined, p),
+        zeroCount,
+        powerFactor: finite(obj, 'powerFactor', 0.1, 1, 1, p),
+        mainsHz: integer(obj, 'mainsHz', 45, 65, 50, p),
+      };
+    }
+    default:
+      return invalid('sensor.kind', 'must be "simulated", "pzem004t" or "ct-clamp"');
+  }
+}
+
+/** Checks a configuration (a parsed JSON object) and fills in defaults; throws 'invalid-config'. */
+export function validateConfig(raw: unknown): MeterConfig {
+  if (!isObject(raw)) return invalid('config', 'must be a JSON object');
+  const meterId = raw.meterId;
+  if (!isValidId(meterId)) invalid('meterId', 'is required: 1-64 characters of A-Z a-z 0-9 . _ -');
+  const publicKey = parsePublicKey(raw.publicKey);
+  const macKey = parseMacKey(raw.macKey);
+  const broker = parseBroker(raw.broker);
+  const groups = parseGroups(raw.groups);
+
+  const slotSeconds = integer(raw, 'slotSeconds', 1, SECONDS_PER_DAY, DEFAULTS.slotSeconds);
+  if (SECONDS_PER_DAY % slotSeconds !== 0) invalid('slotSeconds', 'must divide a day (86400) so that slots align with wall-clock boundaries');
+  const sampleMs = integer(raw, 'sampleMs', 100, 60_000, DEFAULTS.sampleMs);
+
+  const packingRaw = raw.packing === undefined ? {} : raw.packing;
+  if (!isObject(packingRaw)) invalid('packing', 'must be an object');
+  const packing: PackingConfig = {
+    readings: integer(packingRaw, 'readings', 1, 255, DEFAULTS.packing.readings, 'packing.'),
+    maxGroupSize: integer(packingRaw, 'maxGroupSize', 1, 10_000_000, DEFAULTS.packing.maxGroupSize, 'packing.'),
+    maxPowerWatts: integer(packingRaw, 'maxPowerWatts', 1, 100_000, DEFAULTS.packing.maxPowerWatts, 'packing.'),
+  };
+  const subSlotMs = (slotSeconds * 1000) / packing.readings;
+  if (!Number.isInteger(subSlotMs) || subSlotMs % sampleMs !== 0) {
+    invalid('sampleMs', `must divide the sub-slot length (slotSeconds * 1000 / packing.readings = ${subSlotMs} ms)`);
+  }
+
+  const checkpointSeconds = integer(raw, 'checkpointSeconds', 0, SECONDS_PER_DAY, DEFAULTS.checkpointSeconds);
+  if (checkpointSeconds > 0 && (checkpointSeconds * 1000) % sampleMs !== 0) invalid('checkpointSeconds', 'must be a multiple of sampleMs (0 disables)');
+  const reconnectMinMs = integer(raw, 'reconnectMinMs', 100, 3_600_000, DEFAULTS.reconnectMinMs);
+  const reconnectMaxMs = integer(raw, 'reconnectMaxMs', reconnectMinMs, 3_600_000, Math.max(DEFAULTS.reconnectMaxMs, reconnectMinMs));
+
+  return {
+    meterId: meterId as string,
+    publicKey,
+    macKey,
+    broker,
+    groups,
+    slotSeconds,
+    sampleMs,
+    packing,
+    outboxCapacity: integer(raw, 'outboxCapacity', 1, 10_000, DEFAULTS.outboxCapacity),
+    poolCapacity: integer(raw, 'poolCapacity', 1, 64, DEFAULTS.poolCapacity),
+    refillPerSample: integer(raw, 'refillPerSample', 0, 16, DEFAULTS.refillPerSample),
+    checkpointSeconds,
+    ackTimeoutSeconds: integer(raw, 'ackTimeoutSeconds', 1, SECONDS_PER_DAY, DEFAULTS.ackTimeoutSeconds),
+    reconnectMinMs,
+    reconnectMaxMs,
+    sensor: parseSensor(raw.sensor),
+  };
+}

@@ -1,0 +1,324 @@
+/**
+ * The metering loop: sample power every sampleMs, integrate it into wall-clock-aligned
+ * sub-slots, and at every slot boundary pack the sub-slot readings, encrypt them with randomness
+ * from the pool, authenticate the report, store it in the outbox and publish it. Acknowledgements
+ * from every group the meter belongs to remove a report; reconnects and reboots replay the rest.
+ * The pool is refilled between samples. No plaintext reading leaves this module except as the
+ * ciphertext, and none is logged.
+ */
+import { ciphertextToBytes } from '../paillier/codec.ts';
+import { SlotPacking } from '../paillier/packing.ts';
+import { RandomnessPool } from '../paillier/pool.ts';
+import type { MeterConfig } from '../config/schema.ts';
+import type { Platform, TimerHandle } from '../platform/port.ts';
+import { AckStatus, ackTopic, decodeAck, encodeReport, reportTopic } from '../protocol/report.ts';
+import { backoffDelayMs } from './backoff.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { EnergyIntegrator, maxReadingMwh, type SlotReadings } from './energy.ts';
+import { Outbox, type OutboxEntry } from './outbox.ts';
+
+/** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
+const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);
+
+export interface MeterStats {
+  samples: number;
+  /** Samples the sensor could not give; their interval adds no energy. */
+  sensorMisses: number;
+  /** Samples outside [0, maxPowerWatts], clamped to the range so packing can never overflow. */
+  clampedSamples: number;
+  reportsCreated: number;
+  /** Slots not reported because a report for them already exists (e.g. a reboot just after a close). */
+  slotsAlreadyReported: number;
+  publishes: number;
+  reportsAcknowledged: number;
+  acksRefused: number;
+  acksRejected: Record<string, number>;
+  /** Encryptions that found the pool empty and computed r^n inline (never reusing one). */
+  poolDry: number;
+  poolRefills: number;
+  poolSize: number;
+  connects: number;
+  disconnects: number;
+  connected: boolean;
+  outboxSize: number;
+  outboxDropped: number;
+}
+
+export function subSlotMs(config: MeterConfig): number {
+  return (config.slotSeconds * 1000) / config.packing.readings;
+}
+
+/** The packing every party must use for this meter's reports (the provider needs the same bounds). */
+export function packingFor(config: MeterConfig): SlotPacking {
+  return SlotPacking.forBounds({
+    maxReading: BigInt(maxReadingMwh(config.packing.maxPowerWatts, subSlotMs(config))),
+    maxSummands: config.packing.maxGroupSize,
+    readings: config.packing.readings,
+    modulusBits: config.publicKey.bits,
+  });
+}
+
+export class Meter {
+  private readonly packing: SlotPacking;
+  private readonly pool: RandomnessPool;
+  private readonly outbox: Outbox;
+  private readonly maxMilliwatts: number;
+  private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
+  private readonly sentAt = new Map<OutboxEntry, number>();
+  private integrator: EnergyIntegrator | undefined;
+  private sampleTimer: TimerHandle | undefined;
+  private reconnectTimer: TimerHandle | undefined;
+  private reconnectAttempt = 0;
+  private running = false;
+  private readonly counters = {
+    samples: 0, sensorMisses: 0, clampedSamples: 0, reportsCreated: 0, slotsAlreadyReported: 0, publishes: 0,
+    reportsAcknowledged: 0, acksRefused: 0, poolDry: 0, poolRefills: 0, connects: 0, disconnects: 0,
+  };
+  private readonly acksRejected: Record<string, number> = {};
+  private connected = false;
+
+  constructor(private readonly platform: Platform, private readonly config: MeterConfig) {
+    this.packing = packingFor(config);
+    this.pool = new RandomnessPool(config.publicKey, platform.randomBytes, config.poolCapacity);
+    this.outbox = new Outbox(platform.storage, config.outboxCapacity);
+    this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const { config } = this;
+    const samplesPerSlot = (config.slotSeconds * 1000) / config.sampleMs;
+    if (samplesPerSlot * config.refillPerSample < 1) {
+      this.log(`pool refill (${config.refillPerSample} per sample, ${samplesPerSlot} samples per slot) cannot keep up with one report per slot`);
+    }
+    this.log(`started: slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${config.packing.readings} reading(s) per report, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`);
+    this.connect();
+    this.beginMeasuring();
+  }
+
+  /** Stops timers and the MQTT session; the outbox and checkpoint stay in storage. */
+  stop(): void {
+    this.running = false;
+    this.platform.clock.clearTimer(this.sampleTimer);
+    this.platform.clock.clearTimer(this.reconnectTimer);
+    this.sampleTimer = undefined;
+    this.reconnectTimer = undefined;
+    if (this.connected) this.platform.mqtt.disconnect();
+    this.connected = false;
+  }
+
+  stats(): MeterStats {
+    return {
+      ...this.counters,
+      acksRejected: { ...this.acksRejected },
+      poolSize: this.pool.size,
+      connected: this.connected,
+      outboxSize: this.outbox.size,
+      outboxDropped: this.outbox.dropped,
+    };
+  }
+
+  private log(line: string): void {
+    this.platform.log(`meter ${this.config.meterId}: ${line}`);
+  }
+
+  // --- measuring ---
+
+  private beginMeasuring(): void {
+    const now = this.platform.clock.now();
+    if (now < EARLIEST_PLAUSIBLE_MS) {
+      this.log('clock not set yet; waiting before measuring');
+      this.sampleTimer = this.platform.clock.setTimer(() => this.beginMeasuring(), 1000);
+      return;
+    }
+    const { config } = this;
+    const restored = loadCheckpoint(this.platform.storage);
+    const bridgeableGapMs = config.checkpointSeconds * 1000 + 2 * config.sampleMs;
+    if (restored && restored.lastSampleMs <= now && restored.readings.length < config.packing.readings) {
+      this.integrator = new EnergyIntegrator(subSlotMs(config), config.packing.readings, now, restored);
+      if (now - restored.lastSampleMs > bridgeableGapMs) {
+        this.log(`resumed after ${Math.round((now - restored.lastSampleMs) / 1000)} s without measurement`);
+        this.closeSlots(this.integrator.restartAt(now));
+      }
+    } else {
+      this.integrator = new EnergyIntegrator(subSlotMs(config), config.packing.readings, now);
+    }
+    this.scheduleSample();
+  }
+
+  private scheduleSample(): void {
+    if (!this.running) return;
+    const { sampleMs } = this.config;
+    const now = this.platform.clock.now();
+    // Aligned to the wall clock, so samples fall on sub-slot boundaries even after a late timer.
+    const delay = sampleMs - (now % sampleMs);
+    this.sampleTimer = this.platform.clock.setTimer(() => this.onSample(), delay);
+  }
+
+  private onSample(): void {
+    if (!this.running || !this.integrator) return;
+    const now = this.platform.clock.now();
+    this.counters.samples += 1;
+    const closed = this.integrator.sample(now, this.readMilliwatts());
+    this.closeSlots(closed);
+    if (closed.length > 0 || this.checkpointDue(now)) saveCheckpoint(this.platform.storage, this.integrator.snapshot());
+    this.resendOverdue(now);
+    this.refillPool();
+    this.scheduleSample();
+  }
+
+  private readMilliwatts(): number | undefined {
+    let watts: number | undefined;
+    try {
+      watts = this.platform.sensor.readPowerWatts();
+    } catch {
+      watts = undefined;
+    }
+    if (watts === undefined || typeof watts !== 'number' || !Number.isFinite(watts)) {
+      this.counters.sensorMisses += 1;
+      return undefined;
+    }
+    const milliwatts = Math.round(watts * 1000);
+    if (milliwatts < 0 || milliwatts > this.maxMilliwatts) {
+      this.counters.clampedSamples += 1;
+      return Math.min(Math.max(milliwatts, 0), this.maxMilliwatts);
+    }
+    return milliwatts;
+  }
+
+  private checkpointDue(now: number): boolean {
+    const everyMs = this.config.checkpointSeconds * 1000;
+    return everyMs > 0 && now % everyMs === 0;
+  }
+
+  private refillPool(): void {
+    for (let i = 0; i < this.config.refillPerSample; i++) {
+      if (!this.pool.refillOne()) return;
+      this.counters.poolRefills += 1;
+    }
+  }
+
+  // --- reporting ---
+
+  private closeSlots(closed: SlotReadings[]): void {
+    for (const slot of closed) this.report(slot);
+  }
+
+  private report({ slot, readings }: SlotReadings): void {
+    if (this.outbox.hasReported(slot)) {
+      this.counters.slotsAlreadyReported += 1;
+      return;
+    }
+    const { config } = this;
+    const key = config.publicKey;
+    const plaintext = this.packing.pack(readings.map((r) => BigInt(r)));
+    const ciphertext = ciphertextToBytes(key, key.encryptWithRn(plaintext, this.takeRandomness(slot)));
+    const entry = this.outbox.push(slot, (seq, dropped) =>
+      encodeReport(
+        { keyId: key.keyId, meterId: config.meterId, slot, seq, dropped, packed: readings.length, ciphertext },
+        config.macKey,
+        this.platform.mac,
+      ),
+    );
+    this.counters.reportsCreated += 1;
+    this.forgetEvicted();
+    this.publish(entry);
+  }
+
+  private takeRandomness(slot: number): bigint {
+    if (this.pool.size > 0) return this.pool.take();
+    this.counters.poolDry += 1;
+    this.log(`randomness pool empty at slot ${slot} (${this.counters.poolDry} times): computing r^n inline; raise poolCapacity or refillPerSample`);
+    return this.config.publicKey.precomputeRn(this.platform.randomBytes);
+  }
+
+  /** Bookkeeping for entries the outbox dropped when full. */
+  private forgetEvicted(): void {
+    const held = new Set(this.outbox.entries());
+    for (const entry of this.sentAt.keys()) if (!held.has(entry)) this.sentAt.delete(entry);
+    for (const entry of this.ackedBy.keys()) if (!held.has(entry)) this.ackedBy.delete(entry);
+  }
+
+  private publish(entry: OutboxEntry): void {
+    if (!this.connected) return;
+    if (this.platform.mqtt.publish(reportTopic(this.config.meterId), entry.message)) {
+      this.counters.publishes += 1;
+      this.sentAt.set(entry, this.platform.clock.now());
+    }
+  }
+
+  private resendOverdue(now: number): void {
+    if (!this.connected) return;
+    const timeoutMs = this.config.ackTimeoutSeconds * 1000;
+    for (const entry of this.outbox.entries()) {
+      const sent = this.sentAt.get(entry);
+      if (sent === undefined || now - sent >= timeoutMs) this.publish(entry);
+    }
+  }
+
+  // --- connection and acknowledgements ---
+
+  private connect(): void {
+    if (!this.running) return;
+    this.platform.mqtt.connect({
+      onConnect: () => this.onConnect(),
+      onDisconnect: () => this.onDisconnect(),
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+    });
+  }
+
+  private onConnect(): void {
+    if (!this.running) return;
+    this.connected = true;
+    this.reconnectAttempt = 0;
+    this.counters.connects += 1;
+    this.platform.mqtt.subscribe(ackTopic(this.config.meterId));
+    // Replay in order: whatever was not acknowledged before the drop or reboot.
+    for (const entry of [...this.outbox.entries()]) this.publish(entry);
+  }
+
+  private onDisconnect(): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    if (wasConnected) this.counters.disconnects += 1;
+    if (!this.running) return;
+    this.platform.clock.clearTimer(this.reconnectTimer);
+    const jitter = this.platform.randomBytes(1)[0];
+    const delay = backoffDelayMs(this.reconnectAttempt++, this.config.reconnectMinMs, this.config.reconnectMaxMs, jitter);
+    this.reconnectTimer = this.platform.clock.setTimer(() => this.connect(), delay);
+  }
+
+  private reject(reason: string): void {
+    this.acksRejected[reason] = (this.acksRejected[reason] ?? 0) + 1;
+  }
+
+  private onMessage(topic: string, payload: Uint8Array): void {
+    const { config } = this;
+    if (topic !== ackTopic(config.meterId)) return this.reject('unexpected-topic');
+    let ack;
+    try {
+      ack = decodeAck(payload, config.macKey, this.platform.mac);
+    } catch (error) {
+      return this.reject((error as { reason?: string }).reason ?? 'malformed');
+    }
+    if (ack.meterId !== config.meterId) return this.reject('wrong-meter');
+    if (!config.groups.includes(ack.groupId)) return this.reject('unknown-group');
+    const entry = this.outbox.find(ack.slot, ack.seq);
+    if (!entry) return this.reject('not-in-outbox');
+    if (ack.status === AckStatus.refused) {
+      // Sending it again would be refused again: count it, say so, and let it go for that group.
+      this.counters.acksRefused += 1;
+      this.log(`group ${ack.groupId} refused the report for slot ${ack.slot} (seq ${ack.seq})`);
+    }
+    const groups = this.ackedBy.get(entry) ?? new Set<string>();
+    groups.add(ack.groupId);
+    this.ackedBy.set(entry, groups);
+    if (config.groups.every((g) => groups.has(g))) {
+      this.outbox.remove(entry);
+      this.ackedBy.delete(entry);
+      this.sentAt.delete(entry);
+      this.counters.reportsAcknowledged += 1;
+    }
+  }
+}

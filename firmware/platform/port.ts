@@ -1,0 +1,74 @@
+/**
+ * The platform port: everything the metering firmware needs from the device, and nothing more.
+ * The firmware (firmware/meter/) is written against these interfaces only, so the same code runs
+ * on the ESP32 and the Moddable `lin` simulator (firmware/platform/moddable/) and inside XS
+ * driven from Node in virtual time (firmware/platform/xs-sim/).
+ */
+import type { RandomBytes } from '../paillier/random.ts';
+import type { Mac } from '../protocol/mac.ts';
+
+export type { Mac, RandomBytes };
+
+/** Opaque handle of a one-shot timer. */
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Wall-clock time in milliseconds since the Unix epoch (UTC). */
+  now(): number;
+  /** Calls `callback` once, `delayMs` from now. */
+  setTimer(callback: () => void, delayMs: number): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}
+
+/**
+ * A power sensor. `readPowerWatts` returns the active power in watts (a finite number), or
+ * undefined when the sensor has no valid reading right now (a bus error, a sensor warming up).
+ * The firmware integrates power over time; sensors never see slots.
+ */
+export interface PowerSensor {
+  readPowerWatts(): number | undefined;
+}
+
+/**
+ * Small persistent key-value storage. Keys are at most 15 characters (the ESP32 NVS limit) and
+ * values at most 4000 bytes. A write is durable once `set` returns.
+ */
+export interface Storage {
+  get(key: string): Uint8Array | undefined;
+  set(key: string, value: Uint8Array): void;
+  delete(key: string): void;
+}
+
+export interface MqttHandlers {
+  onConnect(): void;
+  /** The connection is gone (or never came up); the firmware decides when to try again. */
+  onDisconnect(): void;
+  onMessage(topic: string, payload: Uint8Array): void;
+}
+
+/**
+ * One MQTT session. The firmware owns reconnection (with backoff) and delivery guarantees:
+ * adapters neither retry nor queue.
+ */
+export interface MqttPort {
+  connect(handlers: MqttHandlers): void;
+  /** Drops the session; onDisconnect follows. */
+  disconnect(): void;
+  /** QoS 1 where the client supports it; returns false when not connected (nothing was sent). */
+  publish(topic: string, payload: Uint8Array): boolean;
+  subscribe(topic: string): void;
+}
+
+export interface Platform {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly sensor: PowerSensor;
+  /** Cryptographically secure random bytes from the platform's entropy source. */
+  readonly randomBytes: RandomBytes;
+  readonly storage: Storage;
+  /** HMAC-SHA256: the SDK's native digest on the device, a portable implementation elsewhere. */
+  readonly mac: Mac;
+  readonly mqtt: MqttPort;
+  /** One line of operational log. Never pass a plaintext reading. */
+  log(line: string): void;
+}

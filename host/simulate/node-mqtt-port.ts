@@ -1,0 +1,75 @@
+/**
+ * The meter's MQTT port on Node (MQTT.js): used for meters run directly in Node and, through the
+ * bridge, for meters inside XS. One client per connect(); no automatic reconnection, because the
+ * firmware owns reconnection and backoff.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttHandlers, MqttPort } from '../../firmware/platform/port.ts';
+
+export interface MqttEndpoint {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+}
+
+export class NodeMqttPort implements MqttPort {
+  private client: MqttClient | undefined;
+  private ready = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly endpoint: MqttEndpoint) {}
+
+  connect(handlers: MqttHandlers): void {
+    this.client?.end(true);
+    const { url, clientId, username, password } = this.endpoint;
+    const client = mqtt.connect(url, { clientId, username, password, clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
+    this.client = client;
+    let closed = false;
+    client.on('connect', () => {
+      if (this.client !== client) return;
+      this.ready = true;
+      handlers.onConnect();
+    });
+    client.on('message', (topic, payload) => {
+      if (this.client === client) handlers.onMessage(topic, new Uint8Array(payload));
+    });
+    // Errors (refused credentials, unreachable broker) end in 'close'; that is the one signal.
+    client.on('error', () => {});
+    client.on('close', () => {
+      if (closed) return;
+      closed = true;
+      if (this.client === client) {
+        this.ready = false;
+        this.client = undefined;
+      }
+      client.end(true);
+      handlers.onDisconnect();
+    });
+  }
+
+  disconnect(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.ready = false;
+    client?.end(true);
+  }
+
+  publish(topic: string, payload: Uint8Array): boolean {
+    if (!this.client || !this.ready) return false;
+    const client = this.client;
+    const done = new Promise<void>((resolve) => client.publish(topic, Buffer.from(payload), { qos: 1 }, () => resolve()));
+    this.inFlight.add(done);
+    done.then(() => this.inFlight.delete(done));
+    return true;
+  }
+
+  subscribe(topic: string): void {
+    this.client?.subscribe(topic, { qos: 1 });
+  }
+
+  /** Resolves when every publish so far was acknowledged by the broker (or failed). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+}
