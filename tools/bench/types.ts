@@ -1,0 +1,54 @@
+/**
+ * The benchmark's data model. A suite (tools/bench/suites/*.ts, exporting `suite`) measures
+ * rows; the runner prints them, checks the suites' targets and writes JSON.
+ */
+export type Impl = 'meterveil' | 'paillier-bigint' | 'jsbn';
+export type Engine = 'v8' | 'xs';
+
+export interface RowSelector {
+  impl: Impl;
+  engine: Engine;
+  op: string;
+  /** Distinguishes measurements of one implementation done another way (see docs/benchmarks.md). */
+  variant?: string;
+}
+
+export interface BenchRow extends RowSelector {
+  bits: number;
+  /** Median milliseconds per operation. */
+  ms: number;
+  /** XS only: computrons per operation (deterministic). */
+  computrons?: number;
+  /** Number of timed samples the median is taken over, and operations per sample. */
+  samples: number;
+  batch: number;
+  /** The row this one's ratio is printed against (same op and bits unless op is given). */
+  peer?: Omit<RowSelector, 'op'> & { op?: string };
+}
+
+export interface BenchTarget {
+  name: string;
+  bits: number;
+  numerator: RowSelector;
+  denominator: RowSelector;
+  /** The target holds when numerator.ms / denominator.ms <= maxRatio. */
+  maxRatio: number;
+}
+
+export interface BenchContext {
+  bits: number[];
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface SuiteResult {
+  rows: BenchRow[];
+  /** What was not measured and why, printed under the table. */
+  notes: string[];
+}
+
+export interface BenchSuite {
+  name: string;
+  run(context: BenchContext): Promise<SuiteResult>;
+  targets?: BenchTarget[];
+}
