@@ -4,21 +4,29 @@ import type { Command } from 'commander';
 import { ciphertextFromHex, ciphertextToHex } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair, SUPPORTED_KEY_BITS } from '../paillier/keygen.ts';
 import { readPrivateKeyFile, readPublicKeyFile, writeKeyPair } from '../paillier/key-files.ts';
+import { addPassphraseOption, resolvePassphrase, type PassphraseOptions } from '../keys/passphrase.ts';
+import { thresholdKeygen, type ThresholdKeygenCliOptions } from '../threshold/cli.ts';
 import { cliAction, parseDecimal, usage } from './action.ts';
 
 export const nodeRandom = (length: number) => new Uint8Array(randomBytes(length));
 
 export function register(program: Command) {
-  program
-    .command('keygen')
-    .description('generate a Paillier key pair: DIR/public.json and DIR/private.json (mode 0600)')
-    .option('--bits <bits>', `modulus size in bits (${SUPPORTED_KEY_BITS.join(' or ')})`, '2048')
-    .requiredOption('--out <dir>', 'directory for the key files; existing keys are never overwritten')
-    .action(cliAction(async (opts: { bits: string; out: string }) => {
+  addPassphraseOption(
+    program
+      .command('keygen')
+      .description('generate a Paillier key pair: DIR/public.json and DIR/private.json (mode 0600); with --threshold, DIR/public.json and one share file per custodian')
+      .option('--bits <bits>', `modulus size in bits (${SUPPORTED_KEY_BITS.join(' or ')})`, '2048')
+      .requiredOption('--out <dir>', 'directory for the key files; existing keys are never overwritten')
+      .option('--threshold <t>', 'threshold key: number of custodians needed to decrypt')
+      .option('--custodians <n>', 'threshold key: number of custodians, each given one share'),
+    'seals the private key or shares',
+  ).action(cliAction(async (opts: ThresholdKeygenCliOptions) => {
+      if (opts.threshold !== undefined || opts.custodians !== undefined) return thresholdKeygen(opts);
       const bits = Number(opts.bits);
       if (!SUPPORTED_KEY_BITS.includes(bits as never)) usage('bad-argument', `--bits must be ${SUPPORTED_KEY_BITS.join(' or ')}`);
+      const passphrase = resolvePassphrase(opts);
       const pair = await generateKeyPair(bits);
-      const { publicPath, privatePath } = writeKeyPair(opts.out, pair);
+      const { publicPath, privatePath } = writeKeyPair(opts.out, pair, passphrase);
       process.stdout.write(`key ${pair.publicKey.keyId} (${bits} bits)\npublic: ${publicPath}\nprivate: ${privatePath}\n`);
     }));
 
@@ -44,13 +52,13 @@ export function register(program: Command) {
       process.stdout.write(ciphertextToHex(key, key.add(...ciphertexts)) + '\n');
     }));
 
-  program
+  addPassphraseOption(program
     .command('decrypt')
     .description('decrypt one ciphertext; prints the plaintext in decimal')
     .requiredOption('--private <file>', 'private key file')
-    .requiredOption('--ciphertext <hex>', 'ciphertext as hex')
-    .action(cliAction((opts: { private: string; ciphertext: string }) => {
-      const key = readPrivateKeyFile(opts.private);
+    .requiredOption('--ciphertext <hex>', 'ciphertext as hex'), 'opens a sealed private key')
+    .action(cliAction((opts: PassphraseOptions & { private: string; ciphertext: string }) => {
+      const key = readPrivateKeyFile(opts.private, resolvePassphrase(opts));
       process.stdout.write(key.decrypt(ciphertextFromHex(key.publicKey, opts.ciphertext)).toString() + '\n');
     }));
 }

@@ -11,5 +11,6 @@ const program = new Command('meterveil')
   .showHelpAfterError('(run with --help for usage)');
 
 registerKeyCommands(program);
+await import('../threshold/cli.ts').then((m) => m.register(program));
 
 await program.parseAsync(process.argv);
