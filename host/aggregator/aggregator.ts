@@ -1,0 +1,263 @@
+/**
+ * One group's aggregator. Per report: authenticate (per-meter MAC), check key id, packing and slot
+ * window, de-duplicate (meter, slot), and multiply the ciphertext into its slot's product.
+ * Accepted reports are committed in small batches (one SQLite transaction per turn of the event
+ * loop) and acknowledged only after the commit. At a slot's watermark the slot closes: with at
+ * least k contributors its aggregate is stored, then published; below k it is suppressed.
+ */
+import type { MqttClient } from 'mqtt';
+import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
+import { MeterveilError } from '../../firmware/errors.ts';
+import { checkCiphertext, isCiphertextShaped } from '../../firmware/paillier/codec.ts';
+import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import {
+  AckStatus, ackTopic, decodeReport, encodeAck, MAX_REPORT_BYTES, peekReportMeterId, reportTopic,
+  type AckStatusCode, type Report,
+} from '../../firmware/protocol/report.ts';
+import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
+import { encodeAggregate } from '../protocol/aggregate.ts';
+import { nodeHmacSha256 } from '../protocol/mac.ts';
+import { slotStartMs, watermarkMs } from '../protocol/slots.ts';
+import { aggregateTopic, aggregatorStatusTopic, meterOfReportTopic } from '../protocol/topics.ts';
+import { ReasonCounter } from '../store/reason-counter.ts';
+import type { AggregatorStore } from './store.ts';
+
+/** A batch is committed at the end of the event-loop turn or when it reaches this size. */
+const MAX_BATCH = 512;
+
+export interface SlotClosed {
+  groupId: string;
+  slot: number;
+  state: 'published' | 'suppressed';
+  count: number;
+  reason: string | null;
+}
+
+export interface AggregatorOptions {
+  config: MeterveilConfig;
+  group: GroupConfig;
+  publicKey: PaillierPublicKey;
+  macKeys: Map<string, Uint8Array>;
+  store: AggregatorStore;
+  client: MqttClient;
+  now?: () => number;
+  log?: (line: string) => void;
+  onSlotClosed?: (event: SlotClosed) => void;
+}
+
+interface Pending {
+  report: Report;
+  ciphertext: bigint;
+}
+
+export class Aggregator {
+  readonly rejections: ReasonCounter;
+  accepted = 0;
+  private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed'>> & Pick<AggregatorOptions, 'onSlotClosed'>;
+  private readonly open = new Map<number, { product: bigint; count: number }>();
+  private pending: Pending[] = [];
+  private flushScheduled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(options: AggregatorOptions) {
+    this.o = { now: Date.now, log: () => {}, ...options };
+    this.rejections = new ReasonCounter(options.store.rejections());
+    for (const [slot, s] of options.store.openSlots()) this.open.set(slot, { product: bytesToBigInt(s.product), count: s.count });
+    // Attached before the connection completes: a persistent session delivers queued reports at once.
+    options.client.on('message', (topic, payload) => this.receive(topic, payload));
+  }
+
+  get groupId(): string {
+    return this.o.group.id;
+  }
+
+  /** Subscribes to the members' report topics and starts closing slots; the client must be connected. */
+  async start(): Promise<void> {
+    const { client, group } = this.o;
+    await client.subscribeAsync(group.members.map(reportTopic), { qos: 1 });
+    for (const { slot, message } of this.o.store.unpublished()) this.publish(slot, message);
+    const tick = Math.min(1000, this.o.config.slotSeconds * 250);
+    this.timers.push(setInterval(() => this.closeDueSlots(), tick));
+    this.timers.push(setInterval(() => this.saveStatus(), 2000));
+    this.closeDueSlots();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.flush();
+    this.saveStatus();
+  }
+
+  /** One MQTT message on a report topic. Never throws: every refusal is counted by reason. */
+  receive(topic: string, payload: Uint8Array): void {
+    if (this.stopped) return;
+    const meterId = meterOfReportTopic(topic);
+    const macKey = meterId === undefined ? undefined : this.o.macKeys.get(meterId);
+    if (!macKey) return this.refuse('unexpected-topic');
+    let report: Report;
+    try {
+      if (payload.length > MAX_REPORT_BYTES) return this.refuse('oversized');
+      if (peekReportMeterId(payload) !== meterId) return this.refuse('meter-mismatch');
+      report = decodeReport(payload, macKey, nodeHmacSha256);
+    } catch (e) {
+      // Not authenticated: no acknowledgement, the sender cannot be trusted to be the meter.
+      return this.refuse(reasonOf(e));
+    }
+    const refusal = this.check(report);
+    if (refusal === 'duplicate') return this.answer(report, AckStatus.duplicate, 'duplicate');
+    if (refusal) return this.answer(report, AckStatus.refused, refusal);
+    const ciphertext = bytesToBigInt(report.ciphertext);
+    // Range and "not a multiple of n" here; the full unit test (a gcd, ten times the cost of
+    // a homomorphic addition) runs once on the product when the slot closes.
+    if (!isCiphertextShaped(this.o.publicKey, ciphertext)) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
+    this.pending.push({ report, ciphertext });
+    if (this.pending.length >= MAX_BATCH) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private check(report: Report): string | undefined {
+    const { publicKey, config } = this.o;
+    if (report.keyId !== publicKey.keyId) return 'wrong-key-id';
+    if (report.ciphertext.length !== publicKey.ciphertextBytes) return 'ciphertext-length';
+    if (report.packed !== config.packing.readings) return 'packing-mismatch';
+    if (this.o.store.hasSeen(report.slot, report.meterId)) return 'duplicate';
+    const now = this.o.now();
+    if (slotStartMs(report.slot, config.slotSeconds) > now + config.skewSeconds * 1000) return 'slot-in-future';
+    if (!this.open.has(report.slot)) {
+      if (watermarkMs(report.slot, config) <= now) return 'slot-too-old';
+      if (this.o.store.slotState(report.slot) !== undefined) return 'slot-closed';
+    }
+    return undefined;
+  }
+
+  /** Commits the pending reports in one transaction, then acknowledges them. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const { store, publicKey } = this.o;
+    const now = this.o.now();
+    const updated = new Map<number, { product: bigint; count: number }>();
+    const outcomes: [Report, AckStatusCode, string | undefined][] = [];
+    try {
+      store.transaction(() => {
+        for (const { report, ciphertext } of batch) {
+          const current = updated.get(report.slot) ?? this.open.get(report.slot);
+          if (!current && store.slotState(report.slot) !== undefined) {
+            outcomes.push([report, AckStatus.refused, 'slot-closed']);
+            continue;
+          }
+          if (!store.recordSeen(report.slot, report.meterId, report.seq, now)) {
+            outcomes.push([report, AckStatus.duplicate, 'duplicate']);
+            continue;
+          }
+          const product = current ? publicKey.arith.mul(current.product, ciphertext) : ciphertext;
+          updated.set(report.slot, { product, count: (current?.count ?? 0) + 1 });
+          outcomes.push([report, AckStatus.stored, undefined]);
+        }
+        for (const [slot, s] of updated) store.saveOpenSlot(slot, bigIntToBytes(s.product, publicKey.ciphertextBytes), s.count);
+      });
+    } catch (e) {
+      // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.
+      this.o.log(`aggregator ${this.groupId}: batch of ${batch.length} not stored: ${(e as Error).message}`);
+      this.rejections.count('store-failed', batch.length);
+      return;
+    }
+    for (const [slot, s] of updated) this.open.set(slot, s);
+    for (const [report, status, reason] of outcomes) {
+      if (status === AckStatus.stored) this.accepted++;
+      this.answer(report, status, reason);
+    }
+  }
+
+  /** Closes every open slot whose watermark has passed. */
+  closeDueSlots(): void {
+    if (this.stopped) return;
+    this.flush();
+    const now = this.o.now();
+    const due = [...this.open.keys()].filter((slot) => watermarkMs(slot, this.o.config) <= now).sort((a, b) => a - b);
+    for (const slot of due) this.closeSlot(slot, now);
+  }
+
+  private closeSlot(slot: number, now: number): void {
+    const { store, group, publicKey } = this.o;
+    const { product, count } = this.open.get(slot)!;
+    let reason: string | null = null;
+    if (count < group.k) reason = 'below-k';
+    else {
+      try {
+        checkCiphertext(publicKey, product);
+      } catch {
+        reason = 'ciphertext-not-unit';
+      }
+    }
+    if (reason) {
+      store.closeSlot(slot, 'suppressed', reason, null, now);
+      this.open.delete(slot);
+      this.o.log(`aggregator ${group.id}: slot ${slot} suppressed (${reason}, ${count} of k=${group.k} contributors)`);
+      this.o.onSlotClosed?.({ groupId: group.id, slot, state: 'suppressed', count, reason });
+      return;
+    }
+    const contributors = store.contributors(slot);
+    const message = encodeAggregate({
+      groupId: group.id, slot, keyId: publicKey.keyId, packed: this.o.config.packing.readings,
+      count: contributors.length, contributors, ciphertext: bigIntToBytes(product, publicKey.ciphertextBytes),
+    });
+    store.closeSlot(slot, 'closing', null, message, now);
+    this.open.delete(slot);
+    this.publish(slot, message);
+  }
+
+  /** At-least-once: marked published on the broker's PUBACK; republished after a restart otherwise. */
+  private publish(slot: number, message: Uint8Array): void {
+    const { client, group, store } = this.o;
+    client.publish(aggregateTopic(group.id), Buffer.from(message), { qos: 1 }, (err) => {
+      if (err || !store.db.open) return;
+      store.markPublished(slot);
+      const count = store.contributors(slot).length;
+      this.o.log(`aggregator ${group.id}: slot ${slot} published with ${count} contributors`);
+      this.o.onSlotClosed?.({ groupId: group.id, slot, state: 'published', count, reason: null });
+    });
+  }
+
+  private answer(report: Report, status: AckStatusCode, reason: string | undefined): void {
+    if (reason) this.rejections.count(reason);
+    const ack = encodeAck(
+      { meterId: report.meterId, groupId: this.groupId, slot: report.slot, seq: report.seq, status },
+      this.o.macKeys.get(report.meterId)!,
+      nodeHmacSha256,
+    );
+    this.o.client.publish(ackTopic(report.meterId), Buffer.from(ack), { qos: 1 });
+  }
+
+  private refuse(reason: string): void {
+    this.rejections.count(reason);
+  }
+
+  status() {
+    return {
+      groupId: this.groupId,
+      accepted: this.accepted,
+      openSlots: [...this.open.keys()].sort((a, b) => a - b),
+      rejections: this.rejections.toJSON(),
+    };
+  }
+
+  private saveStatus(): void {
+    const unsaved = this.rejections.takeUnsaved();
+    if (unsaved.size > 0 && this.o.store.db.open) this.o.store.addRejections(unsaved);
+    if (this.o.client.connected) {
+      this.o.client.publish(aggregatorStatusTopic(this.groupId), JSON.stringify(this.status()), { qos: 0, retain: true });
+    }
+  }
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof MeterveilError ? e.reason : 'malformed';
+}

@@ -1,0 +1,61 @@
+/**
+ * Who may publish and subscribe where, derived from the config. One table drives both the
+ * embedded broker and the ACL file written for mosquitto, so the two cannot drift apart.
+ *   meter M:        publishes meterveil/v1/meters/M/reports, reads meterveil/v1/meters/M/acks
+ *   aggregator G:   reads its members' report topics, publishes their ack topics and G's
+ *                   aggregates and status topics (only aggregators publish aggregates)
+ *   feeder F:       publishes meterveil/v1/feeders/F/readings
+ *   provider:       reads all aggregates, status and feeder readings; publishes nothing
+ * Subscriptions must name an allowed filter exactly (no wider wildcard).
+ */
+import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
+import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
+import { allMeters, type MeterveilConfig } from '../config/schema.ts';
+import { AGGREGATE_TOPIC_FILTER, aggregateTopic, aggregatorStatusTopic, FEEDER_TOPIC_FILTER, feederTopic } from '../protocol/topics.ts';
+
+export const STATUS_TOPIC_FILTER = 'meterveil/v1/groups/+/status';
+
+export interface Permissions {
+  publish: Set<string>;
+  subscribe: Set<string>;
+}
+
+export type Acl = Map<string, Permissions>;
+
+function entry(acl: Acl, user: string): Permissions {
+  let p = acl.get(user);
+  if (!p) acl.set(user, (p = { publish: new Set(), subscribe: new Set() }));
+  return p;
+}
+
+export function buildAcl(config: MeterveilConfig): Acl {
+  const acl: Acl = new Map();
+  for (const meterId of allMeters(config)) {
+    const p = entry(acl, meterUser(meterId));
+    p.publish.add(reportTopic(meterId));
+    p.subscribe.add(ackTopic(meterId));
+  }
+  for (const group of config.groups) {
+    const a = entry(acl, aggregatorUser(group.id));
+    for (const meterId of group.members) {
+      a.subscribe.add(reportTopic(meterId));
+      a.publish.add(ackTopic(meterId));
+    }
+    a.publish.add(aggregateTopic(group.id));
+    a.publish.add(aggregatorStatusTopic(group.id));
+    entry(acl, feederUser(group.feeder)).publish.add(feederTopic(group.feeder));
+  }
+  const provider = entry(acl, PROVIDER_USER);
+  provider.subscribe.add(AGGREGATE_TOPIC_FILTER);
+  provider.subscribe.add(FEEDER_TOPIC_FILTER);
+  provider.subscribe.add(STATUS_TOPIC_FILTER);
+  return acl;
+}
+
+export function mayPublish(acl: Acl, user: string | undefined, topic: string): boolean {
+  return user !== undefined && (acl.get(user)?.publish.has(topic) ?? false);
+}
+
+export function maySubscribe(acl: Acl, user: string | undefined, filter: string): boolean {
+  return user !== undefined && (acl.get(user)?.subscribe.has(filter) ?? false);
+}

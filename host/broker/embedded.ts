@@ -1,0 +1,91 @@
+/**
+ * The embedded MQTT broker (aedes): per-party passwords, the ACL of acl.ts, and a cap on message
+ * size. Refusals are counted by reason. Retained messages and offline sessions live in memory:
+ * the roles keep their own durable state and the meters their outboxes, so a broker restart
+ * loses nothing acknowledged.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { clientIdAllowed } from '../config/identities.ts';
+import { mayPublish, maySubscribe, type Acl } from './acl.ts';
+
+/** Far above any legitimate message (largest: an aggregate of 10,000 contributors). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export interface EmbeddedBroker {
+  port: number;
+  refusals: Map<string, number>;
+  close(): Promise<void>;
+}
+
+const digest = (s: string | Buffer) => createHash('sha256').update(s).digest();
+
+export async function startEmbeddedBroker(options: {
+  host: string;
+  port: number;
+  users: Map<string, string>;
+  acl: Acl;
+  log?: (line: string) => void;
+}): Promise<EmbeddedBroker> {
+  const refusals = new Map<string, number>();
+  const refuse = (reason: string, detail: string) => {
+    refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+    options.log?.(`broker refused ${reason}: ${detail}`);
+  };
+  const passwords = new Map([...options.users].map(([u, p]) => [u, digest(p)]));
+  const userOf = new WeakMap<Client, string>();
+
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      const expected = username === undefined ? undefined : passwords.get(username);
+      const ok = expected !== undefined && password !== undefined && timingSafeEqual(expected, digest(password));
+      if (!ok || !clientIdAllowed(username!, client.id)) {
+        refuse(ok ? 'client-id-not-allowed' : 'bad-credentials', `user ${username ?? '(none)'} client ${client.id}`);
+        const error = new Error('not authorized') as AuthenticateError;
+        error.returnCode = ok ? 2 : 4;
+        return done(error, false);
+      }
+      userOf.set(client, username!);
+      done(null, true);
+    },
+    authorizePublish(client, packet, done) {
+      const user = client ? userOf.get(client) : undefined;
+      if (packet.payload && packet.payload.length > MAX_MESSAGE_BYTES) {
+        refuse('oversized', `${user} on ${packet.topic}`);
+        return done(new Error('message too large'));
+      }
+      if (!mayPublish(options.acl, user, packet.topic)) {
+        refuse('publish-not-allowed', `${user} on ${packet.topic}`);
+        return done(new Error('publish not allowed'));
+      }
+      done(null);
+    },
+    authorizeSubscribe(client, subscription, done) {
+      const user = userOf.get(client);
+      if (!maySubscribe(options.acl, user, subscription.topic)) {
+        refuse('subscribe-not-allowed', `${user} to ${subscription.topic}`);
+        return done(new Error('subscribe not allowed'));
+      }
+      done(null, subscription);
+    },
+  });
+
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+
+  return {
+    port,
+    refusals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        broker.close(() => server.close(() => resolve()));
+        // Open client sockets keep server.close waiting; aedes.close ends them first.
+      }),
+  };
+}

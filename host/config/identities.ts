@@ -1,0 +1,22 @@
+/**
+ * MQTT identities. Every party logs in with its own user name and password; the broker's ACL is
+ * written in terms of these names (host/broker/acl.ts). A client id must be the user name or
+ * start with "<user name>/", so that nobody can take over (and disconnect) another party's session.
+ */
+export const PROVIDER_USER = 'provider';
+
+export function meterUser(meterId: string): string {
+  return `meter.${meterId}`;
+}
+
+export function aggregatorUser(groupId: string): string {
+  return `aggregator.${groupId}`;
+}
+
+export function feederUser(feederId: string): string {
+  return `feeder.${feederId}`;
+}
+
+export function clientIdAllowed(username: string, clientId: string): boolean {
+  return clientId === username || clientId.startsWith(`${username}/`);
+}

@@ -1,0 +1,171 @@
+/**
+ * The one configuration every role reads (docs/pipeline.md is its reference). Parsing is strict:
+ * an unknown key or an impossible value stops the process with a named reason, because a typo in
+ * k or in a member list would otherwise weaken privacy silently.
+ */
+import { isValidId } from '../../firmware/protocol/report.ts';
+import { fail } from '../../firmware/errors.ts';
+
+export interface GroupConfig {
+  id: string;
+  /** Meter ids whose reports this group's aggregator sums. A meter may be in several groups. */
+  members: string[];
+  /** The utility's own meter on this group's feeder: measures the true total. */
+  feeder: string;
+  /** Minimum contributors for a slot to be published (aggregator) or decrypted (provider). */
+  k: number;
+}
+
+/** Must equal the meters' packing (firmware/config/schema.ts): both derive the same slot widths. */
+export interface PackingConfig {
+  /** Sub-slot readings per report; a reading is the mWh of one sub-slot. */
+  readings: number;
+  /** Largest power a meter reports; bounds one reading. */
+  maxPowerWatts: number;
+  /** Largest number of reports ever summed: at least the size of the largest group. */
+  maxGroupSize: number;
+}
+
+export interface MeterveilConfig {
+  /** Folder of keys, secrets and SQLite files, absolute. */
+  dataDir: string;
+  keys: { publicKey: string; privateKey: string; secrets: string };
+  broker: {
+    /** Where every role connects: mqtt://host:port. */
+    url: string;
+    /** Whether `meterveil start` runs the embedded broker (aedes) at that address. */
+    embedded: boolean;
+  };
+  slotSeconds: number;
+  /** How long after a slot's end reports are still accepted; the slot closes then (watermark). */
+  latenessSeconds: number;
+  /** How far ahead of the receiver's clock a report's slot may start. */
+  skewSeconds: number;
+  /** Relative deviation between decrypted total and feeder reading that raises an alert. */
+  tolerance: number;
+  packing: PackingConfig;
+  http: { host: string; port: number };
+  /** 'process': commits survive a crash of the process (WAL, synchronous=NORMAL); 'power': also a power loss (FULL). */
+  durability: 'process' | 'power';
+  groups: GroupConfig[];
+}
+
+const TOP_KEYS = ['dataDir', 'keys', 'broker', 'slotSeconds', 'latenessSeconds', 'skewSeconds', 'tolerance', 'packing', 'http', 'durability', 'groups'];
+
+function object(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('bad-config', `${what} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function onlyKeys(obj: Record<string, unknown>, allowed: string[], what: string) {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) fail('bad-config', `${what}: unknown key "${key}"`);
+  }
+}
+
+function integer(value: unknown, what: string, min: number, max: number): number {
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    fail('bad-config', `${what} must be an integer in ${min}..${max}`);
+  }
+  return value as number;
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail('bad-config', `${what} must be a non-empty string`);
+  return value;
+}
+
+function id(value: unknown, what: string): string {
+  if (!isValidId(value)) fail('bad-config', `${what} must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  return value;
+}
+
+function parseGroup(value: unknown, index: number): GroupConfig {
+  const g = object(value, `groups[${index}]`);
+  onlyKeys(g, ['id', 'members', 'feeder', 'k'], `groups[${index}]`);
+  const groupId = id(g.id, `groups[${index}].id`);
+  if (!Array.isArray(g.members) || g.members.length === 0) fail('bad-config', `group ${groupId}: members must be a non-empty array`);
+  const members = g.members.map((m, i) => id(m, `group ${groupId}: members[${i}]`));
+  if (new Set(members).size !== members.length) fail('bad-config', `group ${groupId}: a meter is listed twice`);
+  // k = 1 would publish single readings; 2 is the floor, a deployment chooses more.
+  const k = integer(g.k, `group ${groupId}: k`, 2, members.length);
+  return { id: groupId, members, feeder: id(g.feeder, `group ${groupId}: feeder`), k };
+}
+
+export function parseConfig(input: unknown, resolvePath: (p: string) => string): MeterveilConfig {
+  const c = object(input, 'config');
+  onlyKeys(c, TOP_KEYS, 'config');
+  const dataDir = resolvePath(c.dataDir === undefined ? './data' : text(c.dataDir, 'dataDir'));
+  const inData = (p: string) => resolvePath(p.startsWith('/') ? p : `${dataDir}/${p}`);
+
+  const keys = object(c.keys ?? {}, 'keys');
+  onlyKeys(keys, ['publicKey', 'privateKey', 'secrets'], 'keys');
+  const broker = object(c.broker ?? {}, 'broker');
+  onlyKeys(broker, ['url', 'embedded'], 'broker');
+  const url = broker.url === undefined ? 'mqtt://127.0.0.1:1883' : text(broker.url, 'broker.url');
+  if (!/^mqtts?:\/\/[^/]+:\d+$/.test(url)) fail('bad-config', 'broker.url must look like mqtt://host:port');
+  const embedded = broker.embedded ?? true;
+  if (typeof embedded !== 'boolean') fail('bad-config', 'broker.embedded must be true or false');
+
+  if (!Array.isArray(c.groups) || c.groups.length === 0) fail('bad-config', 'groups must be a non-empty array');
+  const groups = c.groups.map(parseGroup);
+  if (new Set(groups.map((g) => g.id)).size !== groups.length) fail('bad-config', 'two groups share an id');
+  const largest = Math.max(...groups.map((g) => g.members.length));
+
+  const packing = object(c.packing ?? {}, 'packing');
+  onlyKeys(packing, ['readings', 'maxPowerWatts', 'maxGroupSize'], 'packing');
+  const maxGroupSize = integer(packing.maxGroupSize ?? largest, 'packing.maxGroupSize', 1, 1_000_000);
+  if (maxGroupSize < largest) fail('bad-config', `packing.maxGroupSize (${maxGroupSize}) is below the largest group (${largest})`);
+
+  const http = object(c.http ?? {}, 'http');
+  onlyKeys(http, ['host', 'port'], 'http');
+
+  const slotSeconds = integer(c.slotSeconds ?? 60, 'slotSeconds', 1, 86_400);
+  const tolerance = c.tolerance ?? 0.05;
+  if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance < 1)) fail('bad-config', 'tolerance must be a number in [0, 1)');
+  const durability = c.durability ?? 'process';
+  if (durability !== 'process' && durability !== 'power') fail('bad-config', 'durability must be "process" or "power"');
+
+  const meters = new Set(groups.flatMap((g) => g.members));
+  for (const g of groups) {
+    if (meters.has(g.feeder)) fail('bad-config', `group ${g.id}: feeder ${g.feeder} is also a customer meter`);
+  }
+
+  return {
+    dataDir,
+    keys: {
+      publicKey: inData(keys.publicKey === undefined ? 'keys/public.json' : text(keys.publicKey, 'keys.publicKey')),
+      privateKey: inData(keys.privateKey === undefined ? 'keys/private.json' : text(keys.privateKey, 'keys.privateKey')),
+      secrets: inData(keys.secrets === undefined ? 'keys/secrets.json' : text(keys.secrets, 'keys.secrets')),
+    },
+    broker: { url, embedded },
+    slotSeconds,
+    latenessSeconds: integer(c.latenessSeconds ?? Math.max(2, Math.floor(slotSeconds / 2)), 'latenessSeconds', 0, 7 * 86_400),
+    skewSeconds: integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600),
+    tolerance,
+    packing: {
+      readings: integer(packing.readings ?? 1, 'packing.readings', 1, 255),
+      maxPowerWatts: integer(packing.maxPowerWatts ?? 23_000, 'packing.maxPowerWatts', 1, 10_000_000),
+      maxGroupSize,
+    },
+    http: {
+      host: http.host === undefined ? '127.0.0.1' : text(http.host, 'http.host'),
+      port: integer(http.port ?? 8080, 'http.port', 0, 65_535),
+    },
+    durability,
+    groups,
+  };
+}
+
+export function findGroup(config: MeterveilConfig, groupId: string): GroupConfig {
+  return config.groups.find((g) => g.id === groupId) ?? fail('unknown-group', `no group "${groupId}" in the config`);
+}
+
+export function allMeters(config: MeterveilConfig): string[] {
+  return [...new Set(config.groups.flatMap((g) => g.members))].sort();
+}
+
+export function brokerAddress(config: MeterveilConfig): { host: string; port: number } {
+  const m = /^mqtts?:\/\/([^/:]+|\[[^\]]+\]):(\d+)$/.exec(config.broker.url) ?? fail('bad-config', 'broker.url');
+  return { host: m[1], port: Number(m[2]) };
+}

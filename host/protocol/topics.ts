@@ -1,0 +1,26 @@
+/** MQTT topics of the host roles; the meters' own topics are in firmware/protocol/report.ts. */
+export function aggregateTopic(groupId: string): string {
+  return `meterveil/v1/groups/${groupId}/aggregates`;
+}
+
+export function aggregatorStatusTopic(groupId: string): string {
+  return `meterveil/v1/groups/${groupId}/status`;
+}
+
+export function feederTopic(feederId: string): string {
+  return `meterveil/v1/feeders/${feederId}/readings`;
+}
+
+export const AGGREGATE_TOPIC_FILTER = 'meterveil/v1/groups/+/aggregates';
+export const FEEDER_TOPIC_FILTER = 'meterveil/v1/feeders/+/readings';
+
+/** The {id} segment of a topic of the given shape, or undefined. */
+export function topicSegment(topic: string, prefix: string, suffix: string): string | undefined {
+  if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return undefined;
+  const middle = topic.slice(prefix.length, topic.length - suffix.length);
+  return middle.length > 0 && !middle.includes('/') ? middle : undefined;
+}
+
+export const groupOfAggregateTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/aggregates');
+export const feederOfTopic = (t: string) => topicSegment(t, 'meterveil/v1/feeders/', '/readings');
+export const meterOfReportTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/reports');

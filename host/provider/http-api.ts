@@ -1,0 +1,144 @@
+/**
+ * The provider's read-only HTTP API (JSON, node:http). Group-level data only: per meter, nothing
+ * but its membership and whether it reported in a slot. Totals are decimal strings (they may
+ * exceed 2^53). Bad query parameters get 400 with a named reason.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fail, MeterveilError } from '../../firmware/errors.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
+import { slotAt, slotStartMs } from '../protocol/slots.ts';
+import { compareWithFeeder } from './compare.ts';
+import type { ProviderStore } from './store.ts';
+
+export const MAX_SERIES_SLOTS = 10_000;
+const DEFAULT_SERIES_SLOTS = 60;
+const MAX_LIST = 1000;
+
+export interface ApiContext {
+  config: MeterveilConfig;
+  store: ProviderStore;
+  keyId: string;
+  brokerConnected: () => boolean;
+  now?: () => number;
+}
+
+/** Unix seconds or an ISO 8601 date-time, as milliseconds. */
+export function parseTime(value: string, name: string): number {
+  let ms: number;
+  if (/^\d{1,12}$/.test(value)) ms = Number(value) * 1000;
+  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) ms = Date.parse(value);
+  else return fail('bad-time', `${name} must be Unix seconds or an ISO 8601 date-time with a zone`);
+  if (!Number.isFinite(ms)) fail('bad-time', `${name} is not a valid time`);
+  return ms;
+}
+
+function parseLimit(value: string | null): number {
+  if (value === null) return 100;
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIST) fail('bad-limit', `limit must be an integer in 1..${MAX_LIST}`);
+  return Number(value);
+}
+
+function onlyParams(url: URL, allowed: string[]) {
+  for (const key of url.searchParams.keys()) if (!allowed.includes(key)) fail('unknown-parameter', `unknown query parameter "${key}"`);
+}
+
+function seriesOf(ctx: ApiContext, groupId: string, url: URL) {
+  const { config, store } = ctx;
+  const group = config.groups.find((g) => g.id === groupId);
+  if (!group) return undefined;
+  onlyParams(url, ['from', 'to']);
+  const from = url.searchParams.get('from');
+  const to = url.searchParams.get('to');
+  const toMs = to === null ? (ctx.now ?? Date.now)() : parseTime(to, 'to');
+  const fromMs = from === null ? toMs - DEFAULT_SERIES_SLOTS * config.slotSeconds * 1000 : parseTime(from, 'from');
+  if (fromMs > toMs) fail('bad-range', 'from must not be after to');
+  const fromSlot = slotAt(fromMs, config.slotSeconds);
+  const toSlot = Math.ceil(toMs / 1000 / config.slotSeconds);
+  if (toSlot - fromSlot > MAX_SERIES_SLOTS) fail('range-too-large', `at most ${MAX_SERIES_SLOTS} slots per request`);
+  const feeders = store.feederRange(groupId, fromSlot, toSlot);
+  const alerted = store.alertSlots(groupId, fromSlot, toSlot);
+  return {
+    groupId,
+    slotSeconds: config.slotSeconds,
+    series: store.seriesRange(groupId, fromSlot, toSlot).map((row) => {
+      const feeder = feeders.get(row.slot);
+      const deviation = feeder === undefined ? null : compareWithFeeder(row.total, feeder, config.tolerance).deviation;
+      return {
+        slot: row.slot,
+        start: new Date(slotStartMs(row.slot, config.slotSeconds)).toISOString(),
+        contributors: row.contributors.length,
+        reported: row.contributors,
+        total: row.total.toString(),
+        readings: row.readings.map(String),
+        feeder: feeder === undefined ? null : feeder.toString(),
+        deviation,
+        status: feeder === undefined ? 'awaiting-feeder' : alerted.has(row.slot) ? 'alert' : 'ok',
+      };
+    }),
+  };
+}
+
+function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: unknown } {
+  if (req.method !== 'GET') return { status: 405, body: { error: 'method-not-allowed', message: 'only GET is served' } };
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const { config, store } = ctx;
+  if (path === '/api/health') {
+    onlyParams(url, []);
+    return {
+      status: 200,
+      body: { status: 'ok', keyId: ctx.keyId, broker: ctx.brokerConnected() ? 'connected' : 'disconnected', groups: config.groups.length, decrypted: store.countSeries(), lastSlot: store.lastSlot() },
+    };
+  }
+  if (path === '/api/groups') {
+    onlyParams(url, []);
+    return { status: 200, body: config.groups.map((g) => ({ id: g.id, members: g.members, feeder: g.feeder, k: g.k })) };
+  }
+  const series = /^\/api\/groups\/([A-Za-z0-9._-]{1,64})\/series$/.exec(path);
+  if (series) {
+    const body = seriesOf(ctx, series[1], url);
+    return body ? { status: 200, body } : { status: 404, body: { error: 'unknown-group', message: `no group "${series[1]}"` } };
+  }
+  if (path === '/api/refusals') {
+    onlyParams(url, ['limit']);
+    return { status: 200, body: store.refusals(parseLimit(url.searchParams.get('limit'))) };
+  }
+  if (path === '/api/alerts') {
+    onlyParams(url, ['limit']);
+    const alerts = store.alerts(parseLimit(url.searchParams.get('limit')));
+    return {
+      status: 200,
+      body: alerts.map((a) => ({ ...a, total: a.total.toString(), feeder: a.feeder.toString(), start: new Date(slotStartMs(a.slot, config.slotSeconds)).toISOString() })),
+    };
+  }
+  return { status: 404, body: { error: 'not-found', message: `no endpoint ${path}` } };
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export async function startHttpApi(ctx: ApiContext, host: string, port: number): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    try {
+      const { status, body } = route(ctx, req);
+      send(res, status, body);
+    } catch (e) {
+      if (e instanceof MeterveilError) send(res, 400, { error: e.reason, message: e.message });
+      else send(res, 500, { error: 'internal-error', message: 'the request could not be served' });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

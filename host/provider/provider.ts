@@ -1,0 +1,194 @@
+/**
+ * The utility's decrypting role. Each aggregate is checked against the policy before anything is
+ * decrypted; an accepted one is decrypted (CRT), unpacked, stored, and compared with the group's
+ * feeder reading for that slot (whichever of the two arrives second triggers the comparison).
+ * Messages are handled synchronously inside MQTT.js's message event, which it emits before it
+ * sends the PUBACK: a message is acknowledged to the broker only after its effect is committed.
+ */
+import { createHash } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { bytesToHex } from '../../firmware/bytes.ts';
+import { MeterveilError } from '../../firmware/errors.ts';
+import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
+import type { SlotPacking } from '../../firmware/paillier/packing.ts';
+import type { PaillierPrivateKey } from '../paillier/private-key.ts';
+import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
+import { decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
+import { decodeFeederReading } from '../protocol/feeder.ts';
+import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
+import { ReasonCounter } from '../store/reason-counter.ts';
+import { compareWithFeeder } from './compare.ts';
+import { checkDifferencing, checkMembership, type Refusal } from './policy.ts';
+import type { ProviderStore } from './store.ts';
+
+export interface Decrypted {
+  groupId: string;
+  slot: number;
+  count: number;
+  members: number;
+  total: bigint;
+  feeder?: bigint;
+  deviation?: number;
+  alert?: boolean;
+}
+
+export interface ProviderOptions {
+  config: MeterveilConfig;
+  privateKey: PaillierPrivateKey;
+  packing: SlotPacking;
+  store: ProviderStore;
+  client: MqttClient;
+  now?: () => number;
+  log?: (line: string) => void;
+  onDecrypted?: (d: Decrypted) => void;
+  onRefused?: (groupId: string | null, slot: number | null, refusal: Refusal) => void;
+}
+
+export class Provider {
+  /** Refusals and dropped messages by reason, including those that could not be stored (no group or slot). */
+  readonly counts = new ReasonCounter();
+  private readonly groups: Map<string, GroupConfig>;
+  private readonly groupsOfFeeder = new Map<string, GroupConfig[]>();
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: ProviderOptions) {
+    this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
+    for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? (() => {});
+    // Attached before the connection completes: a persistent session delivers queued messages at once.
+    o.client.on('message', (topic, payload) => this.receive(topic, payload));
+  }
+
+  async start(): Promise<void> {
+    await this.o.client.subscribeAsync([AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER], { qos: 1 });
+  }
+
+  receive(topic: string, payload: Uint8Array): void {
+    try {
+      if (groupOfAggregateTopic(topic) !== undefined) this.receiveAggregate(groupOfAggregateTopic(topic)!, payload);
+      else if (feederOfTopic(topic) !== undefined) this.receiveFeeder(feederOfTopic(topic)!, payload);
+    } catch (e) {
+      // A failed commit: the transaction rolled back; the broker redelivers to the persistent session.
+      this.pendingEffects = [];
+      this.counts.count('internal-error');
+      this.log(`provider: message on ${topic} not processed: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  private refuse(groupId: string | null, slot: number | null, refusal: Refusal, aggregate?: Aggregate, hash?: string): void {
+    this.counts.count(refusal.reason);
+    const stored = this.o.store.insertRefusal(
+      { groupId, slot, reason: refusal.reason, detail: refusal.detail, count: aggregate?.count ?? null, receivedAt: this.now() },
+      hash ?? null,
+    );
+    if (stored) {
+      this.log(`provider: refused ${groupId ?? '?'}/${slot ?? '?'}: ${refusal.reason} (${refusal.detail})`);
+      this.o.onRefused?.(groupId, slot, refusal);
+    }
+  }
+
+  private receiveAggregate(topicGroup: string, payload: Uint8Array): void {
+    const group = this.groups.get(topicGroup);
+    if (!group) return this.refuse(topicGroup, null, { reason: 'unknown-group', detail: `no group ${topicGroup} in the config` });
+    let aggregate: Aggregate;
+    try {
+      aggregate = decodeAggregate(payload);
+    } catch (e) {
+      const reason = e instanceof MeterveilError ? e.reason : 'malformed';
+      return this.refuse(group.id, null, { reason, detail: (e as Error).message });
+    }
+    const hash = aggregateHash(aggregate);
+    const refuse = (reason: string, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
+    if (aggregate.groupId !== group.id) return refuse('topic-mismatch', `aggregate of ${aggregate.groupId} on ${group.id}'s topic`);
+    if (aggregate.keyId !== this.o.privateKey.publicKey.keyId) return refuse('wrong-key-id', `key ${aggregate.keyId}`);
+    if (aggregate.packed !== this.o.packing.readings) return refuse('packing-mismatch', `packed ${aggregate.packed}`);
+    const membership = checkMembership(aggregate, group);
+    if (membership) return refuse(membership.reason, membership.detail);
+
+    const { store } = this.o;
+    store.transaction(() => {
+      const earlier = store.series(group.id, aggregate.slot);
+      if (earlier) {
+        // The aggregator republishes after a restart; the same bytes are not a second decryption.
+        if (earlier.aggregateHash === hash) return this.counts.count('republished');
+        return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} was decrypted before`);
+      }
+      const differencing = checkDifferencing(aggregate.contributors, store.decryptedSetsForSlot(aggregate.slot), group.k);
+      if (differencing) return refuse(differencing.reason, differencing.detail);
+      let readings: bigint[];
+      try {
+        const c = ciphertextFromBytes(this.o.privateKey.publicKey, aggregate.ciphertext);
+        readings = this.o.packing.unpack(this.o.privateKey.decrypt(c));
+      } catch (e) {
+        if (e instanceof MeterveilError) return refuse(e.reason, e.message);
+        throw e;
+      }
+      const total = readings.reduce((a, b) => a + b, 0n);
+      store.insertSeries({
+        groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total, readings,
+        aggregateHash: hash, decryptedAt: this.now(),
+      });
+      const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: aggregate.count, members: group.members.length, total };
+      this.compare(group, aggregate.slot, total, aggregate.count, decrypted);
+      this.afterCommit(() => this.o.onDecrypted?.(decrypted));
+    });
+    this.runAfterCommit();
+  }
+
+  private receiveFeeder(feederId: string, payload: Uint8Array): void {
+    const groups = this.groupsOfFeeder.get(feederId);
+    if (!groups) return void this.counts.count('unknown-feeder');
+    let reading;
+    try {
+      reading = decodeFeederReading(payload);
+    } catch (e) {
+      return void this.counts.count(e instanceof MeterveilError ? `feeder-${e.reason}` : 'feeder-malformed');
+    }
+    if (reading.feederId !== feederId) return void this.counts.count('feeder-topic-mismatch');
+    const { store } = this.o;
+    store.transaction(() => {
+      for (const group of groups) {
+        if (!store.saveFeeder(group.id, reading.slot, reading.total, this.now())) continue;
+        const row = store.series(group.id, reading.slot);
+        if (row) this.compare(group, reading.slot, row.total, row.contributors.length);
+      }
+    });
+    this.runAfterCommit();
+  }
+
+  /** Inside a transaction: compares a decrypted total with the feeder reading if both are there. */
+  private compare(group: GroupConfig, slot: number, total: bigint, count: number, decrypted?: Decrypted): void {
+    const feeder = this.o.store.feeder(group.id, slot);
+    if (feeder === undefined) return;
+    const { deviation, alert } = compareWithFeeder(total, feeder, this.o.config.tolerance);
+    if (decrypted) Object.assign(decrypted, { feeder, deviation, alert });
+    if (!alert) return;
+    const missing = group.members.length - count;
+    const inserted = this.o.store.insertAlert({ groupId: group.id, slot, kind: 'feeder-deviation', total, feeder, deviation, missing, createdAt: this.now() });
+    if (inserted) {
+      this.afterCommit(() =>
+        this.log(`provider: ALERT ${group.id} slot ${slot}: meters ${total} vs feeder ${feeder} (deviation ${(deviation * 100).toFixed(2)}%, ${missing} meter(s) missing)`),
+      );
+    }
+  }
+
+  private pendingEffects: (() => void)[] = [];
+
+  private afterCommit(effect: () => void): void {
+    this.pendingEffects.push(effect);
+  }
+
+  private runAfterCommit(): void {
+    const effects = this.pendingEffects;
+    this.pendingEffects = [];
+    for (const effect of effects) effect();
+  }
+}
+
+/** Identifies an aggregate's content: a republication has the same hash. */
+export function aggregateHash(a: Aggregate): string {
+  return createHash('sha256').update(`${a.groupId}|${a.slot}|${a.keyId}|${a.packed}|${a.contributors.join(',')}|${bytesToHex(a.ciphertext)}`).digest('hex');
+}

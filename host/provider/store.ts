@@ -1,0 +1,173 @@
+/**
+ * The provider's durable state: decrypted group totals (the series), refused aggregates with
+ * their reasons, feeder readings and alerts. (group, slot) is the primary key of the series, so
+ * an aggregate can be decrypted and counted once only, whatever is redelivered after a restart.
+ */
+import { openDatabase, type Db } from '../store/sqlite.ts';
+
+export interface SeriesRow {
+  groupId: string;
+  slot: number;
+  contributors: string[];
+  total: bigint;
+  readings: bigint[];
+  aggregateHash: string;
+  decryptedAt: number;
+}
+
+export interface RefusalRow {
+  groupId: string | null;
+  slot: number | null;
+  reason: string;
+  detail: string;
+  count: number | null;
+  receivedAt: number;
+}
+
+export interface AlertRow {
+  groupId: string;
+  slot: number;
+  kind: string;
+  total: bigint;
+  feeder: bigint;
+  deviation: number;
+  missing: number;
+  createdAt: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+  group_id TEXT NOT NULL, slot INTEGER NOT NULL, contributors TEXT NOT NULL, count INTEGER NOT NULL,
+  total TEXT NOT NULL, readings TEXT NOT NULL, aggregate_hash TEXT NOT NULL, decrypted_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, slot)
+);
+CREATE INDEX IF NOT EXISTS series_by_slot ON series (slot);
+CREATE TABLE IF NOT EXISTS refusals (
+  id INTEGER PRIMARY KEY, group_id TEXT, slot INTEGER, reason TEXT NOT NULL, detail TEXT NOT NULL,
+  count INTEGER, aggregate_hash TEXT, received_at INTEGER NOT NULL,
+  UNIQUE (group_id, slot, reason, aggregate_hash)
+);
+CREATE TABLE IF NOT EXISTS feeder (
+  group_id TEXT NOT NULL, slot INTEGER NOT NULL, total TEXT NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, slot)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, slot INTEGER NOT NULL, kind TEXT NOT NULL,
+  total TEXT NOT NULL, feeder TEXT NOT NULL, deviation REAL NOT NULL, missing INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  UNIQUE (group_id, slot, kind)
+);
+`;
+
+interface RawSeries {
+  group_id: string; slot: number; contributors: string; total: string; readings: string; aggregate_hash: string; decrypted_at: number;
+}
+
+const toSeries = (r: RawSeries): SeriesRow => ({
+  groupId: r.group_id,
+  slot: r.slot,
+  contributors: JSON.parse(r.contributors),
+  total: BigInt(r.total),
+  readings: (JSON.parse(r.readings) as string[]).map(BigInt),
+  aggregateHash: r.aggregate_hash,
+  decryptedAt: r.decrypted_at,
+});
+
+export class ProviderStore {
+  readonly db: Db;
+
+  constructor(path: string, keyId: string, durability: 'process' | 'power' = 'process') {
+    this.db = openDatabase(path, durability);
+    this.db.exec(SCHEMA);
+    const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'keyId'`).pluck().get() as string | undefined;
+    if (stored === undefined) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('keyId', ?)`).run(keyId);
+    else if (stored !== keyId) throw new Error(`store-mismatch: this provider store belongs to key ${stored}, not ${keyId}`);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  series(groupId: string, slot: number): SeriesRow | undefined {
+    const r = this.db.prepare('SELECT * FROM series WHERE group_id = ? AND slot = ?').get(groupId, slot) as RawSeries | undefined;
+    return r && toSeries(r);
+  }
+
+  /** Contributor sets of everything decrypted for this slot, in every group. */
+  decryptedSetsForSlot(slot: number): string[][] {
+    return (this.db.prepare('SELECT contributors FROM series WHERE slot = ?').pluck().all(slot) as string[]).map((s) => JSON.parse(s));
+  }
+
+  insertSeries(row: SeriesRow): void {
+    this.db
+      .prepare('INSERT INTO series (group_id, slot, contributors, count, total, readings, aggregate_hash, decrypted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(row.groupId, row.slot, JSON.stringify(row.contributors), row.contributors.length, row.total.toString(),
+        JSON.stringify(row.readings.map(String)), row.aggregateHash, row.decryptedAt);
+  }
+
+  seriesRange(groupId: string, fromSlot: number, toSlot: number): SeriesRow[] {
+    const rows = this.db.prepare('SELECT * FROM series WHERE group_id = ? AND slot >= ? AND slot < ? ORDER BY slot').all(groupId, fromSlot, toSlot) as RawSeries[];
+    return rows.map(toSeries);
+  }
+
+  countSeries(): number {
+    return this.db.prepare('SELECT count(*) FROM series').pluck().get() as number;
+  }
+
+  lastSlot(): number | null {
+    return (this.db.prepare('SELECT max(slot) FROM series').pluck().get() as number | null) ?? null;
+  }
+
+  insertRefusal(r: RefusalRow, aggregateHash: string | null): boolean {
+    return this.db
+      .prepare('INSERT OR IGNORE INTO refusals (group_id, slot, reason, detail, count, aggregate_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(r.groupId, r.slot, r.reason, r.detail, r.count, aggregateHash, r.receivedAt).changes === 1;
+  }
+
+  refusals(limit: number): RefusalRow[] {
+    const rows = this.db.prepare('SELECT * FROM refusals ORDER BY id DESC LIMIT ?').all(limit) as {
+      group_id: string | null; slot: number | null; reason: string; detail: string; count: number | null; received_at: number;
+    }[];
+    return rows.map((r) => ({ groupId: r.group_id, slot: r.slot, reason: r.reason, detail: r.detail, count: r.count, receivedAt: r.received_at }));
+  }
+
+  saveFeeder(groupId: string, slot: number, total: bigint, now: number): boolean {
+    return this.db
+      .prepare('INSERT OR IGNORE INTO feeder (group_id, slot, total, received_at) VALUES (?, ?, ?, ?)')
+      .run(groupId, slot, total.toString(), now).changes === 1;
+  }
+
+  feeder(groupId: string, slot: number): bigint | undefined {
+    const t = this.db.prepare('SELECT total FROM feeder WHERE group_id = ? AND slot = ?').pluck().get(groupId, slot) as string | undefined;
+    return t === undefined ? undefined : BigInt(t);
+  }
+
+  feederRange(groupId: string, fromSlot: number, toSlot: number): Map<number, bigint> {
+    const rows = this.db.prepare('SELECT slot, total FROM feeder WHERE group_id = ? AND slot >= ? AND slot < ?').all(groupId, fromSlot, toSlot) as { slot: number; total: string }[];
+    return new Map(rows.map((r) => [r.slot, BigInt(r.total)]));
+  }
+
+  insertAlert(a: AlertRow): boolean {
+    return this.db
+      .prepare('INSERT OR IGNORE INTO alerts (group_id, slot, kind, total, feeder, deviation, missing, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(a.groupId, a.slot, a.kind, a.total.toString(), a.feeder.toString(), a.deviation, a.missing, a.createdAt).changes === 1;
+  }
+
+  alertSlots(groupId: string, fromSlot: number, toSlot: number): Set<number> {
+    return new Set(this.db.prepare('SELECT slot FROM alerts WHERE group_id = ? AND slot >= ? AND slot < ?').pluck().all(groupId, fromSlot, toSlot) as number[]);
+  }
+
+  alerts(limit: number): AlertRow[] {
+    const rows = this.db.prepare('SELECT * FROM alerts ORDER BY id DESC LIMIT ?').all(limit) as {
+      group_id: string; slot: number; kind: string; total: string; feeder: string; deviation: number; missing: number; created_at: number;
+    }[];
+    return rows.map((r) => ({
+      groupId: r.group_id, slot: r.slot, kind: r.kind, total: BigInt(r.total), feeder: BigInt(r.feeder),
+      deviation: r.deviation, missing: r.missing, createdAt: r.created_at,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

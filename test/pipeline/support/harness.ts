@@ -1,0 +1,142 @@
+/**
+ * Builds a throw-away deployment for a pipeline test: a data folder with a real 2048-bit key pair
+ * (generated once per test file), secrets, a config file, and a real broker (the embedded aedes or
+ * a mosquitto process started on a free loopback port with generated password and ACL files).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildAcl } from '../../../host/broker/acl.ts';
+import { startEmbeddedBroker } from '../../../host/broker/embedded.ts';
+import { writeMosquittoFiles } from '../../../host/broker/mosquitto.ts';
+import { slotPacking } from '../../../host/config/packing.ts';
+import { parseConfig, type MeterveilConfig } from '../../../host/config/schema.ts';
+import { brokerUsers, ensureSecrets, meterMacKey, type Secrets } from '../../../host/config/secrets.ts';
+import { generateKeyPair, type KeyPair } from '../../../host/paillier/keygen.ts';
+import { writeKeyPair } from '../../../host/paillier/key-files.ts';
+import { NodeMeter } from './node-meter.ts';
+
+let keyPair: Promise<KeyPair> | undefined;
+export const sharedKeyPair = () => (keyPair ??= generateKeyPair(2048));
+
+export type BrokerKind = 'embedded' | 'mosquitto';
+
+export interface TestDeployment {
+  dir: string;
+  configPath: string;
+  config: MeterveilConfig;
+  pair: KeyPair;
+  secrets: Secrets;
+  refusals: () => Map<string, number> | undefined;
+  meter(meterId: string, groups: string[]): Promise<NodeMeter>;
+  cleanup(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('mosquitto did not start listening');
+}
+
+export async function deploy(options: {
+  groups: { id: string; members: string[]; feeder: string; k: number }[];
+  broker?: BrokerKind;
+  extra?: Record<string, unknown>;
+}): Promise<TestDeployment> {
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-pipeline-'));
+  const pair = await sharedKeyPair();
+  writeKeyPair(join(dir, 'data/keys'), pair);
+  const port = await freePort();
+  const raw = {
+    dataDir: './data',
+    broker: { url: `mqtt://127.0.0.1:${port}`, embedded: options.broker !== 'mosquitto' },
+    slotSeconds: 2,
+    latenessSeconds: 1,
+    skewSeconds: 2,
+    tolerance: 0.05,
+    packing: { readings: 1, maxPowerWatts: 10_000_000 },
+    http: { host: '127.0.0.1', port: 0 },
+    groups: options.groups,
+    ...options.extra,
+  };
+  const configPath = join(dir, 'meterveil.json');
+  writeFileSync(configPath, JSON.stringify(raw, null, 2));
+  const config = parseConfig(raw, (p) => resolve(dir, p));
+  const secrets = ensureSecrets(config);
+  const users = brokerUsers(secrets);
+  const acl = buildAcl(config);
+
+  let close: () => Promise<void>;
+  let refusals: () => Map<string, number> | undefined = () => undefined;
+  if (options.broker === 'mosquitto') {
+    const files = writeMosquittoFiles(join(dir, 'mosquitto'), { host: '127.0.0.1', port, users, acl });
+    const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.resume();
+    await waitForPort(port, child);
+    close = async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    };
+  } else {
+    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl });
+    refusals = () => broker.refusals;
+    close = () => broker.close();
+  }
+
+  const meters: NodeMeter[] = [];
+  const packing = slotPacking(config, pair.publicKey.bits);
+  return {
+    dir, configPath, config, pair, secrets, refusals,
+    async meter(meterId, groups) {
+      const m = new NodeMeter({
+        meterId, groups, publicKey: pair.publicKey, macKey: meterMacKey(secrets, meterId),
+        password: secrets.meters[meterId].password, url: config.broker.url, packing,
+      });
+      meters.push(m);
+      await m.connect();
+      return m;
+    },
+    async cleanup() {
+      await Promise.all(meters.map((m) => m.close()));
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function until(predicate: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () => {
+      if (predicate()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(check, 50);
+    };
+    check();
+  });
+}
+
+export const ids = (prefix: string, n: number, from = 1) => Array.from({ length: n }, (_, i) => `${prefix}${i + from}`);

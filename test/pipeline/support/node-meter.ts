@@ -1,0 +1,110 @@
+/**
+ * A meter written in Node with the shared codec and real Paillier encryption, for pipeline tests
+ * and the benchmark: it publishes authenticated reports under its own credentials and keeps each
+ * in an outbox, resending it until every one of its groups has acknowledged it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { ciphertextToBytes } from '../../../firmware/paillier/codec.ts';
+import type { SlotPacking } from '../../../firmware/paillier/packing.ts';
+import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
+import { hmacSha256 } from '../../../firmware/protocol/mac.ts';
+import { ackTopic, decodeAck, encodeReport, reportTopic, type Ack, type Report } from '../../../firmware/protocol/report.ts';
+import { connected, connectRole, endClient } from '../../../host/broker/client.ts';
+import { meterUser } from '../../../host/config/identities.ts';
+
+export interface NodeMeterOptions {
+  meterId: string;
+  groups: string[];
+  publicKey: PaillierPublicKey;
+  macKey: Uint8Array;
+  password: string;
+  url: string;
+  packing: SlotPacking;
+  resendMs?: number;
+  /** Supplies r^n; defaults to a fresh full exponentiation per report. */
+  rn?: () => bigint;
+}
+
+interface OutboxEntry {
+  message: Uint8Array;
+  waitingFor: Set<string>;
+  done: () => void;
+}
+
+export class NodeMeter {
+  readonly acks: Ack[] = [];
+  readonly client: MqttClient;
+  private seq = 1;
+  private readonly outbox = new Map<number, OutboxEntry>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: NodeMeterOptions) {
+    this.client = connectRole({ url: o.url, username: meterUser(o.meterId), password: o.password, persistent: false });
+    this.client.on('message', (_topic, payload) => this.onAck(payload));
+  }
+
+  async connect(): Promise<void> {
+    await connected(this.client);
+    await this.client.subscribeAsync(ackTopic(this.o.meterId), { qos: 1 });
+    this.timer = setInterval(() => this.resend(), this.o.resendMs ?? 1500);
+  }
+
+  get pending(): number {
+    return this.outbox.size;
+  }
+
+  /** Encrypts and sends one slot's readings; resolves once every group has acknowledged. */
+  report(slot: number, readings: bigint[], overrides: Partial<Report> = {}): Promise<void> {
+    return this.send(slot, this.encode(slot, readings, overrides));
+  }
+
+  encode(slot: number, readings: bigint[], overrides: Partial<Report> = {}, macKey = this.o.macKey): Uint8Array {
+    const { publicKey, packing } = this.o;
+    const m = packing.pack(readings);
+    const c = this.o.rn ? publicKey.encryptWithRn(m, this.o.rn()) : publicKey.encrypt(m, (n) => new Uint8Array(randomBytes(n)));
+    const report: Report = {
+      keyId: publicKey.keyId, meterId: this.o.meterId, slot, seq: this.seq++, dropped: 0, packed: packing.readings,
+      ciphertext: ciphertextToBytes(publicKey, c), ...overrides,
+    };
+    return encodeReport(report, macKey, hmacSha256);
+  }
+
+  send(slot: number, message: Uint8Array): Promise<void> {
+    return new Promise((resolve) => {
+      this.outbox.set(slot, { message, waitingFor: new Set(this.o.groups), done: resolve });
+      this.publishRaw(reportTopic(this.o.meterId), message);
+    });
+  }
+
+  publishRaw(topic: string, message: Uint8Array): void {
+    this.client.publish(topic, Buffer.from(message), { qos: 1 });
+  }
+
+  private onAck(payload: Uint8Array): void {
+    let ack: Ack;
+    try {
+      ack = decodeAck(payload, this.o.macKey, hmacSha256);
+    } catch {
+      return;
+    }
+    if (ack.meterId !== this.o.meterId) return;
+    this.acks.push(ack);
+    const entry = this.outbox.get(ack.slot);
+    if (!entry) return;
+    entry.waitingFor.delete(ack.groupId);
+    if (entry.waitingFor.size === 0) {
+      this.outbox.delete(ack.slot);
+      entry.done();
+    }
+  }
+
+  private resend(): void {
+    for (const entry of this.outbox.values()) this.publishRaw(reportTopic(this.o.meterId), entry.message);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await endClient(this.client);
+  }
+}
