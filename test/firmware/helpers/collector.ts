@@ -16,6 +16,8 @@ export class Collector {
   readonly reports: Report[] = [];
   readonly rejected: string[] = [];
   acking = true;
+  /** Acknowledgements published, per meter. */
+  readonly acksSent = new Map<string, number>();
   private constructor(private readonly client: MqttClient, private readonly meters: Map<string, CollectorMeter>) {}
 
   static async connect(url: string, meters: Map<string, CollectorMeter>): Promise<Collector> {
@@ -59,6 +61,7 @@ export class Collector {
         hmacSha256,
       );
       this.client.publish(ackTopic(report.meterId), Buffer.from(ack), { qos: 1 });
+      this.acksSent.set(report.meterId, (this.acksSent.get(report.meterId) ?? 0) + 1);
     }
   }
 
