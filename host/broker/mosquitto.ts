@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Acl } from './acl.ts';
 
@@ -36,6 +37,8 @@ export function writeMosquittoFiles(dir: string, options: { host: string; port: 
   writeFileSync(
     configPath,
     [
+      // Started as root, mosquitto switches to this user: the one that owns the 0600 files.
+      `user ${userInfo().username}`,
       'per_listener_settings false',
       `listener ${options.port} ${options.host}`,
       'allow_anonymous false',
@@ -45,7 +48,7 @@ export function writeMosquittoFiles(dir: string, options: { host: string; port: 
       'log_dest stderr',
       'log_type error',
       'log_type warning',
-      'message_size_limit 1048576',
+      'max_packet_size 1048576',
       '',
     ].join('\n'),
   );

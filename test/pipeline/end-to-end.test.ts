@@ -3,7 +3,7 @@ import { runAggregator } from '../../host/aggregator/run.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
-import { deploy, ids, until } from './support/harness.ts';
+import { deploy, getJson, ids, until } from './support/harness.ts';
 
 test('reports of one group become one decrypted total, acknowledged to every meter, and served by the API', async (t) => {
   const members = ids('m', 5);
@@ -26,12 +26,12 @@ test('reports of one group become one decrypted total, acknowledged to every met
   t.is(decrypted[0].count, 5);
   t.is(decrypted[0].total, 165n);
 
-  const series = await (await fetch(`${provider.apiUrl}/api/groups/street/series?from=${slot * 2 - 10}&to=${slot * 2 + 10}`)).json();
+  const series = (await getJson(`${provider.apiUrl}/api/groups/street/series?from=${slot * 2 - 10}&to=${slot * 2 + 10}`)).body;
   t.is(series.series.length, 1);
   t.is(series.series[0].total, '165');
   t.deepEqual(series.series[0].reported, members);
   t.is(series.series[0].status, 'awaiting-feeder');
-  const health = await (await fetch(`${provider.apiUrl}/api/health`)).json();
+  const health = (await getJson(`${provider.apiUrl}/api/health`)).body;
   t.is(health.decrypted, 1);
   t.is(aggregator.aggregator.accepted, 5);
 });

@@ -1,0 +1,45 @@
+/** Starts the simulated feeder meters of the config (all, or the ones named), one connection each. */
+import { connected, connectRole, endClient } from '../broker/client.ts';
+import { feederUser } from '../config/identities.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
+import { readSecrets, servicePassword } from '../config/secrets.ts';
+import { fail } from '../../firmware/errors.ts';
+import { Feeder } from './feeder.ts';
+import { householdOf } from './households.ts';
+import { feederEnergyMwh } from './physics.ts';
+
+export interface FeederSimulation {
+  lineLoss?: number;
+  unmeteredWatts?: number;
+}
+
+export async function runFeeders(
+  config: MeterveilConfig,
+  options: FeederSimulation & { feederIds?: string[]; log?: (line: string) => void } = {},
+): Promise<{ feeders: Feeder[]; stop(): Promise<void> }> {
+  const secrets = readSecrets(config.keys.secrets);
+  const known = [...new Set(config.groups.map((g) => g.feeder))];
+  const ids = options.feederIds ?? known;
+  for (const id of ids) if (!known.includes(id)) fail('unknown-feeder', `no group has feeder "${id}"`);
+  const started: { feeder: Feeder; client: ReturnType<typeof connectRole> }[] = [];
+  for (const feederId of ids) {
+    const members = [...new Set(config.groups.filter((g) => g.feeder === feederId).flatMap((g) => g.members))];
+    const physics = {
+      households: members.map(householdOf), slotSeconds: config.slotSeconds,
+      lineLoss: options.lineLoss ?? 0.02, unmeteredWatts: options.unmeteredWatts ?? 0,
+    };
+    const user = feederUser(feederId);
+    const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user), persistent: false });
+    await connected(client);
+    const feeder = new Feeder({ feederId, slotSeconds: config.slotSeconds, client, measure: (slot) => feederEnergyMwh(physics, slot), log: options.log });
+    feeder.start();
+    started.push({ feeder, client });
+  }
+  return {
+    feeders: started.map((s) => s.feeder),
+    async stop() {
+      for (const s of started) s.feeder.stop();
+      await Promise.all(started.map((s) => endClient(s.client)));
+    },
+  };
+}

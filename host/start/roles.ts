@@ -1,0 +1,101 @@
+/**
+ * The role commands: broker, aggregator, provider, feeder. Each runs until SIGINT or SIGTERM and
+ * then stops cleanly (flush, close connections and the store).
+ */
+import type { Command } from 'commander';
+import { cliAction, usage } from '../cli/action.ts';
+import { runAggregator } from '../aggregator/run.ts';
+import { buildAcl } from '../broker/acl.ts';
+import { writeMosquittoFiles } from '../broker/mosquitto.ts';
+import { runBroker } from '../broker/run.ts';
+import { loadConfig } from '../config/load.ts';
+import { brokerAddress } from '../config/schema.ts';
+import { brokerUsers, readSecrets } from '../config/secrets.ts';
+import { runFeeders } from '../feeder/run.ts';
+import { runProvider } from '../provider/run.ts';
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+export function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(resolve, (e) => {
+        process.stderr.write(`meterveil: stopping failed: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+function number(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) usage('bad-argument', `${what} must be a non-negative number`);
+  return n;
+}
+
+export function registerRoles(program: Command): void {
+  program
+    .command('broker')
+    .description('run the embedded MQTT broker (aedes) with per-party credentials and ACLs')
+    .option('-c, --config <file>', 'config file', 'meterveil.json')
+    .option('--mosquitto-files <dir>', 'instead, write mosquitto.conf, a password file and an ACL file into DIR')
+    .action(cliAction(async (opts: { config: string; mosquittoFiles?: string }) => {
+      const config = loadConfig(opts.config);
+      if (opts.mosquittoFiles) {
+        const { host, port } = brokerAddress(config);
+        const files = writeMosquittoFiles(opts.mosquittoFiles, { host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: buildAcl(config) });
+        log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
+        return;
+      }
+      const broker = await runBroker(config, log);
+      log(`broker listening on ${config.broker.url}`);
+      await untilSignal(() => broker.close());
+    }));
+
+  program
+    .command('aggregator')
+    .description("run one group's aggregator")
+    .option('-c, --config <file>', 'config file', 'meterveil.json')
+    .requiredOption('-g, --group <id>', 'group id')
+    .action(cliAction(async (opts: { config: string; group: string }) => {
+      const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
+      log(`aggregator ${opts.group} running`);
+      await untilSignal(() => running.stop());
+    }));
+
+  program
+    .command('provider')
+    .description('run the provider: policy, decryption, feeder comparison, HTTP API')
+    .option('-c, --config <file>', 'config file', 'meterveil.json')
+    .option('-p, --port <port>', 'HTTP port (overrides the config)')
+    .action(cliAction(async (opts: { config: string; port?: string }) => {
+      const config = loadConfig(opts.config);
+      const running = await runProvider(config, { log, httpPort: opts.port === undefined ? undefined : number(opts.port, 'port') });
+      log(`provider API on ${running.apiUrl}/api/health`);
+      await untilSignal(() => running.stop());
+    }));
+
+  program
+    .command('feeder')
+    .description("run simulated feeder meters (all of the config's, or one)")
+    .option('-c, --config <file>', 'config file', 'meterveil.json')
+    .option('-f, --feeder <id>', 'only this feeder')
+    .option('--line-loss <share>', 'share of energy lost on the line', '0.02')
+    .option('--unmetered-watts <watts>', 'simulated unmetered load (theft) on the line', '0')
+    .action(cliAction(async (opts: { config: string; feeder?: string; lineLoss: string; unmeteredWatts: string }) => {
+      const running = await runFeeders(loadConfig(opts.config), {
+        feederIds: opts.feeder ? [opts.feeder] : undefined,
+        lineLoss: number(opts.lineLoss, 'line loss'),
+        unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
+        log,
+      });
+      log(`${running.feeders.length} feeder meter(s) running`);
+      await untilSignal(() => running.stop());
+    }));
+}
