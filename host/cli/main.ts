@@ -12,6 +12,7 @@ const program = new Command('meterveil')
 
 registerKeyCommands(program);
 await import('../threshold/cli.ts').then((m) => m.register(program));
+await import('../provision/cli.ts').then((m) => m.register(program));
 await import('../start/register.ts').then((m) => m.register(program));
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,107 @@
+/**
+ * What provisioning hands to each party, computed in memory before anything is written:
+ *   meter M:      its id, a fresh 32-byte MAC key, a fresh broker password, its groups, the
+ *                 provider's public key and the slot/packing parameters, as the JSON object the
+ *                 firmware validates (firmware/config/schema.ts);
+ *   aggregator G: the MAC keys of G's members only, and its own broker password;
+ *   provider, feeders: their own broker password;
+ *   broker:       every user with a password (hashed when written) and the ACL of host/broker/acl.ts.
+ * Every meter configuration is checked by the firmware's own validator here, so a plan the
+ * meters would refuse is never written.
+ */
+import { randomBytes } from 'node:crypto';
+import { bytesToHex } from '../../firmware/bytes.ts';
+import { fail, MeterveilError } from '../../firmware/errors.ts';
+import { validateConfig } from '../../firmware/config/schema.ts';
+import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
+import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { buildAcl, type Acl } from '../broker/acl.ts';
+import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
+import { allMeters, type MeterveilConfig } from '../config/schema.ts';
+import { freshPassword } from './credentials.ts';
+
+export const MAC_KEY_BYTES = 32;
+
+/** The firmware's configuration object, exactly as validateConfig reads it. */
+export interface FirmwareConfigJson {
+  meterId: string;
+  publicKey: PublicKeyJson;
+  macKey: string;
+  broker: { url: string; username: string; password: string };
+  groups: string[];
+  slotSeconds: number;
+  packing: { readings: number; maxGroupSize: number; maxPowerWatts: number };
+}
+
+/** A role's secrets file: the format of host/config/secrets.ts, holding only what the role needs. */
+export interface RoleSecrets {
+  meters: Record<string, { macKey: string; password?: string }>;
+  services: Record<string, string>;
+}
+
+export interface ProvisionPlan {
+  keyId: string;
+  meters: FirmwareConfigJson[];
+  /** All secrets, for a deployment that runs every service in one process (`meterveil start`). */
+  allInOne: RoleSecrets;
+  aggregators: Map<string, RoleSecrets>;
+  provider: RoleSecrets;
+  feeders: Map<string, { username: string; password: string; url: string }>;
+  /** Plain passwords by broker user; hashed before they are written for the broker. */
+  brokerUsers: Map<string, string>;
+  acl: Acl;
+}
+
+export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey): ProvisionPlan {
+  const publicKeyJson = publicKeyToJson(publicKey);
+  const macKeys = new Map<string, string>();
+  const brokerUsers = new Map<string, string>();
+  const allInOne: RoleSecrets = { meters: {}, services: {} };
+
+  const meters = allMeters(config).map((meterId): FirmwareConfigJson => {
+    const macKey = bytesToHex(randomBytes(MAC_KEY_BYTES));
+    const password = freshPassword();
+    const username = meterUser(meterId);
+    macKeys.set(meterId, macKey);
+    brokerUsers.set(username, password);
+    allInOne.meters[meterId] = { macKey, password };
+    const firmwareConfig: FirmwareConfigJson = {
+      meterId,
+      publicKey: publicKeyJson,
+      macKey,
+      broker: { url: config.broker.url, username, password },
+      groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
+      slotSeconds: config.slotSeconds,
+      packing: { readings: config.packing.readings, maxGroupSize: config.packing.maxGroupSize, maxPowerWatts: config.packing.maxPowerWatts },
+    };
+    try {
+      validateConfig(firmwareConfig);
+    } catch (e) {
+      if (e instanceof MeterveilError) fail('meter-would-refuse', `meter ${meterId}: ${e.message}`);
+      throw e;
+    }
+    return firmwareConfig;
+  });
+
+  const service = (user: string) => {
+    const password = brokerUsers.get(user) ?? freshPassword();
+    brokerUsers.set(user, password);
+    allInOne.services[user] = password;
+    return password;
+  };
+
+  const aggregators = new Map<string, RoleSecrets>();
+  const feeders = new Map<string, { username: string; password: string; url: string }>();
+  for (const group of config.groups) {
+    const user = aggregatorUser(group.id);
+    aggregators.set(group.id, {
+      meters: Object.fromEntries(group.members.map((m) => [m, { macKey: macKeys.get(m)! }])),
+      services: { [user]: service(user) },
+    });
+    const feeder = feederUser(group.feeder);
+    feeders.set(group.feeder, { username: feeder, password: service(feeder), url: config.broker.url });
+  }
+  const provider: RoleSecrets = { meters: {}, services: { [PROVIDER_USER]: service(PROVIDER_USER) } };
+
+  return { keyId: publicKey.keyId, meters, allInOne, aggregators, provider, feeders, brokerUsers, acl: buildAcl(config) };
+}

@@ -1,0 +1,176 @@
+/**
+ * Provisioning output as its consumers read it: the firmware validator in Node and in the real XS
+ * engine, the aggregator's config and secrets loaders, and Debian's mosquitto with the generated
+ * password and ACL files.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect as connectNet, createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { validateConfig } from '../../firmware/config/schema.ts';
+import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
+import { loadConfig } from '../../host/config/load.ts';
+import { meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
+import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { readPublicKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
+import { provision } from '../../host/provision/cli.ts';
+import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
+import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts';
+import { bytesToHex } from '../../firmware/bytes.ts';
+import { bundle, startXsWorker } from '../../tools/xs/harness.ts';
+
+const GROUPS = [
+  { id: 'street-1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
+  { id: 'street-2', members: ['m3', 'm4', 'm5', 'm6'], feeder: 'f2', k: 3 },
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const deployment = (async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-'));
+  const pair = await generateKeyPair(2048);
+  writeKeyPair(join(dir, 'data/keys'), pair);
+  const port = await freePort();
+  const configPath = join(dir, 'meterveil.json');
+  writeFileSync(configPath, JSON.stringify({
+    dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: false }, slotSeconds: 60,
+    packing: { readings: 4, maxPowerWatts: 23_000 }, groups: GROUPS,
+  }));
+  const out = join(dir, 'out');
+  const result = provision(configPath, out);
+  return { dir, out, port, pair, result };
+})();
+
+const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+test('every meter gets a configuration the firmware validator accepts, in all three device forms', async (t) => {
+  const { out, pair, result } = await deployment;
+  t.is(result.meters, 6);
+  const macKeys = new Set<string>();
+  for (const meterId of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']) {
+    const path = join(out, 'meters', meterId, 'config.json');
+    t.is(statSync(path).mode & 0o777, 0o600);
+    const raw = read(path);
+    const config = validateConfig(raw);
+    t.is(config.meterId, meterId);
+    t.deepEqual(config.groups, GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id));
+    t.is(config.publicKey.keyId, pair.publicKey.keyId);
+    t.is(config.macKey.length, 32);
+    t.is(config.broker.username, `meter.${meterId}`);
+    t.is(config.packing.maxGroupSize, 4);
+    macKeys.add(raw.macKey);
+    t.deepEqual(firmwareConfigFromMcconfig(readFileSync(join(out, 'meters', meterId, 'mcconfig.args'), 'utf8').trim()), raw);
+    const [preference] = read(join(out, 'meters', meterId, 'preferences.json'));
+    t.deepEqual([preference.domain, preference.key, JSON.parse(preference.value)], ['meterveil', 'config', raw]);
+  }
+  t.is(macKeys.size, 6, 'every meter has its own MAC key');
+});
+
+test('the firmware validator running in XS accepts every provisioned configuration', async (t) => {
+  const { out, pair } = await deployment;
+  const worker = await startXsWorker({ bundle: await bundle(new URL('./fixtures/validate-config-entry.ts', import.meta.url).pathname) });
+  try {
+    for (const meterId of ['m1', 'm3', 'm6']) {
+      const reply = await worker.issue({ config: read(join(out, 'meters', meterId, 'config.json')) });
+      t.deepEqual(reply, {
+        meterId, groups: GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id), keyId: pair.publicKey.keyId, macKeyBytes: 32, username: `meter.${meterId}`,
+      });
+    }
+  } finally {
+    await worker.close();
+  }
+});
+
+test("each aggregator's config loads and holds its own members' MAC keys and nothing else", async (t) => {
+  const { out, pair } = await deployment;
+  for (const group of GROUPS) {
+    const config = loadConfig(join(out, 'aggregators', group.id, 'config.json'));
+    t.is(readPublicKeyFile(config.keys.publicKey).keyId, pair.publicKey.keyId);
+    t.is(statSync(config.keys.secrets).mode & 0o777, 0o600);
+    const secrets = readSecrets(config.keys.secrets);
+    t.deepEqual(Object.keys(secrets.meters).sort(), group.members);
+    for (const meterId of group.members) {
+      t.is(bytesToHex(meterMacKey(secrets, meterId)), read(join(out, 'meters', meterId, 'config.json')).macKey);
+      t.deepEqual(Object.keys(secrets.meters[meterId]), ['macKey'], 'no meter broker password for an aggregator');
+    }
+    t.deepEqual(Object.keys(secrets.services), [`aggregator.${group.id}`]);
+    t.regex(servicePassword(secrets, `aggregator.${group.id}`), /^[0-9a-f]{64}$/);
+  }
+  const provider = readSecrets(loadConfig(join(out, 'provider', 'config.json')).keys.secrets);
+  t.deepEqual(provider.meters, {});
+  t.deepEqual(Object.keys(provider.services), ['provider']);
+});
+
+test('the broker gets hashes only, and they match the passwords handed out', async (t) => {
+  const { out } = await deployment;
+  const users = read(join(out, 'broker', 'users.json')).users as Record<string, string>;
+  const m1 = read(join(out, 'meters', 'm1', 'config.json')).broker.password as string;
+  t.true(verifyScryptPasswordHash(m1, users['meter.m1']));
+  t.false(verifyScryptPasswordHash(m1, users['meter.m2']));
+  const brokerFiles = readFileSync(join(out, 'broker', 'users.json'), 'utf8') + readFileSync(join(out, 'broker', 'passwords'), 'utf8');
+  t.false(brokerFiles.includes(m1));
+  t.deepEqual(Object.keys(users).sort(), [
+    'aggregator.street-1', 'aggregator.street-2', 'feeder.f1', 'feeder.f2',
+    'meter.m1', 'meter.m2', 'meter.m3', 'meter.m4', 'meter.m5', 'meter.m6', 'provider',
+  ]);
+});
+
+test("mosquitto with the provisioned password and ACL files admits a meter and its aggregator, and refuses a wrong password", async (t) => {
+  const { dir, out, port } = await deployment;
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [
+    // Run as the current user: started as root, mosquitto would switch to its own user and could not read the 0600 files.
+    `user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(out, 'broker', 'passwords')}`,
+    `acl_file ${join(out, 'broker', 'acl')}`, 'persistence false', 'log_dest stderr', '',
+  ].join('\n'));
+  const broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  broker.stderr!.resume();
+  t.teardown(() => broker.kill('SIGTERM'));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connectNet(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = `mqtt://127.0.0.1:${port}`;
+  const meter = read(join(out, 'meters', 'm1', 'config.json')).broker;
+  const aggregatorPassword = readSecrets(join(out, 'aggregators', 'street-1', 'data', 'keys', 'secrets.json')).services['aggregator.street-1'];
+
+  const meterClient = await mqtt.connectAsync(url, { username: meter.username, password: meter.password, clientId: meter.username, reconnectPeriod: 0 });
+  const aggregator = await mqtt.connectAsync(url, { username: 'aggregator.street-1', password: aggregatorPassword, clientId: 'aggregator.street-1', reconnectPeriod: 0 });
+  try {
+    await meterClient.subscribeAsync(ackTopic('m1'));
+    await aggregator.subscribeAsync(reportTopic('m1'));
+    const report = new Promise<string>((resolve) => aggregator.on('message', (topic, payload) => resolve(`${topic} ${payload}`)));
+    const ack = new Promise<string>((resolve) => meterClient.on('message', (topic, payload) => resolve(`${topic} ${payload}`)));
+    await meterClient.publishAsync(reportTopic('m1'), 'report', { qos: 1 });
+    t.is(await report, `${reportTopic('m1')} report`);
+    await aggregator.publishAsync(ackTopic('m1'), 'ack', { qos: 1 });
+    t.is(await ack, `${ackTopic('m1')} ack`);
+  } finally {
+    await Promise.all([meterClient.endAsync(), aggregator.endAsync()]);
+  }
+  const refused = await mqtt.connectAsync(url, { username: meter.username, password: meter.password.replace(/^./, (c: string) => (c === '0' ? '1' : '0')), clientId: meter.username, reconnectPeriod: 0 }).then(
+    async (c) => { await c.endAsync(); return 'accepted'; },
+    (e: Error) => e.message,
+  );
+  t.regex(refused, /Not authorized|Bad username or password/i);
+});
+
+test('provisioning never writes into a directory that already holds output', async (t) => {
+  const { dir, out } = await deployment;
+  const error = t.throws(() => provision(join(dir, 'meterveil.json'), out));
+  t.regex(error!.message, /output-exists/);
+});
