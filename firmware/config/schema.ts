@@ -6,7 +6,9 @@
  */
 import { hexToBytes } from '../bytes.ts';
 import { MeterveilError, fail } from '../errors.ts';
+import { maxReadingMwh } from '../meter/energy.ts';
 import { publicKeyFromJson } from '../paillier/codec.ts';
+import { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import { isValidId } from '../protocol/report.ts';
 
@@ -220,6 +222,16 @@ export function validateConfig(raw: unknown): MeterConfig {
   const subSlotMs = (slotSeconds * 1000) / packing.readings;
   if (!Number.isInteger(subSlotMs) || subSlotMs % sampleMs !== 0) {
     invalid('sampleMs', `must divide the sub-slot length (slotSeconds * 1000 / packing.readings = ${subSlotMs} ms)`);
+  }
+  try {
+    SlotPacking.forBounds({
+      maxReading: BigInt(maxReadingMwh(packing.maxPowerWatts, subSlotMs)),
+      maxSummands: packing.maxGroupSize,
+      readings: packing.readings,
+      modulusBits: publicKey.bits,
+    });
+  } catch (error) {
+    invalid('packing', (error as Error).message);
   }
 
   const checkpointSeconds = integer(raw, 'checkpointSeconds', 0, SECONDS_PER_DAY, DEFAULTS.checkpointSeconds);

@@ -9,7 +9,7 @@
  */
 import { fail } from '../errors.ts';
 
-export const MILLIWATT_MS_PER_MWH = 3_600_000_000;
+export const MILLIWATT_MS_PER_MWH = 3_600_000;
 
 export interface SlotReadings {
   /** Slot index: the slot starts at slot * slotMs after the Unix epoch. */

@@ -10,6 +10,8 @@ export interface TestBroker {
   /** Listens again on the same port (a fresh broker: no sessions survive). */
   start(): Promise<void>;
   close(): Promise<void>;
+  /** Clients that completed a connection, over the broker's whole life. */
+  readonly connections: number;
 }
 
 export async function startTestBroker(): Promise<TestBroker> {
@@ -17,10 +19,14 @@ export async function startTestBroker(): Promise<TestBroker> {
   let server: Server | undefined;
   let port = 0;
   const sockets = new Set<Socket>();
+  let connections = 0;
 
   async function start() {
     broker = await Aedes.createBroker();
     const b = broker;
+    b.on('client', () => {
+      connections += 1;
+    });
     server = createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
@@ -51,6 +57,9 @@ export async function startTestBroker(): Promise<TestBroker> {
     },
     get port() {
       return port;
+    },
+    get connections() {
+      return connections;
     },
     stop,
     start,

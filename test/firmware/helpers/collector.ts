@@ -16,6 +16,8 @@ export class Collector {
   readonly reports: Report[] = [];
   readonly rejected: string[] = [];
   acking = true;
+  /** False while the broker is away, until the subscription is back. */
+  subscribed = false;
   /** Acknowledgements published, per meter. */
   readonly acksSent = new Map<string, number>();
   private constructor(private readonly client: MqttClient, private readonly meters: Map<string, CollectorMeter>) {}
@@ -25,7 +27,15 @@ export class Collector {
     const collector = new Collector(client, meters);
     client.on('message', (topic, payload) => collector.receive(topic, new Uint8Array(payload)));
     await client.subscribeAsync('meterveil/v1/meters/+/reports', { qos: 1 });
-    client.on('connect', () => client.subscribe('meterveil/v1/meters/+/reports', { qos: 1 }));
+    collector.subscribed = true;
+    client.on('close', () => {
+      collector.subscribed = false;
+    });
+    client.on('connect', () =>
+      client.subscribe('meterveil/v1/meters/+/reports', { qos: 1 }, () => {
+        collector.subscribed = true;
+      }),
+    );
     return collector;
   }
 

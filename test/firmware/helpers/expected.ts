@@ -20,7 +20,7 @@ export function expectedReadings(
     for (let t = startMs + k * subSlotMs + sampleMs; t <= end; t += sampleMs) {
       totalMilliwattMs += BigInt(Math.round(profile.powerWatts(t) * 1000)) * BigInt(sampleMs);
     }
-    const cumulativeMwh = totalMilliwattMs / 3_600_000_000n;
+    const cumulativeMwh = totalMilliwattMs / 3_600_000n;
     out.push(Number(cumulativeMwh - reportedMwh));
     reportedMwh = cumulativeMwh;
   }

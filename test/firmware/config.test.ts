@@ -1,0 +1,80 @@
+/**
+ * Configuration checks: a meter with a missing or invalid key, id, broker or slot setting is
+ * refused with a reason naming the field, and (inside XS) it never connects or publishes.
+ */
+import test from 'ava';
+import { validateConfig, DEFAULTS } from '../../firmware/config/schema.ts';
+import { MeterveilError } from '../../firmware/errors.ts';
+import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
+import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { XsFleet } from '../../host/simulate/xs-fleet.ts';
+import { startTestBroker } from './helpers/broker.ts';
+import { rawMeterConfig } from './helpers/config.ts';
+
+const keys = generateKeyPair(2048);
+const BROKER = 'mqtt://127.0.0.1:1883';
+
+async function refusal(t: any, overrides: Record<string, unknown>, field: RegExp) {
+  const { publicKey } = await keys;
+  const raw = rawMeterConfig(publicKey, BROKER, overrides);
+  for (const key of Object.keys(overrides)) if (overrides[key] === undefined) delete raw[key];
+  const error = t.throws(() => validateConfig(raw), { instanceOf: MeterveilError });
+  t.is(error.reason, 'invalid-config');
+  t.regex(error.message, field);
+}
+
+test('a complete configuration is accepted and gets documented defaults', async (t) => {
+  const { publicKey } = await keys;
+  const config = validateConfig(rawMeterConfig(publicKey, BROKER, { slotSeconds: undefined, sampleMs: undefined }));
+  t.is(config.slotSeconds, DEFAULTS.slotSeconds);
+  t.is(config.sampleMs, DEFAULTS.sampleMs);
+  t.is(config.outboxCapacity, DEFAULTS.outboxCapacity);
+  t.is(config.publicKey.keyId, publicKey.keyId);
+  t.is(config.macKey.length, 32);
+});
+
+test('a missing public key is refused', (t) => refusal(t, { publicKey: undefined }, /^invalid-config: publicKey: is required/));
+test('a public key whose id does not match n is refused', async (t) => {
+  const { publicKey } = await keys;
+  await refusal(t, { publicKey: { ...publicKeyToJson(publicKey), keyId: '0000000000000000' } }, /publicKey: key-id-mismatch/);
+});
+test('a public key below 2048 bits is refused', async (t) => {
+  const small = await generateKeyPair(1024);
+  await refusal(t, { publicKey: publicKeyToJson(small.publicKey) }, /publicKey: n has 1024 bits/);
+});
+test('a public key that is not JSON is refused', (t) => refusal(t, { publicKey: '{"scheme":' }, /publicKey: malformed-key/));
+test('a missing MAC key is refused', (t) => refusal(t, { macKey: undefined }, /macKey: is required/));
+test('a short MAC key is refused', (t) => refusal(t, { macKey: 'abcd' }, /macKey: must be 16-64 bytes/));
+test('a constant MAC key is refused', (t) => refusal(t, { macKey: '00'.repeat(32) }, /macKey: is a constant/));
+test('a meter id with a slash is refused', (t) => refusal(t, { meterId: 'a/b' }, /meterId/));
+test('a broker url without a scheme is refused', (t) => refusal(t, { broker: { url: 'localhost:1883' } }, /broker\.url/));
+test('an empty group list is refused', (t) => refusal(t, { groups: [] }, /groups: must list/));
+test('a duplicated group is refused', (t) => refusal(t, { groups: ['a', 'a'] }, /groups: lists a group twice/));
+test('a slot length that does not divide a day is refused', (t) => refusal(t, { slotSeconds: 7 }, /slotSeconds: must divide a day/));
+test('a sample interval that does not divide the sub-slot is refused', (t) =>
+  refusal(t, { slotSeconds: 60, sampleMs: 7000 }, /sampleMs: must divide the sub-slot/));
+test('a reading count that does not split the slot into whole sample intervals is refused', (t) =>
+  refusal(t, { slotSeconds: 60, packing: { readings: 7 } }, /sampleMs: must divide the sub-slot/));
+test('packing more readings than n can hold for the group size is refused', (t) =>
+  refusal(t, { slotSeconds: 86400, sampleMs: 1000, packing: { readings: 240, maxGroupSize: 10_000_000 } }, /packing: packing-does-not-fit/));
+test('an unknown sensor kind is refused', (t) => refusal(t, { sensor: { kind: 'guess' } }, /sensor\.kind/));
+test('a CT clamp without calibration is refused', (t) => refusal(t, { sensor: { kind: 'ct-clamp', pin: 4 } }, /sensor\.ampsPerCount: is required/));
+
+test('inside XS, a meter without a valid key refuses to start and never touches the broker', async (t) => {
+  const { publicKey } = await keys;
+  const broker = await startTestBroker();
+  const raw = rawMeterConfig(publicKey, broker.url);
+  delete raw.macKey;
+  const logs: string[] = [];
+  const fleet = await XsFleet.start({ configs: [raw], startMs: Date.UTC(2026, 0, 1), onLog: (_id, line) => logs.push(line) });
+  t.teardown(async () => {
+    await fleet.close();
+    await broker.close();
+  });
+  const error = await t.throwsAsync(fleet.boot());
+  t.is((error as any).reason, 'invalid-config');
+  t.regex(error!.message, /macKey: is required/);
+  await fleet.advanceTo(Date.UTC(2026, 0, 1, 0, 5));
+  await fleet.settle();
+  t.is(broker.connections, 0);
+});

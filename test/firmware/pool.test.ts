@@ -1,0 +1,67 @@
+/**
+ * The meter's randomness pool under pressure (firmware run in Node against a real broker): when
+ * refilling cannot keep up the meter says so (counter and log line) and computes a fresh r^n
+ * instead; no r^n is ever used twice, which the provider's private key lets the test check.
+ */
+import test from 'ava';
+import { validateConfig } from '../../firmware/config/schema.ts';
+import { Meter } from '../../firmware/meter/meter.ts';
+import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
+import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
+import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
+import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { createNodePlatform } from '../../host/simulate/node-platform.ts';
+import { startTestBroker } from './helpers/broker.ts';
+import { Collector, until } from './helpers/collector.ts';
+import { rawMeterConfig } from './helpers/config.ts';
+import { expectedReadings } from './helpers/expected.ts';
+
+const keys = generateKeyPair(2048);
+const START = Date.UTC(2026, 6, 1, 12, 0, 0);
+
+async function runSlots(t: any, overrides: Record<string, unknown>, slots: number) {
+  const { publicKey, privateKey } = await keys;
+  const broker = await startTestBroker();
+  const config = validateConfig(rawMeterConfig(publicKey, broker.url, { slotSeconds: 10, ...overrides }));
+  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: config.macKey, groups: config.groups }]]));
+  const clock = new VirtualClock(START);
+  const logs: string[] = [];
+  const meter = new Meter(createNodePlatform({ config, clock, storage: new MemoryStorage(), log: (l) => logs.push(l) }), config);
+  t.teardown(async () => {
+    meter.stop();
+    await collector.close();
+    await broker.close();
+  });
+  meter.start();
+  await until(() => meter.stats().connected, 'connection');
+  for (let k = 1; k <= slots; k++) {
+    clock.advanceTo(START + k * 10_000);
+    await until(() => meter.stats().outboxSize === 0 && collector.distinct().length === k, `slot ${k}`);
+  }
+  const reports = collector.distinct();
+  const n = publicKey.n;
+  const nSquared = publicKey.nSquared;
+  const plain = reports.map((r) => privateKey.decrypt(ciphertextFromBytes(publicKey, r.ciphertext)));
+  // c = (1 + m n) r^n mod n^2, so r^n = c (1 - m n) mod n^2.
+  const rn = reports.map((r, i) => (ciphertextFromBytes(publicKey, r.ciphertext) * (((1n - plain[i] * n) % nSquared) + nSquared)) % nSquared);
+  const expected = expectedReadings(config.sensor as any, { startMs: START, sampleMs: 1000, subSlotMs: 10_000, subSlots: slots });
+  return { stats: meter.stats(), logs, plain: plain.map(Number), rn, expected };
+}
+
+test('with no refill budget every report says the pool ran dry, and still uses fresh randomness', async (t) => {
+  const { stats, logs, plain, rn, expected } = await runSlots(t, { poolCapacity: 2, refillPerSample: 0 }, 5);
+  t.is(stats.poolDry, 5);
+  t.is(stats.poolRefills, 0);
+  t.is(logs.filter((l) => l.includes('randomness pool empty')).length, 5);
+  t.true(logs.some((l) => l.includes('cannot keep up')), 'the configuration warning comes at start');
+  t.deepEqual(plain, expected);
+  t.is(new Set(rn).size, rn.length, 'no r^n used twice');
+});
+
+test('with one refill per sample the pool never runs dry and no r^n repeats', async (t) => {
+  const { stats, plain, rn, expected } = await runSlots(t, { poolCapacity: 2, refillPerSample: 1 }, 6);
+  t.is(stats.poolDry, 0);
+  t.true(stats.poolRefills >= 6);
+  t.deepEqual(plain, expected);
+  t.is(new Set(rn).size, rn.length);
+});
