@@ -14,5 +14,6 @@ registerKeyCommands(program);
 await import('../threshold/cli.ts').then((m) => m.register(program));
 await import('../provision/cli.ts').then((m) => m.register(program));
 await import('../start/register.ts').then((m) => m.register(program));
+await import('../simulate/cli.ts').then((m) => m.register(program));
 
 await program.parseAsync(process.argv);

@@ -120,9 +120,14 @@ export class XsFleet {
   async advanceTo(toMs: number): Promise<void> {
     if (toMs < this.nowMs) fail('clock-went-back', 'virtual time only moves forward');
     this.nowMs = toMs;
-    for (const m of this.meters.values()) {
-      if (m.running) await this.issue(m, { op: 'advance', meter: m.id, toMs });
-    }
+    // Workers run in parallel (one process each); the meters of one worker take turns.
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        for (const m of this.meters.values()) {
+          if (m.worker === worker && m.running) await this.issue(m, { op: 'advance', meter: m.id, toMs });
+        }
+      }),
+    );
   }
 
   /** Power cycle: the meter's RAM is gone (its objects are dropped in XS), its storage stays. */

@@ -1,0 +1,92 @@
+/**
+ * The receiving end of `meterveil simulate` on its own embedded broker, where no aggregators
+ * run: subscribes to every meter's reports, verifies each with the meter's MAC key and
+ * acknowledges it once per group the way an aggregator does (stored the first time, duplicate
+ * after), so the meters' outboxes drain. It keeps what arrived, encrypted, for counting and for
+ * tests that hold the private key. It never decrypts.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { AckStatus, ackTopic, decodeReport, encodeAck, peekReportMeterId, type Report } from '../../firmware/protocol/report.ts';
+
+export interface SinkMeter {
+  macKey: Uint8Array;
+  groups: string[];
+}
+
+export class ReportSink {
+  readonly reports: Report[] = [];
+  readonly rejected: string[] = [];
+  acking = true;
+  /** False while the broker is away, until the subscription is back. */
+  subscribed = false;
+  /** Acknowledgements published, per meter. */
+  readonly acksSent = new Map<string, number>();
+  private constructor(private readonly client: MqttClient, private readonly meters: Map<string, SinkMeter>) {}
+
+  static async connect(url: string, meters: Map<string, SinkMeter>, credentials: { username?: string; password?: string } = {}): Promise<ReportSink> {
+    const client = await mqtt.connectAsync(url, { clientId: `report-sink-${process.pid}-${Math.floor(performance.now())}`, reconnectPeriod: 200, ...credentials });
+    const collector = new ReportSink(client, meters);
+    client.on('message', (topic, payload) => collector.receive(topic, new Uint8Array(payload)));
+    await client.subscribeAsync('meterveil/v1/meters/+/reports', { qos: 1 });
+    collector.subscribed = true;
+    client.on('close', () => {
+      collector.subscribed = false;
+    });
+    client.on('connect', () =>
+      client.subscribe('meterveil/v1/meters/+/reports', { qos: 1 }, () => {
+        collector.subscribed = true;
+      }),
+    );
+    return collector;
+  }
+
+  /** Distinct reports (by meter, slot and seq): retransmissions collapse into one. */
+  distinct(meterId?: string): Report[] {
+    const seen = new Map<string, Report>();
+    for (const r of this.reports) {
+      if (meterId !== undefined && r.meterId !== meterId) continue;
+      seen.set(`${r.meterId}/${r.slot}/${r.seq}`, r);
+    }
+    return [...seen.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  private receive(topic: string, payload: Uint8Array): void {
+    let report: Report;
+    let meter: SinkMeter | undefined;
+    try {
+      const meterId = peekReportMeterId(payload);
+      meter = this.meters.get(meterId);
+      if (!meter || topic !== `meterveil/v1/meters/${meterId}/reports`) throw new Error('unknown meter');
+      report = decodeReport(payload, meter.macKey, hmacSha256);
+    } catch (error) {
+      this.rejected.push((error as Error).message);
+      return;
+    }
+    const duplicate = this.reports.some((r) => r.meterId === report.meterId && r.slot === report.slot);
+    this.reports.push(report);
+    if (!this.acking) return;
+    for (const groupId of meter.groups) {
+      const ack = encodeAck(
+        { meterId: report.meterId, groupId, slot: report.slot, seq: report.seq, status: duplicate ? AckStatus.duplicate : AckStatus.stored },
+        meter.macKey,
+        hmacSha256,
+      );
+      this.client.publish(ackTopic(report.meterId), Buffer.from(ack), { qos: 1 });
+      this.acksSent.set(report.meterId, (this.acksSent.get(report.meterId) ?? 0) + 1);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+/** Polls `condition` on the event loop until it holds; fails after `timeoutMs`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
