@@ -13,6 +13,7 @@ const program = new Command('meterveil')
 registerKeyCommands(program);
 await import('../threshold/cli.ts').then((m) => m.register(program));
 await import('../provision/cli.ts').then((m) => m.register(program));
+await import('../custodian/cli.ts').then((m) => m.register(program));
 await import('../start/register.ts').then((m) => m.register(program));
 await import('../simulate/cli.ts').then((m) => m.register(program));
 

@@ -57,20 +57,24 @@ export function combinePartials(key: ThresholdPublicKey, c: bigint, partials: Pa
     fail('not-enough-partials', `need ${key.threshold} valid partial decryptions, have ${valid.size}${why ? ` (rejected ${why})` : ''}`);
   }
   const used = [...valid.keys()].sort((a, b) => a - b).slice(0, key.threshold);
+  return { plaintext: combineVerified(key, used.map((index) => valid.get(index)!)), used, rejected };
+}
 
+/** The combination step alone, for exactly `threshold` partials whose proofs were already checked. */
+export function combineVerified(key: ThresholdPublicKey, partials: PartialDecryption[]): bigint {
+  if (partials.length !== key.threshold) fail('not-enough-partials', `need exactly ${key.threshold} verified partial decryptions, have ${partials.length}`);
+  const indices = partials.map((p) => p.index);
   const modulus = key.paillier.nSquared;
   let numerator = 1n;
   let denominator = 1n;
-  for (const index of used) {
-    const lambda = 2n * lagrangeAtZero(key.delta, index, used);
-    const value = valid.get(index)!.value;
-    if (lambda >= 0n) numerator = (numerator * modPow(value, lambda, modulus)) % modulus;
-    else denominator = (denominator * modPow(value, -lambda, modulus)) % modulus;
+  for (const partial of partials) {
+    const lambda = 2n * lagrangeAtZero(key.delta, partial.index, indices);
+    if (lambda >= 0n) numerator = (numerator * modPow(partial.value, lambda, modulus)) % modulus;
+    else denominator = (denominator * modPow(partial.value, -lambda, modulus)) % modulus;
   }
   const combined = (numerator * modInverse(denominator, modulus)) % modulus;
   const n = key.paillier.n;
   if ((combined - 1n) % n !== 0n) fail('combination-failed', 'combined value is not of the form 1 + kn');
   const fourDeltaSquared = (4n * key.delta * key.delta) % n;
-  const plaintext = (((combined - 1n) / n) * modInverse(fourDeltaSquared, n)) % n;
-  return { plaintext, used, rejected };
+  return (((combined - 1n) / n) * modInverse(fourDeltaSquared, n)) % n;
 }

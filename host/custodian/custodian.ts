@@ -1,0 +1,140 @@
+/**
+ * A custodian: holds one share of the decryption key and gives its partial decryption of an
+ * aggregate only if
+ *   - an aggregator published exactly that aggregate on its group's topic (the provider cannot
+ *     slip in a single meter's ciphertext dressed up as an aggregate),
+ *   - the aggregate passes the provider's own policy (host/provider/policy.ts): contributors all
+ *     members of the group, at least k of them; each (group, slot) once; no differencing with what
+ *     this custodian already helped decrypt for that slot,
+ * and records it durably before answering. A second request for the same aggregate gets the same
+ * partial again, which reveals nothing new.
+ */
+import { MeterveilError } from '../../firmware/errors.ts';
+import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
+import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
+import { decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
+import { groupOfAggregateTopic } from '../protocol/topics.ts';
+import { checkDifferencing, checkMembership, type Refusal } from '../provider/policy.ts';
+import { aggregateHash } from '../provider/provider.ts';
+import { ReasonCounter } from '../store/reason-counter.ts';
+import { partialToJson } from '../threshold/codec.ts';
+import { partialDecrypt } from '../threshold/partial.ts';
+import type { KeyShare } from '../threshold/threshold-key.ts';
+import { decodeRequest, type CustodianResponse } from './messages.ts';
+import type { CustodianStore } from './store.ts';
+
+export interface CustodianOptions {
+  config: MeterveilConfig;
+  share: KeyShare;
+  store: CustodianStore;
+  /** How long a request may wait for the aggregator's own copy of the aggregate to arrive. */
+  waitForAggregateMs?: number;
+  /** How long aggregates seen on the aggregate topics are remembered. */
+  rememberAggregatesMs?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+interface Waiter {
+  resolve: (seen: boolean) => void;
+}
+
+export class Custodian {
+  readonly refusals = new ReasonCounter();
+  private readonly groups: Map<string, GroupConfig>;
+  /** Aggregates an aggregator published, by hash, with the time they were seen. */
+  private readonly seen = new Map<string, number>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: CustodianOptions) {
+    this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? (() => {});
+  }
+
+  get index(): number {
+    return this.o.share.index;
+  }
+
+  /** A message on an aggregator's topic (the broker lets only that group's aggregator publish there). */
+  noteAggregate(topic: string, payload: Uint8Array): void {
+    let aggregate: Aggregate;
+    try {
+      aggregate = decodeAggregate(payload);
+    } catch {
+      return;
+    }
+    if (groupOfAggregateTopic(topic) !== aggregate.groupId) return;
+    const hash = aggregateHash(aggregate);
+    const now = this.now();
+    this.seen.set(hash, now);
+    for (const waiter of this.waiters.get(hash) ?? []) waiter.resolve(true);
+    this.waiters.delete(hash);
+    const horizon = now - (this.o.rememberAggregatesMs ?? 24 * 3600_000);
+    for (const [h, at] of this.seen) if (at < horizon) this.seen.delete(h);
+  }
+
+  private aggregatorPublished(hash: string): Promise<boolean> {
+    if (this.seen.has(hash)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { resolve };
+      this.waiters.set(hash, [...(this.waiters.get(hash) ?? []), waiter]);
+      setTimeout(() => {
+        this.waiters.set(hash, (this.waiters.get(hash) ?? []).filter((w) => w !== waiter));
+        resolve(this.seen.has(hash));
+      }, this.o.waitForAggregateMs ?? 10_000);
+    });
+  }
+
+  /** Answers one request: a partial decryption or a named refusal. Undefined for undecodable input. */
+  async handleRequest(payload: Uint8Array): Promise<CustodianResponse | undefined> {
+    let requestId: string;
+    let aggregate: Aggregate;
+    try {
+      ({ requestId, aggregate } = decodeRequest(payload));
+    } catch (e) {
+      this.refusals.count(e instanceof MeterveilError ? e.reason : 'malformed');
+      return undefined;
+    }
+    const head = { requestId, index: this.index, groupId: aggregate.groupId, slot: aggregate.slot };
+    const hash = aggregateHash(aggregate);
+    const refuse = (refusal: Refusal): CustodianResponse => {
+      this.refusals.count(refusal.reason);
+      this.o.store.insertRefusal({ requestId, groupId: aggregate.groupId, slot: aggregate.slot, ...refusal, receivedAt: this.now() });
+      this.log(`custodian ${this.index}: refused ${aggregate.groupId}/${aggregate.slot}: ${refusal.reason} (${refusal.detail})`);
+      return { ...head, status: 'refused', reason: refusal.reason, detail: refusal.detail };
+    };
+
+    const group = this.groups.get(aggregate.groupId);
+    if (!group) return refuse({ reason: 'unknown-group', detail: `no group ${aggregate.groupId} in the config` });
+    if (aggregate.keyId !== this.o.share.publicKey.keyId) return refuse({ reason: 'wrong-key-id', detail: `key ${aggregate.keyId}, this share is for ${this.o.share.publicKey.keyId}` });
+    if (aggregate.packed !== this.o.config.packing.readings) return refuse({ reason: 'packing-mismatch', detail: `packed ${aggregate.packed}` });
+    const membership = checkMembership(aggregate, group);
+    if (membership) return refuse(membership);
+    if (!(await this.aggregatorPublished(hash))) {
+      return refuse({ reason: 'unverified-aggregate', detail: `the aggregator of ${group.id} did not publish this aggregate` });
+    }
+
+    const { store } = this.o;
+    return store.transaction((): CustodianResponse => {
+      const earlier = store.helped(group.id, aggregate.slot);
+      if (earlier) {
+        if (earlier.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(earlier.partial) };
+        return refuse({ reason: 'already-decrypted', detail: `slot ${aggregate.slot} of ${group.id} was decrypted before` });
+      }
+      const differencing = checkDifferencing(aggregate.contributors, store.helpedSetsForSlot(aggregate.slot), group.k);
+      if (differencing) return refuse(differencing);
+      let partial;
+      try {
+        partial = partialToJson(partialDecrypt(this.o.share, ciphertextFromBytes(this.o.share.publicKey.paillier, aggregate.ciphertext)));
+      } catch (e) {
+        if (e instanceof MeterveilError) return refuse({ reason: e.reason, detail: e.message });
+        throw e;
+      }
+      store.insertHelped({ groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, aggregateHash: hash, partial: JSON.stringify(partial), helpedAt: this.now() });
+      return { ...head, status: 'partial', partial };
+    });
+  }
+}

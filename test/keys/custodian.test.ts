@@ -1,0 +1,175 @@
+/**
+ * Custodians over a real MQTT broker (the embedded aedes, with the ACL of host/broker/acl.ts plus
+ * threshold mode), a real 2048-bit (2,3) key and real SQLite files: the provider-side client gets
+ * a group total only when the custodians' own policy allows it.
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
+import { MeterveilError } from '../../firmware/errors.ts';
+import { buildAcl } from '../../host/broker/acl.ts';
+import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
+import { aggregatorUser, PROVIDER_USER } from '../../host/config/identities.ts';
+import { parseConfig } from '../../host/config/schema.ts';
+import { addCustodianAcl } from '../../host/custodian/acl.ts';
+import { ThresholdDecryptionClient } from '../../host/custodian/client.ts';
+import { runCustodian, type RunningCustodian } from '../../host/custodian/run.ts';
+import { CustodianStore } from '../../host/custodian/store.ts';
+import { custodianUser } from '../../host/custodian/topics.ts';
+import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
+import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+
+const random = (length: number) => new Uint8Array(randomBytes(length));
+const password = () => randomBytes(16).toString('hex');
+
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => done(port));
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'meterveil-custodian-'));
+let port: number;
+let keyId: string;
+const keySet = generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+const storePath = (index: number) => join(dir, `custodian-${index}.sqlite`);
+const passwords = new Map<string, string>();
+let config: ReturnType<typeof parseConfig>;
+let broker: Awaited<ReturnType<typeof startEmbeddedBroker>>;
+const custodians: RunningCustodian[] = [];
+let provider: MqttClient;
+let client: ThresholdDecryptionClient;
+const aggregators = new Map<string, MqttClient>();
+
+test.before(async () => {
+  port = await freePort();
+  config = parseConfig({
+    dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
+    groups: [
+      { id: 'g1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
+      { id: 'g2', members: ['m1', 'm2', 'm3', 'm5'], feeder: 'f2', k: 2 },
+    ],
+  }, (p) => resolve(dir, p));
+  for (const user of [PROVIDER_USER, aggregatorUser('g1'), aggregatorUser('g2'), custodianUser(1), custodianUser(2), custodianUser(3)]) passwords.set(user, password());
+  broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users: passwords, acl: addCustodianAcl(buildAcl(config), 3) });
+  const { publicKey, shares } = await keySet;
+  keyId = publicKey.keyId;
+  for (const share of shares) {
+    custodians.push(await runCustodian(config, share, { password: passwords.get(custodianUser(share.index)), storePath: storePath(share.index), waitForAggregateMs: 1500 }));
+  }
+  provider = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: passwords.get(PROVIDER_USER)! });
+  await connected(provider);
+  client = new ThresholdDecryptionClient({ client: provider, publicKey, timeoutMs: 20_000 });
+  await client.start();
+  for (const g of ['g1', 'g2']) {
+    const a = connectRole({ url: config.broker.url, username: aggregatorUser(g), password: passwords.get(aggregatorUser(g))! });
+    await connected(a);
+    aggregators.set(g, a);
+  }
+});
+
+test.after.always(async () => {
+  client?.stop();
+  await Promise.all([...aggregators.values(), provider].filter(Boolean).map(endClient));
+  await Promise.all(custodians.map((c) => c.stop()));
+  await broker?.close();
+});
+
+async function aggregateOf(groupId: string, slot: number, readings: Record<string, bigint>): Promise<Aggregate> {
+  const { publicKey } = await keySet;
+  const key = publicKey.paillier;
+  const c = key.add(...Object.values(readings).map((m) => key.encrypt(m, random)));
+  const contributors = Object.keys(readings).sort();
+  return { groupId, slot, keyId: key.keyId, packed: 1, count: contributors.length, contributors, ciphertext: ciphertextToBytes(key, c) };
+}
+
+async function publishAsAggregator(aggregate: Aggregate): Promise<void> {
+  await aggregators.get(aggregate.groupId)!.publishAsync(aggregateTopic(aggregate.groupId), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+}
+
+async function refusalOf(promise: Promise<unknown>): Promise<MeterveilError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof MeterveilError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+let first: Aggregate;
+
+test.serial('an aggregate its aggregator published is decrypted by 2 of 3 custodians', async (t) => {
+  const aggregate = first = await aggregateOf('g1', 100, { m1: 400n, m2: 1200n, m3: 0n, m4: 77n });
+  await publishAsAggregator(aggregate);
+  const result = await client.decrypt(aggregate);
+  t.is(result.plaintext, 1677n);
+  t.is(result.used.length, 2);
+  t.deepEqual(result.refused, []);
+  t.deepEqual(result.rejected, []);
+});
+
+test.serial('custodians refuse a differencing request that the provider would have made', async (t) => {
+  // g2's contributors {m1, m2, m3} differ from g1's {m1..m4} in slot 100 by m4 alone.
+  const aggregate = await aggregateOf('g2', 100, { m1: 400n, m2: 1200n, m3: 0n });
+  await publishAsAggregator(aggregate);
+  const error = await refusalOf(client.decrypt(aggregate));
+  t.is(error.reason, 'not-enough-partials');
+  t.regex(error.message, /custodian \d refused: differencing/);
+  for (const index of [1, 2, 3]) await waitFor(() => refusalsIn(index).includes('differencing'));
+  t.pass();
+});
+
+test.serial('custodians refuse a ciphertext no aggregator published, even with a plausible contributor list', async (t) => {
+  // A single meter's reading presented as a group of four.
+  const forged = { ...(await aggregateOf('g1', 101, { m1: 999n })), count: 4, contributors: ['m1', 'm2', 'm3', 'm4'] };
+  const error = await refusalOf(client.decrypt(forged));
+  t.regex(error.message, /custodian \d refused: unverified-aggregate/);
+});
+
+test.serial('a different aggregate for a (group, slot) already decrypted is refused; the same one gets the same answer', async (t) => {
+  const again = await aggregateOf('g1', 100, { m1: 1n, m2: 2n, m3: 3n });
+  await publishAsAggregator(again);
+  const error = await refusalOf(client.decrypt(again));
+  t.regex(error.message, /custodian \d refused: already-decrypted/);
+  t.is((await client.decrypt(first)).plaintext, 1677n);
+});
+
+test.serial('the record survives a restart: a restarted custodian still refuses the differencing request', async (t) => {
+  const { shares } = await keySet;
+  await custodians[0].stop();
+  custodians[0] = await runCustodian(config, shares[0], { password: passwords.get(custodianUser(1)), storePath: storePath(1), waitForAggregateMs: 1500 });
+  const aggregate = await aggregateOf('g2', 100, { m1: 5n, m2: 6n, m3: 7n });
+  await publishAsAggregator(aggregate);
+  const before = refusalsIn(1).filter((r) => r === 'differencing').length;
+  await refusalOf(client.decrypt(aggregate));
+  await waitFor(() => refusalsIn(1).filter((r) => r === 'differencing').length === before + 1);
+  t.pass();
+});
+
+function refusalsIn(index: number): string[] {
+  const store = new CustodianStore(storePath(index), { keyId, index }, 'process');
+  try {
+    return store.refusalReasons();
+  } finally {
+    store.close();
+  }
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
