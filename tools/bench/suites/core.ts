@@ -78,7 +78,7 @@ interface Plan {
 
 function planFor(bits: number, quick: boolean): Plan {
   if (quick) return { rounds: 2, aggregateRounds: 1, keygenRounds: 1 };
-  return bits <= 2048 ? { rounds: 7, aggregateRounds: 3, keygenRounds: 3 } : { rounds: 5, aggregateRounds: 2, keygenRounds: 2 };
+  return bits <= 2048 ? { rounds: 11, aggregateRounds: 7, keygenRounds: 5 } : { rounds: 7, aggregateRounds: 3, keygenRounds: 3 };
 }
 
 async function measureKeySize(bits: number, context: BenchContext, xsEntry: string): Promise<BenchRow[]> {
