@@ -1,0 +1,42 @@
+/**
+ * Start-up on Moddable: load and check the configuration (a meter with a missing or invalid key
+ * logs why and stays off the network), build the platform port and run the meter.
+ */
+import randomBytes from 'meterveil/random';
+import { validateConfig, type MeterConfig } from '../../config/schema.ts';
+import { Meter } from '../../meter/meter.ts';
+import type { Clock, PowerSensor } from '../port.ts';
+import { moddableClock } from './clock.ts';
+import { loadRawConfig } from './config.ts';
+import { nativeHmacSha256 } from './hmac.ts';
+import { ModdableMqtt } from './mqtt.ts';
+import { preferenceStorage } from './storage.ts';
+
+export type SensorFactory = (config: MeterConfig, clock: Clock) => PowerSensor;
+
+export function bootMeter(platformName: string, makeSensor: SensorFactory): Meter | undefined {
+  let config: MeterConfig;
+  let sensor: PowerSensor;
+  try {
+    config = validateConfig(loadRawConfig());
+    sensor = makeSensor(config, moddableClock);
+  } catch (error) {
+    trace(`meterveil: refusing to start: ${(error as Error).message}\n`);
+    return undefined;
+  }
+  const meter = new Meter(
+    {
+      name: platformName,
+      clock: moddableClock,
+      sensor,
+      randomBytes,
+      storage: preferenceStorage,
+      mac: nativeHmacSha256,
+      mqtt: new ModdableMqtt(config.broker, config.meterId),
+      log: (line) => trace(`${line}\n`),
+    },
+    config,
+  );
+  meter.start();
+  return meter;
+}

@@ -1,0 +1,13 @@
+/**
+ * Firmware entry in the Moddable `lin` simulator: the host clock is already right, there is no
+ * sensor hardware, so the meter measures the synthetic household of its configuration.
+ */
+import { fail } from '../../errors.ts';
+import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
+import { bootMeter } from './boot.ts';
+
+bootMeter('lin', (meterConfig, clock) => {
+  const sensor = meterConfig.sensor;
+  if (sensor.kind !== 'simulated') return fail('invalid-config', 'sensor.kind: the lin simulator has no sensor hardware; use "simulated"');
+  return new SimulatedSensor(clock, sensor);
+});
