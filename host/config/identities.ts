@@ -5,8 +5,13 @@
  */
 export const PROVIDER_USER = 'provider';
 
+/** A meter logs in as its own id (its client id too); config parsing keeps meter ids clear of the service names. */
 export function meterUser(meterId: string): string {
-  return `meter.${meterId}`;
+  return meterId;
+}
+
+export function isServiceName(id: string): boolean {
+  return id === PROVIDER_USER || id.startsWith('aggregator.') || id.startsWith('feeder.');
 }
 
 export function aggregatorUser(groupId: string): string {

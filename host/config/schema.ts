@@ -5,6 +5,7 @@
  */
 import { isValidId } from '../../firmware/protocol/report.ts';
 import { fail } from '../../firmware/errors.ts';
+import { isServiceName } from './identities.ts';
 
 export interface GroupConfig {
   id: string;
@@ -127,6 +128,9 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   if (durability !== 'process' && durability !== 'power') fail('bad-config', 'durability must be "process" or "power"');
 
   const meters = new Set(groups.flatMap((g) => g.members));
+  for (const m of meters) {
+    if (isServiceName(m)) fail('bad-config', `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "feeder.*")`);
+  }
   for (const g of groups) {
     if (meters.has(g.feeder)) fail('bad-config', `group ${g.id}: feeder ${g.feeder} is also a customer meter`);
   }

@@ -12,7 +12,9 @@ import { loadConfig } from '../config/load.ts';
 import { brokerAddress } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { runFeeders } from '../feeder/run.ts';
+import { describeDecrypted } from '../provider/describe.ts';
 import { runProvider } from '../provider/run.ts';
+import { DEFAULT_START_CONFIG, startAll } from './start.ts';
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -76,7 +78,11 @@ export function registerRoles(program: Command): void {
     .option('-p, --port <port>', 'HTTP port (overrides the config)')
     .action(cliAction(async (opts: { config: string; port?: string }) => {
       const config = loadConfig(opts.config);
-      const running = await runProvider(config, { log, httpPort: opts.port === undefined ? undefined : number(opts.port, 'port') });
+      const running = await runProvider(config, {
+        log,
+        httpPort: opts.port === undefined ? undefined : number(opts.port, 'port'),
+        onDecrypted: (d) => log(describeDecrypted(d, config.slotSeconds)),
+      });
       log(`provider API on ${running.apiUrl}/api/health`);
       await untilSignal(() => running.stop());
     }));
@@ -97,5 +103,19 @@ export function registerRoles(program: Command): void {
       });
       log(`${running.feeders.length} feeder meter(s) running`);
       await untilSignal(() => running.stop());
+    }));
+
+  program
+    .command('start')
+    .description('run the whole pipeline with a simulated fleet (keys and a demo config are created on first run)')
+    .option('-c, --config <file>', `config file (default: ${DEFAULT_START_CONFIG}, written on first run)`)
+    .option('--no-simulate', 'do not run the simulated fleet')
+    .action(cliAction(async (opts: { config?: string; simulate: boolean }) => {
+      const stop = await startAll({ config: opts.config, simulate: opts.simulate, print: (line) => process.stdout.write(`${line}\n`) });
+      await untilSignal(async () => {
+        process.stdout.write('stopping...\n');
+        await stop();
+        process.stdout.write('stopped\n');
+      });
     }));
 }

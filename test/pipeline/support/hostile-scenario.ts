@@ -46,7 +46,7 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   const m1 = meters.get('m1')!;
 
   // Someone holding m1's credentials, on a session of its own.
-  const attacker = connectRole({ url: config.broker.url, username: meterUser('m1'), password: secrets.meters.m1.password, clientId: 'meter.m1/attacker', persistent: false });
+  const attacker = connectRole({ url: config.broker.url, username: meterUser('m1'), password: secrets.meters.m1.password, clientId: 'm1/attacker', persistent: false });
   await connected(attacker);
   t.teardown(() => endClient(attacker));
   const attack = (bytes: Uint8Array, topic = reportTopic('m1')) => attacker.publish(topic, Buffer.from(bytes), { qos: 0 });
