@@ -14,6 +14,7 @@ registerKeyCommands(program);
 await import('../threshold/cli.ts').then((m) => m.register(program));
 await import('../provision/cli.ts').then((m) => m.register(program));
 await import('../custodian/cli.ts').then((m) => m.register(program));
+await import('../keys/cli.ts').then((m) => m.register(program));
 await import('../start/register.ts').then((m) => m.register(program));
 await import('../simulate/cli.ts').then((m) => m.register(program));
 

@@ -4,14 +4,15 @@ import type { Command } from 'commander';
 import { parseJsonObject } from '../../firmware/paillier/codec.ts';
 import { cliAction } from '../cli/action.ts';
 import { loadConfig } from '../config/load.ts';
+import { readSigningPublicFile } from '../keys/signing.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { planProvisioning } from './plan.ts';
 import { writeProvisioning } from './write.ts';
 
-export function provision(configPath: string, outDir: string): { keyId: string; meters: number; aggregators: number; files: string[] } {
+export function provision(configPath: string, outDir: string, signingPublicPath?: string): { keyId: string; meters: number; aggregators: number; files: string[] } {
   const config = loadConfig(configPath);
   const publicKey = readPublicKeyFile(config.keys.publicKey);
-  const plan = planProvisioning(config, publicKey);
+  const plan = planProvisioning(config, publicKey, signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath));
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
   const files = writeProvisioning(outDir, plan, rawConfig, publicKey);
   return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, files };
@@ -23,8 +24,9 @@ export function register(program: Command) {
     .description('per-meter ids, MAC keys, broker credentials and configurations; aggregator, provider and broker configurations to match')
     .requiredOption('--config <file>', 'deployment config (groups, broker, packing); its public key must exist')
     .requiredOption('--out <dir>', 'new or empty directory for the output; every secret file is mode 0600')
-    .action(cliAction((opts: { config: string; out: string }) => {
-      const result = provision(opts.config, opts.out);
+    .option('--signing-public <file>', "the provider's signing-public.json: meters accept key rotations signed with it")
+    .action(cliAction((opts: { config: string; out: string; signingPublic?: string }) => {
+      const result = provision(opts.config, opts.out, opts.signingPublic);
       process.stdout.write(`provisioned ${result.meters} meters and ${result.aggregators} aggregators for key ${result.keyId} into ${opts.out}\n`);
     }));
 }

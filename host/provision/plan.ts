@@ -31,6 +31,8 @@ export interface FirmwareConfigJson {
   groups: string[];
   slotSeconds: number;
   packing: { readings: number; maxGroupSize: number; maxPowerWatts: number };
+  /** The provider's Ed25519 signing public key (hex), which key rotation announcements must verify under. */
+  signingKey?: string;
 }
 
 /** A role's secrets file: the format of host/config/secrets.ts, holding only what the role needs. */
@@ -52,7 +54,7 @@ export interface ProvisionPlan {
   acl: Acl;
 }
 
-export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey): ProvisionPlan {
+export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey, signingPublicKey?: Uint8Array): ProvisionPlan {
   const publicKeyJson = publicKeyToJson(publicKey);
   const macKeys = new Map<string, string>();
   const brokerUsers = new Map<string, string>();
@@ -73,6 +75,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
       packing: { readings: config.packing.readings, maxGroupSize: config.packing.maxGroupSize, maxPowerWatts: config.packing.maxPowerWatts },
+      ...(signingPublicKey ? { signingKey: bytesToHex(signingPublicKey) } : {}),
     };
     try {
       validateConfig(firmwareConfig);

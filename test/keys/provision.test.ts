@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
+import { meterUser } from '../../host/config/identities.ts';
 import { loadConfig } from '../../host/config/load.ts';
 import { meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
@@ -20,6 +21,7 @@ import { provision } from '../../host/provision/cli.ts';
 import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
 import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts';
 import { bytesToHex } from '../../firmware/bytes.ts';
+import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../tools/xs/harness.ts';
 
 const GROUPS = [
@@ -47,14 +49,16 @@ const deployment = (async () => {
     packing: { readings: 4, maxPowerWatts: 23_000 }, groups: GROUPS,
   }));
   const out = join(dir, 'out');
-  const result = provision(configPath, out);
-  return { dir, out, port, pair, result };
+  const signer = generateSigningKey();
+  const { publicPath: signingPublic } = writeSigningKey(join(dir, 'signing'), signer);
+  const result = provision(configPath, out, signingPublic);
+  return { dir, out, port, pair, result, signer };
 })();
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
 
 test('every meter gets a configuration the firmware validator accepts, in all three device forms', async (t) => {
-  const { out, pair, result } = await deployment;
+  const { out, pair, result, signer } = await deployment;
   t.is(result.meters, 6);
   const macKeys = new Set<string>();
   for (const meterId of ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']) {
@@ -66,8 +70,9 @@ test('every meter gets a configuration the firmware validator accepts, in all th
     t.deepEqual(config.groups, GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id));
     t.is(config.publicKey.keyId, pair.publicKey.keyId);
     t.is(config.macKey.length, 32);
-    t.is(config.broker.username, `meter.${meterId}`);
+    t.is(config.broker.username, meterUser(meterId));
     t.is(config.packing.maxGroupSize, 4);
+    t.is(raw.signingKey, bytesToHex(signer.publicKey));
     macKeys.add(raw.macKey);
     t.deepEqual(firmwareConfigFromMcconfig(readFileSync(join(out, 'meters', meterId, 'mcconfig.args'), 'utf8').trim()), raw);
     const [preference] = read(join(out, 'meters', meterId, 'preferences.json'));
@@ -83,7 +88,7 @@ test('the firmware validator running in XS accepts every provisioned configurati
     for (const meterId of ['m1', 'm3', 'm6']) {
       const reply = await worker.issue({ config: read(join(out, 'meters', meterId, 'config.json')) });
       t.deepEqual(reply, {
-        meterId, groups: GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id), keyId: pair.publicKey.keyId, macKeyBytes: 32, username: `meter.${meterId}`,
+        meterId, groups: GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id), keyId: pair.publicKey.keyId, macKeyBytes: 32, username: meterUser(meterId),
       });
     }
   } finally {
@@ -115,14 +120,13 @@ test('the broker gets hashes only, and they match the passwords handed out', asy
   const { out } = await deployment;
   const users = read(join(out, 'broker', 'users.json')).users as Record<string, string>;
   const m1 = read(join(out, 'meters', 'm1', 'config.json')).broker.password as string;
-  t.true(verifyScryptPasswordHash(m1, users['meter.m1']));
-  t.false(verifyScryptPasswordHash(m1, users['meter.m2']));
+  t.true(verifyScryptPasswordHash(m1, users[meterUser('m1')]));
+  t.false(verifyScryptPasswordHash(m1, users[meterUser('m2')]));
   const brokerFiles = readFileSync(join(out, 'broker', 'users.json'), 'utf8') + readFileSync(join(out, 'broker', 'passwords'), 'utf8');
   t.false(brokerFiles.includes(m1));
   t.deepEqual(Object.keys(users).sort(), [
-    'aggregator.street-1', 'aggregator.street-2', 'feeder.f1', 'feeder.f2',
-    'meter.m1', 'meter.m2', 'meter.m3', 'meter.m4', 'meter.m5', 'meter.m6', 'provider',
-  ]);
+    'aggregator.street-1', 'aggregator.street-2', 'feeder.f1', 'feeder.f2', ...['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map(meterUser), 'provider',
+  ].sort());
 });
 
 test("mosquitto with the provisioned password and ACL files admits a meter and its aggregator, and refuses a wrong password", async (t) => {
