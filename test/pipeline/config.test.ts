@@ -1,0 +1,58 @@
+import test from 'ava';
+import { resolve } from 'node:path';
+import { MeterveilError } from '../../firmware/errors.ts';
+import { buildAcl, mayPublish, maySubscribe } from '../../host/broker/acl.ts';
+import { parseConfig } from '../../host/config/schema.ts';
+
+const base = {
+  groups: [
+    { id: 'north', members: ['a1', 'a2', 'shared'], feeder: 'f-north', k: 2 },
+    { id: 'south', members: ['b1', 'b2', 'shared'], feeder: 'f-south', k: 3 },
+  ],
+};
+const parse = (patch: Record<string, unknown>) => parseConfig({ ...base, ...patch }, (p) => resolve('/srv/mv', p));
+const reason = (fn: () => unknown) => (() => { try { fn(); return 'none'; } catch (e) { return (e as MeterveilError).reason + ' ' + (e as Error).message; } })();
+
+test('defaults fill a minimal config and paths resolve against the data folder', (t) => {
+  const c = parse({});
+  t.is(c.dataDir, '/srv/mv/data');
+  t.is(c.keys.privateKey, '/srv/mv/data/keys/private.json');
+  t.is(c.broker.url, 'mqtt://127.0.0.1:1883');
+  t.deepEqual(c.http, { host: '127.0.0.1', port: 8080 });
+  t.is(c.packing.maxGroupSize, 3);
+});
+
+test('impossible or privacy-weakening configs are refused with the field named', (t) => {
+  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], k: 1 }] })), /^bad-config .*group north: k/);
+  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], k: 4 }] })), /^bad-config .*group north: k/);
+  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], members: ['a1', 'a1'] }] })), /listed twice/);
+  t.regex(reason(() => parse({ groups: [base.groups[0], base.groups[0]] })), /share an id/);
+  t.regex(reason(() => parse({ slotSecond: 60 })), /unknown key "slotSecond"/);
+  t.regex(reason(() => parse({ packing: { maxGroupSize: 2 } })), /below the largest group/);
+  t.regex(reason(() => parse({ broker: { url: 'http://x' } })), /broker.url/);
+  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], members: ['provider', 'a2'] }] })), /reserved/);
+  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], feeder: 'a1' }] })), /also a customer meter/);
+  t.regex(reason(() => parse({ tolerance: 2 })), /tolerance/);
+});
+
+test('the ACL lets each party reach exactly its own topics', (t) => {
+  const acl = buildAcl(parse({}));
+  t.true(mayPublish(acl, 'a1', 'meterveil/v1/meters/a1/reports'));
+  t.false(mayPublish(acl, 'a1', 'meterveil/v1/meters/a2/reports'));
+  t.false(mayPublish(acl, 'a1', 'meterveil/v1/groups/north/aggregates'));
+  t.true(maySubscribe(acl, 'a1', 'meterveil/v1/meters/a1/acks'));
+  t.false(maySubscribe(acl, 'a1', 'meterveil/v1/meters/+/acks'));
+  t.true(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/meters/shared/reports'));
+  t.true(maySubscribe(acl, 'aggregator.south', 'meterveil/v1/meters/shared/reports'));
+  t.false(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/meters/b1/reports'));
+  t.true(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/north/aggregates'));
+  t.false(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/south/aggregates'));
+  t.true(mayPublish(acl, 'aggregator.north', 'meterveil/v1/meters/a1/acks'));
+  t.false(mayPublish(acl, 'provider', 'meterveil/v1/groups/north/aggregates'));
+  t.true(maySubscribe(acl, 'provider', 'meterveil/v1/groups/+/aggregates'));
+  t.false(maySubscribe(acl, 'provider', 'meterveil/v1/meters/+/reports'));
+  t.false(maySubscribe(acl, 'provider', '#'));
+  t.true(mayPublish(acl, 'feeder.f-north', 'meterveil/v1/feeders/f-north/readings'));
+  t.false(mayPublish(acl, 'feeder.f-north', 'meterveil/v1/feeders/f-south/readings'));
+  t.false(mayPublish(acl, undefined, 'meterveil/v1/meters/a1/reports'));
+});
