@@ -9,6 +9,8 @@ import { fail } from '../errors.ts';
 import { inverseModPowerOfTwo } from './numbers.ts';
 
 export type ArithKind = 'montgomery' | 'plain';
+/** Arithmetic modulo n^2 may also use base-n digits, which needs n itself (see BaseRootArith). */
+export type SquareArithKind = ArithKind | 'base-root';
 
 export interface ModArith {
   /** 'montgomery' or 'plain' here; the host adds a native kind backed by OpenSSL. */
@@ -31,18 +33,27 @@ export function preferredArithKind(): ArithKind {
   return isXsEngine() ? 'montgomery' : 'plain';
 }
 
-/** Either a kind built here or a factory for another implementation (the host's native one). */
-export type ArithChoice = ArithKind | ((modulus: bigint) => ModArith);
+/**
+ * Measured in XS at 2048-bit n (docs/benchmarks.md): base-n digits beat Montgomery, which beats
+ * `%`. In V8, `%` is fastest.
+ */
+export function preferredSquareArithKind(): SquareArithKind {
+  return isXsEngine() ? 'base-root' : 'plain';
+}
 
-export function createModArith(modulus: bigint, choice: ArithChoice = preferredArithKind()): ModArith {
-  if (typeof choice === 'function') return choice(modulus);
-  const kind = choice;
+/** Arithmetic modulo root^2, for Paillier's n^2. */
+export function createSquareModArith(root: bigint, kind: SquareArithKind = preferredSquareArithKind()): ModArith {
+  return kind === 'base-root' ? new BaseRootArith(root) : createModArith(root * root, kind);
+}
+
+export function createModArith(modulus: bigint, kind: ArithKind = preferredArithKind()): ModArith {
   if (modulus < 3n || (modulus & 1n) === 0n) fail('bad-modulus', 'modulus must be an odd number above 2');
   return kind === 'montgomery' ? new MontgomeryArith(modulus) : new PlainArith(modulus);
 }
 
 /** Window width for fixed-window exponentiation: wider windows pay off only on long exponents. */
 export function windowBits(expBits: number): number {
+  if (expBits > 1536) return 6;
   if (expBits > 512) return 5;
   if (expBits > 128) return 4;
   if (expBits > 24) return 3;
@@ -50,20 +61,20 @@ export function windowBits(expBits: number): number {
 }
 
 /**
- * Fixed-window exponentiation over any multiplication. The exponent is read once as a binary
- * string, which is cheaper than repeated shifts and masks on a large BigInt.
+ * Fixed-window exponentiation over any representation T of residues. The exponent is read once
+ * as a binary string, which is cheaper than repeated shifts and masks on a large BigInt.
  */
-function windowPow(base: bigint, exp: bigint, one: bigint, mul: (a: bigint, b: bigint) => bigint): bigint {
+function windowPow<T>(base: T, exp: bigint, one: T, mul: (a: T, b: T) => T, square: (a: T) => T = (a) => mul(a, a)): T {
   if (exp < 0n) fail('negative-exponent', 'exponent must be non-negative');
   if (exp === 0n) return one;
   const bits = exp.toString(2);
   const w = windowBits(bits.length);
-  const table: bigint[] = [one, base];
+  const table: T[] = [one, base];
   for (let i = 2; i < 1 << w; i++) table.push(mul(table[i - 1], base));
   const lead = bits.length % w || w;
   let acc = table[parseInt(bits.slice(0, lead), 2)];
   for (let pos = lead; pos < bits.length; pos += w) {
-    for (let i = 0; i < w; i++) acc = mul(acc, acc);
+    for (let i = 0; i < w; i++) acc = square(acc);
     const digit = parseInt(bits.slice(pos, pos + w), 2);
     if (digit !== 0) acc = mul(acc, table[digit]);
   }
@@ -80,7 +91,7 @@ class PlainArith implements ModArith {
 
   pow(base: bigint, exp: bigint): bigint {
     const m = this.modulus;
-    return windowPow(base % m, exp, 1n, (a, b) => (a * b) % m);
+    return windowPow<bigint>(base % m, exp, 1n, (a, b) => (a * b) % m);
   }
 
   product(values: Iterable<bigint>): bigint {
@@ -127,7 +138,7 @@ class MontgomeryArith implements ModArith {
 
   pow(base: bigint, exp: bigint): bigint {
     const montMul = (a: bigint, b: bigint) => this.redc(a * b);
-    return this.redc(windowPow(this.toMont(base), exp, this.rModN, montMul));
+    return this.redc(windowPow<bigint>(this.toMont(base), exp, this.rModN, montMul));
   }
 
   product(values: Iterable<bigint>): bigint {
@@ -139,5 +150,68 @@ class MontgomeryArith implements ModArith {
       count++;
     }
     return count === 0n ? 1n : this.mul(acc, this.pow(this.rModN, count));
+  }
+}
+
+type Digits = [lo: bigint, hi: bigint];
+
+/**
+ * Residues modulo n^2 held as two base-n digits, x = lo + hi n. A product needs three or four
+ * multiplications of n-sized numbers and two reductions modulo n (Barrett, with shifts), instead
+ * of one multiplication and one division of n^2-sized numbers: schoolbook cost is quadratic, so
+ * halving the operand size more than pays for the extra operations. Used for exponentiation;
+ * single products stay plain, where the conversion into digits would cost more than it saves.
+ */
+class BaseRootArith implements ModArith {
+  readonly kind = 'base-root' as const;
+  readonly modulus: bigint;
+  private readonly plain: ModArith;
+  private readonly mu: bigint;
+  private readonly shiftDown: bigint;
+  private readonly shiftUp: bigint;
+
+  constructor(private readonly root: bigint) {
+    if (root < 3n || (root & 1n) === 0n) fail('bad-modulus', 'modulus must be the square of an odd number above 2');
+    this.modulus = root * root;
+    this.plain = new PlainArith(this.modulus);
+    const k = BigInt(bitLength(root));
+    this.mu = (1n << (2n * k)) / root;
+    this.shiftDown = k - 1n;
+    this.shiftUp = k + 1n;
+  }
+
+  /** x mod n and floor(x / n). Barrett's estimate never exceeds the true quotient, so the loop corrects it upwards. */
+  private divmod(x: bigint): Digits {
+    let q = ((x >> this.shiftDown) * this.mu) >> this.shiftUp;
+    let r = x - q * this.root;
+    while (r >= this.root) {
+      r -= this.root;
+      q++;
+    }
+    return [r, q];
+  }
+
+  private mulDigits = (x: Digits, y: Digits): Digits => {
+    const [lo, carry] = this.divmod(x[0] * y[0]);
+    return [lo, this.divmod(carry + x[0] * y[1] + x[1] * y[0])[0]];
+  };
+
+  private squareDigits = (x: Digits): Digits => {
+    const [lo, carry] = this.divmod(x[0] * x[0]);
+    return [lo, this.divmod(carry + ((x[0] * x[1]) << 1n))[0]];
+  };
+
+  mul(a: bigint, b: bigint): bigint {
+    return this.plain.mul(a, b);
+  }
+
+  product(values: Iterable<bigint>): bigint {
+    return this.plain.product(values);
+  }
+
+  pow(base: bigint, exp: bigint): bigint {
+    const b = base % this.modulus;
+    const [lo, hi] = windowPow<Digits>([b % this.root, b / this.root], exp, [1n, 0n], this.mulDigits, this.squareDigits);
+    return lo + hi * this.root;
   }
 }

@@ -1,4 +1,7 @@
-export { createModArith, isXsEngine, preferredArithKind, windowBits, type ArithChoice, type ArithKind, type ModArith } from './arith.ts';
+export {
+  createModArith, createSquareModArith, isXsEngine, preferredArithKind, preferredSquareArithKind, windowBits,
+  type ArithKind, type ModArith, type SquareArithKind,
+} from './arith.ts';
 export {
   bigIntFromHex, bigIntToHex, checkCiphertext, ciphertextFromBytes, ciphertextFromHex, ciphertextToBytes, ciphertextToHex, isCiphertextShaped,
   publicKeyFromJson, publicKeyToJson, type PublicKeyJson,

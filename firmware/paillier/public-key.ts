@@ -4,14 +4,15 @@
  */
 import { bitLength, byteLength } from '../bytes.ts';
 import { fail } from '../errors.ts';
-import { createModArith, type ArithChoice, type ModArith } from './arith.ts';
+import { createSquareModArith, type ModArith, type SquareArithKind } from './arith.ts';
 import { deriveKeyId } from './key-id.ts';
 import { randomUnit, type RandomBytes } from './random.ts';
 
 export interface PublicKeyOptions {
   /** Taken as given when the key comes from a file whose key id was already checked against n. */
   keyId?: string;
-  arith?: ArithChoice;
+  /** Arithmetic modulo n^2: a kind, or a factory for another implementation (the host's native one). */
+  arith?: SquareArithKind | ((nSquared: bigint) => ModArith);
 }
 
 export class PaillierPublicKey {
@@ -32,7 +33,7 @@ export class PaillierPublicKey {
     this.byteLength = byteLength(n);
     this.ciphertextBytes = 2 * this.byteLength;
     this.keyId = options.keyId ?? deriveKeyId(n);
-    this.arith = createModArith(this.nSquared, options.arith);
+    this.arith = typeof options.arith === 'function' ? options.arith(this.nSquared) : createSquareModArith(n, options.arith);
   }
 
   private checkPlaintext(m: bigint) {
@@ -60,6 +61,11 @@ export class PaillierPublicKey {
 
   /** Enc(m1) * Enc(m2) = Enc(m1 + m2 mod n). */
   add(...ciphertexts: bigint[]): bigint {
+    return this.arith.product(ciphertexts);
+  }
+
+  /** The same sum over any number of ciphertexts, without spreading them into arguments. */
+  addAll(ciphertexts: Iterable<bigint>): bigint {
     return this.arith.product(ciphertexts);
   }
 

@@ -5,7 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { createModArith } from '../../firmware/paillier/arith.ts';
+import { createModArith, createSquareModArith } from '../../firmware/paillier/arith.ts';
 import { SlotPacking } from '../../firmware/paillier/packing.ts';
 import { RandomnessPool } from '../../firmware/paillier/pool.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
@@ -68,6 +68,20 @@ test('Montgomery and plain arithmetic agree on random odd moduli', (t) => {
           mont.product(reduced) === plain.product(reduced) &&
           plain.pow(base, exp) === naivePow(base, exp, m);
       }),
+    { numRuns: 150 },
+  );
+  t.pass();
+});
+
+test('base-n digit arithmetic modulo n^2 agrees with plain arithmetic on random odd n', (t) => {
+  const oddRoot = fc.bigInt({ min: 3n, max: (1n << 1100n) - 1n }).map((m) => m | 1n);
+  fc.assert(
+    fc.property(oddRoot, fc.bigInt({ min: 0n, max: 1n << 2300n }), fc.bigInt({ min: 0n, max: 1n << 1100n }), (root, base, exp) => {
+      const digits = createSquareModArith(root, 'base-root');
+      const plain = createModArith(root * root, 'plain');
+      const [a, b] = [base % digits.modulus, exp % digits.modulus];
+      return digits.pow(base, exp) === plain.pow(base, exp) && digits.mul(a, b) === plain.mul(a, b) && digits.modulus === root * root;
+    }),
     { numRuns: 150 },
   );
   t.pass();

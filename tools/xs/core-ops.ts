@@ -6,7 +6,9 @@
  */
 import { bigIntToBytes, hexToBytes } from '../../firmware/bytes.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
-import { createModArith, isXsEngine, preferredArithKind, type ArithKind } from '../../firmware/paillier/arith.ts';
+import {
+  createModArith, isXsEngine, preferredArithKind, preferredSquareArithKind, type ArithKind, type SquareArithKind,
+} from '../../firmware/paillier/arith.ts';
 import {
   ciphertextFromBytes, ciphertextFromHex, ciphertextToBytes, ciphertextToHex, publicKeyFromJson, publicKeyToJson,
 } from '../../firmware/paillier/codec.ts';
@@ -18,13 +20,13 @@ import { seededRandomForTests } from './seeded-random.ts';
 
 export type CoreCommand =
   | { op: 'engine' }
-  | { op: 'encrypt'; n: string; m: string; r: string; arith?: ArithKind }
-  | { op: 'precompute-rn'; n: string; r: string; arith?: ArithKind }
+  | { op: 'encrypt'; n: string; m: string; r: string; arith?: SquareArithKind }
+  | { op: 'precompute-rn'; n: string; r: string; arith?: SquareArithKind }
   | { op: 'encrypt-with-rn'; n: string; m: string; rn: string }
-  | { op: 'add'; n: string; ciphertexts: string[]; arith?: ArithKind }
+  | { op: 'add'; n: string; ciphertexts: string[]; arith?: SquareArithKind }
   | { op: 'add-plain'; n: string; c: string; k: string }
-  | { op: 'mul-plain'; n: string; c: string; k: string; arith?: ArithKind }
-  | { op: 'rerandomize'; n: string; c: string; rn: string; arith?: ArithKind }
+  | { op: 'mul-plain'; n: string; c: string; k: string; arith?: SquareArithKind }
+  | { op: 'rerandomize'; n: string; c: string; rn: string; arith?: SquareArithKind }
   | { op: 'arith'; modulus: string; kind: ArithKind; pow?: [string, string][]; mul?: [string, string][]; product?: string[] }
   | { op: 'pool'; n: string; seed: string; capacity: number; refill: number; takes: number }
   | { op: 'pack'; bounds: PackingBoundsJson; values: string[] }
@@ -57,7 +59,7 @@ function fixedRandom(r: bigint, n: bigint): RandomBytes {
 
 const keys = new Map<string, PaillierPublicKey>();
 
-function publicKey(n: string, arith?: ArithKind): PaillierPublicKey {
+function publicKey(n: string, arith?: SquareArithKind): PaillierPublicKey {
   const cacheKey = `${n}/${arith ?? ''}`;
   let key = keys.get(cacheKey);
   if (!key) {
@@ -74,7 +76,7 @@ function packing(bounds: PackingBoundsJson): SlotPacking {
 function execute(command: CoreCommand): unknown {
   switch (command.op) {
     case 'engine':
-      return { xs: isXsEngine(), preferredArithKind: preferredArithKind() };
+      return { xs: isXsEngine(), preferredArithKind: preferredArithKind(), preferredSquareArithKind: preferredSquareArithKind() };
     case 'encrypt': {
       const key = publicKey(command.n, command.arith);
       return hex(key.encrypt(big(command.m), fixedRandom(big(command.r), key.n)));
