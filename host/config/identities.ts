@@ -11,7 +11,7 @@ export function meterUser(meterId: string): string {
 }
 
 export function isServiceName(id: string): boolean {
-  return id === PROVIDER_USER || id.startsWith('aggregator.') || id.startsWith('feeder.');
+  return id === PROVIDER_USER || id.startsWith('aggregator.') || id.startsWith('feeder.') || id.startsWith('custodian.');
 }
 
 export function aggregatorUser(groupId: string): string {

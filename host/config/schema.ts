@@ -129,7 +129,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
 
   const meters = new Set(groups.flatMap((g) => g.members));
   for (const m of meters) {
-    if (isServiceName(m)) fail('bad-config', `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "feeder.*")`);
+    if (isServiceName(m)) fail('bad-config', `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "feeder.*", "custodian.*")`);
   }
   for (const g of groups) {
     if (meters.has(g.feeder)) fail('bad-config', `group ${g.id}: feeder ${g.feeder} is also a customer meter`);

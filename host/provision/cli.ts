@@ -6,16 +6,20 @@ import { cliAction } from '../cli/action.ts';
 import { loadConfig } from '../config/load.ts';
 import { readSigningPublicFile } from '../keys/signing.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
+import { readThresholdPublicKeyFile } from '../threshold/key-files.ts';
 import { planProvisioning } from './plan.ts';
 import { writeProvisioning } from './write.ts';
 
-export function provision(configPath: string, outDir: string, signingPublicPath?: string): { keyId: string; meters: number; aggregators: number; files: string[] } {
+export function provision(configPath: string, outDir: string, signingPublicPath?: string): { keyId: string; meters: number; aggregators: number; custodians: number; files: string[] } {
   const config = loadConfig(configPath);
   const publicKey = readPublicKeyFile(config.keys.publicKey);
-  const plan = planProvisioning(config, publicKey, signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath));
+  const publicJson = parseJsonObject(readFileSync(config.keys.publicKey, 'utf8'), config.keys.publicKey);
+  const custodians = publicJson.threshold === undefined ? 0 : readThresholdPublicKeyFile(config.keys.publicKey).custodians;
+  const signingPublicKey = signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath);
+  const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians });
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
-  const files = writeProvisioning(outDir, plan, rawConfig, publicKey);
-  return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, files };
+  const files = writeProvisioning(outDir, plan, rawConfig, publicJson);
+  return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, custodians, files };
 }
 
 export function register(program: Command) {
@@ -27,6 +31,7 @@ export function register(program: Command) {
     .option('--signing-public <file>', "the provider's signing-public.json: meters accept key rotations signed with it")
     .action(cliAction((opts: { config: string; out: string; signingPublic?: string }) => {
       const result = provision(opts.config, opts.out, opts.signingPublic);
-      process.stdout.write(`provisioned ${result.meters} meters and ${result.aggregators} aggregators for key ${result.keyId} into ${opts.out}\n`);
+      const custodians = result.custodians > 0 ? ` and ${result.custodians} custodians` : '';
+      process.stdout.write(`provisioned ${result.meters} meters, ${result.aggregators} aggregators${custodians} for key ${result.keyId} into ${opts.out}\n`);
     }));
 }

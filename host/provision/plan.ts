@@ -16,6 +16,8 @@ import { validateConfig } from '../../firmware/config/schema.ts';
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { buildAcl, type Acl } from '../broker/acl.ts';
+import { addCustodianAcl } from '../custodian/acl.ts';
+import { custodianUser } from '../custodian/topics.ts';
 import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { freshPassword } from './credentials.ts';
@@ -48,13 +50,22 @@ export interface ProvisionPlan {
   allInOne: RoleSecrets;
   aggregators: Map<string, RoleSecrets>;
   provider: RoleSecrets;
+  /** Threshold keys only: each custodian's broker password, by custodian index. */
+  custodians: Map<number, RoleSecrets>;
   feeders: Map<string, { username: string; password: string; url: string }>;
   /** Plain passwords by broker user; hashed before they are written for the broker. */
   brokerUsers: Map<string, string>;
   acl: Acl;
 }
 
-export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey, signingPublicKey?: Uint8Array): ProvisionPlan {
+export interface PlanOptions {
+  signingPublicKey?: Uint8Array;
+  /** Number of custodians when the key is a threshold key; they get broker users and ACL entries. */
+  custodians?: number;
+}
+
+export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey, options: PlanOptions = {}): ProvisionPlan {
+  const { signingPublicKey, custodians: custodianCount = 0 } = options;
   const publicKeyJson = publicKeyToJson(publicKey);
   const macKeys = new Map<string, string>();
   const brokerUsers = new Map<string, string>();
@@ -105,6 +116,11 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     feeders.set(group.feeder, { username: feeder, password: service(feeder), url: config.broker.url });
   }
   const provider: RoleSecrets = { meters: {}, services: { [PROVIDER_USER]: service(PROVIDER_USER) } };
-
-  return { keyId: publicKey.keyId, meters, allInOne, aggregators, provider, feeders, brokerUsers, acl: buildAcl(config) };
+  const custodians = new Map<number, RoleSecrets>();
+  for (let index = 1; index <= custodianCount; index++) {
+    const user = custodianUser(index);
+    custodians.set(index, { meters: {}, services: { [user]: service(user) } });
+  }
+  const acl = addCustodianAcl(buildAcl(config), custodianCount);
+  return { keyId: publicKey.keyId, meters, allInOne, aggregators, provider, custodians, feeders, brokerUsers, acl };
 }

@@ -8,6 +8,7 @@
  *   aggregators/<group>/config.json       the deployment config, dataDir ./data
  *   aggregators/<group>/data/keys/        public.json, secrets.json (its members' MAC keys only)
  *   provider/config.json, provider/data/keys/   likewise, its broker password only
+ *   custodians/<i>/config.json, custodians/<i>/data/keys/   threshold keys only: likewise
  *   feeders/<id>/credentials.json         the feeder meter's broker login
  *   broker/users.json                     scrypt hashes of every password
  *   broker/passwords, broker/acl          the same for mosquitto (password_file, acl_file)
@@ -15,8 +16,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
-import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
-import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { mosquittoPasswordLine, scryptPasswordHash } from './credentials.ts';
 import { mcconfigArgument, preferenceEntries } from './device-forms.ts';
 import type { ProvisionPlan } from './plan.ts';
@@ -38,11 +37,11 @@ function roleConfig(rawConfig: Record<string, unknown>): object {
   return { dataDir: './data', ...rest };
 }
 
-export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig: Record<string, unknown>, publicKey: PaillierPublicKey): string[] {
+/** publicJson: the public key file as given (a threshold key keeps its verification keys). */
+export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig: Record<string, unknown>, publicJson: object): string[] {
   if (existsSync(outDir) && readdirSync(outDir).length > 0) fail('output-exists', `${outDir} is not empty; provisioning never overwrites secrets`);
   const written: string[] = [];
   const file = (path: string, body: string | object, mode?: number) => written.push(writeFile(join(outDir, path), body, mode));
-  const publicJson = publicKeyToJson(publicKey);
 
   file('secrets.json', plan.allInOne);
   for (const meter of plan.meters) {
@@ -58,6 +57,11 @@ export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig
   file('provider/config.json', roleConfig(rawConfig), 0o644);
   file('provider/data/keys/public.json', publicJson, 0o644);
   file('provider/data/keys/secrets.json', plan.provider);
+  for (const [index, secrets] of plan.custodians) {
+    file(`custodians/${index}/config.json`, roleConfig(rawConfig), 0o644);
+    file(`custodians/${index}/data/keys/public.json`, publicJson, 0o644);
+    file(`custodians/${index}/data/keys/secrets.json`, secrets);
+  }
   for (const [feederId, credentials] of plan.feeders) file(`feeders/${feederId}/credentials.json`, credentials);
 
   const users = [...plan.brokerUsers].sort(([a], [b]) => a.localeCompare(b));

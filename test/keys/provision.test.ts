@@ -23,6 +23,9 @@ import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../tools/xs/harness.ts';
+import { custodianPartialTopic, custodianUser, DECRYPTION_REQUEST_TOPIC } from '../../host/custodian/topics.ts';
+import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 
 const GROUPS = [
   { id: 'street-1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
@@ -177,4 +180,26 @@ test('provisioning never writes into a directory that already holds output', asy
   const { dir, out } = await deployment;
   const error = t.throws(() => provision(join(dir, 'meterveil.json'), out));
   t.regex(error!.message, /output-exists/);
+});
+
+test('a threshold key: every custodian gets its own broker login, config and ACL entries; the provider keeps the verification keys', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-threshold-'));
+  const set = await generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+  writeThresholdKeySet(join(dir, 'data/keys'), set);
+  const configPath = join(dir, 'meterveil.json');
+  writeFileSync(configPath, JSON.stringify({ dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883', embedded: true }, groups: GROUPS }));
+  const out = join(dir, 'out');
+  t.is(provision(configPath, out).custodians, 3);
+  const users = read(join(out, 'broker', 'users.json')).users as Record<string, string>;
+  for (const index of [1, 2, 3]) {
+    const config = loadConfig(join(out, 'custodians', String(index), 'config.json'));
+    const password = servicePassword(readSecrets(config.keys.secrets), custodianUser(index));
+    t.true(verifyScryptPasswordHash(password, users[custodianUser(index)]));
+    t.deepEqual(Object.keys(readSecrets(config.keys.secrets).services), [custodianUser(index)]);
+  }
+  const acl = readFileSync(join(out, 'broker', 'acl'), 'utf8');
+  t.true(acl.includes(`user custodian.2\ntopic write ${custodianPartialTopic(2)}\ntopic read meterveil/v1/groups/+/aggregates\ntopic read ${DECRYPTION_REQUEST_TOPIC}\n`));
+  t.regex(acl, new RegExp(`user provider\\ntopic write ${DECRYPTION_REQUEST_TOPIC}\\n`));
+  const providerKey = readThresholdPublicKeyFile(loadConfig(join(out, 'provider', 'config.json')).keys.publicKey);
+  t.deepEqual(providerKey.verificationKeys, set.publicKey.verificationKeys);
 });
