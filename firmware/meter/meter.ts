@@ -6,16 +6,16 @@
  * The pool is refilled between samples. No plaintext reading leaves this module except as the
  * ciphertext, and none is logged.
  */
-import { ciphertextToBytes } from '../paillier/codec.ts';
 import { SlotPacking } from '../paillier/packing.ts';
 import { RandomnessPool } from '../paillier/pool.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, TimerHandle } from '../platform/port.ts';
-import { AckStatus, ackTopic, decodeAck, encodeReport, reportTopic } from '../protocol/report.ts';
+import { AckStatus, ackTopic, decodeAck, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { EnergyIntegrator, maxReadingMwh, type SlotReadings } from './energy.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
+import { sealSlotReport } from './seal.ts';
 
 /** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
 const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);
@@ -205,22 +205,13 @@ export class Meter {
     for (const slot of closed) this.report(slot);
   }
 
-  private report({ slot, readings }: SlotReadings): void {
-    if (this.outbox.hasReported(slot)) {
+  private report(closed: SlotReadings): void {
+    if (this.outbox.hasReported(closed.slot)) {
       this.counters.slotsAlreadyReported += 1;
       return;
     }
-    const { config } = this;
-    const key = config.publicKey;
-    const plaintext = this.packing.pack(readings.map((r) => BigInt(r)));
-    const ciphertext = ciphertextToBytes(key, key.encryptWithRn(plaintext, this.takeRandomness(slot)));
-    const entry = this.outbox.push(slot, (seq, dropped) =>
-      encodeReport(
-        { keyId: key.keyId, meterId: config.meterId, slot, seq, dropped, packed: readings.length, ciphertext },
-        config.macKey,
-        this.platform.mac,
-      ),
-    );
+    const context = { config: this.config, packing: this.packing, mac: this.platform.mac, outbox: this.outbox };
+    const entry = sealSlotReport(context, closed, this.takeRandomness(closed.slot));
     this.counters.reportsCreated += 1;
     this.forgetEvicted();
     this.publish(entry);

@@ -1,0 +1,86 @@
+/**
+ * XS side of the firmware benchmark (tools/bench/suites/firmware.ts). `setup` builds a meter's
+ * configuration for a key; `prepare` does the untimed set-up of a sample; `run` times a loop
+ * inside XS (performance.now), so the pipe to Node does not count.
+ *   slot-work     what the meter does per slot once the readings are known: take r^n from the
+ *                 pool, pack, encrypt online, frame, MAC (portable HMAC-SHA256), store in the outbox
+ *   encrypt-full  one complete encryption (fresh r^n), the reference for the 2% target
+ *   refill-rn     one pool entry: r^n mod n^2, what idle time has to keep up with
+ */
+import { seededRandomForTests } from '../../../tools/xs/seeded-random.ts';
+import { serveCommands } from '../../../tools/xs/xs-side.ts';
+import { validateConfig, type MeterConfig } from '../../config/schema.ts';
+import { maxReadingMwh } from '../../meter/energy.ts';
+import { packingFor, subSlotMs } from '../../meter/meter.ts';
+import { Outbox } from '../../meter/outbox.ts';
+import { sealSlotReport } from '../../meter/seal.ts';
+import type { SlotPacking } from '../../paillier/packing.ts';
+import { RandomnessPool } from '../../paillier/pool.ts';
+import type { PaillierPublicKey } from '../../paillier/public-key.ts';
+import { hmacSha256 } from '../../protocol/mac.ts';
+import { MemoryStorage } from '../memory-storage.ts';
+
+interface State {
+  config: MeterConfig;
+  packing: SlotPacking;
+  outbox: Outbox;
+  rns: bigint[];
+  readings: number[];
+  pool?: RandomnessPool;
+  slot: number;
+}
+
+// Reproducible inputs for a measurement; the meter itself draws from the platform's generator.
+const random = seededRandomForTests('firmware-benchmark');
+let state: State | undefined;
+let sink: unknown;
+
+function current(): State {
+  if (!state) throw new Error('setup first');
+  return state;
+}
+
+/** Pool entries recycled from a few real r^n: the cost of take() is the same, refilling thousands is not. */
+function recyclingPool(s: State, size: number): RandomnessPool {
+  let next = 0;
+  const key = Object.create(s.config.publicKey, { precomputeRn: { value: () => s.rns[next++ % s.rns.length] } }) as PaillierPublicKey;
+  const pool = new RandomnessPool(key, random, Math.max(size, 1));
+  pool.refill(size);
+  return pool;
+}
+
+const operations: Record<string, (s: State) => unknown> = {
+  'slot-work': (s) => sealSlotReport({ config: s.config, packing: s.packing, mac: hmacSha256, outbox: s.outbox }, { slot: s.slot++, readings: s.readings }, s.pool!.take()),
+  'encrypt-full': (s) => s.config.publicKey.encrypt(s.packing.pack(s.readings.map(BigInt)), random),
+  'refill-rn': (s) => s.config.publicKey.precomputeRn(random),
+};
+
+serveCommands((command: { op: string; config?: unknown; name?: string; iterations?: number }) => {
+  switch (command.op) {
+    case 'setup': {
+      const config = validateConfig(command.config);
+      const packing = packingFor(config);
+      const top = maxReadingMwh(config.packing.maxPowerWatts, subSlotMs(config));
+      // Readings of an ordinary household: a few hundred watts, below the packing bound.
+      const readings = Array.from({ length: config.packing.readings }, (_, i) => Math.min(top, 5000 + 137 * i));
+      const rns = [0, 1, 2, 3].map(() => config.publicKey.precomputeRn(random));
+      state = { config, packing, outbox: new Outbox(new MemoryStorage(), config.outboxCapacity), rns, readings, slot: 30_000_000 };
+      return { arith: config.publicKey.arith.kind, slotBits: packing.slotBits, readings: packing.readings };
+    }
+    case 'prepare': {
+      const s = current();
+      if (command.name === 'slot-work') s.pool = recyclingPool(s, command.iterations!);
+      return null;
+    }
+    case 'run': {
+      const s = current();
+      const operation = operations[command.name!];
+      if (!operation) throw new Error(`unknown operation ${command.name}`);
+      const start = performance.now();
+      for (let i = 0; i < command.iterations!; i++) sink = operation(s);
+      return { ms: performance.now() - start };
+    }
+    default:
+      throw new Error(`unknown command ${command.op}`);
+  }
+});
