@@ -16,7 +16,7 @@ import { parseConfig, type MeterveilConfig } from '../../../host/config/schema.t
 import { brokerUsers, ensureSecrets, meterMacKey, type Secrets } from '../../../host/config/secrets.ts';
 import { generateKeyPair, type KeyPair } from '../../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../../host/paillier/key-files.ts';
-import { NodeMeter } from './node-meter.ts';
+import { NodeMeter, type NodeMeterOptions } from './node-meter.ts';
 
 let keyPair: Promise<KeyPair> | undefined;
 export const sharedKeyPair = () => (keyPair ??= generateKeyPair(2048));
@@ -30,7 +30,7 @@ export interface TestDeployment {
   pair: KeyPair;
   secrets: Secrets;
   refusals: () => Map<string, number> | undefined;
-  meter(meterId: string, groups: string[]): Promise<NodeMeter>;
+  meter(meterId: string, groups: string[], options?: Partial<NodeMeterOptions>): Promise<NodeMeter>;
   cleanup(): Promise<void>;
 }
 
@@ -110,10 +110,10 @@ export async function deploy(options: {
   const packing = slotPacking(config, pair.publicKey.bits);
   return {
     dir, configPath, config, pair, secrets, refusals,
-    async meter(meterId, groups) {
+    async meter(meterId, groups, extra = {}) {
       const m = new NodeMeter({
         meterId, groups, publicKey: pair.publicKey, macKey: meterMacKey(secrets, meterId),
-        password: secrets.meters[meterId].password, url: config.broker.url, packing,
+        password: secrets.meters[meterId].password, url: config.broker.url, packing, ...extra,
       });
       meters.push(m);
       await m.connect();

@@ -8,6 +8,10 @@ export class RoleProcess {
   readonly output: string[] = [];
   private child: ChildProcess | undefined;
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   constructor(private readonly args: string[]) {}
 
   /** Starts the process and waits for a line matching `ready`. */

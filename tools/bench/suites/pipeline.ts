@@ -1,0 +1,140 @@
+/**
+ * The pipeline under load, 2048-bit keys, real broker (embedded aedes), roles as processes.
+ * - Ingest: 200 meters send reports (pre-encrypted) to one aggregator process; its CPU time per
+ *   report (MQTT receive, MAC check, de-duplication, homomorphic add, SQLite commit, MAC'd ack)
+ *   against one raw homomorphic addition (a mulmod n^2) in this process. Wall-clock time per
+ *   report of the whole machine (broker and meters included) is shown too.
+ * - End to end: 1,000 meters in 4 groups of 250 report every 1 s slot for 60 slots; the provider
+ *   decrypts; we report group-slots decrypted per second and the latency from a slot's end to its
+ *   stored total (which includes the 2 s lateness the aggregators wait before closing a slot).
+ */
+import Database from 'better-sqlite3';
+import { providerStorePath } from '../../../host/provider/run.ts';
+import { slotAt, slotEndMs } from '../../../host/protocol/slots.ts';
+import { deploy, freePort, ids } from '../../../test/pipeline/support/harness.ts';
+import { RoleProcess } from '../../../test/pipeline/support/role-process.ts';
+import { median } from '../measure.ts';
+import type { BenchContext, BenchRow, BenchSuite, SuiteResult } from '../types.ts';
+import { benchRandomness } from '../pipeline/bench-meters.ts';
+import { processCpuMs } from '../pipeline/process-cpu.ts';
+
+const V8 = { impl: 'meterveil', engine: 'v8' } as const;
+const BITS = 2048;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ingest(context: BenchContext): Promise<BenchRow[]> {
+  const meterCount = 200;
+  const slotsPerMeter = context.quick ? 10 : 50;
+  const members = ids('b', meterCount);
+  const d = await deploy({
+    groups: [{ id: 'bench', members, feeder: 'feeder-bench', k: 2 }],
+    extra: { slotSeconds: 60, latenessSeconds: 7200, skewSeconds: 60 },
+  });
+  const aggregator = new RoleProcess(['aggregator', '--config', d.configPath, '--group', 'bench']);
+  try {
+    await aggregator.start(/aggregator bench running/);
+    const rn = benchRandomness(d.pair.publicKey);
+    const meters = await Promise.all(members.map((m) => d.meter(m, ['bench'], { rn, resendMs: 600_000 })));
+    const current = slotAt(Date.now(), 60);
+    context.log(`  ingest: encrypting ${meterCount * slotsPerMeter} reports`);
+    const reports = meters.flatMap((m, i) => Array.from({ length: slotsPerMeter }, (_, s) => ({ m, slot: current - s, bytes: m.encode(current - s, [BigInt(i + s)]) })));
+    const ciphertexts = reports.map((r) => r.bytes);
+    await sleep(500);
+    context.log(`  ingest: ${reports.length} reports through the broker into the aggregator process`);
+    const cpu0 = processCpuMs(aggregator.pid!);
+    const t0 = performance.now();
+    await Promise.all(reports.map((r) => r.m.send(r.slot, r.bytes)));
+    const wall = performance.now() - t0;
+    const cpu = processCpuMs(aggregator.pid!) - cpu0;
+
+    // Raw homomorphic addition on the same ciphertexts, in this process.
+    const { publicKey } = d.pair;
+    const values = ciphertexts.map((b) => BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - publicKey.ciphertextBytes, b.length - 32)).toString('hex')));
+    const addSamples: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      let acc = 1n;
+      const start = performance.now();
+      for (const c of values) acc = publicKey.arith.mul(acc, c);
+      addSamples.push((performance.now() - start) / values.length);
+    }
+    const add = median(addSamples);
+    const raw = { ...V8, op: 'aggregate-add', variant: 'raw-mulmod' };
+    return [
+      { ...raw, bits: BITS, ms: add, samples: 5, batch: values.length },
+      { ...V8, op: 'aggregate-add', variant: 'aggregator-ingest-cpu', bits: BITS, ms: cpu / reports.length, samples: 1, batch: reports.length, peer: raw },
+      { ...V8, op: 'aggregate-add', variant: 'ingest-wall-clock-whole-machine', bits: BITS, ms: wall / reports.length, samples: 1, batch: reports.length, peer: raw },
+    ];
+  } finally {
+    await aggregator.stop();
+    await d.cleanup();
+  }
+}
+
+async function endToEnd(context: BenchContext): Promise<{ rows: BenchRow[]; notes: string[] }> {
+  const groupCount = 4;
+  const perGroup = context.quick ? 50 : 250;
+  const slotCount = context.quick ? 10 : 60;
+  const httpPort = await freePort();
+  const groups = Array.from({ length: groupCount }, (_, g) => ({ id: `g${g + 1}`, members: ids(`g${g + 1}m`, perGroup), feeder: `feeder-g${g + 1}`, k: 10 }));
+  const d = await deploy({ groups, extra: { slotSeconds: 1, latenessSeconds: 2, skewSeconds: 2, http: { host: '127.0.0.1', port: httpPort } } });
+  const roles = [new RoleProcess(['provider', '--config', d.configPath]), ...groups.map((g) => new RoleProcess(['aggregator', '--config', d.configPath, '--group', g.id]))];
+  try {
+    await Promise.all(roles.map((r, i) => r.start(i === 0 ? /provider API on/ : /running/)));
+    const rn = benchRandomness(d.pair.publicKey);
+    context.log(`  end to end: connecting ${groupCount * perGroup} meters`);
+    const meters = (await Promise.all(groups.flatMap((g) => g.members.map((m) => d.meter(m, [g.id], { rn }))))).map((m, i) => ({ m, i }));
+    const first = slotAt(Date.now(), 1) + 1;
+    const expectedTotals = new Map<number, bigint>();
+    context.log(`  end to end: ${slotCount} slots of 1 s`);
+    for (let s = first; s < first + slotCount; s++) {
+      await sleep(Math.max(0, slotEndMs(s, 1) - Date.now()));
+      // At the end of slot s each meter reports it (it cannot know its reading earlier).
+      for (const { m, i } of meters) void m.report(s, [BigInt(i % 50)]);
+      expectedTotals.set(s, 0n);
+    }
+    await sleep(5000);
+    const db = new Database(providerStorePath(d.config), { readonly: true });
+    const rows = db.prepare('SELECT slot, decrypted_at FROM series WHERE slot >= ? AND slot < ?').all(first, first + slotCount) as { slot: number; decrypted_at: number }[];
+    db.close();
+    const latencies = rows.map((r) => r.decrypted_at - slotEndMs(r.slot, 1));
+    const span = (Math.max(...rows.map((r) => r.decrypted_at)) - slotEndMs(first, 1)) / 1000;
+    const perSecond = rows.length / span;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const p95 = sorted[Math.floor(sorted.length * 0.95)] ?? NaN;
+    const notes = [
+      `end to end: ${groupCount * perGroup} meters, ${groupCount} groups, ${slotCount} slots of 1 s: ${rows.length} of ${groupCount * slotCount} group-slots decrypted, ` +
+        `${perSecond.toFixed(2)} group-slots/s (${(perSecond / groupCount).toFixed(2)} slots/s), latency from slot end to stored total median ${median(latencies).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms (includes the 2 s lateness)`,
+    ];
+    return {
+      rows: [
+        { ...V8, op: 'pipeline-e2e', variant: 'slot-end-to-stored-latency', bits: BITS, ms: median(latencies), samples: latencies.length, batch: 1 },
+        { ...V8, op: 'pipeline-e2e', variant: 'time-per-group-slot', bits: BITS, ms: 1000 / perSecond, samples: 1, batch: rows.length },
+      ],
+      notes,
+    };
+  } finally {
+    await Promise.all(roles.map((r) => r.stop()));
+    await d.cleanup();
+  }
+}
+
+export const suite: BenchSuite = {
+  name: 'pipeline',
+  async run(context): Promise<SuiteResult> {
+    const notes: string[] = [];
+    if (!context.bits.includes(BITS)) return { rows: [], notes: ['pipeline: measured at 2048 bits only'] };
+    if (context.bits.some((b) => b !== BITS)) notes.push('pipeline: measured at 2048 bits only');
+    const rows = await ingest(context);
+    const e2e = await endToEnd(context);
+    return { rows: [...rows, ...e2e.rows], notes: [...notes, ...e2e.notes] };
+  },
+  targets: [
+    {
+      name: 'aggregator ingest rate >= 1/3 of the raw homomorphic-addition rate',
+      bits: BITS,
+      numerator: { ...V8, op: 'aggregate-add', variant: 'aggregator-ingest-cpu' },
+      denominator: { ...V8, op: 'aggregate-add', variant: 'raw-mulmod' },
+      maxRatio: 3,
+    },
+  ],
+};
