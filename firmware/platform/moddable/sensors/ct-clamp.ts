@@ -12,18 +12,21 @@ const CYCLES = 2;
 export class CtClampSensor implements PowerSensor {
   private readonly adc: Analog;
 
-  constructor(private readonly options: { pin: number; volts: number; ampsPerCount: number; zeroCount?: number; powerFactor: number; mainsHz: number }) {
+  constructor(
+    private readonly options: { pin: number; volts: number; ampsPerCount: number; zeroCount?: number; powerFactor: number; mainsHz: number },
+    private readonly now: () => number = () => Date.now(),
+  ) {
     this.adc = new Analog({ pin: options.pin });
   }
 
   readPowerWatts(): number | undefined {
     const windowMs = (1000 * CYCLES) / this.options.mainsHz;
-    const start = Date.now();
+    const start = this.now();
     let count = 0;
     let sum = 0;
     let sumOfSquares = 0;
     // Busy sampling for two cycles: the ADC has no buffered mode in ECMA-419.
-    while (Date.now() - start < windowMs) {
+    while (this.now() - start < windowMs) {
       const value = this.adc.read();
       sum += value;
       sumOfSquares += value * value;
