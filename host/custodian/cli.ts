@@ -4,6 +4,7 @@ import { cliAction } from '../cli/action.ts';
 import { loadConfig } from '../config/load.ts';
 import { addPassphraseOption, resolvePassphrase, type PassphraseOptions } from '../keys/passphrase.ts';
 import { readKeyShareFile } from '../threshold/key-files.ts';
+import { custodianSetsOverlap } from '../threshold/threshold-key.ts';
 import { runCustodian } from './run.ts';
 
 export function register(program: Command) {
@@ -19,7 +20,9 @@ export function register(program: Command) {
     const share = readKeyShareFile(opts.share, resolvePassphrase(opts));
     const log = (line: string) => process.stderr.write(line + '\n');
     const running = await runCustodian(config, share, { log });
-    log(`custodian ${share.index} of ${share.publicKey.custodians} (key ${share.publicKey.keyId}, ${share.publicKey.threshold} needed) connected to ${config.broker.url}`);
+    const { threshold, custodians, keyId } = share.publicKey;
+    log(`custodian ${share.index} of ${custodians} (key ${keyId}, ${threshold} needed) connected to ${config.broker.url}`);
+    if (!custodianSetsOverlap(threshold, custodians)) log(`warning: ${threshold} of ${custodians} lets two disjoint sets of custodians decrypt; this custodian cannot see differencing between them`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

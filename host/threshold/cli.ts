@@ -10,6 +10,7 @@ import { combinePartials } from './combine.ts';
 import { generateThresholdKey, SUPPORTED_THRESHOLD_BITS } from './dealer.ts';
 import { readKeyShareFile, readThresholdPublicKeyFile, writeThresholdKeySet } from './key-files.ts';
 import { partialDecrypt, type PartialDecryption } from './partial.ts';
+import { custodianSetsOverlap } from './threshold-key.ts';
 
 export interface ThresholdKeygenCliOptions extends PassphraseOptions {
   bits: string;
@@ -40,6 +41,9 @@ export async function thresholdKeygen(opts: ThresholdKeygenCliOptions): Promise<
     },
   });
   const { publicPath, sharePaths } = writeThresholdKeySet(opts.out, set, passphrase);
+  if (!custodianSetsOverlap(threshold, custodians)) {
+    process.stderr.write(`warning: with ${threshold} of ${custodians}, two disjoint sets of custodians can each decrypt; custodians cannot then detect differencing between them (choose a threshold above ${custodians / 2})\n`);
+  }
   process.stdout.write(
     `key ${set.publicKey.keyId} (${bits} bits, ${threshold} of ${custodians} custodians${passphrase === undefined ? '' : ', shares sealed'})\n`
     + `public: ${publicPath}\n${sharePaths.map((path, i) => `share ${i + 1}: ${path}`).join('\n')}\n`,

@@ -26,6 +26,15 @@ export function checkThresholdParameters(threshold: number, custodians: number):
   }
 }
 
+/**
+ * Each custodian enforces the policy against its own record only. Two aggregates that difference
+ * each other are both decrypted only if two sets of `threshold` custodians can avoid each other,
+ * i.e. when 2 * threshold <= custodians: then no single custodian sees both requests.
+ */
+export function custodianSetsOverlap(threshold: number, custodians: number): boolean {
+  return 2 * threshold > custodians;
+}
+
 export class ThresholdPublicKey {
   readonly paillier: PaillierPublicKey;
   readonly threshold: number;

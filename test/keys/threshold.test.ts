@@ -11,6 +11,7 @@ import {
 import { generateThresholdKey, type ThresholdKeySet } from '../../host/threshold/dealer.ts';
 import { modPow } from '../../host/threshold/modpow.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
+import { custodianSetsOverlap } from '../../host/threshold/threshold-key.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
@@ -175,4 +176,11 @@ test('modPow through OpenSSL agrees with BigInt exponentiation, including degene
     { numRuns: 40 },
   );
   t.pass();
+});
+
+test('custodian sets must overlap for per-custodian differencing checks to hold', (t) => {
+  t.true(custodianSetsOverlap(2, 3));
+  t.true(custodianSetsOverlap(3, 5));
+  t.false(custodianSetsOverlap(2, 4));
+  t.false(custodianSetsOverlap(2, 5));
 });
