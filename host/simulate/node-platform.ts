@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { MeterConfig } from '../../firmware/config/schema.ts';
 import { fail } from '../../firmware/errors.ts';
 import type { Clock, Platform, Storage } from '../../firmware/platform/port.ts';
-import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { keyedHmacSha256 } from '../../firmware/platform/keyed-hmac.ts';
 import { SimulatedSensor } from '../../firmware/sensors/simulated-sensor.ts';
 import { NodeMqttPort } from './node-mqtt-port.ts';
 
@@ -19,7 +19,7 @@ export function createNodePlatform(options: { config: MeterConfig; clock: Clock;
     sensor: new SimulatedSensor(clock, config.sensor),
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
     storage,
-    mac: hmacSha256,
+    mac: keyedHmacSha256(),
     mqtt: new NodeMqttPort({ url: config.broker.url, clientId: config.meterId, username: config.broker.username, password: config.broker.password }),
     log: options.log ?? (() => {}),
   };

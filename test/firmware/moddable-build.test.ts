@@ -89,7 +89,10 @@ test('the CT clamp turns the RMS of the ADC counts into watts with its calibrati
     alias: { 'embedded:io/analog': join(root, 'test/firmware/helpers/sine-adc.ts') },
   });
   writeFileSync(out, result.outputFiles[0].text);
-  const { CtClampSensor } = (await import(pathToFileURL(out).href)) as typeof import('../../firmware/platform/moddable/sensors/ct-clamp.ts');
+  const { CtClampSensor } = (await import(pathToFileURL(out).href)) as {
+    // Typed here: the root typecheck does not see the SDK's module declarations.
+    CtClampSensor: new (options: Record<string, number>, now: () => number) => { readPowerWatts(): number | undefined };
+  };
   const adc = { amplitude: 1000, nowMs: 1_234.567 };
   (globalThis as { sineAdc?: typeof adc }).sineAdc = adc;
   // 1000 counts peak at 0.02 A per count: 20 A peak, 14.14 A RMS, 3253 W at 230 V.

@@ -1,6 +1,7 @@
-/** The byte layout docs/wire-format.md documents, checked against the codec. */
+/** The byte layout docs/wire-format.md documents, checked against the codec; and the simulation's MAC. */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { keyedHmacSha256 } from '../../firmware/platform/keyed-hmac.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { AckStatus, encodeAck, encodeReport } from '../../firmware/protocol/report.ts';
 
@@ -36,4 +37,15 @@ test('an acknowledgement is laid out as docs/wire-format.md says', (t) => {
   t.deepEqual([...message.subarray(8 + L + G, 12 + L + G)], [0, 0, 0, 17]);
   t.is(message[12 + L + G], 1);
   t.deepEqual([...message.subarray(13 + L + G)], [...hmacSha256(key, message.subarray(0, 13 + L + G))]);
+});
+
+test("the simulation's keyed HMAC equals HMAC-SHA256 for every key and message length", (t) => {
+  const mac = keyedHmacSha256();
+  for (let i = 0; i < 100; i++) {
+    const macKey = new Uint8Array(randomBytes(16 + (i % 70)));
+    for (const length of [0, 55, 64, 600]) {
+      const message = new Uint8Array(randomBytes(length));
+      t.deepEqual([...mac(macKey, message)], [...hmacSha256(macKey, message)]);
+    }
+  }
 });

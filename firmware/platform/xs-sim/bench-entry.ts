@@ -17,7 +17,7 @@ import { sealSlotReport } from '../../meter/seal.ts';
 import type { SlotPacking } from '../../paillier/packing.ts';
 import { RandomnessPool } from '../../paillier/pool.ts';
 import type { PaillierPublicKey } from '../../paillier/public-key.ts';
-import { hmacSha256 } from '../../protocol/mac.ts';
+import { keyedHmacSha256 } from '../keyed-hmac.ts';
 import { MemoryStorage } from '../memory-storage.ts';
 
 interface State {
@@ -34,6 +34,8 @@ interface State {
 const random = seededRandomForTests('firmware-benchmark');
 let state: State | undefined;
 let sink: unknown;
+// The MAC the simulated meter uses: keyed states derived once per key.
+const mac = keyedHmacSha256();
 
 function current(): State {
   if (!state) throw new Error('setup first');
@@ -50,7 +52,7 @@ function recyclingPool(s: State, size: number): RandomnessPool {
 }
 
 const operations: Record<string, (s: State) => unknown> = {
-  'slot-work': (s) => sealSlotReport({ config: s.config, packing: s.packing, mac: hmacSha256, outbox: s.outbox }, { slot: s.slot++, readings: s.readings }, s.pool!.take()),
+  'slot-work': (s) => sealSlotReport({ config: s.config, packing: s.packing, mac, outbox: s.outbox }, { slot: s.slot++, readings: s.readings }, s.pool!.take()),
   'encrypt-full': (s) => s.config.publicKey.encrypt(s.packing.pack(s.readings.map(BigInt)), random),
   'refill-rn': (s) => s.config.publicKey.precomputeRn(random),
 };

@@ -7,7 +7,7 @@
  */
 import { bytesToHex, hexToBytes } from '../../bytes.ts';
 import { fail } from '../../errors.ts';
-import { hmacSha256 } from '../../protocol/mac.ts';
+import { keyedHmacSha256 } from '../keyed-hmac.ts';
 import type { MeterConfig } from '../../config/schema.ts';
 import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
 import { MemoryStorage } from '../memory-storage.ts';
@@ -94,7 +94,7 @@ export function createBridgedPlatform(options: {
       return bytes;
     },
     storage,
-    mac: hmacSha256,
+    mac: keyedHmacSha256(),
     mqtt: new BridgedMqtt(emit),
     log: (line) => emit({ kind: 'log', line }),
   };
