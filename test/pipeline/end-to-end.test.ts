@@ -3,6 +3,9 @@ import { runAggregator } from '../../host/aggregator/run.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
+import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { feederUser } from '../../host/config/identities.ts';
+import { Feeder } from '../../host/feeder/feeder.ts';
 import { deploy, getJson, ids, until } from './support/harness.ts';
 
 test('reports of one group become one decrypted total, acknowledged to every meter, and served by the API', async (t) => {
@@ -34,4 +37,37 @@ test('reports of one group become one decrypted total, acknowledged to every met
   const health = (await getJson(`${provider.apiUrl}/api/health`)).body;
   t.is(health.decrypted, 1);
   t.is(aggregator.aggregator.accepted, 5);
+
+  // The feeder measured more than the meters reported (a tap before the meters): an alert.
+  const feederClient = connectRole({ url: d.config.broker.url, username: feederUser('feeder-street'), password: d.secrets.services[feederUser('feeder-street')], persistent: false });
+  await connected(feederClient);
+  t.teardown(() => endClient(feederClient));
+  new Feeder({ feederId: 'feeder-street', slotSeconds: d.config.slotSeconds, client: feederClient, measure: () => 200n }).publishSlot(slot);
+  await until(() => provider.store.alerts(10).length === 1, 10_000, 'the alert');
+  const alerts = (await getJson(`${provider.apiUrl}/api/alerts`)).body;
+  t.is(alerts[0].groupId, 'street');
+  t.is(alerts[0].feeder, '200');
+  t.is(alerts[0].deviation, 0.175);
+  const after = (await getJson(`${provider.apiUrl}/api/groups/street/series?from=${slot * 2 - 10}&to=${slot * 2 + 10}`)).body;
+  t.is(after.series[0].status, 'alert');
+});
+
+test('the HTTP API refuses bad parameters with a reason and serves only group-level data', async (t) => {
+  const d = await deploy({ groups: [{ id: 'street', members: ids('m', 3), feeder: 'feeder-street', k: 2 }] });
+  t.teardown(() => d.cleanup());
+  const provider = await runProvider(d.config);
+  t.teardown(() => provider.stop());
+  const api = provider.apiUrl;
+  t.deepEqual((await getJson(`${api}/api/groups/street/series?from=yesterday`)).body.error, 'bad-time');
+  t.deepEqual((await getJson(`${api}/api/groups/street/series?from=2000&to=1000`)).body.error, 'bad-range');
+  t.deepEqual((await getJson(`${api}/api/groups/street/series?from=0&to=1000000`)).body.error, 'range-too-large');
+  t.deepEqual((await getJson(`${api}/api/groups/street/series?meter=m1`)).body.error, 'unknown-parameter');
+  t.deepEqual((await getJson(`${api}/api/refusals?limit=0`)).status, 400);
+  t.deepEqual((await getJson(`${api}/api/groups/nowhere/series`)).status, 404);
+  t.deepEqual((await getJson(`${api}/api/meters/m1`)).status, 404);
+  t.is((await fetch(`${api}/api/health`, { method: 'POST' })).status, 405);
+  t.deepEqual((await getJson(`${api}/api/groups`)).body, [{ id: 'street', members: ['m1', 'm2', 'm3'], feeder: 'feeder-street', k: 2 }]);
+  const series = (await getJson(`${api}/api/groups/street/series?from=2026-11-30T00:00:00Z&to=2026-11-30T01:00:00Z`));
+  t.is(series.status, 200);
+  t.deepEqual(series.body.series, []);
 });

@@ -37,7 +37,8 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
     const meters = await Promise.all(members.map((m) => d.meter(m, ['bench'], { rn, resendMs: 600_000 })));
     const current = slotAt(Date.now(), 60);
     context.log(`  ingest: encrypting ${meterCount * slotsPerMeter} reports`);
-    const reports = meters.flatMap((m, i) => Array.from({ length: slotsPerMeter }, (_, s) => ({ m, slot: current - s, bytes: m.encode(current - s, [BigInt(i + s)]) })));
+    // Slot by slot, as meters report in the field: every meter's report of one slot, then the next.
+    const reports = Array.from({ length: slotsPerMeter }, (_, s) => meters.map((m, i) => ({ m, slot: current - slotsPerMeter + 1 + s, bytes: m.encode(current - slotsPerMeter + 1 + s, [BigInt(i + s)]) }))).flat();
     const ciphertexts = reports.map((r) => r.bytes);
     await sleep(500);
     context.log(`  ingest: ${reports.length} reports through the broker into the aggregator process`);
