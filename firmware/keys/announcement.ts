@@ -95,7 +95,8 @@ export function verifyKeyAnnouncement(
   const announcement: KeyAnnouncement = { publicKey, previousKeyId: obj.previousKeyId as string, effectiveSlot: slot as number };
   let valid = false;
   try {
-    valid = ed.verify(signature, announcementMessage(announcement), signingPublicKey);
+    // Strict RFC 8032 checks (no ZIP-215 leniency): only canonical encodings are accepted.
+    valid = ed.verify(signature, announcementMessage(announcement), signingPublicKey, { zip215: false });
   } catch {
     valid = false;
   }
