@@ -104,7 +104,8 @@ export class Meter {
     this.platform.clock.clearTimer(this.reconnectTimer);
     this.sampleTimer = undefined;
     this.reconnectTimer = undefined;
-    if (this.connected) this.platform.mqtt.disconnect();
+    // Also when a connection attempt is still under way, so that it cannot come up afterwards.
+    this.platform.mqtt.disconnect();
     this.connected = false;
   }
 
