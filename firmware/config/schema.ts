@@ -65,6 +65,8 @@ export interface MeterConfig {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   sensor: SensorConfig;
+  /** The provider's Ed25519 signing public key (32 bytes); without it the meter never changes keys. */
+  signingKey?: Uint8Array;
 }
 
 export const DEFAULTS = {
@@ -137,6 +139,12 @@ function parseMacKey(value: unknown): Uint8Array {
   if (key.length < 16 || key.length > 64) invalid('macKey', `must be 16-64 bytes (32 recommended), got ${key.length}`);
   if (key.every((b) => b === key[0])) invalid('macKey', 'is a constant byte string: provision a random key');
   return key;
+}
+
+function parseSigningKey(value: unknown): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) invalid('signingKey', 'must be 64 lowercase hex characters (an Ed25519 public key)');
+  return hexToBytes(value, 'signingKey');
 }
 
 function parseBroker(value: unknown): BrokerConfig {
@@ -256,5 +264,6 @@ export function validateConfig(raw: unknown): MeterConfig {
     reconnectMinMs,
     reconnectMaxMs,
     sensor: parseSensor(raw.sensor),
+    signingKey: parseSigningKey(raw.signingKey),
   };
 }

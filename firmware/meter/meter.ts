@@ -6,14 +6,17 @@
  * The pool is refilled between samples. No plaintext reading leaves this module except as the
  * ciphertext, and none is logged.
  */
+import { KEY_ANNOUNCEMENT_TOPIC } from '../keys/announcement.ts';
 import { SlotPacking } from '../paillier/packing.ts';
 import { RandomnessPool } from '../paillier/pool.ts';
+import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, TimerHandle } from '../platform/port.ts';
 import { AckStatus, ackTopic, decodeAck, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { EnergyIntegrator, maxReadingMwh, type SlotReadings } from './energy.ts';
+import { KeySchedule } from './key-schedule.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
 import { sealSlotReport } from './seal.ts';
 
@@ -36,7 +39,18 @@ export interface MeterStats {
   /** Encryptions that found the pool empty and computed r^n inline (never reusing one). */
   poolDry: number;
   poolRefills: number;
+  /** Precomputed r^n under the key of the open slot. */
   poolSize: number;
+  /** Precomputed r^n under an announced key that is not in use yet. */
+  nextPoolSize: number;
+  /** The key the open slot will be encrypted under, and the announced one that follows it. */
+  keyId: string;
+  nextKeyId: string | null;
+  nextKeySlot: number | null;
+  announcementsAccepted: number;
+  /** The retained announcement of a key already known, seen again after a reconnect. */
+  announcementsRepeated: number;
+  announcementsRefused: Record<string, number>;
   connects: number;
   disconnects: number;
   connected: boolean;
@@ -60,7 +74,9 @@ export function packingFor(config: MeterConfig): SlotPacking {
 
 export class Meter {
   private readonly packing: SlotPacking;
-  private readonly pool: RandomnessPool;
+  private readonly keys: KeySchedule;
+  /** One pool per key still needed: the open slot's and an announced one's. */
+  private readonly pools = new Map<string, RandomnessPool>();
   private readonly outbox: Outbox;
   private readonly maxMilliwatts: number;
   private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
@@ -73,13 +89,15 @@ export class Meter {
   private readonly counters = {
     samples: 0, sensorMisses: 0, clampedSamples: 0, reportsCreated: 0, slotsAlreadyReported: 0, publishes: 0,
     reportsAcknowledged: 0, acksRefused: 0, poolDry: 0, poolRefills: 0, connects: 0, disconnects: 0,
+    announcementsAccepted: 0, announcementsRepeated: 0,
   };
   private readonly acksRejected: Record<string, number> = {};
+  private readonly announcementsRefused: Record<string, number> = {};
   private connected = false;
 
   constructor(private readonly platform: Platform, private readonly config: MeterConfig) {
     this.packing = packingFor(config);
-    this.pool = new RandomnessPool(config.publicKey, platform.randomBytes, config.poolCapacity);
+    this.keys = new KeySchedule(platform.storage, config.publicKey, config.signingKey, this.packing, (line) => this.log(line));
     this.outbox = new Outbox(platform.storage, config.outboxCapacity);
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
   }
@@ -110,10 +128,18 @@ export class Meter {
   }
 
   stats(): MeterStats {
+    const slot = this.currentSlot();
+    const next = this.keys.upcoming(slot)[0];
+    const key = this.keys.keyFor(slot);
     return {
       ...this.counters,
       acksRejected: { ...this.acksRejected },
-      poolSize: this.pool.size,
+      announcementsRefused: { ...this.announcementsRefused },
+      keyId: key.keyId,
+      nextKeyId: next ? next.publicKey.keyId : null,
+      nextKeySlot: next ? next.effectiveSlot : null,
+      poolSize: this.pools.get(key.keyId)?.size ?? 0,
+      nextPoolSize: next ? this.pools.get(next.publicKey.keyId)?.size ?? 0 : 0,
       connected: this.connected,
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
@@ -193,10 +219,37 @@ export class Meter {
     return everyMs > 0 && now % everyMs === 0;
   }
 
+  /** The slot being measured (before measuring starts: the slot of the clock). */
+  private currentSlot(): number {
+    return this.integrator ? this.integrator.slot : Math.floor(this.platform.clock.now() / (this.config.slotSeconds * 1000));
+  }
+
+  private poolFor(key: PaillierPublicKey): RandomnessPool {
+    let pool = this.pools.get(key.keyId);
+    if (!pool) this.pools.set(key.keyId, (pool = new RandomnessPool(key, this.platform.randomBytes, this.config.poolCapacity)));
+    return pool;
+  }
+
+  /**
+   * The open slot's key first, then an announced key, so the switch finds its pool full. A pool
+   * whose key no slot from now on uses is erased.
+   */
   private refillPool(): void {
-    for (let i = 0; i < this.config.refillPerSample; i++) {
-      if (!this.pool.refillOne()) return;
-      this.counters.poolRefills += 1;
+    const slot = this.currentSlot();
+    const needed = [this.keys.keyFor(slot), ...this.keys.upcoming(slot).map((k) => k.publicKey)];
+    for (const [keyId, pool] of this.pools) {
+      if (!needed.some((k) => k.keyId === keyId)) {
+        pool.clear();
+        this.pools.delete(keyId);
+      }
+    }
+    let budget = this.config.refillPerSample;
+    for (const key of needed) {
+      const pool = this.poolFor(key);
+      while (budget > 0 && pool.refillOne()) {
+        budget -= 1;
+        this.counters.poolRefills += 1;
+      }
     }
   }
 
@@ -211,18 +264,20 @@ export class Meter {
       this.counters.slotsAlreadyReported += 1;
       return;
     }
-    const context = { config: this.config, packing: this.packing, mac: this.platform.mac, outbox: this.outbox };
-    const entry = sealSlotReport(context, closed, this.takeRandomness(closed.slot));
+    const publicKey = this.keys.keyFor(closed.slot);
+    const context = { config: this.config, publicKey, packing: this.packing, mac: this.platform.mac, outbox: this.outbox };
+    const entry = sealSlotReport(context, closed, this.takeRandomness(closed.slot, publicKey));
     this.counters.reportsCreated += 1;
     this.forgetEvicted();
     this.publish(entry);
   }
 
-  private takeRandomness(slot: number): bigint {
-    if (this.pool.size > 0) return this.pool.take();
+  private takeRandomness(slot: number, key: PaillierPublicKey): bigint {
+    const pool = this.pools.get(key.keyId);
+    if (pool && pool.size > 0) return pool.take();
     this.counters.poolDry += 1;
     this.log(`randomness pool empty at slot ${slot} (${this.counters.poolDry} times): computing r^n inline; raise poolCapacity or refillPerSample`);
-    return this.config.publicKey.precomputeRn(this.platform.randomBytes);
+    return key.precomputeRn(this.platform.randomBytes);
   }
 
   /** Bookkeeping for entries the outbox dropped when full. */
@@ -266,6 +321,8 @@ export class Meter {
     this.reconnectAttempt = 0;
     this.counters.connects += 1;
     this.platform.mqtt.subscribe(ackTopic(this.config.meterId));
+    // Retained: the broker hands over the latest announcement at every (re)connect.
+    if (this.config.signingKey) this.platform.mqtt.subscribe(KEY_ANNOUNCEMENT_TOPIC);
     // Replay in order: whatever was not acknowledged before the drop or reboot.
     for (const entry of [...this.outbox.entries()]) this.publish(entry);
   }
@@ -285,8 +342,27 @@ export class Meter {
     this.acksRejected[reason] = (this.acksRejected[reason] ?? 0) + 1;
   }
 
+  /** A key announcement: adopted only when valid; otherwise counted, logged, and nothing changes. */
+  private onAnnouncement(payload: Uint8Array): void {
+    const slot = this.currentSlot();
+    try {
+      const outcome = this.keys.offer(payload, slot);
+      if (outcome.kind === 'known') {
+        this.counters.announcementsRepeated += 1;
+        return;
+      }
+      this.counters.announcementsAccepted += 1;
+      this.log(`key ${outcome.key.publicKey.keyId} announced: reports from slot ${outcome.key.effectiveSlot} on are encrypted under it (open slot ${slot})`);
+    } catch (error) {
+      const reason = (error as { reason?: string }).reason ?? 'malformed-announcement';
+      this.announcementsRefused[reason] = (this.announcementsRefused[reason] ?? 0) + 1;
+      this.log(`key announcement refused (${reason}): ${(error as Error).message}`);
+    }
+  }
+
   private onMessage(topic: string, payload: Uint8Array): void {
     const { config } = this;
+    if (topic === KEY_ANNOUNCEMENT_TOPIC) return this.onAnnouncement(payload);
     if (topic !== ackTopic(config.meterId)) return this.reject('unexpected-topic');
     let ack;
     try {

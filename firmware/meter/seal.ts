@@ -6,6 +6,7 @@
 import type { MeterConfig } from '../config/schema.ts';
 import { ciphertextToBytes } from '../paillier/codec.ts';
 import type { SlotPacking } from '../paillier/packing.ts';
+import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { Mac } from '../protocol/mac.ts';
 import { encodeReport } from '../protocol/report.ts';
 import type { SlotReadings } from './energy.ts';
@@ -13,13 +14,14 @@ import type { Outbox, OutboxEntry } from './outbox.ts';
 
 export interface SealContext {
   config: MeterConfig;
+  /** The key of the slot being sealed (it changes at a key rotation's effective slot). */
+  publicKey: PaillierPublicKey;
   packing: SlotPacking;
   mac: Mac;
   outbox: Outbox;
 }
 
-export function sealSlotReport({ config, packing, mac, outbox }: SealContext, { slot, readings }: SlotReadings, rn: bigint): OutboxEntry {
-  const key = config.publicKey;
+export function sealSlotReport({ config, publicKey: key, packing, mac, outbox }: SealContext, { slot, readings }: SlotReadings, rn: bigint): OutboxEntry {
   const plaintext = packing.pack(readings.map((r) => BigInt(r)));
   const ciphertext = ciphertextToBytes(key, key.encryptWithRn(plaintext, rn));
   return outbox.push(slot, (seq, dropped) =>
