@@ -2,12 +2,15 @@
  * Who may publish and subscribe where, derived from the config. One table drives both the
  * embedded broker and the ACL file written for mosquitto, so the two cannot drift apart.
  *   meter M:        publishes meterveil/v1/meters/M/reports, reads meterveil/v1/meters/M/acks
+ *                   and the key announcements (meterveil/v1/keys/announcements)
  *   aggregator G:   reads its members' report topics, publishes their ack topics and G's
  *                   aggregates and status topics (only aggregators publish aggregates)
  *   feeder F:       publishes meterveil/v1/feeders/F/readings
- *   provider:       reads all aggregates, status and feeder readings; publishes nothing
+ *   provider:       reads all aggregates, status and feeder readings; publishes (retained) the
+ *                   key announcements and nothing else: no one else may replace them
  * Subscriptions must name an allowed filter exactly (no wider wildcard).
  */
+import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
@@ -34,6 +37,7 @@ export function buildAcl(config: MeterveilConfig): Acl {
     const p = entry(acl, meterUser(meterId));
     p.publish.add(reportTopic(meterId));
     p.subscribe.add(ackTopic(meterId));
+    p.subscribe.add(KEY_ANNOUNCEMENT_TOPIC);
   }
   for (const group of config.groups) {
     const a = entry(acl, aggregatorUser(group.id));
@@ -49,6 +53,7 @@ export function buildAcl(config: MeterveilConfig): Acl {
   provider.subscribe.add(AGGREGATE_TOPIC_FILTER);
   provider.subscribe.add(FEEDER_TOPIC_FILTER);
   provider.subscribe.add(STATUS_TOPIC_FILTER);
+  provider.publish.add(KEY_ANNOUNCEMENT_TOPIC);
   return acl;
 }
 
