@@ -6,6 +6,7 @@
 import { isValidId } from '../../firmware/protocol/report.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isServiceName } from './identities.ts';
+import { MAX_CUSTODIANS } from '../threshold/threshold-key.ts';
 
 export interface GroupConfig {
   id: string;
@@ -26,6 +27,24 @@ export interface PackingConfig {
   /** Largest number of reports ever summed: at least the size of the largest group. */
   maxGroupSize: number;
 }
+
+/**
+ * How the provider decrypts: with its own private key (CRT), or by asking custodians that each
+ * hold a share of the key (docs/keys.md), any `threshold` of `custodians` together.
+ */
+export type DecryptionConfig =
+  | { mode: 'single' }
+  | {
+    mode: 'threshold';
+    /** The threshold public key file (public.json with verification keys). */
+    publicKey: string;
+    custodians: number;
+    threshold: number;
+    /** How long one request waits for the custodians' partial decryptions. */
+    timeoutMs: number;
+    /** How often a slot whose decryption failed for want of answers is asked for again. */
+    retryMs: number;
+  };
 
 export interface MeterveilConfig {
   /** Folder of keys, secrets and SQLite files, absolute. */
@@ -48,10 +67,11 @@ export interface MeterveilConfig {
   http: { host: string; port: number };
   /** 'process': commits survive a crash of the process (WAL, synchronous=NORMAL); 'power': also a power loss (FULL). */
   durability: 'process' | 'power';
+  provider: { decryption: DecryptionConfig };
   groups: GroupConfig[];
 }
 
-const TOP_KEYS = ['dataDir', 'keys', 'broker', 'slotSeconds', 'latenessSeconds', 'skewSeconds', 'tolerance', 'packing', 'http', 'durability', 'groups'];
+const TOP_KEYS = ['dataDir', 'keys', 'broker', 'slotSeconds', 'latenessSeconds', 'skewSeconds', 'tolerance', 'packing', 'http', 'durability', 'provider', 'groups'];
 
 function object(value: unknown, what: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('bad-config', `${what} must be an object`);
@@ -91,6 +111,25 @@ function parseGroup(value: unknown, index: number): GroupConfig {
   // k = 1 would publish single readings; 2 is the floor, a deployment chooses more.
   const k = integer(g.k, `group ${groupId}: k`, 2, members.length);
   return { id: groupId, members, feeder: id(g.feeder, `group ${groupId}: feeder`), k };
+}
+
+function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: string) => string): DecryptionConfig {
+  const d = object(value ?? { mode: 'single' }, 'provider.decryption');
+  if (d.mode === 'single') {
+    onlyKeys(d, ['mode'], 'provider.decryption');
+    return { mode: 'single' };
+  }
+  if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode must be "single" or "threshold"');
+  onlyKeys(d, ['mode', 'publicKey', 'custodians', 'threshold', 'timeoutMs', 'retryMs'], 'provider.decryption');
+  const custodians = integer(d.custodians, 'provider.decryption.custodians', 1, MAX_CUSTODIANS);
+  return {
+    mode: 'threshold',
+    publicKey: d.publicKey === undefined ? defaultPublicKey : inData(text(d.publicKey, 'provider.decryption.publicKey')),
+    custodians,
+    threshold: integer(d.threshold, 'provider.decryption.threshold', 1, custodians),
+    timeoutMs: integer(d.timeoutMs ?? 30_000, 'provider.decryption.timeoutMs', 100, 3_600_000),
+    retryMs: integer(d.retryMs ?? 60_000, 'provider.decryption.retryMs', 100, 86_400_000),
+  };
 }
 
 export function parseConfig(input: unknown, resolvePath: (p: string) => string): MeterveilConfig {
@@ -135,10 +174,14 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     if (meters.has(g.feeder)) fail('bad-config', `group ${g.id}: feeder ${g.feeder} is also a customer meter`);
   }
 
+  const publicKey = inData(keys.publicKey === undefined ? 'keys/public.json' : text(keys.publicKey, 'keys.publicKey'));
+  const provider = object(c.provider ?? {}, 'provider');
+  onlyKeys(provider, ['decryption'], 'provider');
+
   return {
     dataDir,
     keys: {
-      publicKey: inData(keys.publicKey === undefined ? 'keys/public.json' : text(keys.publicKey, 'keys.publicKey')),
+      publicKey,
       privateKey: inData(keys.privateKey === undefined ? 'keys/private.json' : text(keys.privateKey, 'keys.privateKey')),
       secrets: inData(keys.secrets === undefined ? 'keys/secrets.json' : text(keys.secrets, 'keys.secrets')),
     },
@@ -157,6 +200,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
       port: integer(http.port ?? 8080, 'http.port', 0, 65_535),
     },
     durability,
+    provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
     groups,
   };
 }

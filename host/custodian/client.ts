@@ -25,6 +25,16 @@ export interface ThresholdDecryption {
   refused: RejectedPartial[];
 }
 
+/**
+ * Fewer than T valid partials. `timedOut`: some custodians never answered, so asking again later
+ * may succeed; otherwise every custodian answered and too many refused or sent invalid partials.
+ */
+export class ThresholdDecryptionFailure extends MeterveilError {
+  constructor(message: string, readonly timedOut: boolean, readonly refused: RejectedPartial[], readonly rejected: RejectedPartial[]) {
+    super('not-enough-partials', message);
+  }
+}
+
 interface Pending {
   c: bigint;
   valid: PartialDecryption[];
@@ -62,16 +72,19 @@ export class ThresholdDecryptionClient {
     const c = ciphertextFromBytes(key.paillier, aggregate.ciphertext);
     const requestId = bytesToHex(randomBytes(16));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.finish(requestId, new MeterveilError('not-enough-partials', this.shortfall(requestId, 'timed out'))), this.o.timeoutMs ?? 30_000);
+      const timer = setTimeout(() => this.finish(requestId, this.failure(requestId, 'timed out', true)), this.o.timeoutMs ?? 30_000);
       this.pending.set(requestId, { c, valid: [], rejected: [], refused: [], answered: new Set(), resolve, reject, timer });
       this.o.client.publish(DECRYPTION_REQUEST_TOPIC, Buffer.from(encodeRequest({ requestId, aggregate })), { qos: 1 });
     });
   }
 
-  private shortfall(requestId: string, why: string): string {
+  private failure(requestId: string, why: string, timedOut: boolean): ThresholdDecryptionFailure {
     const p = this.pending.get(requestId)!;
     const named = [...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`), ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`)];
-    return `${why}: need ${this.o.publicKey.threshold} valid partial decryptions, have ${p.valid.length}${named.length ? ` (${named.join('; ')})` : ''}`;
+    const silent = this.o.publicKey.custodians - p.answered.size;
+    const message = `${why}: need ${this.o.publicKey.threshold} valid partial decryptions, have ${p.valid.length}`
+      + `${named.length ? ` (${named.join('; ')})` : ''}${timedOut ? `, ${silent} custodian(s) did not answer` : ''}`;
+    return new ThresholdDecryptionFailure(message, timedOut, p.refused, p.rejected);
   }
 
   private finish(requestId: string, outcome: ThresholdDecryption | Error): void {
@@ -116,7 +129,7 @@ export class ThresholdDecryptionClient {
       return this.finish(response.requestId, { plaintext, used: chosen.map((x) => x.index), rejected: p.rejected, refused: p.refused });
     }
     if (key.custodians - p.refused.length - p.rejected.length < key.threshold) {
-      this.finish(response.requestId, new MeterveilError('not-enough-partials', this.shortfall(response.requestId, 'too many custodians refused or failed')));
+      this.finish(response.requestId, this.failure(response.requestId, 'too many custodians refused or failed', false));
     }
   }
 }

@@ -113,6 +113,10 @@ export class Custodian {
     if (aggregate.packed !== this.o.config.packing.readings) return refuse({ reason: 'packing-mismatch', detail: `packed ${aggregate.packed}` });
     const membership = checkMembership(aggregate, group);
     if (membership) return refuse(membership);
+    // Asked again (the provider retries after a restart or a timeout): the partial already given
+    // reveals nothing new, and this custodian may have restarted since it saw the aggregate.
+    const given = this.o.store.helped(group.id, aggregate.slot);
+    if (given?.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(given.partial) };
     if (!(await this.aggregatorPublished(hash))) {
       return refuse({ reason: 'unverified-aggregate', detail: `the aggregator of ${group.id} did not publish this aggregate` });
     }

@@ -87,7 +87,10 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
     onlyParams(url, []);
     return {
       status: 200,
-      body: { status: 'ok', keyId: ctx.keyId, broker: ctx.brokerConnected() ? 'connected' : 'disconnected', groups: config.groups.length, decrypted: store.countSeries(), lastSlot: store.lastSlot() },
+      body: {
+        status: 'ok', keyId: ctx.keyId, decryption: config.provider.decryption.mode, broker: ctx.brokerConnected() ? 'connected' : 'disconnected',
+        groups: config.groups.length, decrypted: store.countSeries(), waiting: store.countWaiting(), lastSlot: store.lastSlot(),
+      },
     };
   }
   if (path === '/api/groups') {
@@ -102,6 +105,10 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
   if (path === '/api/refusals') {
     onlyParams(url, ['limit']);
     return { status: 200, body: store.refusals(parseLimit(url.searchParams.get('limit'))) };
+  }
+  if (path === '/api/reservations') {
+    onlyParams(url, ['limit']);
+    return { status: 200, body: store.reservations(parseLimit(url.searchParams.get('limit'))) };
   }
   if (path === '/api/alerts') {
     onlyParams(url, ['limit']);

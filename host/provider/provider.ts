@@ -1,9 +1,18 @@
 /**
  * The utility's decrypting role. Each aggregate is checked against the policy before anything is
- * decrypted; an accepted one is decrypted (CRT), unpacked, stored, and compared with the group's
+ * decrypted; an accepted one is decrypted, unpacked, stored, and compared with the group's
  * feeder reading for that slot (whichever of the two arrives second triggers the comparison).
  * Messages are handled synchronously inside MQTT.js's message event, which it emits before it
  * sends the PUBACK: a message is acknowledged to the broker only after its effect is committed.
+ *
+ * Decryption is either single-key (CRT, inside that same transaction) or threshold: then the
+ * transaction that checks the policy reserves the (group, slot) with the aggregate, and the
+ * custodians are asked after the commit. Their answer is stored, and the reservation removed, in
+ * a second transaction. A reservation still waiting is asked for again when the request times
+ * out (every retryMs), when the aggregator republishes the same aggregate, and when the provider
+ * starts; custodians answer a repeated request with the partial they already gave, so a retry or
+ * a kill -9 at any point neither loses the slot nor counts it twice. A refusal by the custodians
+ * is final and stored with their reasons.
  */
 import { createHash } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
@@ -13,13 +22,14 @@ import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
+import { ThresholdDecryptionFailure, type ThresholdDecryptionClient } from '../custodian/client.ts';
 import { decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
 import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
 import { checkDifferencing, checkMembership, type Refusal } from './policy.ts';
-import type { ProviderStore } from './store.ts';
+import type { ProviderStore, ReservationRow } from './store.ts';
 
 export interface Decrypted {
   groupId: string;
@@ -32,9 +42,13 @@ export interface Decrypted {
   alert?: boolean;
 }
 
+export type Decryption =
+  | { mode: 'single'; privateKey: PaillierPrivateKey }
+  | { mode: 'threshold'; keyId: string; client: ThresholdDecryptionClient; retryMs: number };
+
 export interface ProviderOptions {
   config: MeterveilConfig;
-  privateKey: PaillierPrivateKey;
+  decryption: Decryption;
   packing: SlotPacking;
   store: ProviderStore;
   client: MqttClient;
@@ -51,18 +65,48 @@ export class Provider {
   private readonly groupsOfFeeder = new Map<string, GroupConfig[]>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly keyId: string;
+  /** Threshold mode: (group, slot) keys of the requests out to the custodians now. */
+  private readonly inFlight = new Set<string>();
+  private started = false;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ProviderOptions) {
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
     for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
+    this.keyId = o.decryption.mode === 'single' ? o.decryption.privateKey.publicKey.keyId : o.decryption.keyId;
     // Attached before the connection completes: a persistent session delivers queued messages at once.
     o.client.on('message', (topic, payload) => this.receive(topic, payload));
   }
 
+  /** In threshold mode the decryption client must already be subscribed to the custodians' answers. */
   async start(): Promise<void> {
     await this.o.client.subscribeAsync([AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER], { qos: 1 });
+    const d = this.o.decryption;
+    if (d.mode !== 'threshold') return;
+    this.started = true;
+    this.retryWaiting();
+    this.retryTimer = setInterval(() => this.retryWaiting(), d.retryMs);
+  }
+
+  /** Stops asking the custodians; what is waiting stays reserved in the store for the next start. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.retryTimer);
+  }
+
+  /** Reservations waiting for the custodians, asked for again (those not out already). */
+  retryWaiting(): void {
+    if (!this.started || this.stopped) return;
+    try {
+      for (const row of this.o.store.waitingReservations()) this.requestDecryption(row);
+    } catch (e) {
+      this.counts.count('internal-error');
+      this.log(`provider: could not read the waiting reservations: ${(e as Error).message}`);
+    }
   }
 
   receive(topic: string, payload: Uint8Array): void {
@@ -103,12 +147,13 @@ export class Provider {
     const hash = aggregateHash(aggregate);
     const refuse = (reason: string, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
     if (aggregate.groupId !== group.id) return refuse('topic-mismatch', `aggregate of ${aggregate.groupId} on ${group.id}'s topic`);
-    if (aggregate.keyId !== this.o.privateKey.publicKey.keyId) return refuse('wrong-key-id', `key ${aggregate.keyId}`);
+    if (aggregate.keyId !== this.keyId) return refuse('wrong-key-id', `key ${aggregate.keyId}`);
     if (aggregate.packed !== this.o.packing.readings) return refuse('packing-mismatch', `packed ${aggregate.packed}`);
     const membership = checkMembership(aggregate, group);
     if (membership) return refuse(membership.reason, membership.detail);
 
     const { store } = this.o;
+    const d = this.o.decryption;
     store.transaction(() => {
       const earlier = store.series(group.id, aggregate.slot);
       if (earlier) {
@@ -116,26 +161,102 @@ export class Provider {
         if (earlier.aggregateHash === hash) return this.counts.count('republished');
         return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} was decrypted before`);
       }
+      const reserved = store.reservation(group.id, aggregate.slot);
+      if (reserved) {
+        if (reserved.aggregateHash !== hash) return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} is reserved for another aggregate`);
+        this.counts.count('republished');
+        if (reserved.state === 'waiting') this.afterCommit(() => this.requestDecryption(reserved));
+        return;
+      }
       const differencing = checkDifferencing(aggregate.contributors, store.decryptedSetsForSlot(aggregate.slot), group.k);
       if (differencing) return refuse(differencing.reason, differencing.detail);
-      let readings: bigint[];
+      if (d.mode === 'threshold') {
+        store.insertReservation({
+          groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, aggregate: new TextDecoder().decode(payload),
+          aggregateHash: hash, receivedAt: this.now(),
+        });
+        const row = store.reservation(group.id, aggregate.slot)!;
+        return this.afterCommit(() => this.requestDecryption(row));
+      }
+      let plaintext: bigint;
       try {
-        const c = ciphertextFromBytes(this.o.privateKey.publicKey, aggregate.ciphertext);
-        readings = this.o.packing.unpack(this.o.privateKey.decrypt(c));
+        plaintext = d.privateKey.decrypt(ciphertextFromBytes(d.privateKey.publicKey, aggregate.ciphertext));
       } catch (e) {
         if (e instanceof MeterveilError) return refuse(e.reason, e.message);
         throw e;
       }
-      const total = readings.reduce((a, b) => a + b, 0n);
-      store.insertSeries({
-        groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total, readings,
-        aggregateHash: hash, decryptedAt: this.now(),
-      });
-      const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: aggregate.count, members: group.members.length, total };
-      this.compare(group, aggregate.slot, total, aggregate.count, decrypted);
-      this.afterCommit(() => this.o.onDecrypted?.(decrypted));
+      this.storeDecrypted(group, aggregate, hash, plaintext);
     });
     this.runAfterCommit();
+  }
+
+  /** Inside a transaction: unpacks, stores the series row and compares with the feeder; or refuses. */
+  private storeDecrypted(group: GroupConfig, aggregate: Aggregate, hash: string, plaintext: bigint): Refusal | undefined {
+    let readings: bigint[];
+    try {
+      readings = this.o.packing.unpack(plaintext);
+    } catch (e) {
+      if (!(e instanceof MeterveilError)) throw e;
+      const refusal = { reason: e.reason, detail: e.message };
+      this.refuse(group.id, aggregate.slot, refusal, aggregate, hash);
+      return refusal;
+    }
+    const total = readings.reduce((a, b) => a + b, 0n);
+    this.o.store.insertSeries({
+      groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total, readings,
+      aggregateHash: hash, decryptedAt: this.now(),
+    });
+    const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: aggregate.count, members: group.members.length, total };
+    this.compare(group, aggregate.slot, total, aggregate.count, decrypted);
+    this.afterCommit(() => this.o.onDecrypted?.(decrypted));
+    return undefined;
+  }
+
+  /** Threshold mode: asks the custodians for a reserved aggregate, unless a request for it is out. */
+  private requestDecryption(row: ReservationRow): void {
+    const d = this.o.decryption;
+    const key = `${row.groupId}/${row.slot}`;
+    if (d.mode !== 'threshold' || !this.started || this.stopped || this.inFlight.has(key)) return;
+    const group = this.groups.get(row.groupId);
+    if (!group) return;
+    const aggregate = decodeAggregate(new TextEncoder().encode(row.aggregate));
+    this.inFlight.add(key);
+    Promise.resolve()
+      .then(() => d.client.decrypt(aggregate))
+      .then((result) => this.settle(group, aggregate, row.aggregateHash, result.plaintext))
+      .catch((e: Error) => this.settle(group, aggregate, row.aggregateHash, e))
+      .finally(() => this.inFlight.delete(key));
+  }
+
+  /** Stores the custodians' outcome for a reservation, if it is still waiting for exactly that aggregate. */
+  private settle(group: GroupConfig, aggregate: Aggregate, hash: string, outcome: bigint | Error): void {
+    if (this.stopped) return;
+    const { store } = this.o;
+    try {
+      store.transaction(() => {
+        const row = store.reservation(group.id, aggregate.slot);
+        if (!row || row.aggregateHash !== hash || row.state !== 'waiting') return;
+        if (typeof outcome === 'bigint') {
+          const refusal = this.storeDecrypted(group, aggregate, hash, outcome);
+          if (refusal) store.updateReservation(group.id, aggregate.slot, 'refused', refusal.reason, refusal.detail, this.now());
+          else store.deleteReservation(group.id, aggregate.slot);
+          return;
+        }
+        if (!(outcome instanceof MeterveilError)) throw outcome;
+        // Out of time with custodians silent: still waiting, asked again. Answered and refused: final.
+        const retry = outcome instanceof ThresholdDecryptionFailure && outcome.timedOut;
+        const reason = outcome instanceof ThresholdDecryptionFailure && !retry ? 'custodians-refused' : outcome.reason;
+        const detail = outcome.message.slice(outcome.reason.length + 2);
+        store.updateReservation(group.id, aggregate.slot, retry ? 'waiting' : 'refused', reason, detail, this.now());
+        this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
+      });
+      this.runAfterCommit();
+    } catch (e) {
+      // The reservation is unchanged: it is asked for again at the next retry.
+      this.pendingEffects = [];
+      this.counts.count('internal-error');
+      this.log(`provider: outcome for ${group.id}/${aggregate.slot} not stored: ${(e as Error).message}`);
+    }
   }
 
   private receiveFeeder(feederId: string, payload: Uint8Array): void {

@@ -1,13 +1,19 @@
-/** Starts the provider from the config: private key, store, broker connection, HTTP API. */
+/**
+ * Starts the provider from the config: its key (the private key, or in threshold mode the
+ * threshold public key and a client that asks the custodians), store, broker connection, HTTP API.
+ */
 import { join } from 'node:path';
+import { fail } from '../../firmware/errors.ts';
 import { readPrivateKeyFile } from '../paillier/key-files.ts';
 import { connected, connectRole, endClient } from '../broker/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import { slotPacking } from '../config/packing.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
+import { ThresholdDecryptionClient } from '../custodian/client.ts';
+import { readThresholdPublicKeyFile } from '../threshold/key-files.ts';
 import { startHttpApi } from './http-api.ts';
-import { Provider, type Decrypted } from './provider.ts';
+import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
 
 export interface RunningProvider {
@@ -21,26 +27,47 @@ export function providerStorePath(config: MeterveilConfig): string {
   return join(config.dataDir, 'provider.sqlite');
 }
 
+/** The key the provider decrypts with; threshold mode holds no private key, only the public one. */
+function decryptionKey(config: MeterveilConfig) {
+  const d = config.provider.decryption;
+  if (d.mode === 'single') {
+    const privateKey = readPrivateKeyFile(config.keys.privateKey);
+    return { bits: privateKey.publicKey.bits, keyId: privateKey.publicKey.keyId, single: privateKey };
+  }
+  const publicKey = readThresholdPublicKeyFile(d.publicKey);
+  if (publicKey.threshold !== d.threshold || publicKey.custodians !== d.custodians) {
+    fail('bad-config', `provider.decryption says ${d.threshold} of ${d.custodians} custodians, but ${d.publicKey} is a ${publicKey.threshold} of ${publicKey.custodians} key`);
+  }
+  return { bits: publicKey.paillier.bits, keyId: publicKey.keyId, threshold: publicKey, timeoutMs: d.timeoutMs, retryMs: d.retryMs };
+}
+
 export async function runProvider(
   config: MeterveilConfig,
   options: { log?: (line: string) => void; now?: () => number; onDecrypted?: (d: Decrypted) => void; httpPort?: number } = {},
 ): Promise<RunningProvider> {
-  const privateKey = readPrivateKeyFile(config.keys.privateKey);
-  const packing = slotPacking(config, privateKey.publicKey.bits);
+  const key = decryptionKey(config);
+  const packing = slotPacking(config, key.bits);
   const secrets = readSecrets(config.keys.secrets);
-  const store = new ProviderStore(providerStorePath(config), privateKey.publicKey.keyId, config.durability);
+  const store = new ProviderStore(providerStorePath(config), key.keyId, config.durability);
   const client = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
-  const provider = new Provider({ config, privateKey, packing, store, client, ...options });
+  const thresholdClient = key.threshold && new ThresholdDecryptionClient({ client, publicKey: key.threshold, timeoutMs: key.timeoutMs });
+  const decryption: Decryption = key.single
+    ? { mode: 'single', privateKey: key.single }
+    : { mode: 'threshold', keyId: key.keyId, client: thresholdClient!, retryMs: key.retryMs! };
+  const provider = new Provider({ config, decryption, packing, store, client, ...options });
   let api;
   try {
     await connected(client);
+    await thresholdClient?.start();
     await provider.start();
     api = await startHttpApi(
-      { config, store, keyId: privateKey.publicKey.keyId, brokerConnected: () => client.connected, now: options.now },
+      { config, store, keyId: key.keyId, brokerConnected: () => client.connected, now: options.now },
       config.http.host,
       options.httpPort ?? config.http.port,
     );
   } catch (e) {
+    provider.stop();
+    thresholdClient?.stop();
     client.end(true);
     store.close();
     throw e;
@@ -50,6 +77,8 @@ export async function runProvider(
     store,
     apiUrl: api.url,
     async stop() {
+      provider.stop();
+      thresholdClient?.stop();
       await api.close();
       await endClient(client);
       store.close();

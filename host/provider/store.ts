@@ -2,6 +2,9 @@
  * The provider's durable state: decrypted group totals (the series), refused aggregates with
  * their reasons, feeder readings and alerts. (group, slot) is the primary key of the series, so
  * an aggregate can be decrypted and counted once only, whatever is redelivered after a restart.
+ * In threshold mode an accepted aggregate is first reserved (table `reservations`, same key)
+ * while the custodians are asked; the reservation and the series row are swapped in one
+ * transaction when the answer is in.
  */
 import { openDatabase, type Db } from '../store/sqlite.ts';
 
@@ -22,6 +25,25 @@ export interface RefusalRow {
   detail: string;
   count: number | null;
   receivedAt: number;
+}
+
+/**
+ * An aggregate accepted for threshold decryption. 'waiting': asked for (again after a timeout,
+ * a republication or a restart) until decrypted; 'refused': the custodians refused it, final.
+ */
+export interface ReservationRow {
+  groupId: string;
+  slot: number;
+  contributors: string[];
+  /** The aggregate message as received (JSON text), to ask the custodians again. */
+  aggregate: string;
+  aggregateHash: string;
+  state: 'waiting' | 'refused';
+  attempts: number;
+  reason: string | null;
+  detail: string | null;
+  receivedAt: number;
+  updatedAt: number;
 }
 
 export interface AlertRow {
@@ -48,6 +70,13 @@ CREATE TABLE IF NOT EXISTS refusals (
   count INTEGER, aggregate_hash TEXT, received_at INTEGER NOT NULL,
   UNIQUE (group_id, slot, reason, aggregate_hash)
 );
+CREATE TABLE IF NOT EXISTS reservations (
+  group_id TEXT NOT NULL, slot INTEGER NOT NULL, contributors TEXT NOT NULL, aggregate TEXT NOT NULL,
+  aggregate_hash TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, reason TEXT, detail TEXT,
+  received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, slot)
+);
+CREATE INDEX IF NOT EXISTS reservations_by_slot ON reservations (slot);
 CREATE TABLE IF NOT EXISTS feeder (
   group_id TEXT NOT NULL, slot INTEGER NOT NULL, total TEXT NOT NULL, received_at INTEGER NOT NULL,
   PRIMARY KEY (group_id, slot)
@@ -62,6 +91,16 @@ CREATE TABLE IF NOT EXISTS alerts (
 interface RawSeries {
   group_id: string; slot: number; contributors: string; total: string; readings: string; aggregate_hash: string; decrypted_at: number;
 }
+
+interface RawReservation {
+  group_id: string; slot: number; contributors: string; aggregate: string; aggregate_hash: string; state: 'waiting' | 'refused';
+  attempts: number; reason: string | null; detail: string | null; received_at: number; updated_at: number;
+}
+
+const toReservation = (r: RawReservation): ReservationRow => ({
+  groupId: r.group_id, slot: r.slot, contributors: JSON.parse(r.contributors), aggregate: r.aggregate, aggregateHash: r.aggregate_hash,
+  state: r.state, attempts: r.attempts, reason: r.reason, detail: r.detail, receivedAt: r.received_at, updatedAt: r.updated_at,
+});
 
 const toSeries = (r: RawSeries): SeriesRow => ({
   groupId: r.group_id,
@@ -93,9 +132,51 @@ export class ProviderStore {
     return r && toSeries(r);
   }
 
-  /** Contributor sets of everything decrypted for this slot, in every group. */
+  /**
+   * Contributor sets of everything decrypted for this slot, in every group, and of everything
+   * waiting for the custodians: it may be decrypted yet, so the policy counts it as decrypted.
+   */
   decryptedSetsForSlot(slot: number): string[][] {
-    return (this.db.prepare('SELECT contributors FROM series WHERE slot = ?').pluck().all(slot) as string[]).map((s) => JSON.parse(s));
+    const sets = this.db
+      .prepare(`SELECT contributors FROM series WHERE slot = ? UNION ALL SELECT contributors FROM reservations WHERE slot = ? AND state = 'waiting'`)
+      .pluck().all(slot, slot) as string[];
+    return sets.map((s) => JSON.parse(s));
+  }
+
+  reservation(groupId: string, slot: number): ReservationRow | undefined {
+    const r = this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ?').get(groupId, slot) as RawReservation | undefined;
+    return r && toReservation(r);
+  }
+
+  insertReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'contributors' | 'aggregate' | 'aggregateHash' | 'receivedAt'>): void {
+    this.db
+      .prepare(`INSERT INTO reservations (group_id, slot, contributors, aggregate, aggregate_hash, state, attempts, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'waiting', 0, ?, ?)`)
+      .run(row.groupId, row.slot, JSON.stringify(row.contributors), row.aggregate, row.aggregateHash, row.receivedAt, row.receivedAt);
+  }
+
+  /** Records a failed attempt: still waiting (asked again later) or refused for good. */
+  updateReservation(groupId: string, slot: number, state: 'waiting' | 'refused', reason: string, detail: string, now: number): void {
+    this.db
+      .prepare('UPDATE reservations SET state = ?, attempts = attempts + 1, reason = ?, detail = ?, updated_at = ? WHERE group_id = ? AND slot = ?')
+      .run(state, reason, detail, now, groupId, slot);
+  }
+
+  deleteReservation(groupId: string, slot: number): void {
+    this.db.prepare('DELETE FROM reservations WHERE group_id = ? AND slot = ?').run(groupId, slot);
+  }
+
+  waitingReservations(): ReservationRow[] {
+    return (this.db.prepare(`SELECT * FROM reservations WHERE state = 'waiting' ORDER BY slot, group_id`).all() as RawReservation[]).map(toReservation);
+  }
+
+  /** The latest reservations, waiting or refused, for the API (no aggregate bytes). */
+  reservations(limit: number): Omit<ReservationRow, 'aggregate' | 'aggregateHash' | 'contributors'>[] {
+    const rows = this.db.prepare('SELECT * FROM reservations ORDER BY updated_at DESC LIMIT ?').all(limit) as RawReservation[];
+    return rows.map(toReservation).map(({ aggregate: _a, aggregateHash: _h, contributors: _c, ...rest }) => rest);
+  }
+
+  countWaiting(): number {
+    return this.db.prepare(`SELECT count(*) FROM reservations WHERE state = 'waiting'`).pluck().get() as number;
   }
 
   insertSeries(row: SeriesRow): void {
