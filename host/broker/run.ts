@@ -2,10 +2,10 @@
 import type { MeterveilConfig } from '../config/schema.ts';
 import { brokerAddress } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
-import { buildAcl } from './acl.ts';
+import { deploymentAcl } from './deployment-acl.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.ts';
 
 export function runBroker(config: MeterveilConfig, log?: (line: string) => void): Promise<EmbeddedBroker> {
   const { host, port } = brokerAddress(config);
-  return startEmbeddedBroker({ host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: buildAcl(config), log });
+  return startEmbeddedBroker({ host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: deploymentAcl(config), log });
 }

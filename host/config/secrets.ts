@@ -11,6 +11,7 @@ import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
 import { allMeters, type MeterveilConfig } from './schema.ts';
+import { custodianUser } from '../custodian/topics.ts';
 
 export interface MeterSecret {
   macKey: string;
@@ -43,7 +44,7 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
       changed = true;
     }
   }
-  const services = [PROVIDER_USER, ...config.groups.map((g) => aggregatorUser(g.id)), ...config.groups.map((g) => feederUser(g.feeder))];
+  const services = [PROVIDER_USER, ...config.groups.map((g) => aggregatorUser(g.id)), ...config.groups.map((g) => feederUser(g.feeder)), ...custodianUsers(config)];
   for (const user of services) {
     if (!secrets.services[user]) {
       secrets.services[user] = fresh();
@@ -58,6 +59,12 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
     renameSync(tmp, path);
   }
   return secrets;
+}
+
+/** Threshold mode: custodian i logs in as custodian.<i>. */
+export function custodianUsers(config: MeterveilConfig): string[] {
+  const d = config.provider.decryption;
+  return d.mode === 'threshold' ? Array.from({ length: d.custodians }, (_, i) => custodianUser(i + 1)) : [];
 }
 
 export function meterMacKey(secrets: Secrets, meterId: string): Uint8Array {

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { cliAction, usage } from '../cli/action.ts';
 import { runAggregator } from '../aggregator/run.ts';
-import { buildAcl } from '../broker/acl.ts';
+import { deploymentAcl } from '../broker/deployment-acl.ts';
 import { writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runBroker } from '../broker/run.ts';
 import { loadConfig } from '../config/load.ts';
@@ -51,7 +51,7 @@ export function registerRoles(program: Command): void {
       const config = loadConfig(opts.config);
       if (opts.mosquittoFiles) {
         const { host, port } = brokerAddress(config);
-        const files = writeMosquittoFiles(opts.mosquittoFiles, { host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: buildAcl(config) });
+        const files = writeMosquittoFiles(opts.mosquittoFiles, { host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: deploymentAcl(config) });
         log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
         return;
       }

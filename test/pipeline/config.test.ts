@@ -1,8 +1,12 @@
 import test from 'ava';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { buildAcl, mayPublish, maySubscribe } from '../../host/broker/acl.ts';
+import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
 import { parseConfig } from '../../host/config/schema.ts';
+import { custodianUsers, ensureSecrets } from '../../host/config/secrets.ts';
 
 const base = {
   groups: [
@@ -55,4 +59,32 @@ test('the ACL lets each party reach exactly its own topics', (t) => {
   t.true(mayPublish(acl, 'feeder.f-north', 'meterveil/v1/feeders/f-north/readings'));
   t.false(mayPublish(acl, 'feeder.f-north', 'meterveil/v1/feeders/f-south/readings'));
   t.false(mayPublish(acl, undefined, 'meterveil/v1/meters/a1/reports'));
+});
+
+test('threshold mode: decryption settings are parsed and checked, custodians get broker passwords and exactly their topics', (t) => {
+  t.deepEqual(parse({}).provider.decryption, { mode: 'single' });
+  const c = parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } });
+  t.deepEqual(c.provider.decryption, { mode: 'threshold', publicKey: '/srv/mv/data/keys/public.json', custodians: 3, threshold: 2, timeoutMs: 30_000, retryMs: 60_000 });
+  t.regex(reason(() => parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 4 } } })), /^bad-config .*threshold/);
+  t.regex(reason(() => parse({ provider: { decryption: { mode: 'threshold', threshold: 2 } } })), /^bad-config .*custodians/);
+  t.regex(reason(() => parse({ provider: { decryption: { mode: 'single', custodians: 3 } } })), /unknown key "custodians"/);
+  t.regex(reason(() => parse({ provider: { decryption: { mode: 'shamir' } } })), /mode/);
+
+  t.deepEqual(custodianUsers(parse({})), []);
+  t.deepEqual(custodianUsers(c), ['custodian.1', 'custodian.2', 'custodian.3']);
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const secrets = ensureSecrets(parseConfig({ ...base, dataDir: dir, provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } }, (p) => resolve(dir, p)));
+  t.deepEqual(Object.keys(secrets.services).filter((u) => u.startsWith('custodian.')).sort(), ['custodian.1', 'custodian.2', 'custodian.3']);
+
+  const acl = deploymentAcl(c);
+  t.true(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/2/partials'));
+  t.false(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/1/partials'));
+  t.true(maySubscribe(acl, 'custodian.2', 'meterveil/v1/custodians/requests'));
+  t.true(maySubscribe(acl, 'custodian.2', 'meterveil/v1/groups/+/aggregates'));
+  t.false(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/requests'));
+  t.false(acl.has('custodian.4'));
+  t.true(mayPublish(acl, 'provider', 'meterveil/v1/custodians/requests'));
+  t.true(maySubscribe(acl, 'provider', 'meterveil/v1/custodians/+/partials'));
+  t.false(mayPublish(deploymentAcl(parse({})), 'provider', 'meterveil/v1/custodians/requests'), 'single mode has no custodian topics');
 });
