@@ -1,9 +1,12 @@
 /**
  * One group's aggregator. Per report: authenticate (per-meter MAC), check key id, packing and slot
- * window, de-duplicate (meter, slot), and multiply the ciphertext into its slot's product.
- * Accepted reports are committed in small batches (one SQLite transaction per turn of the event
- * loop) and acknowledged only after the commit. At a slot's watermark the slot closes: with at
- * least k contributors its aggregate is stored, then published; below k it is suppressed.
+ * window, de-duplicate (meter, slot), and multiply the ciphertext into the product of its
+ * (slot, key id). Accepted reports are committed in small batches (one SQLite transaction per turn
+ * of the event loop) and acknowledged only after the commit. At a slot's watermark each of its
+ * products closes: with at least k contributors its aggregate is stored, then published; below k
+ * it is suppressed. During a key rotation a slot may have reports under the old and the new key
+ * (meters switch at the announced slot, but a meter that missed the announcement does not): they
+ * become two aggregates, each checked against k on its own, never one product of mixed keys.
  */
 import type { MqttClient } from 'mqtt';
 import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
@@ -28,6 +31,7 @@ const MAX_BATCH = 512;
 export interface SlotClosed {
   groupId: string;
   slot: number;
+  keyId: string;
   state: 'published' | 'suppressed';
   count: number;
   reason: string | null;
@@ -36,7 +40,8 @@ export interface SlotClosed {
 export interface AggregatorOptions {
   config: MeterveilConfig;
   group: GroupConfig;
-  publicKey: PaillierPublicKey;
+  /** The keys whose reports are accepted (config keys.publicKeys): the current one and, during a rotation, the next. */
+  publicKeys: PaillierPublicKey[];
   macKeys: Map<string, Uint8Array>;
   store: AggregatorStore;
   client: MqttClient;
@@ -47,15 +52,28 @@ export interface AggregatorOptions {
 
 interface Pending {
   report: Report;
+  key: PaillierPublicKey;
   ciphertext: bigint;
 }
+
+/** The running product of one (slot, key id). */
+interface OpenProduct {
+  slot: number;
+  keyId: string;
+  product: bigint;
+  count: number;
+}
+
+const productKey = (slot: number, keyId: string) => `${slot}/${keyId}`;
 
 export class Aggregator {
   readonly rejections: ReasonCounter;
   accepted = 0;
   private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed'>> & Pick<AggregatorOptions, 'onSlotClosed'>;
-  private readonly open = new Map<number, { product: bigint; count: number }>();
-  /** Meters already counted in each open slot: answers replays without a query (the store stays the authority). */
+  private readonly keys: Map<string, PaillierPublicKey>;
+  /** Open products by productKey(slot, keyId). */
+  private readonly open = new Map<string, OpenProduct>();
+  /** Meters already counted in each open slot, under any key: answers replays without a query (the store stays the authority). */
   private readonly openSeen = new Map<number, Set<string>>();
   private pending: Pending[] = [];
   private flushScheduled = false;
@@ -65,9 +83,12 @@ export class Aggregator {
   constructor(options: AggregatorOptions) {
     this.o = { now: Date.now, log: () => {}, ...options };
     this.rejections = new ReasonCounter(options.store.rejections());
-    for (const [slot, s] of options.store.openSlots()) {
-      this.open.set(slot, { product: bytesToBigInt(s.product), count: s.count });
-      this.openSeen.set(slot, new Set(options.store.contributors(slot)));
+    this.keys = new Map(options.publicKeys.map((k) => [k.keyId, k]));
+    for (const s of options.store.openSlots()) {
+      this.open.set(productKey(s.slot, s.keyId), { slot: s.slot, keyId: s.keyId, product: bytesToBigInt(s.product), count: s.count });
+      const seen = this.openSeen.get(s.slot) ?? new Set<string>();
+      for (const m of options.store.contributors(s.slot, s.keyId)) seen.add(m);
+      this.openSeen.set(s.slot, seen);
     }
     // Attached before the connection completes: a persistent session delivers queued reports at once.
     options.client.on('message', (topic, payload) => this.receive(topic, payload));
@@ -81,7 +102,7 @@ export class Aggregator {
   async start(): Promise<void> {
     const { client, group } = this.o;
     await client.subscribeAsync(group.members.map(reportTopic), { qos: 1 });
-    for (const { slot, message } of this.o.store.unpublished()) this.publish(slot, message);
+    for (const { slot, keyId, message } of this.o.store.unpublished()) this.publish(slot, keyId, message);
     const tick = Math.min(1000, this.o.config.slotSeconds * 250);
     this.timers.push(setInterval(() => this.closeDueSlots(), tick));
     this.timers.push(setInterval(() => this.saveStatus(), 2000));
@@ -110,14 +131,16 @@ export class Aggregator {
       // Not authenticated: no acknowledgement, the sender cannot be trusted to be the meter.
       return this.refuse(reasonOf(e));
     }
-    const refusal = this.check(report);
+    const key = this.keys.get(report.keyId);
+    if (!key) return this.answer(report, AckStatus.refused, 'wrong-key-id');
+    const refusal = this.check(report, key);
     if (refusal === 'duplicate') return this.answer(report, AckStatus.duplicate, 'duplicate');
     if (refusal) return this.answer(report, AckStatus.refused, refusal);
     const ciphertext = fastBytesToBigInt(report.ciphertext);
     // Range and "not a multiple of n" here; the full unit test (a gcd, ten times the cost of
     // a homomorphic addition) runs once on the product when the slot closes.
-    if (!isCiphertextShaped(this.o.publicKey, ciphertext)) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
-    this.pending.push({ report, ciphertext });
+    if (!isCiphertextShaped(key, ciphertext)) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
+    this.pending.push({ report, key, ciphertext });
     if (this.pending.length >= MAX_BATCH) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -125,18 +148,17 @@ export class Aggregator {
     }
   }
 
-  private check(report: Report): string | undefined {
-    const { publicKey, config } = this.o;
-    if (report.keyId !== publicKey.keyId) return 'wrong-key-id';
-    if (report.ciphertext.length !== publicKey.ciphertextBytes) return 'ciphertext-length';
+  private check(report: Report, key: PaillierPublicKey): string | undefined {
+    const { config } = this.o;
+    if (report.ciphertext.length !== key.ciphertextBytes) return 'ciphertext-length';
     if (report.packed !== config.packing.readings) return 'packing-mismatch';
     const seen = this.openSeen.get(report.slot);
     if (seen ? seen.has(report.meterId) : this.o.store.hasSeen(report.slot, report.meterId)) return 'duplicate';
     const now = this.o.now();
     if (slotStartMs(report.slot, config.slotSeconds) > now + config.skewSeconds * 1000) return 'slot-in-future';
-    if (!this.open.has(report.slot)) {
+    if (!this.open.has(productKey(report.slot, key.keyId))) {
       if (watermarkMs(report.slot, config) <= now) return 'slot-too-old';
-      if (this.o.store.slotState(report.slot) !== undefined) return 'slot-closed';
+      if (this.o.store.slotState(report.slot, key.keyId) !== undefined) return 'slot-closed';
     }
     return undefined;
   }
@@ -147,27 +169,28 @@ export class Aggregator {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const { store, publicKey } = this.o;
+    const { store } = this.o;
     const now = this.o.now();
-    const updated = new Map<number, { product: bigint; count: number }>();
+    const updated = new Map<string, OpenProduct>();
     const outcomes: [Report, AckStatusCode, string | undefined][] = [];
     try {
       store.transaction(() => {
-        for (const { report, ciphertext } of batch) {
-          const current = updated.get(report.slot) ?? this.open.get(report.slot);
-          if (!current && store.slotState(report.slot) !== undefined) {
+        for (const { report, key, ciphertext } of batch) {
+          const at = productKey(report.slot, key.keyId);
+          const current = updated.get(at) ?? this.open.get(at);
+          if (!current && store.slotState(report.slot, key.keyId) !== undefined) {
             outcomes.push([report, AckStatus.refused, 'slot-closed']);
             continue;
           }
-          if (!store.recordSeen(report.slot, report.meterId, report.seq, now)) {
+          if (!store.recordSeen(report.slot, report.meterId, key.keyId, report.seq, now)) {
             outcomes.push([report, AckStatus.duplicate, 'duplicate']);
             continue;
           }
-          const product = current ? publicKey.arith.mul(current.product, ciphertext) : ciphertext;
-          updated.set(report.slot, { product, count: (current?.count ?? 0) + 1 });
+          const product = current ? key.arith.mul(current.product, ciphertext) : ciphertext;
+          updated.set(at, { slot: report.slot, keyId: key.keyId, product, count: (current?.count ?? 0) + 1 });
           outcomes.push([report, AckStatus.stored, undefined]);
         }
-        for (const [slot, s] of updated) store.saveOpenSlot(slot, bigIntToBytes(s.product, publicKey.ciphertextBytes), s.count);
+        for (const s of updated.values()) store.saveOpenSlot(s.slot, s.keyId, bigIntToBytes(s.product, this.keys.get(s.keyId)!.ciphertextBytes), s.count);
       });
     } catch (e) {
       // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.
@@ -175,7 +198,7 @@ export class Aggregator {
       this.rejections.count('store-failed', batch.length);
       return;
     }
-    for (const [slot, s] of updated) this.open.set(slot, s);
+    for (const [at, s] of updated) this.open.set(at, s);
     for (const [report, status, reason] of outcomes) {
       if (status === AckStatus.stored) {
         this.accepted++;
@@ -187,55 +210,56 @@ export class Aggregator {
     }
   }
 
-  /** Closes every open slot whose watermark has passed. */
+  /** Closes every open product whose slot's watermark has passed. */
   closeDueSlots(): void {
     if (this.stopped) return;
     this.flush();
     const now = this.o.now();
-    const due = [...this.open.keys()].filter((slot) => watermarkMs(slot, this.o.config) <= now).sort((a, b) => a - b);
-    for (const slot of due) this.closeSlot(slot, now);
+    const due = [...this.open.values()]
+      .filter((p) => watermarkMs(p.slot, this.o.config) <= now)
+      .sort((a, b) => a.slot - b.slot || (a.keyId < b.keyId ? -1 : 1));
+    for (const p of due) this.closeProduct(p, now);
   }
 
-  private closeSlot(slot: number, now: number): void {
-    const { store, group, publicKey } = this.o;
-    const { product, count } = this.open.get(slot)!;
+  private closeProduct({ slot, keyId, product, count }: OpenProduct, now: number): void {
+    const { store, group } = this.o;
+    const key = this.keys.get(keyId);
     let reason: string | null = null;
-    if (count < group.k) reason = 'below-k';
+    if (!key) reason = 'key-retired';
+    else if (count < group.k) reason = 'below-k';
     else {
       try {
-        checkCiphertext(publicKey, product);
+        checkCiphertext(key, product);
       } catch {
         reason = 'ciphertext-not-unit';
       }
     }
-    if (reason) {
-      store.closeSlot(slot, 'suppressed', reason, null, now);
-      this.open.delete(slot);
-      this.openSeen.delete(slot);
-      this.o.log(`aggregator ${group.id}: slot ${slot} suppressed (${reason}, ${count} of k=${group.k} contributors)`);
-      this.o.onSlotClosed?.({ groupId: group.id, slot, state: 'suppressed', count, reason });
+    this.open.delete(productKey(slot, keyId));
+    if (![...this.open.values()].some((p) => p.slot === slot)) this.openSeen.delete(slot);
+    if (reason || !key) {
+      store.closeSlot(slot, keyId, 'suppressed', reason, null, now);
+      this.o.log(`aggregator ${group.id}: slot ${slot} under key ${keyId} suppressed (${reason}, ${count} of k=${group.k} contributors)`);
+      this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'suppressed', count, reason });
       return;
     }
-    const contributors = store.contributors(slot);
+    const contributors = store.contributors(slot, keyId);
     const message = encodeAggregate({
-      groupId: group.id, slot, keyId: publicKey.keyId, packed: this.o.config.packing.readings,
-      count: contributors.length, contributors, ciphertext: bigIntToBytes(product, publicKey.ciphertextBytes),
+      groupId: group.id, slot, keyId, packed: this.o.config.packing.readings,
+      count: contributors.length, contributors, ciphertext: bigIntToBytes(product, key.ciphertextBytes),
     });
-    store.closeSlot(slot, 'closing', null, message, now);
-    this.open.delete(slot);
-    this.openSeen.delete(slot);
-    this.publish(slot, message);
+    store.closeSlot(slot, keyId, 'closing', null, message, now);
+    this.publish(slot, keyId, message);
   }
 
   /** At-least-once: marked published on the broker's PUBACK; republished after a restart otherwise. */
-  private publish(slot: number, message: Uint8Array): void {
+  private publish(slot: number, keyId: string, message: Uint8Array): void {
     const { client, group, store } = this.o;
     client.publish(aggregateTopic(group.id), Buffer.from(message), { qos: 1 }, (err) => {
       if (err || !store.db.open) return;
-      store.markPublished(slot);
-      const count = store.contributors(slot).length;
-      this.o.log(`aggregator ${group.id}: slot ${slot} published with ${count} contributors`);
-      this.o.onSlotClosed?.({ groupId: group.id, slot, state: 'published', count, reason: null });
+      store.markPublished(slot, keyId);
+      const count = store.contributors(slot, keyId).length;
+      this.o.log(`aggregator ${group.id}: slot ${slot} under key ${keyId} published with ${count} contributors`);
+      this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'published', count, reason: null });
     });
   }
 
@@ -258,7 +282,7 @@ export class Aggregator {
     return {
       groupId: this.groupId,
       accepted: this.accepted,
-      openSlots: [...this.open.keys()].sort((a, b) => a - b),
+      openSlots: [...new Set([...this.open.values()].map((p) => p.slot))].sort((a, b) => a - b),
       rejections: this.rejections.toJSON(),
     };
   }

@@ -1,8 +1,8 @@
 /** Starts one group's aggregator from the config: keys, store, broker connection. */
 import { join } from 'node:path';
-import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { connected, connectRole, endClient } from '../broker/client.ts';
 import { aggregatorUser } from '../config/identities.ts';
+import { readAcceptedPublicKeys } from '../config/key-ring.ts';
 import { findGroup, type MeterveilConfig } from '../config/schema.ts';
 import { meterMacKey, readSecrets, servicePassword } from '../config/secrets.ts';
 import { Aggregator, type SlotClosed } from './aggregator.ts';
@@ -23,13 +23,13 @@ export async function runAggregator(
   options: { log?: (line: string) => void; now?: () => number; onSlotClosed?: (e: SlotClosed) => void } = {},
 ): Promise<RunningAggregator> {
   const group = findGroup(config, groupId);
-  const publicKey = readPublicKeyFile(config.keys.publicKey);
+  const publicKeys = readAcceptedPublicKeys(config);
   const secrets = readSecrets(config.keys.secrets);
   const macKeys = new Map(group.members.map((m) => [m, meterMacKey(secrets, m)]));
-  const store = new AggregatorStore(aggregatorStorePath(config, groupId), { groupId, keyId: publicKey.keyId }, config.durability);
+  const store = new AggregatorStore(aggregatorStorePath(config, groupId), { groupId }, config.durability);
   const user = aggregatorUser(groupId);
   const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user) });
-  const aggregator = new Aggregator({ config, group, publicKey, macKeys, store, client, ...options });
+  const aggregator = new Aggregator({ config, group, publicKeys, macKeys, store, client, ...options });
   try {
     await connected(client);
     await aggregator.start();

@@ -49,7 +49,12 @@ export type DecryptionConfig =
 export interface MeterveilConfig {
   /** Folder of keys, secrets and SQLite files, absolute. */
   dataDir: string;
-  keys: { publicKey: string; privateKey: string; secrets: string };
+  /**
+   * publicKey: the key meters are provisioned with. publicKeys: every key whose reports the
+   * aggregators accept, the current one and during a rotation the next (docs/keys.md).
+   * privateKeys: the provider's key ring, one private key per key id it decrypts.
+   */
+  keys: { publicKey: string; publicKeys: string[]; privateKey: string; privateKeys: string[]; secrets: string };
   broker: {
     /** Where every role connects: mqtt://host:port. */
     url: string;
@@ -132,6 +137,18 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
   };
 }
 
+/** A list of key files: 1..MAX_RING_KEYS distinct paths; absent means the one default. */
+function keyFiles(value: unknown, what: string, fallback: string, inData: (p: string) => string): string[] {
+  if (value === undefined) return [fallback];
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RING_KEYS) fail('bad-config', `${what} must list 1..${MAX_RING_KEYS} key files`);
+  const paths = value.map((p, i) => inData(text(p, `${what}[${i}]`)));
+  if (new Set(paths).size !== paths.length) fail('bad-config', `${what} lists a file twice`);
+  return paths;
+}
+
+/** Keys in use at once: the current one, the next, and old ones whose slots are still decrypted. */
+export const MAX_RING_KEYS = 4;
+
 export function parseConfig(input: unknown, resolvePath: (p: string) => string): MeterveilConfig {
   const c = object(input, 'config');
   onlyKeys(c, TOP_KEYS, 'config');
@@ -139,7 +156,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const inData = (p: string) => resolvePath(p.startsWith('/') ? p : `${dataDir}/${p}`);
 
   const keys = object(c.keys ?? {}, 'keys');
-  onlyKeys(keys, ['publicKey', 'privateKey', 'secrets'], 'keys');
+  onlyKeys(keys, ['publicKey', 'publicKeys', 'privateKey', 'privateKeys', 'secrets'], 'keys');
   const broker = object(c.broker ?? {}, 'broker');
   onlyKeys(broker, ['url', 'embedded'], 'broker');
   const url = broker.url === undefined ? 'mqtt://127.0.0.1:1883' : text(broker.url, 'broker.url');
@@ -175,6 +192,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   }
 
   const publicKey = inData(keys.publicKey === undefined ? 'keys/public.json' : text(keys.publicKey, 'keys.publicKey'));
+  const privateKey = inData(keys.privateKey === undefined ? 'keys/private.json' : text(keys.privateKey, 'keys.privateKey'));
   const provider = object(c.provider ?? {}, 'provider');
   onlyKeys(provider, ['decryption'], 'provider');
 
@@ -182,7 +200,9 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     dataDir,
     keys: {
       publicKey,
-      privateKey: inData(keys.privateKey === undefined ? 'keys/private.json' : text(keys.privateKey, 'keys.privateKey')),
+      publicKeys: keyFiles(keys.publicKeys, 'keys.publicKeys', publicKey, inData),
+      privateKey,
+      privateKeys: keyFiles(keys.privateKeys, 'keys.privateKeys', privateKey, inData),
       secrets: inData(keys.secrets === undefined ? 'keys/secrets.json' : text(keys.secrets, 'keys.secrets')),
     },
     broker: { url, embedded },
