@@ -8,7 +8,13 @@ import { dirname } from 'node:path';
 const meter = (i: number) => `m${String(i).padStart(3, '0')}`;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => meter(from + i));
 
-export function demoConfig(httpPort = 8080, brokerPort = 1883) {
+/** Threshold mode of the demo: custodians 1..custodians, any `threshold` of them decrypt. */
+export interface DemoThreshold {
+  threshold: number;
+  custodians: number;
+}
+
+export function demoConfig(httpPort = 8080, brokerPort = 1883, threshold?: DemoThreshold) {
   return {
     dataDir: '.',
     broker: { url: `mqtt://127.0.0.1:${brokerPort}`, embedded: true },
@@ -19,6 +25,7 @@ export function demoConfig(httpPort = 8080, brokerPort = 1883) {
     packing: { readings: 3, maxPowerWatts: 23_000, maxGroupSize: 100 },
     http: { host: '127.0.0.1', port: httpPort },
     durability: 'process',
+    provider: { decryption: threshold ? { mode: 'threshold', ...threshold, timeoutMs: 10_000, retryMs: 15_000 } : { mode: 'single' } },
     groups: [
       { id: 'north', members: range(1, 20), feeder: 'feeder-north', k: 5 },
       { id: 'south', members: range(16, 35), feeder: 'feeder-south', k: 5 },
@@ -28,9 +35,9 @@ export function demoConfig(httpPort = 8080, brokerPort = 1883) {
 }
 
 /** Writes the demo config at `path` unless a file is already there; returns whether it wrote. */
-export function writeDemoConfigIfAbsent(path: string): boolean {
+export function writeDemoConfigIfAbsent(path: string, threshold?: DemoThreshold): boolean {
   if (existsSync(path)) return false;
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(demoConfig(), null, 2) + '\n');
+  writeFileSync(path, JSON.stringify(demoConfig(8080, 1883, threshold), null, 2) + '\n');
   return true;
 }

@@ -14,7 +14,7 @@ import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { runFeeders } from '../feeder/run.ts';
 import { describeDecrypted } from '../provider/describe.ts';
 import { runProvider } from '../provider/run.ts';
-import { DEFAULT_START_CONFIG, startAll } from './start.ts';
+import { DEFAULT_START_CONFIG, DEFAULT_THRESHOLD_START_CONFIG, startAll } from './start.ts';
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
@@ -39,6 +39,14 @@ function number(text: string, what: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < 0) usage('bad-argument', `${what} must be a non-negative number`);
   return n;
+}
+
+function parseThreshold(text: string): { threshold: number; custodians: number } {
+  const m = /^([1-9][0-9]?)-of-([1-9][0-9]?)$/.exec(text) ?? usage('bad-argument', '--threshold must look like 2-of-3');
+  const threshold = Number(m[1]);
+  const custodians = Number(m[2]);
+  if (threshold > custodians) usage('bad-argument', '--threshold: t must not exceed n');
+  return { threshold, custodians };
 }
 
 export function registerRoles(program: Command): void {
@@ -108,10 +116,12 @@ export function registerRoles(program: Command): void {
   program
     .command('start')
     .description('run the whole pipeline with a simulated fleet (keys and a demo config are created on first run)')
-    .option('-c, --config <file>', `config file (default: ${DEFAULT_START_CONFIG}, written on first run)`)
+    .option('-c, --config <file>', `config file (default: ${DEFAULT_START_CONFIG}, with --threshold ${DEFAULT_THRESHOLD_START_CONFIG}; written on first run)`)
     .option('--no-simulate', 'do not run the simulated fleet')
-    .action(cliAction(async (opts: { config?: string; simulate: boolean }) => {
-      const stop = await startAll({ config: opts.config, simulate: opts.simulate, print: (line) => process.stdout.write(`${line}\n`) });
+    .option('--threshold <t-of-n>', 'threshold decryption by custodians, e.g. 2-of-3 (custodians run as child processes; the provider holds no private key)')
+    .action(cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string }) => {
+      const threshold = opts.threshold === undefined ? undefined : parseThreshold(opts.threshold);
+      const stop = await startAll({ config: opts.config, simulate: opts.simulate, threshold, print: (line) => process.stdout.write(`${line}\n`) });
       await untilSignal(async () => {
         process.stdout.write('stopping...\n');
         await stop();

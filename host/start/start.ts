@@ -1,27 +1,46 @@
 /**
  * `meterveil start` (and `npm start`): the whole pipeline on one machine. The broker and the
- * simulated fleet run in this process; the provider, one aggregator per group and the feeder
- * meters run as child processes, exactly as they would on separate machines, so that one crashing
- * (or being killed) does not take the others down and each has its own event loop.
+ * simulated fleet run in this process; the provider, one aggregator per group, the feeder meters
+ * and, in threshold mode, each custodian run as child processes, exactly as they would on separate
+ * machines, so that one crashing (or being killed) does not take the others down and each has its
+ * own event loop.
  */
 import { join, resolve } from 'node:path';
 import { runBroker } from '../broker/run.ts';
 import { loadConfig } from '../config/load.ts';
-import { provision } from './provision.ts';
+import { fail } from '../../firmware/errors.ts';
+import { demoSharePath, provision } from './provision.ts';
 import { runFleet, type RunningFleet } from './fleet.ts';
 import { Supervisor } from './supervisor.ts';
-import { writeDemoConfigIfAbsent } from './demo-config.ts';
+import { writeDemoConfigIfAbsent, type DemoThreshold } from './demo-config.ts';
 import type { EmbeddedBroker } from '../broker/embedded.ts';
 
 export const DEFAULT_START_CONFIG = './data/meterveil.json';
+/** Threshold mode's own default folder: its keys differ from the single-key demo's. */
+export const DEFAULT_THRESHOLD_START_CONFIG = './data-threshold/meterveil.json';
 
-export async function startAll(options: { config?: string; simulate: boolean; print: (line: string) => void }): Promise<() => Promise<void>> {
-  const { print } = options;
-  const configPath = resolve(options.config ?? DEFAULT_START_CONFIG);
-  if (!options.config && writeDemoConfigIfAbsent(configPath)) print(`wrote a demo config to ${configPath}`);
+export async function startAll(options: {
+  config?: string;
+  simulate: boolean;
+  /** Threshold mode with this many custodians: written into the demo config, checked against a given one. */
+  threshold?: DemoThreshold;
+  print: (line: string) => void;
+}): Promise<() => Promise<void>> {
+  const { print, threshold } = options;
+  const configPath = resolve(options.config ?? (threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG));
+  if (!options.config && writeDemoConfigIfAbsent(configPath, threshold)) print(`wrote a demo config to ${configPath}`);
   const config = loadConfig(configPath);
+  const decryption = config.provider.decryption;
+  if (threshold && (decryption.mode !== 'threshold' || decryption.threshold !== threshold.threshold || decryption.custodians !== threshold.custodians)) {
+    fail('bad-argument', `--threshold ${threshold.threshold}-of-${threshold.custodians} differs from provider.decryption in ${configPath}; edit it (a new mode needs a new data folder: keys differ)`);
+  }
   const { publicKey, secrets, createdKeys } = await provision(config);
-  if (createdKeys) print(`generated a 2048-bit Paillier key pair in ${config.keys.publicKey.replace(/\/[^/]+$/, '')}`);
+  const keyDir = config.keys.publicKey.replace(/\/[^/]+$/, '');
+  if (createdKeys) {
+    print(decryption.mode === 'threshold'
+      ? `generated a 2048-bit threshold key (${decryption.threshold} of ${decryption.custodians} custodians) in ${keyDir}; the provider holds no private key`
+      : `generated a 2048-bit Paillier key pair in ${keyDir}`);
+  }
 
   let broker: EmbeddedBroker | undefined;
   let fleet: RunningFleet | undefined;
@@ -37,6 +56,14 @@ export async function startAll(options: { config?: string; simulate: boolean; pr
       print(`broker (embedded) on ${config.broker.url}`);
     }
     const args = ['--config', configPath];
+    if (decryption.mode === 'threshold') {
+      await Promise.all(
+        Array.from({ length: decryption.custodians }, (_, i) => i + 1).map((index) =>
+          supervisor.start({ name: `custodian-${index}`, args: ['custodian', '--share', demoSharePath(decryption, index), ...args], ready: /connected to/, show: /refused/ }),
+        ),
+      );
+      print(`custodians 1..${decryption.custodians} running; ${decryption.threshold} needed to decrypt`);
+    }
     await supervisor.start({ name: 'provider', args: ['provider', ...args], ready: /provider API on/, show: /provider API on|slot \d+|ALERT|refused/ });
     await Promise.all(
       config.groups.map((g) =>

@@ -34,24 +34,25 @@ export class Supervisor {
     this.children.set(role.name, child);
     return new Promise((resolve, reject) => {
       let ready = false;
-      let partial = '';
-      const onText = (chunk: Buffer) => {
-        log!.write(chunk);
-        const lines = (partial + chunk.toString()).split('\n');
-        partial = lines.pop()!;
-        for (const line of lines) {
-          if (!ready && role.ready.test(line)) {
-            ready = true;
-            resolve();
+      // A role may announce readiness on either stream (the custodian logs to stderr); stderr is always shown.
+      const lineReader = (always: boolean) => {
+        let partial = '';
+        return (chunk: Buffer) => {
+          log!.write(chunk);
+          const lines = (partial + chunk.toString()).split('\n');
+          partial = lines.pop()!;
+          for (const line of lines) {
+            if (!ready && role.ready.test(line)) {
+              ready = true;
+              resolve();
+            }
+            if (always) this.print(`${role.name}: ${line}`);
+            else if (role.show.test(line)) this.print(line.replace(/^\S+Z /, ''));
           }
-          if (role.show.test(line)) this.print(line.replace(/^\S+Z /, ''));
-        }
+        };
       };
-      child.stdout!.on('data', onText);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        log!.write(chunk);
-        this.print(`${role.name}: ${chunk.toString().trimEnd()}`);
-      });
+      child.stdout!.on('data', lineReader(false));
+      child.stderr!.on('data', lineReader(true));
       child.once('exit', (code, signal) => {
         if (this.stopping) return;
         const why = signal ? `signal ${signal}` : `code ${code}`;
