@@ -1,7 +1,9 @@
 /** Key rotation on the command line: signing-keygen, announce-key. */
 import type { Command } from 'commander';
 import { cliAction, usage } from '../cli/action.ts';
+import { loadConfig } from '../config/load.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
+import { publishKeyAnnouncement } from './publish-announcement.ts';
 import { addPassphraseOption, resolvePassphrase, type PassphraseOptions } from './passphrase.ts';
 import { generateSigningKey, readSigningKeyFile, signKeyAnnouncement, writeSigningKey } from './signing.ts';
 
@@ -25,9 +27,10 @@ export function register(program: Command) {
       .requiredOption('--signing-key <file>', 'signing key file')
       .requiredOption('--previous <file>', 'public key in use now')
       .requiredOption('--public <file>', 'new public key')
-      .requiredOption('--effective-slot <slot>', 'first slot encrypted under the new key'),
+      .requiredOption('--effective-slot <slot>', 'first slot encrypted under the new key')
+      .option('--publish <config>', "also publish it, retained, on the broker of this deployment config (as the provider)"),
     'opens a sealed signing key',
-  ).action(cliAction((opts: PassphraseOptions & { signingKey: string; previous: string; public: string; effectiveSlot: string }) => {
+  ).action(cliAction(async (opts: PassphraseOptions & { signingKey: string; previous: string; public: string; effectiveSlot: string; publish?: string }) => {
     if (!/^(0|[1-9][0-9]*)$/.test(opts.effectiveSlot) || Number(opts.effectiveSlot) > 0xffffffff) usage('bad-argument', '--effective-slot must be a slot number (u32)');
     const previous = readPublicKeyFile(opts.previous);
     const publicKey = readPublicKeyFile(opts.public);
@@ -35,5 +38,6 @@ export function register(program: Command) {
     const key = readSigningKeyFile(opts.signingKey, resolvePassphrase(opts));
     const announcement = signKeyAnnouncement(key, { publicKey, previousKeyId: previous.keyId, effectiveSlot: Number(opts.effectiveSlot) });
     process.stdout.write(JSON.stringify(announcement) + '\n');
+    if (opts.publish) await publishKeyAnnouncement(loadConfig(opts.publish), announcement);
   }));
 }

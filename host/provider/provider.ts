@@ -29,7 +29,8 @@ import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggr
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
 import { checkDifferencing, checkMembership, type Refusal } from './policy.ts';
-import type { ProviderStore, ReservationRow } from './store.ts';
+import { SeriesParts } from './series-parts.ts';
+import type { ProviderStore, ReservationRow, SeriesRow } from './store.ts';
 
 export interface Decrypted {
   groupId: string;
@@ -43,7 +44,8 @@ export interface Decrypted {
 }
 
 export type Decryption =
-  | { mode: 'single'; privateKey: PaillierPrivateKey }
+  /** The key ring (config keys.privateKeys): each aggregate is decrypted with the key its key id names. */
+  | { mode: 'single'; privateKeys: Map<string, PaillierPrivateKey> }
   | { mode: 'threshold'; keyId: string; client: ThresholdDecryptionClient; retryMs: number };
 
 export interface ProviderOptions {
@@ -65,7 +67,8 @@ export class Provider {
   private readonly groupsOfFeeder = new Map<string, GroupConfig[]>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
-  private readonly keyId: string;
+  private readonly keyIds: Set<string>;
+  private readonly parts: SeriesParts;
   /** Threshold mode: (group, slot) keys of the requests out to the custodians now. */
   private readonly inFlight = new Set<string>();
   private started = false;
@@ -77,7 +80,8 @@ export class Provider {
     for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
-    this.keyId = o.decryption.mode === 'single' ? o.decryption.privateKey.publicKey.keyId : o.decryption.keyId;
+    this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : [o.decryption.keyId]);
+    this.parts = new SeriesParts(o.store.db);
     // Attached before the connection completes: a persistent session delivers queued messages at once.
     o.client.on('message', (topic, payload) => this.receive(topic, payload));
   }
@@ -147,7 +151,7 @@ export class Provider {
     const hash = aggregateHash(aggregate);
     const refuse = (reason: string, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
     if (aggregate.groupId !== group.id) return refuse('topic-mismatch', `aggregate of ${aggregate.groupId} on ${group.id}'s topic`);
-    if (aggregate.keyId !== this.keyId) return refuse('wrong-key-id', `key ${aggregate.keyId}`);
+    if (!this.keyIds.has(aggregate.keyId)) return refuse('wrong-key-id', `key ${aggregate.keyId} is not in the provider's key ring`);
     if (aggregate.packed !== this.o.packing.readings) return refuse('packing-mismatch', `packed ${aggregate.packed}`);
     const membership = checkMembership(aggregate, group);
     if (membership) return refuse(membership.reason, membership.detail);
@@ -159,6 +163,7 @@ export class Provider {
       if (earlier) {
         // The aggregator republishes after a restart; the same bytes are not a second decryption.
         if (earlier.aggregateHash === hash) return this.counts.count('republished');
+        if (d.mode === 'single') return this.addPart(group, aggregate, hash, earlier, d.privateKeys);
         return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} was decrypted before`);
       }
       const reserved = store.reservation(group.id, aggregate.slot);
@@ -180,7 +185,8 @@ export class Provider {
       }
       let plaintext: bigint;
       try {
-        plaintext = d.privateKey.decrypt(ciphertextFromBytes(d.privateKey.publicKey, aggregate.ciphertext));
+        const key = d.privateKeys.get(aggregate.keyId)!;
+        plaintext = key.decrypt(ciphertextFromBytes(key.publicKey, aggregate.ciphertext));
       } catch (e) {
         if (e instanceof MeterveilError) return refuse(e.reason, e.message);
         throw e;
@@ -206,10 +212,47 @@ export class Provider {
       groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total, readings,
       aggregateHash: hash, decryptedAt: this.now(),
     });
+    this.parts.insert({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash }, this.now());
     const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: aggregate.count, members: group.members.length, total };
     this.compare(group, aggregate.slot, total, aggregate.count, decrypted);
     this.afterCommit(() => this.o.onDecrypted?.(decrypted));
     return undefined;
+  }
+
+  /**
+   * Inside a transaction: a further aggregate for a (group, slot) already decrypted, under another
+   * key id (a key rotation). It is decrypted only as a disjoint part of the same total.
+   */
+  private addPart(group: GroupConfig, aggregate: Aggregate, hash: string, earlier: SeriesRow, ring: Map<string, PaillierPrivateKey>): void {
+    const refuse = (reason: string, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
+    const parts = this.parts.parts(group.id, aggregate.slot);
+    const same = parts.find((p) => p.keyId === aggregate.keyId);
+    if (same || parts.length === 0) {
+      if (same?.aggregateHash === hash) return void this.counts.count('republished');
+      return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before`);
+    }
+    const counted = new Set(earlier.contributors);
+    const twice = aggregate.contributors.filter((m) => counted.has(m));
+    if (twice.length > 0) return refuse('overlapping-parts', `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`);
+    // The provider learns each part on its own: the check sees the parts, not only their union.
+    const others = this.o.store.decryptedSetsForSlot(aggregate.slot);
+    const union = others.findIndex((set) => set.length === earlier.contributors.length && set.every((m, i) => m === earlier.contributors[i]));
+    if (union >= 0) others.splice(union, 1);
+    const differencing = checkDifferencing(aggregate.contributors, [...others, ...parts.map((p) => p.contributors)], group.k);
+    if (differencing) return refuse(differencing.reason, differencing.detail);
+    const key = ring.get(aggregate.keyId)!;
+    let readings: bigint[];
+    try {
+      readings = this.o.packing.unpack(key.decrypt(ciphertextFromBytes(key.publicKey, aggregate.ciphertext)));
+    } catch (e) {
+      if (e instanceof MeterveilError) return refuse(e.reason, e.message);
+      throw e;
+    }
+    const merged = this.parts.addToSeries(earlier, aggregate.contributors, readings);
+    this.parts.insert({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash }, this.now());
+    const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: merged.contributors.length, members: group.members.length, total: merged.total };
+    this.compare(group, aggregate.slot, merged.total, merged.contributors.length, decrypted);
+    this.afterCommit(() => this.o.onDecrypted?.(decrypted));
   }
 
   /** Threshold mode: asks the custodians for a reserved aggregate, unless a request for it is out. */

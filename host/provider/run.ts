@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
-import { readPrivateKeyFile } from '../paillier/key-files.ts';
 import { connected, connectRole, endClient } from '../broker/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
+import { readPrivateKeyRing } from '../config/key-ring.ts';
 import { slotPacking } from '../config/packing.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
@@ -31,14 +31,16 @@ export function providerStorePath(config: MeterveilConfig): string {
 function decryptionKey(config: MeterveilConfig) {
   const d = config.provider.decryption;
   if (d.mode === 'single') {
-    const privateKey = readPrivateKeyFile(config.keys.privateKey);
-    return { bits: privateKey.publicKey.bits, keyId: privateKey.publicKey.keyId, single: privateKey };
+    // The ring lists old keys first; the newest is the one the API reports as current.
+    const ring = readPrivateKeyRing(config);
+    const newest = [...ring.values()].at(-1)!.publicKey;
+    return { bits: newest.bits, keyId: newest.keyId, keyIds: [...ring.keys()], single: ring };
   }
   const publicKey = readThresholdPublicKeyFile(d.publicKey);
   if (publicKey.threshold !== d.threshold || publicKey.custodians !== d.custodians) {
     fail('bad-config', `provider.decryption says ${d.threshold} of ${d.custodians} custodians, but ${d.publicKey} is a ${publicKey.threshold} of ${publicKey.custodians} key`);
   }
-  return { bits: publicKey.paillier.bits, keyId: publicKey.keyId, threshold: publicKey, timeoutMs: d.timeoutMs, retryMs: d.retryMs };
+  return { bits: publicKey.paillier.bits, keyId: publicKey.keyId, keyIds: [publicKey.keyId], threshold: publicKey, timeoutMs: d.timeoutMs, retryMs: d.retryMs };
 }
 
 export async function runProvider(
@@ -48,11 +50,11 @@ export async function runProvider(
   const key = decryptionKey(config);
   const packing = slotPacking(config, key.bits);
   const secrets = readSecrets(config.keys.secrets);
-  const store = new ProviderStore(providerStorePath(config), key.keyId, config.durability);
+  const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   const client = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
   const thresholdClient = key.threshold && new ThresholdDecryptionClient({ client, publicKey: key.threshold, timeoutMs: key.timeoutMs });
   const decryption: Decryption = key.single
-    ? { mode: 'single', privateKey: key.single }
+    ? { mode: 'single', privateKeys: key.single }
     : { mode: 'threshold', keyId: key.keyId, client: thresholdClient!, retryMs: key.retryMs! };
   const provider = new Provider({ config, decryption, packing, store, client, ...options });
   let api;

@@ -115,12 +115,19 @@ const toSeries = (r: RawSeries): SeriesRow => ({
 export class ProviderStore {
   readonly db: Db;
 
-  constructor(path: string, keyId: string, durability: 'process' | 'power' = 'process') {
+  /**
+   * keyIds: the keys the provider decrypts with now. A store belongs to one deployment: it records
+   * every key it has served (meta 'keyId.<id>'), and a ring sharing none of them is another
+   * deployment's. A rotation shares the old key while both are in the ring.
+   */
+  constructor(path: string, keyIds: string[], durability: 'process' | 'power' = 'process') {
     this.db = openDatabase(path, durability);
     this.db.exec(SCHEMA);
-    const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'keyId'`).pluck().get() as string | undefined;
-    if (stored === undefined) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('keyId', ?)`).run(keyId);
-    else if (stored !== keyId) throw new Error(`store-mismatch: this provider store belongs to key ${stored}, not ${keyId}`);
+    const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'keyId' OR key LIKE 'keyId.%'`).pluck().all() as string[];
+    if (stored.length > 0 && !keyIds.some((id) => stored.includes(id))) {
+      throw new Error(`store-mismatch: this provider store belongs to key ${stored.join(', ')}, not ${keyIds.join(', ')}`);
+    }
+    for (const id of keyIds) this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(`keyId.${id}`, id);
   }
 
   transaction<T>(fn: () => T): T {
