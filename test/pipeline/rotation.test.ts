@@ -1,0 +1,105 @@
+/**
+ * Key rotation mid-run with no slot lost: meters running the real firmware in XS, the embedded
+ * broker, an aggregator and the provider with a key ring. The provider's signed announcement of
+ * a new key for slot S is published retained (after a forged one, which the meters refuse);
+ * every slot is decrypted exactly once, slots before S with the old key and from S on with the
+ * new one, and every total equals what the households drew.
+ */
+import test from 'ava';
+import { join } from 'node:path';
+import { bytesToHex } from '../../firmware/bytes.ts';
+import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
+import { runAggregator } from '../../host/aggregator/run.ts';
+import { meterUser } from '../../host/config/identities.ts';
+import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
+import { publishKeyAnnouncement } from '../../host/keys/publish-announcement.ts';
+import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { writeKeyPair } from '../../host/paillier/key-files.ts';
+import { runProvider } from '../../host/provider/run.ts';
+import { slotAt } from '../../host/protocol/slots.ts';
+import { XsFleet } from '../../host/simulate/xs-fleet.ts';
+import { expectedReadings } from '../firmware/helpers/expected.ts';
+import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
+
+test('a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households\' total', async (t) => {
+  const members = ids('m', 4);
+  const d = await deploy({
+    groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],
+    extra: {
+      packing: { readings: 1, maxPowerWatts: 23_000 },
+      keys: { publicKeys: ['keys/public.json', 'keys/next/public.json'], privateKeys: ['keys/private.json', 'keys/next/private.json'] },
+    },
+  });
+  t.teardown(() => d.cleanup());
+  const [oldPair, newPair] = await Promise.all([sharedKeyPair(), generateKeyPair(2048)]);
+  writeKeyPair(join(d.config.dataDir, 'keys/next'), newPair);
+  const signer = generateSigningKey();
+  const slotMs = d.config.slotSeconds * 1000;
+
+  const provider = await runProvider(d.config);
+  t.teardown(() => provider.stop());
+  const aggregator = await runAggregator(d.config, 'street');
+  t.teardown(() => aggregator.stop());
+
+  const sensors = members.map((_, i) => ({ kind: 'simulated' as const, seed: 100 + i, yearlyKwh: 3000 + 500 * i, utcOffsetMinutes: 60 }));
+  const configs = members.map((meterId, i) => ({
+    meterId,
+    publicKey: publicKeyToJson(oldPair.publicKey),
+    macKey: d.secrets.meters[meterId].macKey,
+    broker: { url: d.config.broker.url, username: meterUser(meterId), password: d.secrets.meters[meterId].password },
+    groups: ['street'],
+    slotSeconds: d.config.slotSeconds,
+    packing: { readings: 1, maxGroupSize: d.config.packing.maxGroupSize, maxPowerWatts: 23_000 },
+    signingKey: bytesToHex(signer.publicKey),
+    sensor: sensors[i],
+  }));
+  // Virtual time follows the wall clock (the aggregator's watermarks are real time), from a slot start.
+  const first = slotAt(Date.now(), d.config.slotSeconds);
+  const startMs = first * slotMs;
+  const fleet = await XsFleet.start({ configs, startMs, metersPerWorker: 4 });
+  t.teardown(() => fleet.close());
+  await fleet.boot();
+  let running = true;
+  const ticking = (async () => {
+    while (running) {
+      await fleet.advanceTo(Math.max(fleet.now, Date.now()));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  t.teardown(async () => {
+    running = false;
+    await ticking;
+  });
+
+  const S = first + 3;
+  const genuine = signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: S });
+  const forged = signKeyAnnouncement(generateSigningKey(), { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: first + 2 });
+  await publishKeyAnnouncement(d.config, forged);
+  await until(() => members.every((m) => fleet.messagesDelivered(m) >= 1), 10_000, 'the forgery delivered');
+  await publishKeyAnnouncement(d.config, genuine);
+  await until(() => members.every((m) => fleet.messagesDelivered(m) >= 2), 10_000, 'the announcement delivered');
+
+  const last = S + 2;
+  await until(() => provider.store.series('street', last) !== undefined, 40_000, `slot ${last} decrypted`);
+  running = false;
+  await ticking;
+
+  for (const m of members) {
+    const stats = await fleet.stats(m);
+    t.deepEqual(stats.announcementsRefused, { 'bad-signature': 1 }, m);
+    t.is(stats.announcementsAccepted, 1, m);
+    t.is(stats.keyId, newPair.publicKey.keyId, m);
+  }
+  const expected = sensors.map((s) => expectedReadings(s, { startMs, sampleMs: 1000, subSlotMs: slotMs, subSlots: last - first + 1 }));
+  const parts = provider.store.db.prepare('SELECT slot, key_id FROM series_parts WHERE group_id = ? ORDER BY slot').all('street') as { slot: number; key_id: string }[];
+  for (let slot = first; slot <= last; slot++) {
+    const row = provider.store.series('street', slot);
+    t.truthy(row, `slot ${slot} decrypted`);
+    t.deepEqual(row!.contributors, members, `slot ${slot}: every meter`);
+    const total = expected.reduce((sum, readings) => sum + BigInt(readings[slot - first]), 0n);
+    t.is(row!.total, total, `slot ${slot}: the households' total`);
+    const keyIds = parts.filter((p) => p.slot === slot).map((p) => p.key_id);
+    t.deepEqual(keyIds, [slot < S ? oldPair.publicKey.keyId : newPair.publicKey.keyId], `slot ${slot}: one part, under the right key`);
+  }
+  t.is(provider.provider.counts.toJSON()['already-decrypted'], undefined);
+});
