@@ -1,14 +1,15 @@
 /**
  * Builds a throw-away deployment for a pipeline test: a data folder with a real 2048-bit key pair
- * (generated once per test file), secrets, a config file, and a real broker (the embedded aedes or
- * a mosquitto process started on a free loopback port with generated password and ACL files).
+ * (generated once per test file) or a real threshold key set, secrets, a config file, and a real
+ * broker (the embedded aedes or a mosquitto process started on a free loopback port with
+ * generated password and ACL files).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildAcl } from '../../../host/broker/acl.ts';
+import { deploymentAcl } from '../../../host/broker/deployment-acl.ts';
 import { startEmbeddedBroker } from '../../../host/broker/embedded.ts';
 import { writeMosquittoFiles } from '../../../host/broker/mosquitto.ts';
 import { slotPacking } from '../../../host/config/packing.ts';
@@ -16,6 +17,9 @@ import { parseConfig, type MeterveilConfig } from '../../../host/config/schema.t
 import { brokerUsers, ensureSecrets, meterMacKey, type Secrets } from '../../../host/config/secrets.ts';
 import { generateKeyPair, type KeyPair } from '../../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../../host/paillier/key-files.ts';
+import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
+import type { ThresholdKeySet } from '../../../host/threshold/dealer.ts';
+import { writeThresholdKeySet } from '../../../host/threshold/key-files.ts';
 import { NodeMeter, type NodeMeterOptions } from './node-meter.ts';
 
 let keyPair: Promise<KeyPair> | undefined;
@@ -27,7 +31,8 @@ export interface TestDeployment {
   dir: string;
   configPath: string;
   config: MeterveilConfig;
-  pair: KeyPair;
+  /** The meters' key: the pair's, or the threshold key's. */
+  publicKey: PaillierPublicKey;
   secrets: Secrets;
   refusals: () => Map<string, number> | undefined;
   meter(meterId: string, groups: string[], options?: Partial<NodeMeterOptions>): Promise<NodeMeter>;
@@ -63,10 +68,22 @@ export async function deploy(options: {
   groups: { id: string; members: string[]; feeder: string; k: number }[];
   broker?: BrokerKind;
   extra?: Record<string, unknown>;
+  /** Threshold mode: the key set written to data/keys (public.json, share-<i>.json) and the request timings. */
+  threshold?: { set: ThresholdKeySet; timeoutMs: number; retryMs: number };
 }): Promise<TestDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-pipeline-'));
-  const pair = await sharedKeyPair();
-  writeKeyPair(join(dir, 'data/keys'), pair);
+  let publicKey: PaillierPublicKey;
+  let decryption: Record<string, unknown> = { mode: 'single' };
+  if (options.threshold) {
+    const { set, timeoutMs, retryMs } = options.threshold;
+    writeThresholdKeySet(join(dir, 'data/keys'), set);
+    publicKey = set.publicKey.paillier;
+    decryption = { mode: 'threshold', custodians: set.publicKey.custodians, threshold: set.publicKey.threshold, timeoutMs, retryMs };
+  } else {
+    const pair = await sharedKeyPair();
+    writeKeyPair(join(dir, 'data/keys'), pair);
+    publicKey = pair.publicKey;
+  }
   const port = await freePort();
   const raw = {
     dataDir: './data',
@@ -77,6 +94,7 @@ export async function deploy(options: {
     tolerance: 0.05,
     packing: { readings: 1, maxPowerWatts: 10_000_000 },
     http: { host: '127.0.0.1', port: 0 },
+    provider: { decryption },
     groups: options.groups,
     ...options.extra,
   };
@@ -85,7 +103,7 @@ export async function deploy(options: {
   const config = parseConfig(raw, (p) => resolve(dir, p));
   const secrets = ensureSecrets(config);
   const users = brokerUsers(secrets);
-  const acl = buildAcl(config);
+  const acl = deploymentAcl(config);
 
   let close: () => Promise<void>;
   let refusals: () => Map<string, number> | undefined = () => undefined;
@@ -107,12 +125,12 @@ export async function deploy(options: {
   }
 
   const meters: NodeMeter[] = [];
-  const packing = slotPacking(config, pair.publicKey.bits);
+  const packing = slotPacking(config, publicKey.bits);
   return {
-    dir, configPath, config, pair, secrets, refusals,
+    dir, configPath, config, publicKey, secrets, refusals,
     async meter(meterId, groups, extra = {}) {
       const m = new NodeMeter({
-        meterId, groups, publicKey: pair.publicKey, macKey: meterMacKey(secrets, meterId),
+        meterId, groups, publicKey, macKey: meterMacKey(secrets, meterId),
         password: secrets.meters[meterId].password, url: config.broker.url, packing, ...extra,
       });
       meters.push(m);

@@ -33,7 +33,7 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
     extra: { slotSeconds: 4, latenessSeconds: 2, skewSeconds: 4 },
   });
   t.teardown(() => d.cleanup());
-  const { config, pair, secrets } = d;
+  const { config, publicKey, secrets } = d;
   const decrypted: Decrypted[] = [];
   const provider = await runProvider(config, { onDecrypted: (x) => decrypted.push(x) });
   t.teardown(() => provider.stop());
@@ -56,9 +56,9 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   await sleep(slotStartMs(first, config.slotSeconds) - Date.now() + 20);
   const slot = slotAt(Date.now(), config.slotSeconds);
   const valid = m1.encode(slot, [7n]);
-  const n = pair.publicKey.n;
+  const n = publicKey.n;
   const withCiphertext = (c: Uint8Array) =>
-    encodeReport({ keyId: pair.publicKey.keyId, meterId: 'm1', slot, seq: 900, dropped: 0, packed: 1, ciphertext: c }, m1MacKey(), hmacSha256);
+    encodeReport({ keyId: publicKey.keyId, meterId: 'm1', slot, seq: 900, dropped: 0, packed: 1, ciphertext: c }, m1MacKey(), hmacSha256);
   function m1MacKey() {
     return Uint8Array.from(Buffer.from(secrets.meters.m1.macKey, 'hex'));
   }
@@ -67,16 +67,16 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   attack(valid.subarray(0, 20)); // truncated
   attack(new Uint8Array(2000)); // oversized
   attack(m1.encode(slot, [1n], { keyId: '0123456789abcdef' })); // wrong key id
-  attack(withCiphertext(new Uint8Array(pair.publicKey.ciphertextBytes).fill(0xff))); // >= n^2
-  attack(withCiphertext(bigIntToBytes(n * 5n, pair.publicKey.ciphertextBytes))); // multiple of n
+  attack(withCiphertext(new Uint8Array(publicKey.ciphertextBytes).fill(0xff))); // >= n^2
+  attack(withCiphertext(bigIntToBytes(n * 5n, publicKey.ciphertextBytes))); // multiple of n
   attack(m1.encode(slot, [1n], {}, new Uint8Array(32).fill(1))); // bad MAC
   attack(m1.encode(slot - 1000, [1n])); // far past
   attack(m1.encode(slot + 1000, [1n])); // far future
   attack(m1.encode(slot, [1n], { meterId: 'm2' }), reportTopic('m2')); // on another meter's topic
   // A meter posing as an aggregator.
   attacker.publish(aggregateTopic('wide'), Buffer.from(encodeAggregate({
-    groupId: 'wide', slot: slot - 3, keyId: pair.publicKey.keyId, packed: 1, count: 3, contributors: ['m1', 'm2', 'm3'],
-    ciphertext: ciphertextToBytes(pair.publicKey, pair.publicKey.encrypt(1n, (len) => new Uint8Array(len).fill(3))),
+    groupId: 'wide', slot: slot - 3, keyId: publicKey.keyId, packed: 1, count: 3, contributors: ['m1', 'm2', 'm3'],
+    ciphertext: ciphertextToBytes(publicKey, publicKey.encrypt(1n, (len) => new Uint8Array(len).fill(3))),
   })), { qos: 0 });
 
   // Valid traffic: m1's report is the one captured above; the others encrypt their own.
@@ -90,8 +90,8 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   await connected(forger);
   t.teardown(() => endClient(forger));
   await forger.publishAsync(aggregateTopic('wide'), Buffer.from(encodeAggregate({
-    groupId: 'wide', slot: slot - 2, keyId: pair.publicKey.keyId, packed: 1, count: 2, contributors: ['m1', 'm2'],
-    ciphertext: ciphertextToBytes(pair.publicKey, pair.publicKey.encrypt(5n, (len) => new Uint8Array(len).fill(4))),
+    groupId: 'wide', slot: slot - 2, keyId: publicKey.keyId, packed: 1, count: 2, contributors: ['m1', 'm2'],
+    ciphertext: ciphertextToBytes(publicKey, publicKey.encrypt(5n, (len) => new Uint8Array(len).fill(4))),
   })), { qos: 1 });
 
   const wideAgg = aggregators.get('wide')!.aggregator;

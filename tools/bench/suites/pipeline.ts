@@ -33,7 +33,7 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
   const aggregator = new RoleProcess(['aggregator', '--config', d.configPath, '--group', 'bench']);
   try {
     await aggregator.start(/aggregator bench running/);
-    const rn = benchRandomness(d.pair.publicKey);
+    const rn = benchRandomness(d.publicKey);
     const meters = await Promise.all(members.map((m) => d.meter(m, ['bench'], { rn, resendMs: 600_000 })));
     const current = slotAt(Date.now(), 60);
     context.log(`  ingest: encrypting ${meterCount * slotsPerMeter} reports`);
@@ -49,7 +49,7 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
     const cpu = processCpuMs(aggregator.pid!) - cpu0;
 
     // Raw homomorphic addition on the same ciphertexts, in this process.
-    const { publicKey } = d.pair;
+    const { publicKey } = d;
     const values = ciphertexts.map((b) => BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - publicKey.ciphertextBytes, b.length - 32)).toString('hex')));
     const addSamples: number[] = [];
     for (let round = 0; round < 5; round++) {
@@ -81,7 +81,7 @@ async function endToEnd(context: BenchContext): Promise<{ rows: BenchRow[]; note
   const roles = [new RoleProcess(['provider', '--config', d.configPath]), ...groups.map((g) => new RoleProcess(['aggregator', '--config', d.configPath, '--group', g.id]))];
   try {
     await Promise.all(roles.map((r, i) => r.start(i === 0 ? /provider API on/ : /running/)));
-    const rn = benchRandomness(d.pair.publicKey);
+    const rn = benchRandomness(d.publicKey);
     context.log(`  end to end: connecting ${groupCount * perGroup} meters`);
     const meters = (await Promise.all(groups.flatMap((g) => g.members.map((m) => d.meter(m, [g.id], { rn }))))).map((m, i) => ({ m, i }));
     const first = slotAt(Date.now(), 1) + 1;
