@@ -1,9 +1,15 @@
 /**
  * The provider's side of threshold decryption: publishes a request for an aggregate, collects the
- * custodians' answers, checks each partial's proof (an invalid one is rejected by custodian index
- * and reason), and combines as soon as T valid partials are in. It fails with a named reason when
- * too many custodians refuse or the time runs out. The provider calls decrypt() where it would
- * call the private key's decrypt in single-key mode.
+ * custodians' answers and combines, and fails with a named reason when too many custodians refuse
+ * or the time runs out. The provider calls decrypt() where it would call the private key's
+ * decrypt in single-key mode.
+ *
+ * Proofs are checked one partial at a time while answers come in (an invalid one is rejected by
+ * custodian index and reason); T checked partials are combined. When T + 1 partials are in before
+ * T are checked, they are combined without waiting for the remaining proofs if two sets of T agree
+ * (combineConsistent: catches any single wrong partial), and the proofs of the partials used are
+ * checked right after, off the critical path: `audit()` names any that fail (custodians colluding
+ * to forge consistently). Nothing unchecked is ever combined alone.
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
@@ -12,8 +18,8 @@ import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { Aggregate } from '../protocol/aggregate.ts';
 import { partialFromJson } from '../threshold/codec.ts';
-import { combineVerified, type RejectedPartial } from '../threshold/combine.ts';
-import { verifyPartial, type PartialDecryption } from '../threshold/partial.ts';
+import { combineConsistent, combineVerified, type RejectedPartial } from '../threshold/combine.ts';
+import { checkPartialForm, verifyPartial, type PartialDecryption } from '../threshold/partial.ts';
 import type { ThresholdPublicKey } from '../threshold/threshold-key.ts';
 import { decodeResponse, encodeRequest } from './messages.ts';
 import { CUSTODIAN_PARTIAL_FILTER, custodianOfPartialTopic, DECRYPTION_REQUEST_TOPIC } from './topics.ts';
@@ -23,6 +29,10 @@ export interface ThresholdDecryption {
   used: number[];
   rejected: RejectedPartial[];
   refused: RejectedPartial[];
+  /** Custodians whose partials were used on the strength of the consistency check alone. */
+  unchecked: number[];
+  /** Checks the proofs of the unchecked partials; returns those that fail (empty: all valid). */
+  audit(): RejectedPartial[];
 }
 
 /**
@@ -37,7 +47,12 @@ export class ThresholdDecryptionFailure extends MeterveilError {
 
 interface Pending {
   c: bigint;
-  valid: PartialDecryption[];
+  /** Answers that passed the cheap checks, proofs checked or not. */
+  received: PartialDecryption[];
+  checked: Set<number>;
+  /** Received-count at which the consistency check last failed: not tried again on the same set. */
+  inconsistentAt: number;
+  verifying: boolean;
   rejected: RejectedPartial[];
   refused: RejectedPartial[];
   answered: Set<number>;
@@ -73,7 +88,7 @@ export class ThresholdDecryptionClient {
     const requestId = bytesToHex(randomBytes(16));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.finish(requestId, this.failure(requestId, 'timed out', true)), this.o.timeoutMs ?? 30_000);
-      this.pending.set(requestId, { c, valid: [], rejected: [], refused: [], answered: new Set(), resolve, reject, timer });
+      this.pending.set(requestId, { c, received: [], checked: new Set(), inconsistentAt: 0, verifying: false, rejected: [], refused: [], answered: new Set(), resolve, reject, timer });
       this.o.client.publish(DECRYPTION_REQUEST_TOPIC, Buffer.from(encodeRequest({ requestId, aggregate })), { qos: 1 });
     });
   }
@@ -82,7 +97,7 @@ export class ThresholdDecryptionClient {
     const p = this.pending.get(requestId)!;
     const named = [...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`), ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`)];
     const silent = this.o.publicKey.custodians - p.answered.size;
-    const message = `${why}: need ${this.o.publicKey.threshold} valid partial decryptions, have ${p.valid.length}`
+    const message = `${why}: need ${this.o.publicKey.threshold} valid partial decryptions, have ${p.received.length}`
       + `${named.length ? ` (${named.join('; ')})` : ''}${timedOut ? `, ${silent} custodian(s) did not answer` : ''}`;
     return new ThresholdDecryptionFailure(message, timedOut, p.refused, p.rejected);
   }
@@ -109,27 +124,75 @@ export class ThresholdDecryptionClient {
     // The topic names the sender (only custodian i may publish there); one answer per custodian counts.
     if (!p || response.index !== index || p.answered.has(index)) return;
     p.answered.add(index);
-    const key = this.o.publicKey;
     if (response.status === 'refused') {
       p.refused.push({ index, reason: response.reason, message: response.detail });
     } else {
       try {
         const partial = partialFromJson(response.partial);
         if (partial.index !== index) fail('partial-index-mismatch', `custodian ${index} sent a partial for index ${partial.index}`);
-        verifyPartial(key, p.c, partial);
-        p.valid.push(partial);
+        checkPartialForm(this.o.publicKey, partial);
+        p.received.push(partial);
       } catch (e) {
         if (!(e instanceof MeterveilError)) throw e;
         p.rejected.push({ index, reason: e.reason, message: e.message });
       }
     }
-    if (p.valid.length >= key.threshold) {
-      const chosen = [...p.valid].sort((a, b) => a.index - b.index).slice(0, key.threshold);
-      const plaintext = combineVerified(key, chosen);
-      return this.finish(response.requestId, { plaintext, used: chosen.map((x) => x.index), rejected: p.rejected, refused: p.refused });
+    this.progress(response.requestId);
+  }
+
+  /** Combines if it can; otherwise checks one more proof, letting further answers in between. */
+  private progress(requestId: string): void {
+    const p = this.pending.get(requestId);
+    if (!p) return;
+    const key = this.o.publicKey;
+    const checked = p.received.filter((x) => p.checked.has(x.index));
+    if (checked.length >= key.threshold) {
+      const chosen = checked.sort((a, b) => a.index - b.index).slice(0, key.threshold);
+      return this.succeed(requestId, combineVerified(key, chosen), chosen.map((x) => x.index), []);
+    }
+    if (p.received.length >= key.threshold + 1 && p.inconsistentAt !== p.received.length) {
+      const candidates = [...p.received].sort((a, b) => Number(p.checked.has(b.index)) - Number(p.checked.has(a.index))).slice(0, key.threshold + 1);
+      try {
+        const { plaintext, used } = combineConsistent(key, candidates);
+        return this.succeed(requestId, plaintext, used, candidates.filter((x) => !p.checked.has(x.index)));
+      } catch (e) {
+        if (!(e instanceof MeterveilError)) throw e;
+        p.inconsistentAt = p.received.length;
+      }
     }
     if (key.custodians - p.refused.length - p.rejected.length < key.threshold) {
-      this.finish(response.requestId, this.failure(response.requestId, 'too many custodians refused or failed', false));
+      return this.finish(requestId, this.failure(requestId, 'too many custodians refused or failed', false));
     }
+    const next = p.received.find((x) => !p.checked.has(x.index));
+    if (!next || p.verifying) return;
+    p.verifying = true;
+    setImmediate(() => {
+      p.verifying = false;
+      if (!this.pending.has(requestId)) return;
+      try {
+        verifyPartial(key, p.c, next);
+        p.checked.add(next.index);
+      } catch (e) {
+        if (!(e instanceof MeterveilError)) throw e;
+        p.received = p.received.filter((x) => x !== next);
+        p.rejected.push({ index: next.index, reason: e.reason, message: e.message });
+      }
+      this.progress(requestId);
+    });
+  }
+
+  private succeed(requestId: string, plaintext: bigint, used: number[], unchecked: PartialDecryption[]): void {
+    const p = this.pending.get(requestId)!;
+    const key = this.o.publicKey;
+    const audit = () => unchecked.flatMap((partial): RejectedPartial[] => {
+      try {
+        verifyPartial(key, p.c, partial);
+        return [];
+      } catch (e) {
+        if (!(e instanceof MeterveilError)) throw e;
+        return [{ index: partial.index, reason: e.reason, message: e.message }];
+      }
+    });
+    this.finish(requestId, { plaintext, used, rejected: p.rejected, refused: p.refused, unchecked: unchecked.map((x) => x.index), audit });
   }
 }

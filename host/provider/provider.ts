@@ -22,7 +22,7 @@ import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { ThresholdDecryptionFailure, type ThresholdDecryptionClient } from '../custodian/client.ts';
+import { ThresholdDecryptionFailure, type ThresholdDecryption, type ThresholdDecryptionClient } from '../custodian/client.ts';
 import { decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
 import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
@@ -266,9 +266,31 @@ export class Provider {
     this.inFlight.add(key);
     Promise.resolve()
       .then(() => d.client.decrypt(aggregate))
-      .then((result) => this.settle(group, aggregate, row.aggregateHash, result.plaintext))
+      .then((result) => {
+        this.settle(group, aggregate, row.aggregateHash, result.plaintext);
+        if (result.unchecked.length > 0) setImmediate(() => this.audit(group, aggregate, row.aggregateHash, result));
+      })
       .catch((e: Error) => this.settle(group, aggregate, row.aggregateHash, e))
       .finally(() => this.inFlight.delete(key));
+  }
+
+  /**
+   * The proofs of partials that were combined on the strength of the consistency check alone
+   * (host/custodian/client.ts). A failure means custodians colluded to forge consistent partials:
+   * the total stored for the slot is not to be trusted, which is recorded and raised.
+   */
+  private audit(group: GroupConfig, aggregate: Aggregate, hash: string, result: ThresholdDecryption): void {
+    if (this.stopped) return;
+    const failed = result.audit();
+    if (failed.length === 0) return;
+    const detail = `the stored total was combined from partial decryptions that fail their proofs: ${failed.map((f) => `custodian ${f.index}: ${f.reason}`).join('; ')}`;
+    this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${detail}`);
+    try {
+      this.refuse(group.id, aggregate.slot, { reason: 'forged-partial', detail }, aggregate, hash);
+    } catch (e) {
+      this.counts.count('internal-error');
+      this.log(`provider: forged-partial record for ${group.id}/${aggregate.slot} not stored: ${(e as Error).message}`);
+    }
   }
 
   /** Stores the custodians' outcome for a reservation, if it is still waiting for exactly that aggregate. */

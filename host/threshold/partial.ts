@@ -53,14 +53,20 @@ export function partialDecrypt(share: KeyShare, c: bigint, random: RandomBytes =
   return { keyId: key.keyId, index: share.index, value, proof };
 }
 
-/** Throws a MeterveilError naming the custodian and the reason; returns nothing when valid. */
-export function verifyPartial(key: ThresholdPublicKey, c: bigint, partial: PartialDecryption): void {
+/** The checks that cost nothing: key, index, range. The proof is what makes a partial valid. */
+export function checkPartialForm(key: ThresholdPublicKey, partial: PartialDecryption): void {
   const who = `partial decryption from custodian ${partial.index}`;
   if (partial.keyId !== key.keyId) fail('partial-key-mismatch', `${who} is for key ${partial.keyId}, not ${key.keyId}`);
   if (!Number.isInteger(partial.index) || partial.index < 1 || partial.index > key.custodians) {
     fail('bad-custodian-index', `${who}: index must be from 1 to ${key.custodians}`);
   }
   if (partial.value <= 0n || partial.value >= key.paillier.nSquared) fail('partial-out-of-range', `${who} is not in Z_{n^2}`);
+}
+
+/** Throws a MeterveilError naming the custodian and the reason; returns nothing when valid. */
+export function verifyPartial(key: ThresholdPublicKey, c: bigint, partial: PartialDecryption): void {
+  const who = `partial decryption from custodian ${partial.index}`;
+  checkPartialForm(key, partial);
   if (!verifyEqualLogs(statementFor(key, partial.index, c, partial.value), partial.proof, witnessBound(key))) {
     fail('invalid-partial-proof', `${who} does not match its verification key for this ciphertext`);
   }
