@@ -58,7 +58,10 @@ export class Custodian {
     return this.o.share.index;
   }
 
-  /** A message on an aggregator's topic (the broker lets only that group's aggregator publish there). */
+  /**
+   * A message on an aggregator's topic (the broker lets only that group's aggregator publish
+   * there). Recorded durably before MQTT.js acknowledges it, so a restart does not forget it.
+   */
   noteAggregate(topic: string, payload: Uint8Array): void {
     let aggregate: Aggregate;
     try {
@@ -69,15 +72,16 @@ export class Custodian {
     if (groupOfAggregateTopic(topic) !== aggregate.groupId) return;
     const hash = aggregateHash(aggregate);
     const now = this.now();
+    const horizon = now - (this.o.rememberAggregatesMs ?? 24 * 3600_000);
+    this.o.store.noteSeen(hash, now, horizon);
     this.seen.set(hash, now);
     for (const waiter of this.waiters.get(hash) ?? []) waiter.resolve(true);
     this.waiters.delete(hash);
-    const horizon = now - (this.o.rememberAggregatesMs ?? 24 * 3600_000);
     for (const [h, at] of this.seen) if (at < horizon) this.seen.delete(h);
   }
 
   private aggregatorPublished(hash: string): Promise<boolean> {
-    if (this.seen.has(hash)) return Promise.resolve(true);
+    if (this.seen.has(hash) || this.o.store.wasSeen(hash)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const waiter = { resolve };
       this.waiters.set(hash, [...(this.waiters.get(hash) ?? []), waiter]);

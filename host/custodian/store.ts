@@ -1,6 +1,8 @@
 /**
  * A custodian's own durable record (SQLite): every (group, slot) it helped decrypt, with the
- * contributor set and the partial it gave, and every refusal. The policy is checked against this
+ * contributor set and the partial it gave, every refusal, and the hashes of the aggregates it saw
+ * an aggregator publish (so that a restart between seeing one and being asked does not turn a
+ * request into an `unverified-aggregate` refusal). The policy is checked against this
  * record, never against what the provider says it has done.
  */
 import { openDatabase, type Db } from '../store/sqlite.ts';
@@ -11,6 +13,8 @@ CREATE TABLE IF NOT EXISTS helped (
   group_id TEXT NOT NULL, slot INTEGER NOT NULL, contributors TEXT NOT NULL, aggregate_hash TEXT NOT NULL,
   partial TEXT NOT NULL, helped_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot));
 CREATE INDEX IF NOT EXISTS helped_by_slot ON helped (slot);
+CREATE TABLE IF NOT EXISTS seen (aggregate_hash TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_at);
 CREATE TABLE IF NOT EXISTS refusals (
   id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, group_id TEXT NOT NULL, slot INTEGER NOT NULL,
   reason TEXT NOT NULL, detail TEXT NOT NULL, received_at INTEGER NOT NULL);
@@ -59,6 +63,16 @@ export class CustodianStore {
     this.db
       .prepare('INSERT INTO helped (group_id, slot, contributors, aggregate_hash, partial, helped_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(row.groupId, row.slot, JSON.stringify(row.contributors), row.aggregateHash, row.partial, row.helpedAt);
+  }
+
+  /** Records that an aggregator published this aggregate, and forgets those seen before `forgetBefore`. */
+  noteSeen(aggregateHash: string, at: number, forgetBefore: number): void {
+    this.db.prepare('INSERT OR REPLACE INTO seen (aggregate_hash, seen_at) VALUES (?, ?)').run(aggregateHash, at);
+    this.db.prepare('DELETE FROM seen WHERE seen_at < ?').run(forgetBefore);
+  }
+
+  wasSeen(aggregateHash: string): boolean {
+    return this.db.prepare('SELECT 1 FROM seen WHERE aggregate_hash = ?').get(aggregateHash) !== undefined;
   }
 
   insertRefusal(r: { requestId: string; groupId: string; slot: number; reason: string; detail: string; receivedAt: number }): void {

@@ -24,6 +24,7 @@ import { CustodianStore } from '../../host/custodian/store.ts';
 import { custodianUser } from '../../host/custodian/topics.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { aggregateHash } from '../../host/provider/provider.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
@@ -156,6 +157,30 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
   await waitFor(() => refusalsIn(1).filter((r) => r === 'differencing').length === before + 1);
   t.pass();
 });
+
+test.serial('custodians restarted between seeing an aggregate and being asked still answer (the sighting is durable)', async (t) => {
+  const { shares } = await keySet;
+  const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n });
+  await publishAsAggregator(aggregate);
+  const hash = aggregateHash(aggregate);
+  await waitFor(() => seenIn(1, hash) && seenIn(2, hash));
+  for (const index of [1, 2]) {
+    await custodians[index - 1].stop();
+    custodians[index - 1] = await runCustodian(config, shares[index - 1], { password: passwords.get(custodianUser(index)), storePath: storePath(index), waitForAggregateMs: 1500 });
+  }
+  const result = await client.decrypt(aggregate);
+  t.is(result.plaintext, 18n);
+  t.deepEqual(result.refused, []);
+});
+
+function seenIn(index: number, hash: string): boolean {
+  const store = new CustodianStore(storePath(index), { keyId, index }, 'process');
+  try {
+    return store.wasSeen(hash);
+  } finally {
+    store.close();
+  }
+}
 
 function refusalsIn(index: number): string[] {
   const store = new CustodianStore(storePath(index), { keyId, index }, 'process');
