@@ -19,6 +19,7 @@ import { aggregateHash } from '../provider/provider.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { partialToJson } from '../threshold/codec.ts';
 import { partialDecrypt } from '../threshold/partial.ts';
+import type { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { decodeRequest, type CustodianResponse } from './messages.ts';
 import type { CustodianStore } from './store.ts';
@@ -27,6 +28,8 @@ export interface CustodianOptions {
   config: MeterveilConfig;
   share: KeyShare;
   store: CustodianStore;
+  /** Proof nonces prepared in idle time; without one (or with the pool empty) a partial takes one exponentiation more. */
+  nonces?: ProofNoncePool;
   /** How long a request may wait for the aggregator's own copy of the aggregate to arrive. */
   waitForAggregateMs?: number;
   /** How long aggregates seen on the aggregate topics are remembered. */
@@ -136,7 +139,8 @@ export class Custodian {
       if (differencing) return refuse(differencing);
       let partial;
       try {
-        partial = partialToJson(partialDecrypt(this.o.share, ciphertextFromBytes(this.o.share.publicKey.paillier, aggregate.ciphertext)));
+        const c = ciphertextFromBytes(this.o.share.publicKey.paillier, aggregate.ciphertext);
+        partial = partialToJson(partialDecrypt(this.o.share, c, undefined, this.o.nonces?.take()));
       } catch (e) {
         if (e instanceof MeterveilError) return refuse({ reason: e.reason, detail: e.message });
         throw e;

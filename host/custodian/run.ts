@@ -4,6 +4,7 @@ import { connected, connectRole, endClient } from '../broker/client.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
 import { AGGREGATE_TOPIC_FILTER } from '../protocol/topics.ts';
+import { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { Custodian, type CustodianOptions } from './custodian.ts';
 import { encodeResponse } from './messages.ts';
@@ -14,6 +15,11 @@ export interface RunningCustodian {
   custodian: Custodian;
   stop(): Promise<void>;
 }
+
+/** Nonces kept ready: a burst of requests (one per group at a slot's close) takes several at once. */
+const NONCE_POOL_CAPACITY = 16;
+/** One nonce (an exponentiation of about 15 ms at 2048 bits) per tick while the pool is not full. */
+const NONCE_REFILL_MS = 100;
 
 export function custodianStorePath(config: MeterveilConfig, index: number): string {
   return join(config.dataDir, `custodian-${index}.sqlite`);
@@ -28,7 +34,10 @@ export async function runCustodian(
   const password = options.password ?? servicePassword(readSecrets(config.keys.secrets), user);
   // A custodian's record guards privacy: every commit survives a power loss.
   const store = new CustodianStore(options.storePath ?? custodianStorePath(config, share.index), { keyId: share.publicKey.keyId, index: share.index }, 'power');
-  const custodian = new Custodian({ config, share, store, ...options });
+  const nonces = new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY);
+  const refill = setInterval(() => nonces.refillOne(), NONCE_REFILL_MS);
+  refill.unref();
+  const custodian = new Custodian({ config, share, store, nonces, ...options });
   const client = connectRole({ url: config.broker.url, username: user, password });
   const outbound = custodianPartialTopic(share.index);
   client.on('message', (topic, payload) => {
@@ -44,6 +53,7 @@ export async function runCustodian(
     await connected(client);
     await client.subscribeAsync([AGGREGATE_TOPIC_FILTER, DECRYPTION_REQUEST_TOPIC], { qos: 1 });
   } catch (e) {
+    clearInterval(refill);
     client.end(true);
     store.close();
     throw e;
@@ -51,6 +61,7 @@ export async function runCustodian(
   return {
     custodian,
     async stop() {
+      clearInterval(refill);
       await endClient(client);
       store.close();
     },

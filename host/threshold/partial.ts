@@ -10,7 +10,7 @@ import { checkCiphertext, ciphertextToBytes } from '../../firmware/paillier/code
 import { randomBytes } from 'node:crypto';
 import type { RandomBytes } from '../../firmware/paillier/random.ts';
 import { modPow } from './modpow.ts';
-import { proveEqualLogs, verifyEqualLogs, type EqualLogsProof, type EqualLogsStatement } from './proof.ts';
+import { drawNonce, proveEqualLogs, verifyEqualLogs, type EqualLogsProof, type EqualLogsStatement, type PrecomputedNonce } from './proof.ts';
 import type { KeyShare, ThresholdPublicKey } from './threshold-key.ts';
 
 export interface PartialDecryption {
@@ -44,12 +44,21 @@ function witnessBound(key: ThresholdPublicKey): bigint {
   return key.delta * key.paillier.nSquared;
 }
 
-export function partialDecrypt(share: KeyShare, c: bigint, random: RandomBytes = nodeRandom): PartialDecryption {
+/**
+ * A proof nonce with v^nonce computed ahead, for a custodian to prepare in idle time: the other
+ * commitment depends on the ciphertext, this one does not.
+ */
+export function precomputeProofNonce(key: ThresholdPublicKey, random: RandomBytes = nodeRandom): PrecomputedNonce {
+  return drawNonce(key.v, key.paillier.nSquared, witnessBound(key), random);
+}
+
+/** `precomputed`: from precomputeProofNonce for this key, never used before. */
+export function partialDecrypt(share: KeyShare, c: bigint, random: RandomBytes = nodeRandom, precomputed?: PrecomputedNonce): PartialDecryption {
   const key = share.publicKey;
   checkCiphertext(key.paillier, c);
   const exponent = key.delta * share.share;
   const value = modPow(c, 2n * exponent, key.paillier.nSquared);
-  const proof = proveEqualLogs(statementFor(key, share.index, c, value), exponent, witnessBound(key), random);
+  const proof = proveEqualLogs(statementFor(key, share.index, c, value), exponent, witnessBound(key), random, precomputed);
   return { keyId: key.keyId, index: share.index, value, proof };
 }
 

@@ -50,11 +50,28 @@ function challengeFor(statement: EqualLogsStatement, a: bigint, b: bigint): bigi
   return bytesToBigInt(new Uint8Array(hash.digest()));
 }
 
-export function proveEqualLogs(statement: EqualLogsStatement, witness: bigint, witnessBound: bigint, random: RandomBytes): EqualLogsProof {
+/** A nonce drawn in advance with g2^nonce already computed; used once, then forgotten. */
+export interface PrecomputedNonce {
+  nonce: bigint;
+  g2Power: bigint;
+}
+
+export function drawNonce(g2: bigint, modulus: bigint, witnessBound: bigint, random: RandomBytes): PrecomputedNonce {
+  const nonce = randomBelow(1n << BigInt(nonceBits(witnessBound)), random);
+  return { nonce, g2Power: modPow(g2, nonce, modulus) };
+}
+
+/**
+ * `precomputed`, if given, must come from drawNonce with this statement's g2, modulus and bound;
+ * it saves one of the two exponentiations. It is used for the first attempt only.
+ */
+export function proveEqualLogs(statement: EqualLogsStatement, witness: bigint, witnessBound: bigint, random: RandomBytes, precomputed?: PrecomputedNonce): EqualLogsProof {
   const { modulus, g1, g2 } = statement;
+  let next = precomputed;
   for (;;) {
-    const nonce = randomBelow(1n << BigInt(nonceBits(witnessBound)), random);
-    const challenge = challengeFor(statement, modPow(g1, nonce, modulus), modPow(g2, nonce, modulus));
+    const { nonce, g2Power } = next ?? drawNonce(g2, modulus, witnessBound, random);
+    next = undefined;
+    const challenge = challengeFor(statement, modPow(g1, nonce, modulus), g2Power);
     const response = nonce - challenge * witness;
     // Negative with probability below 2^-HIDING_BITS; a fresh nonce keeps the response a natural number.
     if (response >= 0n) return { challenge, response };
