@@ -20,6 +20,8 @@ export interface FeederOptions {
   settleMs?: number;
   now?: () => number;
   log?: (line: string) => void;
+  /** The first slot to publish (default: the slot in progress at construction). */
+  firstSlot?: number;
 }
 
 export class Feeder {
@@ -27,7 +29,7 @@ export class Feeder {
   private nextSlot: number;
 
   constructor(private readonly o: FeederOptions) {
-    this.nextSlot = slotAt((o.now ?? Date.now)(), o.slotSeconds);
+    this.nextSlot = o.firstSlot ?? slotAt((o.now ?? Date.now)(), o.slotSeconds);
   }
 
   start(): void {

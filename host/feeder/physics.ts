@@ -26,11 +26,15 @@ export interface FeederPhysics {
   /** Share of the delivered energy lost on the line before the meters (e.g. 0.02). */
   lineLoss: number;
   unmeteredWatts: number;
+  /** Simulation: the households are connected from this Unix time (ms); nothing flows before it. */
+  connectedSinceMs?: number;
 }
 
-export function feederEnergyMwh(p: FeederPhysics, slot: number): bigint {
-  const from = slotStartMs(slot, p.slotSeconds);
+/** The slot's energy through the feeder, or undefined for a slot that ended before the households were connected. */
+export function feederEnergyMwh(p: FeederPhysics, slot: number): bigint | undefined {
+  const from = Math.max(slotStartMs(slot, p.slotSeconds), p.connectedSinceMs ?? -Infinity);
   const to = slotEndMs(slot, p.slotSeconds);
+  if (to <= from) return undefined;
   let metered = 0;
   for (const h of p.households) metered += householdEnergyMwh(new HouseholdProfile(h), from, to);
   const unmetered = (p.unmeteredWatts * (to - from)) / WATT_MS_PER_MWH;

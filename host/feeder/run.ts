@@ -7,10 +7,12 @@ import { fail } from '../../firmware/errors.ts';
 import { Feeder } from './feeder.ts';
 import { householdOf } from './households.ts';
 import { feederEnergyMwh } from './physics.ts';
+import { slotAt } from '../protocol/slots.ts';
 
 export interface FeederSimulation {
   lineLoss?: number;
   unmeteredWatts?: number;
+  connectedSinceMs?: number;
 }
 
 export async function runFeeders(
@@ -26,12 +28,14 @@ export async function runFeeders(
     const members = [...new Set(config.groups.filter((g) => g.feeder === feederId).flatMap((g) => g.members))];
     const physics = {
       households: members.map(householdOf), slotSeconds: config.slotSeconds,
-      lineLoss: options.lineLoss ?? 0.02, unmeteredWatts: options.unmeteredWatts ?? 0,
+      lineLoss: options.lineLoss ?? 0.02, unmeteredWatts: options.unmeteredWatts ?? 0, connectedSinceMs: options.connectedSinceMs,
     };
     const user = feederUser(feederId);
     const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user), persistent: false });
     await connected(client);
-    const feeder = new Feeder({ feederId, slotSeconds: config.slotSeconds, client, measure: (slot) => feederEnergyMwh(physics, slot), log: options.log });
+    const feeder = new Feeder({ feederId, slotSeconds: config.slotSeconds, client, measure: (slot) => feederEnergyMwh(physics, slot), log: options.log,
+      firstSlot: options.connectedSinceMs === undefined ? undefined : slotAt(options.connectedSinceMs, config.slotSeconds),
+    });
     feeder.start();
     started.push({ feeder, client });
   }

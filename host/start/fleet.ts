@@ -29,6 +29,8 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
 
 export interface RunningFleet {
   fleet: XsFleet;
+  /** When the meters began measuring (Unix ms). */
+  startMs: number;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,8 @@ export async function runFleet(
   secrets: Secrets,
   options: { tickMs?: number; onLog?: (meterId: string, line: string) => void; onError?: (e: Error) => void } = {},
 ): Promise<RunningFleet> {
-  const fleet = await XsFleet.start({ configs: meterConfigs(config, publicKey, secrets), startMs: Date.now(), onLog: options.onLog });
+  const startMs = Date.now();
+  const fleet = await XsFleet.start({ configs: meterConfigs(config, publicKey, secrets), startMs, onLog: options.onLog });
   await fleet.boot();
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -55,6 +58,7 @@ export async function runFleet(
   let timer = setTimeout(tick, 0);
   return {
     fleet,
+    startMs,
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -102,11 +102,13 @@ export function registerRoles(program: Command): void {
     .option('-f, --feeder <id>', 'only this feeder')
     .option('--line-loss <share>', 'share of energy lost on the line', '0.02')
     .option('--unmetered-watts <watts>', 'simulated unmetered load (theft) on the line', '0')
-    .action(cliAction(async (opts: { config: string; feeder?: string; lineLoss: string; unmeteredWatts: string }) => {
+    .option('--connected-since <ms>', 'simulated households draw power from this Unix time in ms (when their simulated meters started)')
+    .action(cliAction(async (opts: { config: string; feeder?: string; lineLoss: string; unmeteredWatts: string; connectedSince?: string }) => {
       const running = await runFeeders(loadConfig(opts.config), {
         feederIds: opts.feeder ? [opts.feeder] : undefined,
         lineLoss: number(opts.lineLoss, 'line loss'),
         unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
+        connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
         log,
       });
       log(`${running.feeders.length} feeder meter(s) running`);

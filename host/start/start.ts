@@ -70,14 +70,18 @@ export async function startAll(options: {
         supervisor.start({ name: `aggregator-${g.id}`, args: ['aggregator', ...args, '--group', g.id], ready: /running/, show: /suppressed|not stored/ }),
       ),
     );
-    await supervisor.start({ name: 'feeders', args: ['feeder', ...args], ready: /feeder meter\(s\) running/, show: /^$/ });
-    print(`aggregators for ${config.groups.map((g) => g.id).join(', ')}; feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
+    print(`aggregators for ${config.groups.map((g) => g.id).join(', ')}`);
+    const feederArgs = ['feeder', ...args];
     if (options.simulate) {
       const meters = new Set(config.groups.flatMap((g) => g.members)).size;
       print(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
       fleet = await runFleet(config, publicKey, secrets, { onError: (e) => print(`fleet: ${e.message}`) });
+      // The simulated homes are connected when their meters start, so the first slot compares like for like.
+      feederArgs.push('--connected-since', String(fleet.startMs));
       print(`${meters} meters running; first totals after the first slot closes (${config.slotSeconds} s slots + ${config.latenessSeconds} s lateness)`);
     }
+    await supervisor.start({ name: 'feeders', args: feederArgs, ready: /feeder meter\(s\) running/, show: /^$/ });
+    print(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
     print(`API: http://${config.http.host}:${config.http.port}/api/health  (groups, series, refusals, alerts under /api)`);
     print('Ctrl-C stops everything');
   } catch (e) {

@@ -57,6 +57,8 @@ export class Supervisor {
         if (this.stopping) return;
         const why = signal ? `signal ${signal}` : `code ${code}`;
         if (!ready) return reject(new Error(`${role.name} exited during start-up (${why}); see ${join(this.logDir, `${role.name}.log`)}`));
+        // A clean exit is a stop, not a crash: Ctrl-C in a terminal reaches the children too.
+        if (code === 0) return this.print(`${role.name} stopped`);
         this.print(`${role.name} exited (${why}); restarting`);
         setTimeout(() => { if (!this.stopping) this.start(role).catch((e) => this.print((e as Error).message)); }, 1000);
       });
