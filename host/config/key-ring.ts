@@ -1,14 +1,17 @@
 /**
  * The key files of a deployment during key rotation (docs/keys.md): the public keys aggregators
- * accept and the provider's ring of private keys, read from config keys.publicKeys and
- * keys.privateKeys and checked together: distinct key ids, each able to hold the packing. A
- * wrong list stops the role at start, before it accepts or decrypts anything.
+ * accept and the provider's ring, read from config keys.publicKeys and keys.privateKeys (single
+ * mode) or provider.decryption.publicKeys (threshold mode), and checked together: distinct key
+ * ids, each able to hold the packing, threshold keys all of the configured t of n. A wrong list
+ * stops the role at start, before it accepts or decrypts anything.
  */
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { readPrivateKeyFile, readPublicKeyFile } from '../paillier/key-files.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
 import { slotPacking } from './packing.ts';
+import { readThresholdPublicKeyFile } from '../threshold/key-files.ts';
+import type { ThresholdPublicKey } from '../threshold/threshold-key.ts';
 import type { MeterveilConfig } from './schema.ts';
 
 function checkRing(config: MeterveilConfig, keys: PaillierPublicKey[], what: string): void {
@@ -37,4 +40,18 @@ export function readPrivateKeyRing(config: MeterveilConfig): Map<string, Paillie
   const keys = config.keys.privateKeys.map((path) => readPrivateKeyFile(path));
   checkRing(config, keys.map((k) => k.publicKey), 'keys.privateKeys');
   return new Map(keys.map((k) => [k.publicKey.keyId, k]));
+}
+
+/** Threshold mode: the provider's ring of threshold public keys, old keys first. */
+export function readThresholdKeyRing(config: MeterveilConfig): ThresholdPublicKey[] {
+  const d = config.provider.decryption;
+  if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode is not "threshold"');
+  const keys = d.publicKeys.map(readThresholdPublicKeyFile);
+  checkRing(config, keys.map((k) => k.paillier), 'provider.decryption.publicKeys');
+  keys.forEach((key, i) => {
+    if (key.threshold !== d.threshold || key.custodians !== d.custodians) {
+      fail('bad-config', `provider.decryption says ${d.threshold} of ${d.custodians} custodians, but ${d.publicKeys[i]} is a ${key.threshold} of ${key.custodians} key`);
+    }
+  });
+  return keys;
 }

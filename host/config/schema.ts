@@ -36,7 +36,12 @@ export type DecryptionConfig =
   | { mode: 'single' }
   | {
     mode: 'threshold';
-    /** The threshold public key file (public.json with verification keys). */
+    /**
+     * The provider's threshold key ring: public key files (public.json with verification keys),
+     * old keys first, each held in shares by the same custodians (docs/keys.md, key rotation).
+     */
+    publicKeys: string[];
+    /** The newest key of the ring. */
     publicKey: string;
     custodians: number;
     threshold: number;
@@ -125,11 +130,15 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
     return { mode: 'single' };
   }
   if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode must be "single" or "threshold"');
-  onlyKeys(d, ['mode', 'publicKey', 'custodians', 'threshold', 'timeoutMs', 'retryMs'], 'provider.decryption');
+  onlyKeys(d, ['mode', 'publicKey', 'publicKeys', 'custodians', 'threshold', 'timeoutMs', 'retryMs'], 'provider.decryption');
+  if (d.publicKey !== undefined && d.publicKeys !== undefined) fail('bad-config', 'provider.decryption: give publicKey (one key) or publicKeys (a key ring), not both');
   const custodians = integer(d.custodians, 'provider.decryption.custodians', 1, MAX_CUSTODIANS);
+  const single = d.publicKey === undefined ? defaultPublicKey : inData(text(d.publicKey, 'provider.decryption.publicKey'));
+  const publicKeys = keyFiles(d.publicKeys, 'provider.decryption.publicKeys', single, inData);
   return {
     mode: 'threshold',
-    publicKey: d.publicKey === undefined ? defaultPublicKey : inData(text(d.publicKey, 'provider.decryption.publicKey')),
+    publicKeys,
+    publicKey: publicKeys.at(-1)!,
     custodians,
     threshold: integer(d.threshold, 'provider.decryption.threshold', 1, custodians),
     timeoutMs: integer(d.timeoutMs ?? 30_000, 'provider.decryption.timeoutMs', 100, 3_600_000),

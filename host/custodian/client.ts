@@ -2,7 +2,9 @@
  * The provider's side of threshold decryption: publishes a request for an aggregate, collects the
  * custodians' answers and combines, and fails with a named reason when too many custodians refuse
  * or the time runs out. The provider calls decrypt() where it would call the private key's
- * decrypt in single-key mode.
+ * decrypt in single-key mode. It holds the provider's ring of threshold public keys: an aggregate
+ * is decrypted under the key its key id names (the custodians answer with their share of that
+ * key), and a key id outside the ring is refused (`wrong-key-id`) before anything is asked.
  *
  * Proofs are checked one partial at a time while answers come in (an invalid one is rejected by
  * custodian index and reason); T checked partials are combined. When T + 1 partials are in before
@@ -46,6 +48,8 @@ export class ThresholdDecryptionFailure extends MeterveilError {
 }
 
 interface Pending {
+  /** The key the aggregate is under: the partials must be shares of it. */
+  key: ThresholdPublicKey;
   c: bigint;
   /** Answers that passed the cheap checks, proofs checked or not. */
   received: PartialDecryption[];
@@ -64,8 +68,12 @@ interface Pending {
 export class ThresholdDecryptionClient {
   private readonly pending = new Map<string, Pending>();
   private readonly onMessage = (topic: string, payload: Buffer) => this.receive(topic, payload);
+  private readonly keys: Map<string, ThresholdPublicKey>;
 
-  constructor(private readonly o: { client: MqttClient; publicKey: ThresholdPublicKey; timeoutMs?: number }) {}
+  /** publicKeys: the key ring; each aggregate is decrypted with the key its key id names. */
+  constructor(private readonly o: { client: MqttClient; publicKeys: readonly ThresholdPublicKey[]; timeoutMs?: number }) {
+    this.keys = new Map(o.publicKeys.map((k) => [k.keyId, k]));
+  }
 
   async start(): Promise<void> {
     this.o.client.on('message', this.onMessage);
@@ -82,13 +90,12 @@ export class ThresholdDecryptionClient {
   }
 
   decrypt(aggregate: Aggregate): Promise<ThresholdDecryption> {
-    const key = this.o.publicKey;
-    if (aggregate.keyId !== key.keyId) fail('wrong-key-id', `aggregate under key ${aggregate.keyId}, custodians hold shares of ${key.keyId}`);
+    const key = this.keys.get(aggregate.keyId) ?? fail('wrong-key-id', `aggregate under key ${aggregate.keyId}, custodians hold shares of ${[...this.keys.keys()].join(', ')}`);
     const c = ciphertextFromBytes(key.paillier, aggregate.ciphertext);
     const requestId = bytesToHex(randomBytes(16));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.finish(requestId, this.failure(requestId, 'timed out', true)), this.o.timeoutMs ?? 30_000);
-      this.pending.set(requestId, { c, received: [], checked: new Set(), inconsistentAt: 0, verifying: false, rejected: [], refused: [], answered: new Set(), resolve, reject, timer });
+      this.pending.set(requestId, { key, c, received: [], checked: new Set(), inconsistentAt: 0, verifying: false, rejected: [], refused: [], answered: new Set(), resolve, reject, timer });
       this.o.client.publish(DECRYPTION_REQUEST_TOPIC, Buffer.from(encodeRequest({ requestId, aggregate })), { qos: 1 });
     });
   }
@@ -96,8 +103,8 @@ export class ThresholdDecryptionClient {
   private failure(requestId: string, why: string, timedOut: boolean): ThresholdDecryptionFailure {
     const p = this.pending.get(requestId)!;
     const named = [...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`), ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`)];
-    const silent = this.o.publicKey.custodians - p.answered.size;
-    const message = `${why}: need ${this.o.publicKey.threshold} valid partial decryptions, have ${p.received.length}`
+    const silent = p.key.custodians - p.answered.size;
+    const message = `${why}: need ${p.key.threshold} valid partial decryptions, have ${p.received.length}`
       + `${named.length ? ` (${named.join('; ')})` : ''}${timedOut ? `, ${silent} custodian(s) did not answer` : ''}`;
     return new ThresholdDecryptionFailure(message, timedOut, p.refused, p.rejected);
   }
@@ -130,7 +137,7 @@ export class ThresholdDecryptionClient {
       try {
         const partial = partialFromJson(response.partial);
         if (partial.index !== index) fail('partial-index-mismatch', `custodian ${index} sent a partial for index ${partial.index}`);
-        checkPartialForm(this.o.publicKey, partial);
+        checkPartialForm(p.key, partial);
         p.received.push(partial);
       } catch (e) {
         if (!(e instanceof MeterveilError)) throw e;
@@ -144,7 +151,7 @@ export class ThresholdDecryptionClient {
   private progress(requestId: string): void {
     const p = this.pending.get(requestId);
     if (!p) return;
-    const key = this.o.publicKey;
+    const { key } = p;
     const checked = p.received.filter((x) => p.checked.has(x.index));
     if (checked.length >= key.threshold) {
       const chosen = checked.sort((a, b) => a.index - b.index).slice(0, key.threshold);
@@ -183,7 +190,7 @@ export class ThresholdDecryptionClient {
 
   private succeed(requestId: string, plaintext: bigint, used: number[], unchecked: PartialDecryption[]): void {
     const p = this.pending.get(requestId)!;
-    const key = this.o.publicKey;
+    const { key } = p;
     const audit = () => unchecked.flatMap((partial): RejectedPartial[] => {
       try {
         verifyPartial(key, p.c, partial);

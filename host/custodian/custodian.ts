@@ -1,11 +1,13 @@
 /**
- * A custodian: holds one share of the decryption key and gives its partial decryption of an
- * aggregate only if
+ * A custodian: holds its share of each key of the provider's ring (one key, or during a key
+ * rotation the old and the new) and gives its partial decryption of an aggregate, with the share
+ * of the key the aggregate names, only if
  *   - an aggregator published exactly that aggregate on its group's topic (the provider cannot
  *     slip in a single meter's ciphertext dressed up as an aggregate),
  *   - the aggregate passes the provider's own policy (host/provider/policy.ts): contributors all
- *     members of the group, at least k of them; each (group, slot) once; no differencing with what
- *     this custodian already helped decrypt for that slot,
+ *     members of the group, at least k of them; each (group, slot, key id) once, and the parts of
+ *     one (group, slot) under several keys with disjoint contributors; no differencing with what
+ *     this custodian already helped decrypt for that slot, part by part,
  * and records it durably before answering. A second request for the same aggregate gets the same
  * partial again, which reveals nothing new.
  */
@@ -22,14 +24,16 @@ import { partialDecrypt } from '../threshold/partial.ts';
 import type { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { decodeRequest, type CustodianResponse } from './messages.ts';
+import { checkedShares } from './shares.ts';
 import type { CustodianStore } from './store.ts';
 
 export interface CustodianOptions {
   config: MeterveilConfig;
-  share: KeyShare;
+  /** This custodian's shares, one per key id, all with the same custodian index. */
+  shares: readonly KeyShare[];
   store: CustodianStore;
-  /** Proof nonces prepared in idle time; without one (or with the pool empty) a partial takes one exponentiation more. */
-  nonces?: ProofNoncePool;
+  /** Proof nonces prepared in idle time, by key id; without one (or with the pool empty) a partial takes one exponentiation more. */
+  nonces?: ReadonlyMap<string, ProofNoncePool>;
   /** How long a request may wait for the aggregator's own copy of the aggregate to arrive. */
   waitForAggregateMs?: number;
   /** How long aggregates seen on the aggregate topics are remembered. */
@@ -50,15 +54,17 @@ export class Custodian {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
+  private readonly shares: Map<string, KeyShare>;
 
   constructor(private readonly o: CustodianOptions) {
+    this.shares = checkedShares(o.shares);
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
   }
 
   get index(): number {
-    return this.o.share.index;
+    return this.o.shares[0].index;
   }
 
   /**
@@ -116,13 +122,14 @@ export class Custodian {
 
     const group = this.groups.get(aggregate.groupId);
     if (!group) return refuse({ reason: 'unknown-group', detail: `no group ${aggregate.groupId} in the config` });
-    if (aggregate.keyId !== this.o.share.publicKey.keyId) return refuse({ reason: 'wrong-key-id', detail: `key ${aggregate.keyId}, this share is for ${this.o.share.publicKey.keyId}` });
+    const share = this.shares.get(aggregate.keyId);
+    if (!share) return refuse({ reason: 'wrong-key-id', detail: `key ${aggregate.keyId}, this custodian holds shares of ${[...this.shares.keys()].join(', ')}` });
     if (aggregate.packed !== this.o.config.packing.readings) return refuse({ reason: 'packing-mismatch', detail: `packed ${aggregate.packed}` });
     const membership = checkMembership(aggregate, group);
     if (membership) return refuse(membership);
     // Asked again (the provider retries after a restart or a timeout): the partial already given
     // reveals nothing new, and this custodian may have restarted since it saw the aggregate.
-    const given = this.o.store.helped(group.id, aggregate.slot);
+    const given = this.o.store.helped(group.id, aggregate.slot, aggregate.keyId);
     if (given?.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(given.partial) };
     if (!(await this.aggregatorPublished(hash))) {
       return refuse({ reason: 'unverified-aggregate', detail: `the aggregator of ${group.id} did not publish this aggregate` });
@@ -130,22 +137,29 @@ export class Custodian {
 
     const { store } = this.o;
     return store.transaction((): CustodianResponse => {
-      const earlier = store.helped(group.id, aggregate.slot);
+      const parts = store.helpedOf(group.id, aggregate.slot);
+      const earlier = parts.find((p) => p.keyId === aggregate.keyId);
       if (earlier) {
         if (earlier.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(earlier.partial) };
-        return refuse({ reason: 'already-decrypted', detail: `slot ${aggregate.slot} of ${group.id} was decrypted before` });
+        return refuse({ reason: 'already-decrypted', detail: `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before` });
+      }
+      // A part under another key (a rotation): a meter in two parts would be counted twice.
+      const counted = new Set(parts.flatMap((p) => p.contributors));
+      const twice = aggregate.contributors.filter((m) => counted.has(m));
+      if (twice.length > 0) {
+        return refuse({ reason: 'overlapping-parts', detail: `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key` });
       }
       const differencing = checkDifferencing(aggregate.contributors, store.helpedSetsForSlot(aggregate.slot), group.k);
       if (differencing) return refuse(differencing);
       let partial;
       try {
-        const c = ciphertextFromBytes(this.o.share.publicKey.paillier, aggregate.ciphertext);
-        partial = partialToJson(partialDecrypt(this.o.share, c, undefined, this.o.nonces?.take()));
+        const c = ciphertextFromBytes(share.publicKey.paillier, aggregate.ciphertext);
+        partial = partialToJson(partialDecrypt(share, c, undefined, this.o.nonces?.get(share.publicKey.keyId)?.take()));
       } catch (e) {
         if (e instanceof MeterveilError) return refuse({ reason: e.reason, detail: e.message });
         throw e;
       }
-      store.insertHelped({ groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, aggregateHash: hash, partial: JSON.stringify(partial), helpedAt: this.now() });
+      store.insertHelped({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash, partial: JSON.stringify(partial), helpedAt: this.now() });
       return { ...head, status: 'partial', partial };
     });
   }

@@ -1,4 +1,4 @@
-/** Starts a custodian: its share, its own SQLite record, and its broker connection. */
+/** Starts a custodian: its shares (one per key of the ring), its own SQLite record, and its broker connection. */
 import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../broker/client.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
@@ -8,6 +8,7 @@ import { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { Custodian, type CustodianOptions } from './custodian.ts';
 import { encodeResponse } from './messages.ts';
+import { checkedShares } from './shares.ts';
 import { CustodianStore } from './store.ts';
 import { custodianPartialTopic, custodianUser, DECRYPTION_REQUEST_TOPIC } from './topics.ts';
 
@@ -18,7 +19,7 @@ export interface RunningCustodian {
 
 /** Nonces kept ready: a burst of requests (one per group at a slot's close) takes several at once. */
 const NONCE_POOL_CAPACITY = 16;
-/** One nonce (an exponentiation of about 15 ms at 2048 bits) per tick while the pool is not full. */
+/** One nonce (an exponentiation of about 15 ms at 2048 bits) per tick while a pool is not full. */
 const NONCE_REFILL_MS = 100;
 
 export function custodianStorePath(config: MeterveilConfig, index: number): string {
@@ -27,24 +28,26 @@ export function custodianStorePath(config: MeterveilConfig, index: number): stri
 
 export async function runCustodian(
   config: MeterveilConfig,
-  share: KeyShare,
+  shares: KeyShare | readonly KeyShare[],
   options: Pick<CustodianOptions, 'waitForAggregateMs' | 'now' | 'log'> & { password?: string; storePath?: string } = {},
 ): Promise<RunningCustodian> {
-  const user = custodianUser(share.index);
+  const held = [...checkedShares(Array.isArray(shares) ? shares : [shares as KeyShare]).values()];
+  const { index } = held[0];
+  const user = custodianUser(index);
   const password = options.password ?? servicePassword(readSecrets(config.keys.secrets), user);
   // A custodian's record guards privacy: every commit survives a power loss.
-  const store = new CustodianStore(options.storePath ?? custodianStorePath(config, share.index), { keyId: share.publicKey.keyId, index: share.index }, 'power');
-  const nonces = new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY);
-  const refill = setInterval(() => nonces.refillOne(), NONCE_REFILL_MS);
+  const store = new CustodianStore(options.storePath ?? custodianStorePath(config, index), { keyIds: held.map((s) => s.publicKey.keyId), index }, 'power');
+  const nonces = new Map(held.map((share) => [share.publicKey.keyId, new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY)]));
+  const refill = setInterval(() => [...nonces.values()].some((pool) => pool.refillOne()), NONCE_REFILL_MS);
   refill.unref();
-  const custodian = new Custodian({ config, share, store, nonces, ...options });
+  const custodian = new Custodian({ config, shares: held, store, nonces, ...options });
   const client = connectRole({ url: config.broker.url, username: user, password });
-  const outbound = custodianPartialTopic(share.index);
+  const outbound = custodianPartialTopic(index);
   client.on('message', (topic, payload) => {
     if (topic === DECRYPTION_REQUEST_TOPIC) {
       void custodian.handleRequest(payload).then((response) => {
         if (response) client.publish(outbound, Buffer.from(encodeResponse(response)), { qos: 1 });
-      }).catch((e: Error) => options.log?.(`custodian ${share.index}: ${e.message}`));
+      }).catch((e: Error) => options.log?.(`custodian ${index}: ${e.message}`));
     } else {
       custodian.noteAggregate(topic, payload);
     }

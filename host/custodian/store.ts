@@ -1,18 +1,42 @@
 /**
- * A custodian's own durable record (SQLite): every (group, slot) it helped decrypt, with the
- * contributor set and the partial it gave, every refusal, and the hashes of the aggregates it saw
+ * A custodian's own durable record (SQLite): every (group, slot, key id) it helped decrypt, with
+ * the contributor set and the partial it gave (during a key rotation a slot may come in parts
+ * under two keys), every refusal, and the hashes of the aggregates it saw
  * an aggregator publish (so that a restart between seeing one and being asked does not turn a
  * request into an `unverified-aggregate` refusal). The policy is checked against this
  * record, never against what the provider says it has done.
  */
 import { openDatabase, type Db } from '../store/sqlite.ts';
 
+const HELPED = `
+CREATE TABLE IF NOT EXISTS helped (
+  group_id TEXT NOT NULL, slot INTEGER NOT NULL, key_id TEXT NOT NULL, contributors TEXT NOT NULL, aggregate_hash TEXT NOT NULL,
+  partial TEXT NOT NULL, helped_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot, key_id));
+CREATE INDEX IF NOT EXISTS helped_by_slot ON helped (slot);`;
+
+/**
+ * A record written when a custodian held one share: the key id moves from meta 'share'
+ * ("<keyId>/<index>") to one row per key, and each helped row takes the key id of its partial.
+ */
+function migrate(db: Db): void {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('helped')`).pluck().all() as string[];
+  if (columns.length === 0 || columns.includes('key_id')) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE helped RENAME TO helped_without_key; DROP INDEX IF EXISTS helped_by_slot;');
+    db.exec(HELPED);
+    db.exec(`INSERT INTO helped SELECT group_id, slot, json_extract(partial, '$.keyId'), contributors, aggregate_hash, partial, helped_at
+      FROM helped_without_key; DROP TABLE helped_without_key;`);
+    const share = db.prepare(`SELECT value FROM meta WHERE key = 'share'`).pluck().get() as string | undefined;
+    if (share === undefined) return;
+    const [keyId, index] = share.split('/');
+    db.prepare(`INSERT INTO meta (key, value) VALUES ('index', ?), (?, ?)`).run(index, `keyId.${keyId}`, keyId);
+    db.prepare(`DELETE FROM meta WHERE key = 'share'`).run();
+  })();
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS helped (
-  group_id TEXT NOT NULL, slot INTEGER NOT NULL, contributors TEXT NOT NULL, aggregate_hash TEXT NOT NULL,
-  partial TEXT NOT NULL, helped_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot));
-CREATE INDEX IF NOT EXISTS helped_by_slot ON helped (slot);
+${HELPED}
 CREATE TABLE IF NOT EXISTS seen (aggregate_hash TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_at);
 CREATE TABLE IF NOT EXISTS refusals (
@@ -23,6 +47,7 @@ CREATE TABLE IF NOT EXISTS refusals (
 export interface HelpedRow {
   groupId: string;
   slot: number;
+  keyId: string;
   contributors: string[];
   aggregateHash: string;
   /** The partial decryption as JSON text, sent again if the same aggregate is asked for again. */
@@ -33,36 +58,54 @@ export interface HelpedRow {
 export class CustodianStore {
   private readonly db: Db;
 
-  /** One store per key share: opening it with another key or custodian index is refused. */
-  constructor(path: string, identity: { keyId: string; index: number }, durability: 'process' | 'power' = 'power') {
+  /**
+   * One store per custodian: it records its index and every key it has held shares of (meta
+   * 'keyId.<id>'). Another index, or a set of keys sharing none with the record (another
+   * deployment's), is refused; a rotation shares the old key while both are held.
+   */
+  constructor(path: string, identity: { keyIds: readonly string[]; index: number }, durability: 'process' | 'power' = 'power') {
     this.db = openDatabase(path, durability);
+    migrate(this.db);
     this.db.exec(SCHEMA);
-    const expected = `${identity.keyId}/${identity.index}`;
-    const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'share'`).pluck().get() as string | undefined;
-    if (stored === undefined) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('share', ?)`).run(expected);
-    else if (stored !== expected) throw new Error(`store-mismatch: this custodian store belongs to share ${stored}, not ${expected}`);
+    const index = this.db.prepare(`SELECT value FROM meta WHERE key = 'index'`).pluck().get() as string | undefined;
+    if (index !== undefined && index !== String(identity.index)) {
+      throw new Error(`store-mismatch: this custodian store belongs to custodian ${index}, not ${identity.index}`);
+    }
+    const stored = this.db.prepare(`SELECT value FROM meta WHERE key LIKE 'keyId.%'`).pluck().all() as string[];
+    if (stored.length > 0 && !identity.keyIds.some((id) => stored.includes(id))) {
+      throw new Error(`store-mismatch: this custodian store belongs to key ${stored.join(', ')}, not ${identity.keyIds.join(', ')}`);
+    }
+    this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('index', ?)`).run(String(identity.index));
+    for (const id of identity.keyIds) this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(`keyId.${id}`, id);
   }
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
 
-  helped(groupId: string, slot: number): HelpedRow | undefined {
-    const r = this.db.prepare('SELECT * FROM helped WHERE group_id = ? AND slot = ?').get(groupId, slot) as
-      | { group_id: string; slot: number; contributors: string; aggregate_hash: string; partial: string; helped_at: number }
-      | undefined;
-    return r && { groupId: r.group_id, slot: r.slot, contributors: JSON.parse(r.contributors), aggregateHash: r.aggregate_hash, partial: r.partial, helpedAt: r.helped_at };
+  helped(groupId: string, slot: number, keyId: string): HelpedRow | undefined {
+    return this.helpedOf(groupId, slot).find((r) => r.keyId === keyId);
   }
 
-  /** Contributor sets of everything this custodian helped decrypt for the slot, in every group. */
+  /** What this custodian helped decrypt of a (group, slot): one row per key id. */
+  helpedOf(groupId: string, slot: number): HelpedRow[] {
+    const rows = this.db.prepare('SELECT * FROM helped WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as {
+      group_id: string; slot: number; key_id: string; contributors: string; aggregate_hash: string; partial: string; helped_at: number;
+    }[];
+    return rows.map((r) => ({
+      groupId: r.group_id, slot: r.slot, keyId: r.key_id, contributors: JSON.parse(r.contributors), aggregateHash: r.aggregate_hash, partial: r.partial, helpedAt: r.helped_at,
+    }));
+  }
+
+  /** Contributor sets of everything this custodian helped decrypt for the slot, in every group, part by part. */
   helpedSetsForSlot(slot: number): string[][] {
     return (this.db.prepare('SELECT contributors FROM helped WHERE slot = ?').pluck().all(slot) as string[]).map((s) => JSON.parse(s));
   }
 
   insertHelped(row: HelpedRow): void {
     this.db
-      .prepare('INSERT INTO helped (group_id, slot, contributors, aggregate_hash, partial, helped_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(row.groupId, row.slot, JSON.stringify(row.contributors), row.aggregateHash, row.partial, row.helpedAt);
+      .prepare('INSERT INTO helped (group_id, slot, key_id, contributors, aggregate_hash, partial, helped_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(row.groupId, row.slot, row.keyId, JSON.stringify(row.contributors), row.aggregateHash, row.partial, row.helpedAt);
   }
 
   /** Records that an aggregator published this aggregate, and forgets those seen before `forgetBefore`. */

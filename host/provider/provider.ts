@@ -46,7 +46,8 @@ export interface Decrypted {
 export type Decryption =
   /** The key ring (config keys.privateKeys): each aggregate is decrypted with the key its key id names. */
   | { mode: 'single'; privateKeys: Map<string, PaillierPrivateKey> }
-  | { mode: 'threshold'; keyId: string; client: ThresholdDecryptionClient; retryMs: number };
+  /** The threshold key ring (provider.decryption.publicKeys): the client asks for the key an aggregate's key id names. */
+  | { mode: 'threshold'; keyIds: string[]; client: ThresholdDecryptionClient; retryMs: number };
 
 export interface ProviderOptions {
   config: MeterveilConfig;
@@ -69,7 +70,7 @@ export class Provider {
   private readonly log: (line: string) => void;
   private readonly keyIds: Set<string>;
   private readonly parts: SeriesParts;
-  /** Threshold mode: (group, slot) keys of the requests out to the custodians now. */
+  /** Threshold mode: (group, slot, key id) of the requests out to the custodians now. */
   private readonly inFlight = new Set<string>();
   private started = false;
   private stopped = false;
@@ -80,7 +81,7 @@ export class Provider {
     for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
-    this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : [o.decryption.keyId]);
+    this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : o.decryption.keyIds);
     this.parts = new SeriesParts(o.store.db);
     // Attached before the connection completes: a persistent session delivers queued messages at once.
     o.client.on('message', (topic, payload) => this.receive(topic, payload));
@@ -159,28 +160,39 @@ export class Provider {
     const { store } = this.o;
     const d = this.o.decryption;
     store.transaction(() => {
+      const parts = this.parts.parts(group.id, aggregate.slot);
       const earlier = store.series(group.id, aggregate.slot);
-      if (earlier) {
-        // The aggregator republishes after a restart; the same bytes are not a second decryption.
+      // A series row without parts predates key rotation: it is the slot's one aggregate.
+      if (earlier && parts.length === 0) {
         if (earlier.aggregateHash === hash) return this.counts.count('republished');
-        if (d.mode === 'single') return this.addPart(group, aggregate, hash, earlier, d.privateKeys);
         return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} was decrypted before`);
       }
-      const reserved = store.reservation(group.id, aggregate.slot);
+      const same = parts.find((p) => p.keyId === aggregate.keyId);
+      if (same) {
+        // The aggregator republishes after a restart; the same bytes are not a second decryption.
+        if (same.aggregateHash === hash) return this.counts.count('republished');
+        return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before`);
+      }
+      const reservations = store.reservationsOf(group.id, aggregate.slot);
+      const reserved = reservations.find((r) => r.keyId === aggregate.keyId);
       if (reserved) {
-        if (reserved.aggregateHash !== hash) return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} is reserved for another aggregate`);
+        if (reserved.aggregateHash !== hash) return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} is reserved for another aggregate`);
         this.counts.count('republished');
         if (reserved.state === 'waiting') this.afterCommit(() => this.requestDecryption(reserved));
         return;
       }
-      const differencing = checkDifferencing(aggregate.contributors, store.decryptedSetsForSlot(aggregate.slot), group.k);
+      // Other parts of this (group, slot), under other keys (a rotation): decrypted or on their way.
+      const counted = new Set([...parts.map((p) => p.contributors), ...reservations.filter((r) => r.state === 'waiting').map((r) => r.contributors)].flat());
+      const twice = aggregate.contributors.filter((m) => counted.has(m));
+      if (twice.length > 0) return refuse('overlapping-parts', `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`);
+      const differencing = checkDifferencing(aggregate.contributors, this.decryptedSetsForSlot(aggregate.slot), group.k);
       if (differencing) return refuse(differencing.reason, differencing.detail);
       if (d.mode === 'threshold') {
         store.insertReservation({
-          groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, aggregate: new TextDecoder().decode(payload),
-          aggregateHash: hash, receivedAt: this.now(),
+          groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors,
+          aggregate: new TextDecoder().decode(payload), aggregateHash: hash, receivedAt: this.now(),
         });
-        const row = store.reservation(group.id, aggregate.slot)!;
+        const row = store.reservation(group.id, aggregate.slot, aggregate.keyId)!;
         return this.afterCommit(() => this.requestDecryption(row));
       }
       let plaintext: bigint;
@@ -196,7 +208,18 @@ export class Provider {
     this.runAfterCommit();
   }
 
-  /** Inside a transaction: unpacks, stores the series row and compares with the feeder; or refuses. */
+  /**
+   * What the provider knows for a slot: every total decrypted or waiting for the custodians, in
+   * every group, and each part of a total taken in parts (it learns the parts one by one).
+   */
+  private decryptedSetsForSlot(slot: number): string[][] {
+    return [...this.o.store.decryptedSetsForSlot(slot), ...this.parts.setsForSlot(slot)];
+  }
+
+  /**
+   * Inside a transaction: unpacks and stores one part of a (group, slot) (the whole of it unless
+   * a key rotation split it), adding it to the parts decrypted before; or refuses.
+   */
   private storeDecrypted(group: GroupConfig, aggregate: Aggregate, hash: string, plaintext: bigint): Refusal | undefined {
     let readings: bigint[];
     try {
@@ -207,58 +230,29 @@ export class Provider {
       this.refuse(group.id, aggregate.slot, refusal, aggregate, hash);
       return refusal;
     }
-    const total = readings.reduce((a, b) => a + b, 0n);
-    this.o.store.insertSeries({
-      groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total, readings,
-      aggregateHash: hash, decryptedAt: this.now(),
-    });
+    const { store } = this.o;
+    const earlier = store.series(group.id, aggregate.slot);
+    let row: SeriesRow;
+    if (earlier) {
+      row = this.parts.addToSeries(earlier, aggregate.contributors, readings);
+    } else {
+      row = {
+        groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total: readings.reduce((a, b) => a + b, 0n), readings,
+        aggregateHash: hash, decryptedAt: this.now(),
+      };
+      store.insertSeries(row);
+    }
     this.parts.insert({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash }, this.now());
-    const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: aggregate.count, members: group.members.length, total };
-    this.compare(group, aggregate.slot, total, aggregate.count, decrypted);
+    const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: row.contributors.length, members: group.members.length, total: row.total };
+    this.compare(group, aggregate.slot, row.total, row.contributors.length, decrypted);
     this.afterCommit(() => this.o.onDecrypted?.(decrypted));
     return undefined;
-  }
-
-  /**
-   * Inside a transaction: a further aggregate for a (group, slot) already decrypted, under another
-   * key id (a key rotation). It is decrypted only as a disjoint part of the same total.
-   */
-  private addPart(group: GroupConfig, aggregate: Aggregate, hash: string, earlier: SeriesRow, ring: Map<string, PaillierPrivateKey>): void {
-    const refuse = (reason: string, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
-    const parts = this.parts.parts(group.id, aggregate.slot);
-    const same = parts.find((p) => p.keyId === aggregate.keyId);
-    if (same || parts.length === 0) {
-      if (same?.aggregateHash === hash) return void this.counts.count('republished');
-      return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before`);
-    }
-    const counted = new Set(earlier.contributors);
-    const twice = aggregate.contributors.filter((m) => counted.has(m));
-    if (twice.length > 0) return refuse('overlapping-parts', `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`);
-    // The provider learns each part on its own: the check sees the parts, not only their union.
-    const others = this.o.store.decryptedSetsForSlot(aggregate.slot);
-    const union = others.findIndex((set) => set.length === earlier.contributors.length && set.every((m, i) => m === earlier.contributors[i]));
-    if (union >= 0) others.splice(union, 1);
-    const differencing = checkDifferencing(aggregate.contributors, [...others, ...parts.map((p) => p.contributors)], group.k);
-    if (differencing) return refuse(differencing.reason, differencing.detail);
-    const key = ring.get(aggregate.keyId)!;
-    let readings: bigint[];
-    try {
-      readings = this.o.packing.unpack(key.decrypt(ciphertextFromBytes(key.publicKey, aggregate.ciphertext)));
-    } catch (e) {
-      if (e instanceof MeterveilError) return refuse(e.reason, e.message);
-      throw e;
-    }
-    const merged = this.parts.addToSeries(earlier, aggregate.contributors, readings);
-    this.parts.insert({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash }, this.now());
-    const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: merged.contributors.length, members: group.members.length, total: merged.total };
-    this.compare(group, aggregate.slot, merged.total, merged.contributors.length, decrypted);
-    this.afterCommit(() => this.o.onDecrypted?.(decrypted));
   }
 
   /** Threshold mode: asks the custodians for a reserved aggregate, unless a request for it is out. */
   private requestDecryption(row: ReservationRow): void {
     const d = this.o.decryption;
-    const key = `${row.groupId}/${row.slot}`;
+    const key = `${row.groupId}/${row.slot}/${row.keyId}`;
     if (d.mode !== 'threshold' || !this.started || this.stopped || this.inFlight.has(key)) return;
     const group = this.groups.get(row.groupId);
     if (!group) return;
@@ -299,12 +293,12 @@ export class Provider {
     const { store } = this.o;
     try {
       store.transaction(() => {
-        const row = store.reservation(group.id, aggregate.slot);
+        const row = store.reservation(group.id, aggregate.slot, aggregate.keyId);
         if (!row || row.aggregateHash !== hash || row.state !== 'waiting') return;
         if (typeof outcome === 'bigint') {
           const refusal = this.storeDecrypted(group, aggregate, hash, outcome);
-          if (refusal) store.updateReservation(group.id, aggregate.slot, 'refused', refusal.reason, refusal.detail, this.now());
-          else store.deleteReservation(group.id, aggregate.slot);
+          if (refusal) store.updateReservation(row, 'refused', refusal.reason, refusal.detail, this.now());
+          else store.deleteReservation(row);
           return;
         }
         if (!(outcome instanceof MeterveilError)) throw outcome;
@@ -312,7 +306,7 @@ export class Provider {
         const retry = outcome instanceof ThresholdDecryptionFailure && outcome.timedOut;
         const reason = outcome instanceof ThresholdDecryptionFailure && !retry ? 'custodians-refused' : outcome.reason;
         const detail = outcome.message.slice(outcome.reason.length + 2);
-        store.updateReservation(group.id, aggregate.slot, retry ? 'waiting' : 'refused', reason, detail, this.now());
+        store.updateReservation(row, retry ? 'waiting' : 'refused', reason, detail, this.now());
         this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
       });
       this.runAfterCommit();

@@ -3,15 +3,13 @@
  * threshold public key and a client that asks the custodians), store, broker connection, HTTP API.
  */
 import { join } from 'node:path';
-import { fail } from '../../firmware/errors.ts';
 import { connected, connectRole, endClient } from '../broker/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
-import { readPrivateKeyRing } from '../config/key-ring.ts';
+import { readPrivateKeyRing, readThresholdKeyRing } from '../config/key-ring.ts';
 import { slotPacking } from '../config/packing.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
 import { ThresholdDecryptionClient } from '../custodian/client.ts';
-import { readThresholdPublicKeyFile } from '../threshold/key-files.ts';
 import { startHttpApi } from './http-api.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
@@ -27,20 +25,20 @@ export function providerStorePath(config: MeterveilConfig): string {
   return join(config.dataDir, 'provider.sqlite');
 }
 
-/** The key the provider decrypts with; threshold mode holds no private key, only the public one. */
+/**
+ * The keys the provider decrypts with; threshold mode holds no private key, only the public ones.
+ * Either ring lists old keys first; the newest is the one the API reports as current.
+ */
 function decryptionKey(config: MeterveilConfig) {
   const d = config.provider.decryption;
   if (d.mode === 'single') {
-    // The ring lists old keys first; the newest is the one the API reports as current.
     const ring = readPrivateKeyRing(config);
     const newest = [...ring.values()].at(-1)!.publicKey;
     return { bits: newest.bits, keyId: newest.keyId, keyIds: [...ring.keys()], single: ring };
   }
-  const publicKey = readThresholdPublicKeyFile(d.publicKey);
-  if (publicKey.threshold !== d.threshold || publicKey.custodians !== d.custodians) {
-    fail('bad-config', `provider.decryption says ${d.threshold} of ${d.custodians} custodians, but ${d.publicKey} is a ${publicKey.threshold} of ${publicKey.custodians} key`);
-  }
-  return { bits: publicKey.paillier.bits, keyId: publicKey.keyId, keyIds: [publicKey.keyId], threshold: publicKey, timeoutMs: d.timeoutMs, retryMs: d.retryMs };
+  const ring = readThresholdKeyRing(config);
+  const newest = ring.at(-1)!;
+  return { bits: newest.paillier.bits, keyId: newest.keyId, keyIds: ring.map((k) => k.keyId), threshold: ring, timeoutMs: d.timeoutMs, retryMs: d.retryMs };
 }
 
 export async function runProvider(
@@ -52,10 +50,10 @@ export async function runProvider(
   const secrets = readSecrets(config.keys.secrets);
   const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   const client = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
-  const thresholdClient = key.threshold && new ThresholdDecryptionClient({ client, publicKey: key.threshold, timeoutMs: key.timeoutMs });
+  const thresholdClient = key.threshold && new ThresholdDecryptionClient({ client, publicKeys: key.threshold, timeoutMs: key.timeoutMs });
   const decryption: Decryption = key.single
     ? { mode: 'single', privateKeys: key.single }
-    : { mode: 'threshold', keyId: key.keyId, client: thresholdClient!, retryMs: key.retryMs! };
+    : { mode: 'threshold', keyIds: key.keyIds, client: thresholdClient!, retryMs: key.retryMs! };
   const provider = new Provider({ config, decryption, packing, store, client, ...options });
   let api;
   try {

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS series_parts (
   aggregate_hash TEXT NOT NULL, decrypted_at INTEGER NOT NULL,
   PRIMARY KEY (group_id, slot, key_id)
 );
+CREATE INDEX IF NOT EXISTS series_parts_by_slot ON series_parts (slot);
 `;
 
 export class SeriesParts {
@@ -35,6 +36,11 @@ export class SeriesParts {
       group_id: string; slot: number; key_id: string; contributors: string; aggregate_hash: string;
     }[];
     return rows.map((r) => ({ groupId: r.group_id, slot: r.slot, keyId: r.key_id, contributors: JSON.parse(r.contributors), aggregateHash: r.aggregate_hash }));
+  }
+
+  /** Contributor sets of every part decrypted for the slot, in every group. */
+  setsForSlot(slot: number): string[][] {
+    return (this.db.prepare('SELECT contributors FROM series_parts WHERE slot = ?').pluck().all(slot) as string[]).map((s) => JSON.parse(s));
   }
 
   insert(part: SeriesPart, now: number): void {

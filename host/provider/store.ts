@@ -2,9 +2,10 @@
  * The provider's durable state: decrypted group totals (the series), refused aggregates with
  * their reasons, feeder readings and alerts. (group, slot) is the primary key of the series, so
  * an aggregate can be decrypted and counted once only, whatever is redelivered after a restart.
- * In threshold mode an accepted aggregate is first reserved (table `reservations`, same key)
- * while the custodians are asked; the reservation and the series row are swapped in one
- * transaction when the answer is in.
+ * In threshold mode an accepted aggregate is first reserved (table `reservations`, keyed by
+ * (group, slot, key id): during a key rotation one slot may come in parts under two keys) while
+ * the custodians are asked; the reservation is removed and the total stored in one transaction
+ * when the answer is in.
  */
 import { openDatabase, type Db } from '../store/sqlite.ts';
 
@@ -34,6 +35,7 @@ export interface RefusalRow {
 export interface ReservationRow {
   groupId: string;
   slot: number;
+  keyId: string;
   contributors: string[];
   /** The aggregate message as received (JSON text), to ask the custodians again. */
   aggregate: string;
@@ -57,6 +59,27 @@ export interface AlertRow {
   createdAt: number;
 }
 
+const RESERVATIONS = `
+CREATE TABLE IF NOT EXISTS reservations (
+  group_id TEXT NOT NULL, slot INTEGER NOT NULL, key_id TEXT NOT NULL, contributors TEXT NOT NULL, aggregate TEXT NOT NULL,
+  aggregate_hash TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, reason TEXT, detail TEXT,
+  received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, slot, key_id)
+);
+CREATE INDEX IF NOT EXISTS reservations_by_slot ON reservations (slot);`;
+
+/** A store written before reservations had a key id: rebuilt with the key id its aggregate names. */
+function migrateReservations(db: Db): void {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('reservations')`).pluck().all() as string[];
+  if (columns.length === 0 || columns.includes('key_id')) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE reservations RENAME TO reservations_without_key; DROP INDEX IF EXISTS reservations_by_slot;');
+    db.exec(RESERVATIONS);
+    db.exec(`INSERT INTO reservations SELECT group_id, slot, json_extract(aggregate, '$.keyId'), contributors, aggregate, aggregate_hash,
+      state, attempts, reason, detail, received_at, updated_at FROM reservations_without_key; DROP TABLE reservations_without_key;`);
+  })();
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS series (
@@ -70,13 +93,7 @@ CREATE TABLE IF NOT EXISTS refusals (
   count INTEGER, aggregate_hash TEXT, received_at INTEGER NOT NULL,
   UNIQUE (group_id, slot, reason, aggregate_hash)
 );
-CREATE TABLE IF NOT EXISTS reservations (
-  group_id TEXT NOT NULL, slot INTEGER NOT NULL, contributors TEXT NOT NULL, aggregate TEXT NOT NULL,
-  aggregate_hash TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, reason TEXT, detail TEXT,
-  received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (group_id, slot)
-);
-CREATE INDEX IF NOT EXISTS reservations_by_slot ON reservations (slot);
+${RESERVATIONS}
 CREATE TABLE IF NOT EXISTS feeder (
   group_id TEXT NOT NULL, slot INTEGER NOT NULL, total TEXT NOT NULL, received_at INTEGER NOT NULL,
   PRIMARY KEY (group_id, slot)
@@ -93,12 +110,12 @@ interface RawSeries {
 }
 
 interface RawReservation {
-  group_id: string; slot: number; contributors: string; aggregate: string; aggregate_hash: string; state: 'waiting' | 'refused';
+  group_id: string; slot: number; key_id: string; contributors: string; aggregate: string; aggregate_hash: string; state: 'waiting' | 'refused';
   attempts: number; reason: string | null; detail: string | null; received_at: number; updated_at: number;
 }
 
 const toReservation = (r: RawReservation): ReservationRow => ({
-  groupId: r.group_id, slot: r.slot, contributors: JSON.parse(r.contributors), aggregate: r.aggregate, aggregateHash: r.aggregate_hash,
+  groupId: r.group_id, slot: r.slot, keyId: r.key_id, contributors: JSON.parse(r.contributors), aggregate: r.aggregate, aggregateHash: r.aggregate_hash,
   state: r.state, attempts: r.attempts, reason: r.reason, detail: r.detail, receivedAt: r.received_at, updatedAt: r.updated_at,
 });
 
@@ -122,6 +139,7 @@ export class ProviderStore {
    */
   constructor(path: string, keyIds: string[], durability: 'process' | 'power' = 'process') {
     this.db = openDatabase(path, durability);
+    migrateReservations(this.db);
     this.db.exec(SCHEMA);
     const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'keyId' OR key LIKE 'keyId.%'`).pluck().all() as string[];
     if (stored.length > 0 && !keyIds.some((id) => stored.includes(id))) {
@@ -150,26 +168,31 @@ export class ProviderStore {
     return sets.map((s) => JSON.parse(s));
   }
 
-  reservation(groupId: string, slot: number): ReservationRow | undefined {
-    const r = this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ?').get(groupId, slot) as RawReservation | undefined;
+  reservation(groupId: string, slot: number, keyId: string): ReservationRow | undefined {
+    const r = this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ? AND key_id = ?').get(groupId, slot, keyId) as RawReservation | undefined;
     return r && toReservation(r);
   }
 
-  insertReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'contributors' | 'aggregate' | 'aggregateHash' | 'receivedAt'>): void {
+  /** Every reservation of a (group, slot), one per key id. */
+  reservationsOf(groupId: string, slot: number): ReservationRow[] {
+    return (this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as RawReservation[]).map(toReservation);
+  }
+
+  insertReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId' | 'contributors' | 'aggregate' | 'aggregateHash' | 'receivedAt'>): void {
     this.db
-      .prepare(`INSERT INTO reservations (group_id, slot, contributors, aggregate, aggregate_hash, state, attempts, received_at, updated_at) VALUES (?, ?, ?, ?, ?, 'waiting', 0, ?, ?)`)
-      .run(row.groupId, row.slot, JSON.stringify(row.contributors), row.aggregate, row.aggregateHash, row.receivedAt, row.receivedAt);
+      .prepare(`INSERT INTO reservations (group_id, slot, key_id, contributors, aggregate, aggregate_hash, state, attempts, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'waiting', 0, ?, ?)`)
+      .run(row.groupId, row.slot, row.keyId, JSON.stringify(row.contributors), row.aggregate, row.aggregateHash, row.receivedAt, row.receivedAt);
   }
 
   /** Records a failed attempt: still waiting (asked again later) or refused for good. */
-  updateReservation(groupId: string, slot: number, state: 'waiting' | 'refused', reason: string, detail: string, now: number): void {
+  updateReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId'>, state: 'waiting' | 'refused', reason: string, detail: string, now: number): void {
     this.db
-      .prepare('UPDATE reservations SET state = ?, attempts = attempts + 1, reason = ?, detail = ?, updated_at = ? WHERE group_id = ? AND slot = ?')
-      .run(state, reason, detail, now, groupId, slot);
+      .prepare('UPDATE reservations SET state = ?, attempts = attempts + 1, reason = ?, detail = ?, updated_at = ? WHERE group_id = ? AND slot = ? AND key_id = ?')
+      .run(state, reason, detail, now, row.groupId, row.slot, row.keyId);
   }
 
-  deleteReservation(groupId: string, slot: number): void {
-    this.db.prepare('DELETE FROM reservations WHERE group_id = ? AND slot = ?').run(groupId, slot);
+  deleteReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId'>): void {
+    this.db.prepare('DELETE FROM reservations WHERE group_id = ? AND slot = ? AND key_id = ?').run(row.groupId, row.slot, row.keyId);
   }
 
   waitingReservations(): ReservationRow[] {

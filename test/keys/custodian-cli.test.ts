@@ -78,7 +78,7 @@ test('two custodian processes from provisioned configs and sealed shares decrypt
   const aggregatorSecrets = readSecrets(loadConfig(join(out, 'aggregators', 'g1', 'config.json')).keys.secrets);
   const aggregator = connectRole({ url: config.broker.url, username: aggregatorUser('g1'), password: servicePassword(aggregatorSecrets, aggregatorUser('g1')) });
   await Promise.all([connected(provider), connected(aggregator)]);
-  const client = new ThresholdDecryptionClient({ client: provider, publicKey, timeoutMs: 30_000 });
+  const client = new ThresholdDecryptionClient({ client: provider, publicKeys: [publicKey], timeoutMs: 30_000 });
   await client.start();
   try {
     const key = publicKey.paillier;

@@ -70,7 +70,7 @@ test.before(async () => {
   }
   provider = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: passwords.get(PROVIDER_USER)! });
   await connected(provider);
-  client = new ThresholdDecryptionClient({ client: provider, publicKey, timeoutMs: 20_000 });
+  client = new ThresholdDecryptionClient({ client: provider, publicKeys: [publicKey], timeoutMs: 20_000 });
   await client.start();
   for (const g of ['g1', 'g2']) {
     const a = connectRole({ url: config.broker.url, username: aggregatorUser(g), password: passwords.get(aggregatorUser(g))! });
@@ -174,7 +174,7 @@ test.serial('custodians restarted between seeing an aggregate and being asked st
 });
 
 function seenIn(index: number, hash: string): boolean {
-  const store = new CustodianStore(storePath(index), { keyId, index }, 'process');
+  const store = new CustodianStore(storePath(index), { keyIds: [keyId], index }, 'process');
   try {
     return store.wasSeen(hash);
   } finally {
@@ -183,7 +183,7 @@ function seenIn(index: number, hash: string): boolean {
 }
 
 function refusalsIn(index: number): string[] {
-  const store = new CustodianStore(storePath(index), { keyId, index }, 'process');
+  const store = new CustodianStore(storePath(index), { keyIds: [keyId], index }, 'process');
   try {
     return store.refusalReasons();
   } finally {

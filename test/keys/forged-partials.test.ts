@@ -72,7 +72,7 @@ test('forged partials are caught by name; with one forger among three the result
   const forgers: MqttClient[] = [await forge(set.shares[1]), await forge(set.shares[2])];
 
   const provider = await login(PROVIDER_USER);
-  const decryption = new ThresholdDecryptionClient({ client: provider, publicKey: set.publicKey, timeoutMs: 15_000 });
+  const decryption = new ThresholdDecryptionClient({ client: provider, publicKeys: [set.publicKey], timeoutMs: 15_000 });
   await decryption.start();
   t.teardown(() => decryption.stop());
   const aggregator = await login(aggregatorUser('g'));

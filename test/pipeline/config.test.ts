@@ -64,7 +64,7 @@ test('the ACL lets each party reach exactly its own topics', (t) => {
 test('threshold mode: decryption settings are parsed and checked, custodians get broker passwords and exactly their topics', (t) => {
   t.deepEqual(parse({}).provider.decryption, { mode: 'single' });
   const c = parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } });
-  t.deepEqual(c.provider.decryption, { mode: 'threshold', publicKey: '/srv/mv/data/keys/public.json', custodians: 3, threshold: 2, timeoutMs: 30_000, retryMs: 60_000 });
+  t.deepEqual(c.provider.decryption, { mode: 'threshold', publicKeys: ['/srv/mv/data/keys/public.json'], publicKey: '/srv/mv/data/keys/public.json', custodians: 3, threshold: 2, timeoutMs: 30_000, retryMs: 60_000 });
   t.regex(reason(() => parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 4 } } })), /^bad-config .*threshold/);
   t.regex(reason(() => parse({ provider: { decryption: { mode: 'threshold', threshold: 2 } } })), /^bad-config .*custodians/);
   t.regex(reason(() => parse({ provider: { decryption: { mode: 'single', custodians: 3 } } })), /unknown key "custodians"/);

@@ -157,7 +157,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
   await publish(g1);
   const earlier = connectRole({ url: d.config.broker.url, username: PROVIDER_USER, password: d.secrets.services[PROVIDER_USER], clientId: `${PROVIDER_USER}/earlier`, persistent: false });
   await connected(earlier);
-  const earlierClient = new ThresholdDecryptionClient({ client: earlier, publicKey: set.publicKey, timeoutMs: 10_000 });
+  const earlierClient = new ThresholdDecryptionClient({ client: earlier, publicKeys: [set.publicKey], timeoutMs: 10_000 });
   await earlierClient.start();
   t.is((await earlierClient.decrypt(g1)).plaintext, 100n);
   earlierClient.stop();
@@ -169,8 +169,8 @@ test('a differencing pair that only the custodians can see is refused by them, a
   // g2's {m1, m2, m3} with g1's {m1..m4} would give m4's reading; the provider's own record is empty.
   const g2 = aggregateOf('g2', slot, { m1: 10n, m2: 20n, m3: 30n });
   await publish(g2);
-  await until(() => provider.store.reservation('g2', slot)?.state === 'refused', 20_000, 'the custodians\' refusal');
-  const reservation = provider.store.reservation('g2', slot)!;
+  await until(() => provider.store.reservation('g2', slot, key.keyId)?.state === 'refused', 20_000, 'the custodians\' refusal');
+  const reservation = provider.store.reservation('g2', slot, key.keyId)!;
   t.is(reservation.reason, 'custodians-refused');
   t.regex(reservation.detail!, /have 0 \(custodian \d refused: differencing; custodian \d refused: differencing\)/);
   const refusal = provider.store.refusals(10).find((r) => r.groupId === 'g2' && r.slot === slot)!;
@@ -181,7 +181,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
   // A refusal is final: the aggregator's republication is recognised and not asked for again.
   await publish(g2);
   await until(() => provider.provider.counts.totals.get('republished') === 1, 10_000, 'the republication');
-  t.is(provider.store.reservation('g2', slot)!.attempts, 1);
+  t.is(provider.store.reservation('g2', slot, key.keyId)!.attempts, 1);
 });
 
 test('start provisioning in threshold mode: public key and 0600 shares on first run, no private key, never regenerated over a partial set', async (t) => {
