@@ -7,6 +7,7 @@ const wh = (mwh: bigint) => `${(Number(mwh) / 1000).toFixed(1)} Wh`;
 export function describeDecrypted(d: Decrypted, slotSeconds: number): string {
   const time = new Date(slotStartMs(d.slot, slotSeconds)).toISOString().slice(11, 19);
   const base = `slot ${d.slot} ${time} ${d.groupId}: ${d.count}/${d.members} meters, total ${wh(d.total)}`;
+  if (d.comparisonHeld) return `${base}, compared with the feeder once the slot's other parts are in`;
   if (d.feeder === undefined) return `${base}, feeder reading not yet in`;
   const sign = d.deviation! >= 0 ? '+' : '';
   return `${base}, feeder ${wh(d.feeder)}, deviation ${sign}${(d.deviation! * 100).toFixed(1)}%${d.alert ? ' ALERT' : ' ok'}`;

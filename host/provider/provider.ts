@@ -28,6 +28,7 @@ import { decodeFeederReading } from '../protocol/feeder.ts';
 import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
+import { HeldComparisons, partsDueMs } from './held-comparisons.ts';
 import { checkDifferencing, checkMembership, type Refusal } from './policy.ts';
 import { SeriesParts } from './series-parts.ts';
 import type { ProviderStore, ReservationRow, SeriesRow } from './store.ts';
@@ -41,6 +42,8 @@ export interface Decrypted {
   feeder?: bigint;
   deviation?: number;
   alert?: boolean;
+  /** The feeder comparison waits for the slot's other parts (a key rotation; host/provider/held-comparisons.ts). */
+  comparisonHeld?: boolean;
 }
 
 export type Decryption =
@@ -70,11 +73,13 @@ export class Provider {
   private readonly log: (line: string) => void;
   private readonly keyIds: Set<string>;
   private readonly parts: SeriesParts;
+  private readonly held: HeldComparisons;
   /** Threshold mode: (group, slot, key id) of the requests out to the custodians now. */
   private readonly inFlight = new Set<string>();
   private started = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private compareTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ProviderOptions) {
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
@@ -83,6 +88,7 @@ export class Provider {
     this.log = o.log ?? (() => {});
     this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : o.decryption.keyIds);
     this.parts = new SeriesParts(o.store.db);
+    this.held = new HeldComparisons(o.store.db);
     // Attached before the connection completes: a persistent session delivers queued messages at once.
     o.client.on('message', (topic, payload) => this.receive(topic, payload));
   }
@@ -90,6 +96,8 @@ export class Provider {
   /** In threshold mode the decryption client must already be subscribed to the custodians' answers. */
   async start(): Promise<void> {
     await this.o.client.subscribeAsync([AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER], { qos: 1 });
+    this.compareHeld();
+    this.compareTimer = setInterval(() => this.compareHeld(), HELD_COMPARISON_CHECK_MS);
     const d = this.o.decryption;
     if (d.mode !== 'threshold') return;
     this.started = true;
@@ -101,6 +109,26 @@ export class Provider {
   stop(): void {
     this.stopped = true;
     clearInterval(this.retryTimer);
+    clearInterval(this.compareTimer);
+  }
+
+  /** Compares the held (group, slot)s whose parts are due (every second, and at start). */
+  compareHeld(): void {
+    if (this.stopped) return;
+    try {
+      this.o.store.transaction(() => {
+        for (const { groupId, slot } of this.held.due(this.now())) {
+          const group = this.groups.get(groupId);
+          if (group) this.considerComparison(group, slot);
+          else this.held.release(groupId, slot);
+        }
+      });
+      this.runAfterCommit();
+    } catch (e) {
+      this.pendingEffects = [];
+      this.counts.count('internal-error');
+      this.log(`provider: held comparisons not processed: ${(e as Error).message}`);
+    }
   }
 
   /** Reservations waiting for the custodians, asked for again (those not out already). */
@@ -244,7 +272,7 @@ export class Provider {
     }
     this.parts.insert({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash }, this.now());
     const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: row.contributors.length, members: group.members.length, total: row.total };
-    this.compare(group, aggregate.slot, row.total, row.contributors.length, decrypted);
+    this.considerComparison(group, aggregate.slot, aggregate.keyId, decrypted);
     this.afterCommit(() => this.o.onDecrypted?.(decrypted));
     return undefined;
   }
@@ -331,15 +359,35 @@ export class Provider {
     const { store } = this.o;
     store.transaction(() => {
       for (const group of groups) {
-        if (!store.saveFeeder(group.id, reading.slot, reading.total, this.now())) continue;
-        const row = store.series(group.id, reading.slot);
-        if (row) this.compare(group, reading.slot, row.total, row.contributors.length);
+        if (store.saveFeeder(group.id, reading.slot, reading.total, this.now())) this.considerComparison(group, reading.slot);
       }
     });
     this.runAfterCommit();
   }
 
-  /** Inside a transaction: compares a decrypted total with the feeder reading if both are there. */
+  /**
+   * Inside a transaction: compares the (group, slot)'s total with its feeder reading once both
+   * are in and the total is complete, or holds the comparison (host/provider/held-comparisons.ts).
+   * With one key in the ring no second part can come. settling: the key id of a part being
+   * stored now, whose reservation is not yet removed.
+   */
+  private considerComparison(group: GroupConfig, slot: number, settling?: string, decrypted?: Decrypted): void {
+    const { store } = this.o;
+    const row = store.series(group.id, slot);
+    if (!row || store.feeder(group.id, slot) === undefined) return;
+    const complete = this.keyIds.size === 1 || row.contributors.length === group.members.length;
+    const due = partsDueMs(slot, this.o.config);
+    const waiting = store.reservationsOf(group.id, slot).some((r) => r.state === 'waiting' && r.keyId !== settling);
+    if (waiting || (!complete && this.now() < due)) {
+      this.held.hold(group.id, slot, due);
+      if (decrypted) decrypted.comparisonHeld = true;
+      return;
+    }
+    this.held.release(group.id, slot);
+    this.compare(group, slot, row.total, row.contributors.length, decrypted);
+  }
+
+  /** Inside a transaction: compares a decrypted total with the feeder reading. */
   private compare(group: GroupConfig, slot: number, total: bigint, count: number, decrypted?: Decrypted): void {
     const feeder = this.o.store.feeder(group.id, slot);
     if (feeder === undefined) return;
@@ -367,6 +415,9 @@ export class Provider {
     for (const effect of effects) effect();
   }
 }
+
+/** How often held feeder comparisons are looked at; they are due whole slots after the slot. */
+const HELD_COMPARISON_CHECK_MS = 1000;
 
 /** Identifies an aggregate's content: a republication has the same hash. */
 export function aggregateHash(a: Aggregate): string {

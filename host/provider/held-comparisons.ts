@@ -1,0 +1,45 @@
+/**
+ * Feeder comparisons held back until a slot's total is complete. During a key rotation a
+ * (group, slot) may come in parts, one per key id, decrypted one after the other (in threshold
+ * mode possibly much later): comparing the first part alone with the feeder would raise a false
+ * alert, and an alert once raised stays. So while the provider's ring holds several keys, a
+ * (group, slot) whose decrypted contributors are not yet all its members is compared only once
+ * no part of it is waiting at the custodians and its parts are due: the aggregator closes a slot
+ * (all of its key ids at once) `latenessSeconds` after its end by a clock up to `skewSeconds`
+ * off, and a further slot is allowed for delivery and decryption. A held comparison is a row in
+ * `held_comparisons` (the provider's SQLite file), so a restart does not lose it.
+ */
+import type { MeterveilConfig } from '../config/schema.ts';
+import { slotEndMs } from '../protocol/slots.ts';
+import type { Db } from '../store/sqlite.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS held_comparisons (
+  group_id TEXT NOT NULL, slot INTEGER NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot)
+);
+CREATE INDEX IF NOT EXISTS held_comparisons_by_due ON held_comparisons (due_at);
+`;
+
+/** When every part of a slot has had time to reach the provider and be decrypted. */
+export function partsDueMs(slot: number, config: Pick<MeterveilConfig, 'slotSeconds' | 'latenessSeconds' | 'skewSeconds'>): number {
+  return slotEndMs(slot, config.slotSeconds) + (config.latenessSeconds + config.skewSeconds + config.slotSeconds) * 1000;
+}
+
+export class HeldComparisons {
+  constructor(private readonly db: Db) {
+    db.exec(SCHEMA);
+  }
+
+  hold(groupId: string, slot: number, dueAt: number): void {
+    this.db.prepare('INSERT OR IGNORE INTO held_comparisons (group_id, slot, due_at) VALUES (?, ?, ?)').run(groupId, slot, dueAt);
+  }
+
+  release(groupId: string, slot: number): void {
+    this.db.prepare('DELETE FROM held_comparisons WHERE group_id = ? AND slot = ?').run(groupId, slot);
+  }
+
+  due(now: number): { groupId: string; slot: number }[] {
+    const rows = this.db.prepare('SELECT group_id, slot FROM held_comparisons WHERE due_at <= ? ORDER BY slot, group_id').all(now) as { group_id: string; slot: number }[];
+    return rows.map((r) => ({ groupId: r.group_id, slot: r.slot }));
+  }
+}
