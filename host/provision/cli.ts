@@ -6,7 +6,7 @@ import { cliAction } from '../cli/action.ts';
 import { loadConfig } from '../config/load.ts';
 import { readSigningPublicFile } from '../keys/signing.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
-import { readThresholdPublicKeyFile } from '../threshold/key-files.ts';
+import { roleKeyLists } from './key-lists.ts';
 import { planProvisioning } from './plan.ts';
 import { writeProvisioning } from './write.ts';
 
@@ -14,11 +14,13 @@ export function provision(configPath: string, outDir: string, signingPublicPath?
   const config = loadConfig(configPath);
   const publicKey = readPublicKeyFile(config.keys.publicKey);
   const publicJson = parseJsonObject(readFileSync(config.keys.publicKey, 'utf8'), config.keys.publicKey);
-  const custodians = publicJson.threshold === undefined ? 0 : readThresholdPublicKeyFile(config.keys.publicKey).custodians;
+  const keyLists = roleKeyLists(config);
+  const d = config.provider.decryption;
+  const custodians = d.mode === 'threshold' ? d.custodians : 0;
   const signingPublicKey = signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath);
   const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians });
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
-  const files = writeProvisioning(outDir, plan, rawConfig, publicJson);
+  const files = writeProvisioning(outDir, plan, rawConfig, publicJson, keyLists);
   return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, custodians, files };
 }
 

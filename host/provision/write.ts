@@ -5,10 +5,10 @@
  *   meters/<id>/config.json               the firmware configuration (JSON bundle; simulator input)
  *   meters/<id>/mcconfig.args             the same for `mcconfig ... $(cat mcconfig.args)`
  *   meters/<id>/preferences.json          the same as preference entries to write on the device
- *   aggregators/<group>/config.json       the deployment config, dataDir ./data
- *   aggregators/<group>/data/keys/        public.json, secrets.json (its members' MAC keys only)
- *   provider/config.json, provider/data/keys/   likewise, its broker password only
- *   custodians/<i>/config.json, custodians/<i>/data/keys/   threshold keys only: likewise
+ *   aggregators/<group>/config.json       the deployment config, dataDir ./data, key lists rewritten
+ *   aggregators/<group>/data/keys/        public.json, ring/ (keys.publicKeys), secrets.json (its members' MAC keys only)
+ *   provider/config.json, provider/data/keys/   likewise with its ring (host/provision/key-lists.ts), its broker password only
+ *   custodians/<i>/config.json, custodians/<i>/data/keys/   threshold mode only: likewise, the threshold ring
  *   feeders/<id>/credentials.json         the feeder meter's broker login
  *   broker/users.json                     scrypt hashes of every password
  *   broker/passwords, broker/acl          the same for mosquitto (password_file, acl_file)
@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
 import { mosquittoPasswordLine, scryptPasswordHash } from './credentials.ts';
 import { mcconfigArgument, preferenceEntries } from './device-forms.ts';
+import type { RoleKeyLists } from './key-lists.ts';
 import type { ProvisionPlan } from './plan.ts';
 
 export const BROKER_USERS_SCHEME = 'meterveil-broker-users';
@@ -28,20 +29,38 @@ function writeFile(path: string, body: string | object, mode = 0o600): string {
   return path;
 }
 
+type Role = 'aggregator' | 'provider' | 'custodian';
+
 /**
  * The deployment config for one role: the operator's config with its own data folder, so that keys
- * and secrets sit at their default places (data/keys/public.json, data/keys/secrets.json).
+ * and secrets sit at their default places (data/keys/public.json, data/keys/secrets.json), and the
+ * key lists the role reads pointing at the copies in data/keys/ring/.
  */
-function roleConfig(rawConfig: Record<string, unknown>): object {
-  const { dataDir: _dataDir, keys: _keys, ...rest } = rawConfig;
-  return { dataDir: './data', ...rest };
+function roleConfig(rawConfig: Record<string, unknown>, role: Role, lists: RoleKeyLists): object {
+  const { dataDir: _dataDir, keys: _keys, provider, ...rest } = rawConfig;
+  const keys = role === 'custodian' ? {} : { publicKeys: lists.publicKeys, ...(role === 'provider' && lists.privateKeys ? { privateKeys: lists.privateKeys } : {}) };
+  const decryption = (provider as { decryption?: Record<string, unknown> } | undefined)?.decryption;
+  const { publicKey: _publicKey, publicKeys: _publicKeys, ...settings } = decryption ?? {};
+  const rewritten = lists.thresholdKeys ? { provider: { decryption: { ...settings, publicKeys: lists.thresholdKeys } } } : provider === undefined ? {} : { provider };
+  return { dataDir: './data', keys, ...rest, ...rewritten };
+}
+
+function keyFilesFor(role: Role, lists: RoleKeyLists) {
+  const wanted = new Set(role === 'aggregator' ? lists.publicKeys : role === 'custodian' ? lists.thresholdKeys : [...lists.publicKeys, ...(lists.privateKeys ?? []), ...(lists.thresholdKeys ?? [])]);
+  return lists.files.filter((f) => wanted.has(f.path));
 }
 
 /** publicJson: the public key file as given (a threshold key keeps its verification keys). */
-export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig: Record<string, unknown>, publicJson: object): string[] {
+export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig: Record<string, unknown>, publicJson: object, lists: RoleKeyLists): string[] {
   if (existsSync(outDir) && readdirSync(outDir).length > 0) fail('output-exists', `${outDir} is not empty; provisioning never overwrites secrets`);
   const written: string[] = [];
   const file = (path: string, body: string | object, mode?: number) => written.push(writeFile(join(outDir, path), body, mode));
+  const role = (dir: string, kind: Role, secrets: object) => {
+    file(`${dir}/config.json`, roleConfig(rawConfig, kind, lists), 0o644);
+    file(`${dir}/data/keys/public.json`, publicJson, 0o644);
+    for (const key of keyFilesFor(kind, lists)) file(`${dir}/data/${key.path}`, key.text, key.secret ? 0o600 : 0o644);
+    file(`${dir}/data/keys/secrets.json`, secrets);
+  };
 
   file('secrets.json', plan.allInOne);
   for (const meter of plan.meters) {
@@ -49,19 +68,9 @@ export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig
     file(`meters/${meter.meterId}/mcconfig.args`, mcconfigArgument(meter) + '\n');
     file(`meters/${meter.meterId}/preferences.json`, preferenceEntries(meter));
   }
-  for (const [groupId, secrets] of plan.aggregators) {
-    file(`aggregators/${groupId}/config.json`, roleConfig(rawConfig), 0o644);
-    file(`aggregators/${groupId}/data/keys/public.json`, publicJson, 0o644);
-    file(`aggregators/${groupId}/data/keys/secrets.json`, secrets);
-  }
-  file('provider/config.json', roleConfig(rawConfig), 0o644);
-  file('provider/data/keys/public.json', publicJson, 0o644);
-  file('provider/data/keys/secrets.json', plan.provider);
-  for (const [index, secrets] of plan.custodians) {
-    file(`custodians/${index}/config.json`, roleConfig(rawConfig), 0o644);
-    file(`custodians/${index}/data/keys/public.json`, publicJson, 0o644);
-    file(`custodians/${index}/data/keys/secrets.json`, secrets);
-  }
+  for (const [groupId, secrets] of plan.aggregators) role(`aggregators/${groupId}`, 'aggregator', secrets);
+  role('provider', 'provider', plan.provider);
+  for (const [index, secrets] of plan.custodians) role(`custodians/${index}`, 'custodian', secrets);
   for (const [feederId, credentials] of plan.feeders) file(`feeders/${feederId}/credentials.json`, credentials);
 
   const users = [...plan.brokerUsers].sort(([a], [b]) => a.localeCompare(b));

@@ -57,6 +57,7 @@ test('two custodian processes from provisioned configs and sealed shares decrypt
   writeFileSync(configPath, JSON.stringify({
     dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
     groups: [{ id: 'g1', members: ['m1', 'm2', 'm3'], feeder: 'f1', k: 2 }],
+    provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } },
   }));
   const out = join(dir, 'provisioned');
   await run(process.execPath, [bin, 'provision', '--config', configPath, '--out', out]);

@@ -187,7 +187,10 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
   const set = await generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
   writeThresholdKeySet(join(dir, 'data/keys'), set);
   const configPath = join(dir, 'meterveil.json');
-  writeFileSync(configPath, JSON.stringify({ dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883', embedded: true }, groups: GROUPS }));
+  const raw = { dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883', embedded: true }, groups: GROUPS };
+  writeFileSync(configPath, JSON.stringify(raw));
+  t.throws(() => provision(configPath, join(dir, 'refused')), { message: /threshold key, but provider\.decryption\.mode is "single"/ });
+  writeFileSync(configPath, JSON.stringify({ ...raw, provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } }));
   const out = join(dir, 'out');
   t.is(provision(configPath, out).custodians, 3);
   const users = read(join(out, 'broker', 'users.json')).users as Record<string, string>;
@@ -200,6 +203,8 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
   const acl = readFileSync(join(out, 'broker', 'acl'), 'utf8');
   t.true(acl.includes(`user custodian.2\ntopic write ${custodianPartialTopic(2)}\ntopic read meterveil/v1/groups/+/aggregates\ntopic read ${DECRYPTION_REQUEST_TOPIC}\n`));
   t.regex(acl, new RegExp(`user provider\\n(topic [^\\n]*\\n)*topic write ${DECRYPTION_REQUEST_TOPIC}\\n`));
-  const providerKey = readThresholdPublicKeyFile(loadConfig(join(out, 'provider', 'config.json')).keys.publicKey);
+  const providerConfig = loadConfig(join(out, 'provider', 'config.json'));
+  const providerKey = readThresholdPublicKeyFile(providerConfig.keys.publicKey);
+  t.like(providerConfig.provider.decryption, { mode: 'threshold', custodians: 3, threshold: 2 });
   t.deepEqual(providerKey.verificationKeys, set.publicKey.verificationKeys);
 });
