@@ -29,6 +29,7 @@ interface SimulatedMeter {
   running: boolean;
   computrons: number;
   messagesDelivered: number;
+  reportsPublished: number;
 }
 
 export interface XsFleetOptions {
@@ -87,6 +88,7 @@ export class XsFleet {
         running: false,
         computrons: 0,
         messagesDelivered: 0,
+        reportsPublished: 0,
       });
     });
     return fleet;
@@ -151,6 +153,11 @@ export class XsFleet {
   /** Computrons spent in XS on this meter's behalf so far. */
   computrons(id: string): number {
     return this.meter(id).computrons;
+  }
+
+  /** Reports this meter's firmware handed to the broker so far, retransmissions included. */
+  reportsPublished(id: string): number {
+    return this.meter(id).reportsPublished;
   }
 
   /** MQTT messages (acknowledgements) handed to this meter's firmware so far. */
@@ -258,7 +265,7 @@ export class XsFleet {
         m.mqtt = undefined;
         return;
       case 'publish':
-        m.mqtt?.publish(action.topic, hexToBytes(action.payload));
+        if (m.mqtt?.publish(action.topic, hexToBytes(action.payload)) && action.topic.endsWith('/reports')) m.reportsPublished += 1;
         return;
       case 'subscribe':
         m.mqtt?.subscribe(action.topic);
