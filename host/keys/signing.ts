@@ -6,13 +6,13 @@
  * to every meter. keyId names the signing key: the first 8 bytes of SHA-256 of its public key.
  */
 import { createHash, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import { announcementMessage, announcementToJson, type KeyAnnouncement } from '../../firmware/keys/announcement.ts';
 import { parseJsonObject } from '../../firmware/paillier/codec.ts';
-import { readKeyFileText } from '../paillier/key-files.ts';
+import { readKeyFileText, writeNewKeyFiles } from '../paillier/key-files.ts';
 import { openKeyText, sealedOrPlain } from './seal.ts';
 
 export const SIGNING_KEY_SCHEME = 'meterveil-signing-key';
@@ -50,10 +50,11 @@ export function writeSigningKey(dir: string, key: SigningKey, passphrase?: strin
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const privatePath = join(dir, 'signing.json');
   const publicPath = join(dir, 'signing-public.json');
-  for (const path of [privatePath, publicPath]) if (existsSync(path)) fail('key-exists', `${path} already exists; refusing to overwrite a key`);
   const body = { scheme: SIGNING_KEY_SCHEME, version: 1, keyId: key.keyId, publicKey: bytesToHex(key.publicKey), seed: bytesToHex(key.seed) };
-  writeFileSync(privatePath, sealedOrPlain(JSON.stringify(body, null, 2) + '\n', passphrase, { content: SIGNING_KEY_SCHEME, keyId: key.keyId }), { flag: 'wx', mode: 0o600 });
-  writeFileSync(publicPath, JSON.stringify({ scheme: SIGNING_PUBLIC_SCHEME, version: 1, keyId: key.keyId, publicKey: bytesToHex(key.publicKey) }, null, 2) + '\n', { flag: 'wx', mode: 0o644 });
+  writeNewKeyFiles([
+    { path: privatePath, text: sealedOrPlain(JSON.stringify(body, null, 2) + '\n', passphrase, { content: SIGNING_KEY_SCHEME, keyId: key.keyId }), mode: 0o600 },
+    { path: publicPath, text: JSON.stringify({ scheme: SIGNING_PUBLIC_SCHEME, version: 1, keyId: key.keyId, publicKey: bytesToHex(key.publicKey) }, null, 2) + '\n', mode: 0o644 },
+  ]);
   return { privatePath, publicPath };
 }
 

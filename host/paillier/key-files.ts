@@ -2,7 +2,7 @@
  * Key files. public.json: {"scheme","version","keyId","n"}; private.json adds "p" and "q".
  * The private file is written with mode 0600 and neither file is ever overwritten.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import {
@@ -42,12 +42,33 @@ export function readKeyFileText(path: string): string {
   return text;
 }
 
-function withPath<T>(path: string, read: () => T): T {
+/** Names the file in any refusal raised while reading it. */
+export function withPath<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof MeterveilError) throw new MeterveilError(e.reason, `${path}: ${e.message.slice(e.reason.length + 2)}`);
+    if (e instanceof MeterveilError && !e.message.includes(path)) throw new MeterveilError(e.reason, `${path}: ${e.message.slice(e.reason.length + 2)}`);
     throw e;
+  }
+}
+
+export interface NewKeyFile {
+  path: string;
+  text: string;
+  mode: number;
+}
+
+/** Writes key files that must not exist yet: if any does, nothing is written. */
+export function writeNewKeyFiles(files: readonly NewKeyFile[]): void {
+  for (const { path } of files) if (existsSync(path)) fail('key-exists', `${path} already exists; refusing to overwrite a key`);
+  for (const { path, text, mode } of files) {
+    try {
+      writeFileSync(path, text, { flag: 'wx', mode });
+    } catch (e) {
+      // Another writer got there between the check and the write.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('key-exists', `${path} already exists; refusing to overwrite a key`);
+      throw e;
+    }
   }
 }
 
@@ -66,24 +87,9 @@ export function writeKeyPair(dir: string, pair: KeyPair, passphrase?: string): {
   const publicPath = join(dir, PUBLIC_KEY_FILE);
   const privatePath = join(dir, PRIVATE_KEY_FILE);
   const privateText = sealedOrPlain(JSON.stringify(privateKeyToJson(pair.privateKey), null, 2) + '\n', passphrase, { content: 'paillier', keyId: pair.publicKey.keyId });
-  const write = (path: string, text: string, mode: number) => {
-    try {
-      writeFileSync(path, text, { flag: 'wx', mode });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('key-exists', `${path} already exists; refusing to overwrite a key`);
-      throw e;
-    }
-  };
-  // Check both before writing either, so a refusal leaves no half-written pair.
-  for (const path of [publicPath, privatePath]) {
-    try {
-      readFileSync(path);
-      fail('key-exists', `${path} already exists; refusing to overwrite a key`);
-    } catch (e) {
-      if (e instanceof MeterveilError) throw e;
-    }
-  }
-  write(privatePath, privateText, 0o600);
-  write(publicPath, JSON.stringify(publicKeyToJson(pair.publicKey), null, 2) + '\n', 0o644);
+  writeNewKeyFiles([
+    { path: privatePath, text: privateText, mode: 0o600 },
+    { path: publicPath, text: JSON.stringify(publicKeyToJson(pair.publicKey), null, 2) + '\n', mode: 0o644 },
+  ]);
   return { publicPath, privatePath };
 }
