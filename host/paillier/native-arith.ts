@@ -5,7 +5,7 @@
  */
 import { createModArith, type ModArith } from '../../firmware/paillier/arith.ts';
 import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
-import { modPow } from '../threshold/modpow.ts';
+import { modPow } from './openssl-pow.ts';
 
 export function createNativeArith(modulus: bigint): ModArith {
   const plain = createModArith(modulus, 'plain');

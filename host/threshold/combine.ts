@@ -7,7 +7,7 @@
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { checkCiphertext } from '../../firmware/paillier/codec.ts';
 import { modInverse } from '../../firmware/paillier/numbers.ts';
-import { modPow } from './modpow.ts';
+import { modPow } from '../paillier/openssl-pow.ts';
 import { verifyPartial, type PartialDecryption } from './partial.ts';
 import type { ThresholdPublicKey } from './threshold-key.ts';
 

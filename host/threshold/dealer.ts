@@ -13,7 +13,7 @@ import { fail } from '../../firmware/errors.ts';
 import { gcd, modInverse } from '../../firmware/paillier/numbers.ts';
 import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { randomBelow, randomUnit, type RandomBytes } from '../../firmware/paillier/random.ts';
-import { modPow } from './modpow.ts';
+import { modPow } from '../paillier/openssl-pow.ts';
 import { checkThresholdParameters, factorial, ThresholdPublicKey, type KeyShare } from './threshold-key.ts';
 
 function generateSafePrime(bits: number): Promise<bigint> {

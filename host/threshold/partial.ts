@@ -9,7 +9,7 @@ import { fail } from '../../firmware/errors.ts';
 import { checkCiphertext, ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { randomBytes } from 'node:crypto';
 import type { RandomBytes } from '../../firmware/paillier/random.ts';
-import { modPow } from './modpow.ts';
+import { modPow } from '../paillier/openssl-pow.ts';
 import { drawNonce, proveEqualLogs, verifyEqualLogs, type EqualLogsProof, type EqualLogsStatement, type PrecomputedNonce } from './proof.ts';
 import type { KeyShare, ThresholdPublicKey } from './threshold-key.ts';
 

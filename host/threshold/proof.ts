@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { bigIntToBytes, bitLength, bytesToBigInt } from '../../firmware/bytes.ts';
 import { randomBelow, type RandomBytes } from '../../firmware/paillier/random.ts';
-import { modPow } from './modpow.ts';
+import { modPow } from '../paillier/openssl-pow.ts';
 
 export const CHALLENGE_BITS = 256;
 export const HIDING_BITS = 128;

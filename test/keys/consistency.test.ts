@@ -9,7 +9,7 @@ import { MeterveilError } from '../../firmware/errors.ts';
 import { combineConsistent } from '../../host/threshold/combine.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { partialDecrypt, verifyPartial, type PartialDecryption } from '../../host/threshold/partial.ts';
-import { modPow } from '../../host/threshold/modpow.ts';
+import { modPow } from '../../host/paillier/openssl-pow.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 const keySet = generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });

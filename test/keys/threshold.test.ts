@@ -9,7 +9,7 @@ import {
   keyShareFromJson, keyShareToJson, partialFromJson, partialToJson, thresholdPublicKeyFromJson, thresholdPublicKeyToJson,
 } from '../../host/threshold/codec.ts';
 import { generateThresholdKey, type ThresholdKeySet } from '../../host/threshold/dealer.ts';
-import { modPow } from '../../host/threshold/modpow.ts';
+import { modPow } from '../../host/paillier/openssl-pow.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import { custodianSetsOverlap } from '../../host/threshold/threshold-key.ts';
 
