@@ -64,7 +64,7 @@ function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   return result;
 }
 
-test('XS prefers Montgomery arithmetic, V8 plain', async (t) => {
+test('XS prefers base-n digits modulo n^2 and Montgomery otherwise, V8 plain', async (t) => {
   t.deepEqual(await xs.issue({ op: 'engine' }), { ok: { xs: true, preferredArithKind: 'montgomery', preferredSquareArithKind: 'base-root' } });
   t.deepEqual(runCoreCommand({ op: 'engine' }), { ok: { xs: false, preferredArithKind: 'plain', preferredSquareArithKind: 'plain' } });
 });
