@@ -34,20 +34,8 @@ function malformed(message: string): never {
   return fail('malformed-announcement', message);
 }
 
-/** The exact bytes the signature covers. */
-export function announcementMessage(a: KeyAnnouncement): Uint8Array {
-  const canonical = {
-    scheme: ANNOUNCEMENT_SCHEME,
-    version: 1,
-    keyId: a.publicKey.keyId,
-    previousKeyId: a.previousKeyId,
-    effectiveSlot: a.effectiveSlot,
-    publicKey: publicKeyToJson(a.publicKey),
-  };
-  return new TextEncoder().encode(DOMAIN + JSON.stringify(canonical));
-}
-
-export function announcementToJson(a: KeyAnnouncement, signature: Uint8Array): Record<string, unknown> {
+/** The fields the signature covers, in the order they are serialised. */
+function signedFields(a: KeyAnnouncement) {
   return {
     scheme: ANNOUNCEMENT_SCHEME,
     version: 1,
@@ -55,8 +43,16 @@ export function announcementToJson(a: KeyAnnouncement, signature: Uint8Array): R
     previousKeyId: a.previousKeyId,
     effectiveSlot: a.effectiveSlot,
     publicKey: publicKeyToJson(a.publicKey),
-    signature: bytesToHex(signature),
   };
+}
+
+/** The exact bytes the signature covers. */
+export function announcementMessage(a: KeyAnnouncement): Uint8Array {
+  return new TextEncoder().encode(DOMAIN + JSON.stringify(signedFields(a)));
+}
+
+export function announcementToJson(a: KeyAnnouncement, signature: Uint8Array): Record<string, unknown> {
+  return { ...signedFields(a), signature: bytesToHex(signature) };
 }
 
 /**

@@ -16,9 +16,8 @@ import { publishKeyAnnouncement } from '../../host/keys/publish-announcement.ts'
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { slotAt } from '../../host/protocol/slots.ts';
-import { XsFleet } from '../../host/simulate/xs-fleet.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
+import { startWallClockFleet } from './support/wall-clock-fleet.ts';
 import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
 
 test('a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households\' total', async (t) => {
@@ -55,23 +54,7 @@ test('a key announced for slot S: every slot before and after is decrypted once,
     signingKey: bytesToHex(signer.publicKey),
     sensor: sensors[i],
   }));
-  // Virtual time follows the wall clock (the aggregator's watermarks are real time), from a slot start.
-  const first = slotAt(Date.now(), d.config.slotSeconds);
-  const startMs = first * slotMs;
-  const fleet = await XsFleet.start({ configs, startMs, metersPerWorker: 4 });
-  t.teardown(() => fleet.close());
-  await fleet.boot();
-  let running = true;
-  const ticking = (async () => {
-    while (running) {
-      await fleet.advanceTo(Math.max(fleet.now, Date.now()));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  t.teardown(async () => {
-    running = false;
-    await ticking;
-  });
+  const { fleet, first, startMs, halt } = await startWallClockFleet(t, configs, d.config.slotSeconds, 4);
 
   const S = first + 3;
   const genuine = signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: S });
@@ -83,8 +66,7 @@ test('a key announced for slot S: every slot before and after is decrypted once,
 
   const last = S + 2;
   await until(() => provider.store.series('street', last) !== undefined, 40_000, `slot ${last} decrypted`);
-  running = false;
-  await ticking;
+  await halt();
 
   for (const m of members) {
     const stats = await fleet.stats(m);

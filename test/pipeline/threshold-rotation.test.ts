@@ -22,10 +22,10 @@ import { encodeAggregate } from '../../host/protocol/aggregate.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { XsFleet } from '../../host/simulate/xs-fleet.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
+import { startWallClockFleet } from './support/wall-clock-fleet.ts';
 import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
 
 test('threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households\'', async (t) => {
@@ -77,22 +77,7 @@ test('threshold mode: a key announced for slot S; every slot decrypted once by t
     ...(switching.has(meterId) ? { signingKey: bytesToHex(signer.publicKey) } : {}),
     sensor: sensors[i],
   }));
-  const first = slotAt(Date.now(), d.config.slotSeconds);
-  const startMs = first * slotMs;
-  const fleet = await XsFleet.start({ configs, startMs, metersPerWorker: 3 });
-  t.teardown(() => fleet.close());
-  await fleet.boot();
-  let running = true;
-  const ticking = (async () => {
-    while (running) {
-      await fleet.advanceTo(Math.max(fleet.now, Date.now()));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  t.teardown(async () => {
-    running = false;
-    await ticking;
-  });
+  const { fleet, first, startMs, halt } = await startWallClockFleet(t, configs, d.config.slotSeconds, 3);
 
   // Checked from the slot after the fleet is up: under load, the slot it boots in may close before its reports arrive.
   const from = slotAt(Date.now(), d.config.slotSeconds) + 1;
@@ -108,8 +93,7 @@ test('threshold mode: a key announced for slot S; every slot decrypted once by t
     t.log(provider.store.seriesRange('street', from, last + 1).map((r) => [r.slot, r.contributors.join(' ')]));
     throw e;
   }
-  running = false;
-  await ticking;
+  await halt();
 
   // An aggregate under a key outside the ring is refused by name before any custodian is asked.
   const outsider = stranger.publicKey;
