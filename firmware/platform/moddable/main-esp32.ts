@@ -3,6 +3,7 @@
  * SDK's setup/network from manifest_net.json, server from config `sntp`); the meter waits for a
  * plausible clock before it measures. The sensor is a PZEM-004T or a CT clamp.
  */
+import './web-text.ts';
 import { fail } from '../../errors.ts';
 import { bootMeter } from './boot.ts';
 import { CtClampSensor } from './sensors/ct-clamp.ts';

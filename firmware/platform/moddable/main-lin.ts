@@ -2,6 +2,7 @@
  * Firmware entry in the Moddable `lin` simulator: the host clock is already right, there is no
  * sensor hardware, so the meter measures the synthetic household of its configuration.
  */
+import './web-text.ts';
 import { fail } from '../../errors.ts';
 import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
 import { bootMeter } from './boot.ts';
