@@ -214,6 +214,9 @@ export async function startXsWorker(options: XsWorkerOptions): Promise<XsWorker>
   child.stderr!.on('data', (chunk: Buffer) => onOutput(chunk.toString('utf8')));
   const toXs = child.stdio[3] as Writable;
   const fromXs = new NetstringReader(child.stdio[4] as Readable);
+  // A worker that dies (e.g. Ctrl-C reaching the whole process group) resets its pipes; its exit
+  // is reported through `exited`, so a pipe error must not become an uncaught exception.
+  for (const stream of [child.stdout!, child.stderr!, toXs]) stream.on('error', () => {});
 
   let exitDescription: string | undefined;
   const exited = new Promise<void>((resolveExit) => {
