@@ -10,14 +10,11 @@
  * The signature covers DOMAIN followed by the canonical JSON of every field but the signature,
  * rebuilt field by field (never the received bytes), so formatting cannot change what is signed.
  */
-import { sha512 } from '@noble/hashes/sha2.js';
-import * as ed from '@noble/ed25519';
 import { bytesToHex, hexToBytes } from '../bytes.ts';
 import { fail, MeterveilError } from '../errors.ts';
 import { parseJsonObject, publicKeyFromJson, publicKeyToJson } from '../paillier/codec.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
-
-ed.hashes.sha512 = sha512;
+import { verifyEd25519 } from './ed25519.ts';
 
 export const ANNOUNCEMENT_SCHEME = 'meterveil-key-announcement';
 export const KEY_ANNOUNCEMENT_TOPIC = 'meterveil/v1/keys/announcements';
@@ -89,14 +86,7 @@ export function verifyKeyAnnouncement(
   }
   if (obj.keyId !== publicKey.keyId) malformed('keyId does not match the public key');
   const announcement: KeyAnnouncement = { publicKey, previousKeyId: obj.previousKeyId as string, effectiveSlot: slot as number };
-  let valid = false;
-  try {
-    // Strict RFC 8032 checks (no ZIP-215 leniency): only canonical encodings are accepted.
-    valid = ed.verify(signature, announcementMessage(announcement), signingPublicKey, { zip215: false });
-  } catch {
-    valid = false;
-  }
-  if (!valid) fail('bad-signature', 'the announcement is not signed by the provider\'s signing key');
+  if (!verifyEd25519(signature, announcementMessage(announcement), signingPublicKey)) fail('bad-signature', 'the announcement is not signed by the provider\'s signing key');
   if (announcement.previousKeyId !== state.currentKeyId) {
     fail('wrong-previous-key', `the announcement replaces key ${announcement.previousKeyId}, the key in use is ${state.currentKeyId}`);
   }
