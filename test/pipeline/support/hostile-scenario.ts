@@ -79,6 +79,12 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
     ciphertext: ciphertextToBytes(publicKey, publicKey.encrypt(1n, (len) => new Uint8Array(len).fill(3))),
   })), { qos: 0 });
 
+  // The attacker's connection and the meters' are not ordered with each other: let the attacks
+  // land first, or m1's valid report would turn its forged twins into mere duplicates.
+  const wideAgg = aggregators.get('wide')!.aggregator;
+  const attacksOnM1 = 9;
+  await until(() => [...wideAgg.rejections.totals.values()].reduce((a, b) => a + b, 0) >= attacksOnM1, 10_000, 'the attacks to be counted');
+
   // Valid traffic: m1's report is the one captured above; the others encrypt their own.
   const readings: Record<string, bigint> = { m1: 7n, m2: 20n, m3: 30n, m4: 40n, m5: 50n, s1: 1n, s2: 2n };
   const sends = [m1.send(slot, valid), ...[...meters].filter(([id]) => id !== 'm1').map(([id, m]) => m.report(slot, [readings[id]]))];
@@ -94,7 +100,6 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
     ciphertext: ciphertextToBytes(publicKey, publicKey.encrypt(5n, (len) => new Uint8Array(len).fill(4))),
   })), { qos: 1 });
 
-  const wideAgg = aggregators.get('wide')!.aggregator;
   await until(() => (wideAgg.rejections.totals.get('duplicate') ?? 0) >= 1, 10_000, 'the replay to be counted');
   await until(() => decrypted.length >= 1 && provider.store.refusals(100).some((r) => r.reason === 'differencing'), 20_000, 'the slot to close at the provider');
   await until(() => aggregators.get('small')!.aggregator.status().openSlots.length === 0, 10_000, 'the small group to close');
