@@ -5,35 +5,18 @@
  * higher than after the first hour (no leak).
  */
 import test from 'ava';
-import { hexToBytes } from '../../firmware/bytes.ts';
-import { validateConfig } from '../../firmware/config/schema.ts';
 import { packingFor } from '../../firmware/meter/meter.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
-import { XsFleet } from '../../host/simulate/xs-fleet.ts';
-import { startTestBroker } from './helpers/broker.ts';
-import { Collector } from './helpers/collector.ts';
-import { rawMeterConfig } from './helpers/config.ts';
 import { expectedReadings } from './helpers/expected.ts';
-import { advanceAndDrain } from './helpers/fleet.ts';
+import { advanceAndDrain, startXsMeter } from './helpers/fleet.ts';
 
 const START = Date.UTC(2026, 2, 14, 0, 0, 0); // a Saturday in March: the profile's weekend curve
 const SLOT_MS = 900_000;
 
 test('a simulated day in XS: every slot once, each decrypting to the energy drawn, no slot leak', async (t) => {
   const { publicKey, privateKey } = await generateKeyPair(2048);
-  const broker = await startTestBroker();
-  const raw = rawMeterConfig(publicKey, broker.url, { slotSeconds: 900, packing: { readings: 15 } });
-  const config = validateConfig(raw);
-  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: hexToBytes(raw.macKey as string), groups: config.groups }]]));
-  const fleet = await XsFleet.start({ configs: [raw], startMs: START });
-  t.teardown(async () => {
-    await fleet.close();
-    await collector.close();
-    await broker.close();
-  });
-
-  await fleet.boot();
+  const { config, collector, fleet } = await startXsMeter(t, publicKey, START, { slotSeconds: 900, packing: { readings: 15 } });
   let slotsAfterFirstHour = 0;
   for (let k = 1; k <= 96; k++) {
     await advanceAndDrain(fleet, START + k * SLOT_MS);

@@ -5,17 +5,13 @@
  * and the drop count reaches the provider in the next report's header.
  */
 import test from 'ava';
-import { hexToBytes } from '../../firmware/bytes.ts';
-import { validateConfig } from '../../firmware/config/schema.ts';
 import { packingFor } from '../../firmware/meter/meter.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
-import { XsFleet } from '../../host/simulate/xs-fleet.ts';
-import { startTestBroker } from './helpers/broker.ts';
-import { Collector, until } from './helpers/collector.ts';
-import { rawMeterConfig } from './helpers/config.ts';
+import type { XsFleet } from '../../host/simulate/xs-fleet.ts';
+import { until } from './helpers/collector.ts';
 import { expectedReadings } from './helpers/expected.ts';
-import { advanceAndDrain, drain } from './helpers/fleet.ts';
+import { advanceAndDrain, drain, startXsMeter } from './helpers/fleet.ts';
 
 const keys = generateKeyPair(2048);
 const START = Date.UTC(2026, 9, 7, 17, 0, 0);
@@ -23,18 +19,7 @@ const SLOT_MS = 60_000;
 
 async function setup(t: any, overrides: Record<string, unknown>) {
   const { publicKey, privateKey } = await keys;
-  const broker = await startTestBroker();
-  const raw = rawMeterConfig(publicKey, broker.url, { reconnectMaxMs: 8000, ...overrides });
-  const config = validateConfig(raw);
-  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: hexToBytes(raw.macKey as string), groups: config.groups }]]));
-  const fleet = await XsFleet.start({ configs: [raw], startMs: START });
-  t.teardown(async () => {
-    await fleet.close();
-    await collector.close();
-    await broker.close();
-  });
-  await fleet.boot();
-  return { privateKey, broker, config, collector, fleet };
+  return { privateKey, ...(await startXsMeter(t, publicKey, START, { reconnectMaxMs: 8000, ...overrides })) };
 }
 
 async function advanceInSteps(fleet: XsFleet, toMs: number, stepMs = 10_000) {

@@ -1,5 +1,28 @@
-/** Driving XS meters in tests: advance virtual time and wait until the network has caught up. */
-import type { XsFleet } from '../../../host/simulate/xs-fleet.ts';
+/** Driving XS meters in tests: one meter against a real broker, virtual time, draining the network. */
+import type { ExecutionContext } from 'ava';
+import { hexToBytes } from '../../../firmware/bytes.ts';
+import { validateConfig } from '../../../firmware/config/schema.ts';
+import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
+import { XsFleet } from '../../../host/simulate/xs-fleet.ts';
+import { startTestBroker } from './broker.ts';
+import { Collector } from './collector.ts';
+import { rawMeterConfig } from './config.ts';
+
+/** One meter running the firmware bundle in XS from `startMs`, a test broker and a collector that acknowledges. */
+export async function startXsMeter(t: ExecutionContext, publicKey: PaillierPublicKey, startMs: number, overrides: Record<string, unknown> = {}) {
+  const broker = await startTestBroker();
+  const raw = rawMeterConfig(publicKey, broker.url, overrides);
+  const config = validateConfig(raw);
+  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: hexToBytes(raw.macKey as string), groups: config.groups }]]));
+  const fleet = await XsFleet.start({ configs: [raw], startMs });
+  t.teardown(async () => {
+    await fleet.close();
+    await collector.close();
+    await broker.close();
+  });
+  await fleet.boot();
+  return { broker, config, collector, fleet };
+}
 
 /** Advances to `toMs`, then waits until every running meter's outbox is empty (all acknowledged). */
 export async function advanceAndDrain(fleet: XsFleet, toMs: number, ids: string[] = fleet.meterIds()): Promise<void> {
