@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { bytesToHex } from '../../firmware/bytes.ts';
-import { MeterveilError } from '../../firmware/errors.ts';
 import { verifyKeyAnnouncement } from '../../firmware/keys/announcement.ts';
 import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { generateSigningKey, readSigningPublicFile, signKeyAnnouncement } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker, XsCommandError } from '../../tools/xs/harness.ts';
+import { reasonOf } from '../helpers/reference.ts';
 
 const keys = Promise.all([generateKeyPair(2048), generateKeyPair(2048), generateKeyPair(2048)]);
 const signer = generateSigningKey();
@@ -25,16 +25,6 @@ const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
 async function announcement(effectiveSlot = 1000) {
   const [oldPair, newPair] = await keys;
   return { oldPair, newPair, signed: signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot }) };
-}
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MeterveilError) return error.reason;
-    throw error;
-  }
-  throw new Error('expected a MeterveilError');
 }
 
 test('a signed announcement verifies and names the new key and its first slot', async (t) => {

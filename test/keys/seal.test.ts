@@ -3,27 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MeterveilError } from '../../firmware/errors.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { readPrivateKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
 import { describeSealed, seal, unseal } from '../../host/keys/seal.ts';
 import { resolvePassphrase } from '../../host/keys/passphrase.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { readKeyShareFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
+import { reasonOf } from '../helpers/reference.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 const document = JSON.stringify({ scheme: 'paillier', version: 1, keyId: '0011223344556677', n: 'abc', p: 'def', q: '123' });
 const description = { content: 'paillier', keyId: '0011223344556677' };
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MeterveilError) return error.reason;
-    throw error;
-  }
-  throw new Error('expected a MeterveilError');
-}
 
 test('sealing round trip: the document comes back, the file shows what it holds but not the key', (t) => {
   const sealed = seal(document, PASSPHRASE, description);
