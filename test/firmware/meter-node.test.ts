@@ -15,6 +15,9 @@ import { startTestBroker } from './helpers/broker.ts';
 import { Collector, until } from './helpers/collector.ts';
 import { rawMeterConfig } from './helpers/config.ts';
 import { expectedReadings } from './helpers/expected.ts';
+import mqtt from 'mqtt';
+import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { AckStatus, ackTopic, encodeAck } from '../../firmware/protocol/report.ts';
 
 const keys = generateKeyPair(2048);
 const START = Date.UTC(2026, 5, 1, 6, 0, 0);
@@ -62,18 +65,21 @@ test('each slot is reported once and decrypts to the energy the household drew',
   t.false(logs.some((line) => /\d{4,}\s*mWh/.test(line)), 'no reading appears in the log');
 });
 
-test('acknowledgements with a wrong tag or from an unknown group are refused and counted', async (t) => {
-  const { clock, meter, collector, config } = await setup(t);
+/** A started meter whose first report the collector holds back, and an MQTT client to answer it by hand. */
+async function firstUnacknowledgedReport(t: any, overrides: Record<string, unknown> = {}) {
+  const { clock, meter, collector, config } = await setup(t, overrides);
   collector.acking = false;
   meter.start();
   await until(() => meter.stats().connected, 'connection');
   clock.advanceTo(START + 60_000);
   await until(() => collector.distinct().length === 1, 'report');
-  const report = collector.distinct()[0];
-  const { encodeAck, AckStatus, ackTopic } = await import('../../firmware/protocol/report.ts');
-  const { hmacSha256 } = await import('../../firmware/protocol/mac.ts');
-  const mqtt = (await import('mqtt')).default;
   const client = await mqtt.connectAsync(config.broker.url);
+  t.teardown(() => client.endAsync());
+  return { meter, config, report: collector.distinct()[0], client };
+}
+
+test('acknowledgements with a wrong tag or from an unknown group are refused and counted', async (t) => {
+  const { meter, config, report, client } = await firstUnacknowledgedReport(t);
   const forged = encodeAck({ meterId: config.meterId, groupId: 'feeder-a', slot: report.slot, seq: report.seq, status: AckStatus.stored }, new Uint8Array(32).fill(9), hmacSha256);
   const otherGroup = encodeAck({ meterId: config.meterId, groupId: 'feeder-z', slot: report.slot, seq: report.seq, status: AckStatus.stored }, config.macKey, hmacSha256);
   await client.publishAsync(ackTopic(config.meterId), Buffer.from(forged), { qos: 1 });
@@ -81,21 +87,10 @@ test('acknowledgements with a wrong tag or from an unknown group are refused and
   await until(() => Object.values(meter.stats().acksRejected).reduce((a, b) => a + b, 0) === 2, 'two refusals');
   t.deepEqual(meter.stats().acksRejected, { 'bad-mac': 1, 'unknown-group': 1 });
   t.is(meter.stats().outboxSize, 1);
-  await client.endAsync();
 });
 
 test('a meter in two groups keeps a report until both groups acknowledged it', async (t) => {
-  const { clock, meter, collector, config } = await setup(t, { groups: ['feeder-a', 'street-7'] });
-  collector.acking = false;
-  meter.start();
-  await until(() => meter.stats().connected, 'connection');
-  clock.advanceTo(START + 60_000);
-  await until(() => collector.distinct().length === 1, 'report');
-  const report = collector.distinct()[0];
-  const { encodeAck, AckStatus, ackTopic } = await import('../../firmware/protocol/report.ts');
-  const { hmacSha256 } = await import('../../firmware/protocol/mac.ts');
-  const mqtt = (await import('mqtt')).default;
-  const client = await mqtt.connectAsync(config.broker.url);
+  const { meter, config, report, client } = await firstUnacknowledgedReport(t, { groups: ['feeder-a', 'street-7'] });
   const ack = (groupId: string) => Buffer.from(encodeAck({ meterId: config.meterId, groupId, slot: report.slot, seq: report.seq, status: AckStatus.stored }, config.macKey, hmacSha256));
   await client.publishAsync(ackTopic(config.meterId), ack('feeder-a'), { qos: 1 });
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -103,5 +98,4 @@ test('a meter in two groups keeps a report until both groups acknowledged it', a
   await client.publishAsync(ackTopic(config.meterId), ack('street-7'), { qos: 1 });
   await until(() => meter.stats().outboxSize === 0, 'outbox empty');
   t.is(meter.stats().reportsAcknowledged, 1);
-  await client.endAsync();
 });
