@@ -33,7 +33,7 @@ interface State {
 // Reproducible inputs for a measurement; the meter itself draws from the platform's generator.
 const random = seededRandomForTests('firmware-benchmark');
 let state: State | undefined;
-let sink: unknown;
+let _sink: unknown;
 // The MAC the simulated meter uses: keyed states derived once per key.
 const mac = keyedHmacSha256();
 
@@ -79,7 +79,7 @@ serveCommands((command: { op: string; config?: unknown; name?: string; iteration
       const operation = operations[command.name!];
       if (!operation) throw new Error(`unknown operation ${command.name}`);
       const start = performance.now();
-      for (let i = 0; i < command.iterations!; i++) sink = operation(s);
+      for (let i = 0; i < command.iterations!; i++) _sink = operation(s);
       return { ms: performance.now() - start };
     }
     default:

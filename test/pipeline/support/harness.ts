@@ -159,7 +159,6 @@ export function until(predicate: () => boolean, timeoutMs = 20_000, what = 'cond
 
 export const ids = (prefix: string, n: number, from = 1) => Array.from({ length: n }, (_, i) => `${prefix}${i + from}`);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };

@@ -17,7 +17,7 @@ import type { BenchContext, BenchRow, BenchSuite, BenchTarget, RowSelector, Suit
 
 const AGGREGATED = 10_000;
 const nodeRandom: RandomBytes = (length) => new Uint8Array(randomBytes(length));
-let sink: unknown;
+let _sink: unknown;
 
 type Key = RowSelector;
 const PAILLIER_BIGINT_V8 = { impl: 'paillier-bigint', engine: 'v8' } as const;
@@ -28,7 +28,7 @@ function v8Sampler(operation: () => unknown, setUp?: (batch: number) => void) {
   return async (batch: number) => {
     setUp?.(batch);
     const start = performance.now();
-    for (let i = 0; i < batch; i++) sink = operation();
+    for (let i = 0; i < batch; i++) _sink = operation();
     return performance.now() - start;
   };
 }
@@ -36,7 +36,7 @@ function v8Sampler(operation: () => unknown, setUp?: (batch: number) => void) {
 async function v8AsyncSampler(operation: () => Promise<unknown>) {
   return async (batch: number) => {
     const start = performance.now();
-    for (let i = 0; i < batch; i++) sink = await operation();
+    for (let i = 0; i < batch; i++) _sink = await operation();
     return performance.now() - start;
   };
 }

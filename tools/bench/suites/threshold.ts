@@ -20,12 +20,12 @@ import type { BenchContext, BenchRow, BenchSuite, BenchTarget, RowSelector, Suit
 type Key = RowSelector;
 const V8 = { impl: 'meterveil', engine: 'v8' } as const;
 const random = (length: number) => new Uint8Array(randomBytes(length));
-let sink: unknown;
+let _sink: unknown;
 
 function sampler(operation: () => unknown) {
   return async (batch: number) => {
     const start = performance.now();
-    for (let i = 0; i < batch; i++) sink = await operation();
+    for (let i = 0; i < batch; i++) _sink = await operation();
     return performance.now() - start;
   };
 }
@@ -35,7 +35,7 @@ function pooledSampler(key: Parameters<typeof precomputeProofNonce>[0], operatio
   return async (batch: number) => {
     const nonces = Array.from({ length: batch }, () => precomputeProofNonce(key));
     const start = performance.now();
-    for (let i = 0; i < batch; i++) sink = await operation(nonces[i]);
+    for (let i = 0; i < batch; i++) _sink = await operation(nonces[i]);
     return performance.now() - start;
   };
 }
