@@ -10,7 +10,18 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Modules the SDK (or meterveil's native module) provides on the device. */
-export const DEVICE_MODULES = ['timer', 'preference', 'mqtt', 'mc/config', 'base64', 'crypt', 'text/encoder', 'text/decoder', 'meterveil/random', 'embedded:*'];
+export const DEVICE_MODULES = [
+  'timer',
+  'preference',
+  'mqtt',
+  'mc/config',
+  'base64',
+  'crypt',
+  'text/encoder',
+  'text/decoder',
+  'meterveil/random',
+  'embedded:*',
+];
 
 export async function bundleDeviceFirmware(target: 'esp32' | 'lin'): Promise<string> {
   const outfile = `${root}build/moddable/${target}/main.js`;

@@ -118,7 +118,8 @@ function optionalString(obj: Record<string, unknown>, field: string, prefix: str
 }
 
 function parsePublicKey(value: unknown): PaillierPublicKey {
-  if (value === undefined || value === null || value === '') invalid('publicKey', 'is required: the meter never publishes without the provider key');
+  if (value === undefined || value === null || value === '')
+    invalid('publicKey', 'is required: the meter never publishes without the provider key');
   let key: PaillierPublicKey;
   try {
     key = publicKeyFromJson(value);
@@ -143,7 +144,8 @@ function parseMacKey(value: unknown): Uint8Array {
 
 function parseSigningKey(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) invalid('signingKey', 'must be 64 lowercase hex characters (an Ed25519 public key)');
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
+    invalid('signingKey', 'must be 64 lowercase hex characters (an Ed25519 public key)');
   return hexToBytes(value, 'signingKey');
 }
 
@@ -217,7 +219,8 @@ export function validateConfig(raw: unknown): MeterConfig {
   const groups = parseGroups(raw.groups);
 
   const slotSeconds = integer(raw, 'slotSeconds', 1, SECONDS_PER_DAY, DEFAULTS.slotSeconds);
-  if (SECONDS_PER_DAY % slotSeconds !== 0) invalid('slotSeconds', 'must divide a day (86400) so that slots align with wall-clock boundaries');
+  if (SECONDS_PER_DAY % slotSeconds !== 0)
+    invalid('slotSeconds', 'must divide a day (86400) so that slots align with wall-clock boundaries');
   const sampleMs = integer(raw, 'sampleMs', 100, 60_000, DEFAULTS.sampleMs);
 
   const packingRaw = raw.packing === undefined ? {} : raw.packing;
@@ -243,7 +246,8 @@ export function validateConfig(raw: unknown): MeterConfig {
   }
 
   const checkpointSeconds = integer(raw, 'checkpointSeconds', 0, SECONDS_PER_DAY, DEFAULTS.checkpointSeconds);
-  if (checkpointSeconds > 0 && (checkpointSeconds * 1000) % sampleMs !== 0) invalid('checkpointSeconds', 'must be a multiple of sampleMs (0 disables)');
+  if (checkpointSeconds > 0 && (checkpointSeconds * 1000) % sampleMs !== 0)
+    invalid('checkpointSeconds', 'must be a multiple of sampleMs (0 disables)');
   const reconnectMinMs = integer(raw, 'reconnectMinMs', 100, 3_600_000, DEFAULTS.reconnectMinMs);
   const reconnectMaxMs = integer(raw, 'reconnectMaxMs', reconnectMinMs, 3_600_000, Math.max(DEFAULTS.reconnectMaxMs, reconnectMinMs));
 

@@ -73,7 +73,8 @@ export function verifyKeyAnnouncement(
   if (obj.scheme !== ANNOUNCEMENT_SCHEME || obj.version !== 1) malformed(`scheme must be "${ANNOUNCEMENT_SCHEME}", version 1`);
   const slot = obj.effectiveSlot;
   if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot > 0xffffffff) malformed('effectiveSlot must be a u32');
-  if (typeof obj.previousKeyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.previousKeyId)) malformed('previousKeyId must be 16 lowercase hex characters');
+  if (typeof obj.previousKeyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.previousKeyId))
+    malformed('previousKeyId must be 16 lowercase hex characters');
   if (typeof obj.signature !== 'string' || obj.signature.length !== 128) malformed('signature must be 64 bytes of hex');
   let publicKey: PaillierPublicKey;
   let signature: Uint8Array;
@@ -86,7 +87,8 @@ export function verifyKeyAnnouncement(
   }
   if (obj.keyId !== publicKey.keyId) malformed('keyId does not match the public key');
   const announcement: KeyAnnouncement = { publicKey, previousKeyId: obj.previousKeyId as string, effectiveSlot: slot as number };
-  if (!verifyEd25519(signature, announcementMessage(announcement), signingPublicKey)) fail('bad-signature', 'the announcement is not signed by the provider\'s signing key');
+  if (!verifyEd25519(signature, announcementMessage(announcement), signingPublicKey))
+    fail('bad-signature', "the announcement is not signed by the provider's signing key");
   if (announcement.previousKeyId !== state.currentKeyId) {
     fail('wrong-previous-key', `the announcement replaces key ${announcement.previousKeyId}, the key in use is ${state.currentKeyId}`);
   }

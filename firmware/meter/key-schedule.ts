@@ -81,8 +81,13 @@ export class KeySchedule {
     if (!this.signingKey) fail('no-signing-key', 'this meter was provisioned without a signing key: it keeps its key');
     const a = verifyKeyAnnouncement(text, this.signingKey, { currentKeyId: this.latest.publicKey.keyId, currentSlot });
     const pending = this.upcoming(currentSlot);
-    if (pending.length > 0) fail('announcement-pending', `key ${pending[0].publicKey.keyId} takes over at slot ${pending[0].effectiveSlot}; announce the next one after that`);
-    if (a.publicKey.bits < MIN_KEY_BITS) fail('unusable-key', `the new key has ${a.publicKey.bits} bits; at least ${MIN_KEY_BITS} are required`);
+    if (pending.length > 0)
+      fail(
+        'announcement-pending',
+        `key ${pending[0].publicKey.keyId} takes over at slot ${pending[0].effectiveSlot}; announce the next one after that`,
+      );
+    if (a.publicKey.bits < MIN_KEY_BITS)
+      fail('unusable-key', `the new key has ${a.publicKey.bits} bits; at least ${MIN_KEY_BITS} are required`);
     try {
       const { maxReading, maxSummands, readings } = this.packing;
       SlotPacking.forBounds({ maxReading, maxSummands, readings, modulusBits: a.publicKey.bits });
@@ -109,12 +114,14 @@ export class KeySchedule {
     const bytes = this.storage.get(STORAGE_KEY);
     if (!bytes) return [];
     const record = parseJsonObject(decoder.decode(bytes), 'key schedule');
-    if (record.base !== this.provisioned.keyId) fail('schedule-mismatch', `written for key ${String(record.base)}, provisioned ${this.provisioned.keyId}`);
+    if (record.base !== this.provisioned.keyId)
+      fail('schedule-mismatch', `written for key ${String(record.base)}, provisioned ${this.provisioned.keyId}`);
     if (!Array.isArray(record.keys) || record.keys.length > MAX_ANNOUNCED) fail('malformed-schedule', 'keys must be a short array');
     let previous = 0;
     return record.keys.map((k: { effectiveSlot?: unknown; publicKey?: unknown }) => {
       const slot = k.effectiveSlot;
-      if (typeof slot !== 'number' || !Number.isInteger(slot) || slot <= previous || slot > 0xffffffff) fail('malformed-schedule', 'effective slots must increase');
+      if (typeof slot !== 'number' || !Number.isInteger(slot) || slot <= previous || slot > 0xffffffff)
+        fail('malformed-schedule', 'effective slots must increase');
       previous = slot;
       return { effectiveSlot: slot, publicKey: publicKeyFromJson(k.publicKey) };
     });

@@ -87,15 +87,29 @@ export class Meter {
   private reconnectAttempt = 0;
   private running = false;
   private readonly counters = {
-    samples: 0, sensorMisses: 0, clampedSamples: 0, reportsCreated: 0, slotsAlreadyReported: 0, publishes: 0,
-    reportsAcknowledged: 0, acksRefused: 0, poolDry: 0, poolRefills: 0, connects: 0, disconnects: 0,
-    announcementsAccepted: 0, announcementsRepeated: 0,
+    samples: 0,
+    sensorMisses: 0,
+    clampedSamples: 0,
+    reportsCreated: 0,
+    slotsAlreadyReported: 0,
+    publishes: 0,
+    reportsAcknowledged: 0,
+    acksRefused: 0,
+    poolDry: 0,
+    poolRefills: 0,
+    connects: 0,
+    disconnects: 0,
+    announcementsAccepted: 0,
+    announcementsRepeated: 0,
   };
   private readonly acksRejected: Record<string, number> = {};
   private readonly announcementsRefused: Record<string, number> = {};
   private connected = false;
 
-  constructor(private readonly platform: Platform, private readonly config: MeterConfig) {
+  constructor(
+    private readonly platform: Platform,
+    private readonly config: MeterConfig,
+  ) {
     this.packing = packingFor(config);
     this.keys = new KeySchedule(platform.storage, config.publicKey, config.signingKey, this.packing, (line) => this.log(line));
     this.outbox = new Outbox(platform.storage, config.outboxCapacity);
@@ -108,9 +122,13 @@ export class Meter {
     const { config } = this;
     const samplesPerSlot = (config.slotSeconds * 1000) / config.sampleMs;
     if (samplesPerSlot * config.refillPerSample < 1) {
-      this.log(`pool refill (${config.refillPerSample} per sample, ${samplesPerSlot} samples per slot) cannot keep up with one report per slot`);
+      this.log(
+        `pool refill (${config.refillPerSample} per sample, ${samplesPerSlot} samples per slot) cannot keep up with one report per slot`,
+      );
     }
-    this.log(`started: slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${config.packing.readings} reading(s) per report, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`);
+    this.log(
+      `started: slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${config.packing.readings} reading(s) per report, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`,
+    );
     this.connect();
     this.beginMeasuring();
   }
@@ -139,7 +157,7 @@ export class Meter {
       nextKeyId: next ? next.publicKey.keyId : null,
       nextKeySlot: next ? next.effectiveSlot : null,
       poolSize: this.pools.get(key.keyId)?.size ?? 0,
-      nextPoolSize: next ? this.pools.get(next.publicKey.keyId)?.size ?? 0 : 0,
+      nextPoolSize: next ? (this.pools.get(next.publicKey.keyId)?.size ?? 0) : 0,
       connected: this.connected,
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
@@ -276,7 +294,9 @@ export class Meter {
     const pool = this.pools.get(key.keyId);
     if (pool && pool.size > 0) return pool.take();
     this.counters.poolDry += 1;
-    this.log(`randomness pool empty at slot ${slot} (${this.counters.poolDry} times): computing r^n inline; raise poolCapacity or refillPerSample`);
+    this.log(
+      `randomness pool empty at slot ${slot} (${this.counters.poolDry} times): computing r^n inline; raise poolCapacity or refillPerSample`,
+    );
     return key.precomputeRn(this.platform.randomBytes);
   }
 
@@ -352,7 +372,9 @@ export class Meter {
         return;
       }
       this.counters.announcementsAccepted += 1;
-      this.log(`key ${outcome.key.publicKey.keyId} announced: reports from slot ${outcome.key.effectiveSlot} on are encrypted under it (open slot ${slot})`);
+      this.log(
+        `key ${outcome.key.publicKey.keyId} announced: reports from slot ${outcome.key.effectiveSlot} on are encrypted under it (open slot ${slot})`,
+      );
     } catch (error) {
       const reason = (error as { reason?: string }).reason ?? 'malformed-announcement';
       this.announcementsRefused[reason] = (this.announcementsRefused[reason] ?? 0) + 1;

@@ -41,7 +41,10 @@ export class Outbox {
   private slotMark = 0;
   private readonly held: OutboxEntry[] = [];
 
-  constructor(private readonly storage: Storage, readonly capacity: number) {
+  constructor(
+    private readonly storage: Storage,
+    readonly capacity: number,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) fail('bad-outbox-capacity', 'outbox capacity must be a positive integer');
     const meta = storage.get(META_KEY);
     if (meta && meta.length === 20) {

@@ -21,10 +21,18 @@ export interface SealContext {
   outbox: Outbox;
 }
 
-export function sealSlotReport({ config, publicKey: key, packing, mac, outbox }: SealContext, { slot, readings }: SlotReadings, rn: bigint): OutboxEntry {
+export function sealSlotReport(
+  { config, publicKey: key, packing, mac, outbox }: SealContext,
+  { slot, readings }: SlotReadings,
+  rn: bigint,
+): OutboxEntry {
   const plaintext = packing.pack(readings.map((r) => BigInt(r)));
   const ciphertext = ciphertextToBytes(key, key.encryptWithRn(plaintext, rn));
   return outbox.push(slot, (seq, dropped) =>
-    encodeReport({ keyId: key.keyId, meterId: config.meterId, slot, seq, dropped, packed: readings.length, ciphertext }, config.macKey, mac),
+    encodeReport(
+      { keyId: key.keyId, meterId: config.meterId, slot, seq, dropped, packed: readings.length, ciphertext },
+      config.macKey,
+      mac,
+    ),
   );
 }

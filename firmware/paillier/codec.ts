@@ -54,7 +54,8 @@ export function parseJsonObject(input: unknown, what: string): Record<string, un
 export function readKeyHeader(obj: Record<string, unknown>, what: string): { n: bigint; keyId: string } {
   if (obj.scheme !== KEY_SCHEME) fail('unsupported-key', `${what}: scheme must be "${KEY_SCHEME}"`);
   if (obj.version !== KEY_VERSION) fail('unsupported-key', `${what}: version must be ${KEY_VERSION}`);
-  if (typeof obj.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.keyId)) fail('malformed-key', `${what}: keyId must be 16 lowercase hex characters`);
+  if (typeof obj.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.keyId))
+    fail('malformed-key', `${what}: keyId must be 16 lowercase hex characters`);
   const n = bigIntFromHex(obj.n, `${what}: n`);
   const bits = n.toString(2).length;
   if ((n & 1n) === 0n || bits < MIN_MODULUS_BITS || bits > MAX_MODULUS_BITS) {

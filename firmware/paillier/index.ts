@@ -1,10 +1,26 @@
 export {
-  createModArith, createSquareModArith, isXsEngine, preferredArithKind, preferredSquareArithKind, windowBits,
-  type ArithKind, type ModArith, type SquareArithKind,
+  createModArith,
+  createSquareModArith,
+  isXsEngine,
+  preferredArithKind,
+  preferredSquareArithKind,
+  windowBits,
+  type ArithKind,
+  type ModArith,
+  type SquareArithKind,
 } from './arith.ts';
 export {
-  bigIntFromHex, bigIntToHex, checkCiphertext, ciphertextFromBytes, ciphertextFromHex, ciphertextToBytes, ciphertextToHex, isCiphertextShaped,
-  publicKeyFromJson, publicKeyToJson, type PublicKeyJson,
+  bigIntFromHex,
+  bigIntToHex,
+  checkCiphertext,
+  ciphertextFromBytes,
+  ciphertextFromHex,
+  ciphertextToBytes,
+  ciphertextToHex,
+  isCiphertextShaped,
+  publicKeyFromJson,
+  publicKeyToJson,
+  type PublicKeyJson,
 } from './codec.ts';
 export { deriveKeyId } from './key-id.ts';
 export { gcd, modInverse } from './numbers.ts';

@@ -58,16 +58,26 @@ export function isValidId(id: unknown): id is string {
 
 class Writer {
   private parts: Uint8Array[] = [];
-  u8(v: number) { this.parts.push(Uint8Array.of(v)); }
-  u16(v: number) { this.parts.push(Uint8Array.of(v >>> 8, v & 255)); }
-  u32(v: number) { this.parts.push(Uint8Array.of(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255)); }
-  bytes(b: Uint8Array) { this.parts.push(b); }
+  u8(v: number) {
+    this.parts.push(Uint8Array.of(v));
+  }
+  u16(v: number) {
+    this.parts.push(Uint8Array.of(v >>> 8, v & 255));
+  }
+  u32(v: number) {
+    this.parts.push(Uint8Array.of(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255));
+  }
+  bytes(b: Uint8Array) {
+    this.parts.push(b);
+  }
   id(s: string) {
     const b = asciiBytes(s);
     this.u8(b.length);
     this.bytes(b);
   }
-  done(): Uint8Array { return concatBytes(...this.parts); }
+  done(): Uint8Array {
+    return concatBytes(...this.parts);
+  }
 }
 
 class Reader {
@@ -76,9 +86,16 @@ class Reader {
   need(n: number) {
     if (this.offset + n > this.buf.length) fail('truncated', 'message ends before its fields do');
   }
-  u8(): number { this.need(1); return this.buf[this.offset++]; }
-  u16(): number { return (this.u8() << 8) | this.u8(); }
-  u32(): number { return ((this.u8() << 24) >>> 0) + (this.u8() << 16) + (this.u8() << 8) + this.u8(); }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.offset++];
+  }
+  u16(): number {
+    return (this.u8() << 8) | this.u8();
+  }
+  u32(): number {
+    return ((this.u8() << 24) >>> 0) + (this.u8() << 16) + (this.u8() << 8) + this.u8();
+  }
   bytes(n: number): Uint8Array {
     this.need(n);
     const out = this.buf.subarray(this.offset, this.offset + n);

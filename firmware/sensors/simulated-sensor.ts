@@ -5,7 +5,10 @@ import { HouseholdProfile, type HouseholdParameters } from './household.ts';
 export class SimulatedSensor implements PowerSensor {
   private readonly household: HouseholdProfile;
 
-  constructor(private readonly clock: Clock, parameters: HouseholdParameters) {
+  constructor(
+    private readonly clock: Clock,
+    parameters: HouseholdParameters,
+  ) {
     this.household = new HouseholdProfile(parameters);
   }
 

@@ -14,8 +14,15 @@ import { MeterveilError } from '../../firmware/errors.ts';
 import { checkCiphertext, isCiphertextShaped } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import {
-  AckStatus, ackTopic, decodeReport, encodeAck, MAX_REPORT_BYTES, peekReportMeterId, reportTopic,
-  type AckStatusCode, type Report,
+  AckStatus,
+  ackTopic,
+  decodeReport,
+  encodeAck,
+  MAX_REPORT_BYTES,
+  peekReportMeterId,
+  reportTopic,
+  type AckStatusCode,
+  type Report,
 } from '../../firmware/protocol/report.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
 import { encodeAggregate } from '../protocol/aggregate.ts';
@@ -190,7 +197,8 @@ export class Aggregator {
           updated.set(at, { slot: report.slot, keyId: key.keyId, product, count: (current?.count ?? 0) + 1 });
           outcomes.push([report, AckStatus.stored, undefined]);
         }
-        for (const s of updated.values()) store.saveOpenSlot(s.slot, s.keyId, bigIntToBytes(s.product, this.keys.get(s.keyId)!.ciphertextBytes), s.count);
+        for (const s of updated.values())
+          store.saveOpenSlot(s.slot, s.keyId, bigIntToBytes(s.product, this.keys.get(s.keyId)!.ciphertextBytes), s.count);
       });
     } catch (e) {
       // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.
@@ -244,8 +252,13 @@ export class Aggregator {
     }
     const contributors = store.contributors(slot, keyId);
     const message = encodeAggregate({
-      groupId: group.id, slot, keyId, packed: this.o.config.packing.readings,
-      count: contributors.length, contributors, ciphertext: bigIntToBytes(product, key.ciphertextBytes),
+      groupId: group.id,
+      slot,
+      keyId,
+      packed: this.o.config.packing.readings,
+      count: contributors.length,
+      contributors,
+      ciphertext: bigIntToBytes(product, key.ciphertextBytes),
     });
     store.closeSlot(slot, keyId, 'closing', null, message, now);
     this.publish(slot, keyId, message);

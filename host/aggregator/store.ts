@@ -77,7 +77,9 @@ export class AggregatorStore {
       `INSERT INTO slots (slot, key_id, state, product, count) VALUES (?, ?, 'open', ?, ?)
        ON CONFLICT (slot, key_id) DO UPDATE SET product = excluded.product, count = excluded.count WHERE state = 'open'`,
     );
-    this.closeStmt = this.db.prepare(`UPDATE slots SET state = ?, reason = ?, message = ?, closed_at = ? WHERE slot = ? AND key_id = ? AND state = 'open'`);
+    this.closeStmt = this.db.prepare(
+      `UPDATE slots SET state = ?, reason = ?, message = ?, closed_at = ? WHERE slot = ? AND key_id = ? AND state = 'open'`,
+    );
     this.publishedStmt = this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`);
     this.contributorsStmt = this.db.prepare('SELECT meter_id FROM seen WHERE slot = ? AND key_id = ? ORDER BY meter_id').pluck();
     this.addRejectionStmt = this.db.prepare(
@@ -116,7 +118,12 @@ export class AggregatorStore {
   }
 
   openSlots(): OpenSlot[] {
-    const rows = this.db.prepare(`SELECT slot, key_id, product, count FROM slots WHERE state = 'open'`).all() as { slot: number; key_id: string; product: Buffer; count: number }[];
+    const rows = this.db.prepare(`SELECT slot, key_id, product, count FROM slots WHERE state = 'open'`).all() as {
+      slot: number;
+      key_id: string;
+      product: Buffer;
+      count: number;
+    }[];
     return rows.map((r) => ({ slot: r.slot, keyId: r.key_id, product: new Uint8Array(r.product), count: r.count }));
   }
 
@@ -126,7 +133,8 @@ export class AggregatorStore {
   }
 
   closeSlot(slot: number, keyId: string, state: 'closing' | 'suppressed', reason: string | null, message: Uint8Array | null, now: number) {
-    if (this.closeStmt.run(state, reason, message, now, slot, keyId).changes !== 1) fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
+    if (this.closeStmt.run(state, reason, message, now, slot, keyId).changes !== 1)
+      fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
   }
 
   markPublished(slot: number, keyId: string) {
@@ -135,7 +143,11 @@ export class AggregatorStore {
 
   /** Slots closed but not yet confirmed published by the broker: publish them (again) after a restart. */
   unpublished(): { slot: number; keyId: string; message: Uint8Array }[] {
-    const rows = this.db.prepare(`SELECT slot, key_id, message FROM slots WHERE state = 'closing' ORDER BY slot, key_id`).all() as { slot: number; key_id: string; message: Buffer }[];
+    const rows = this.db.prepare(`SELECT slot, key_id, message FROM slots WHERE state = 'closing' ORDER BY slot, key_id`).all() as {
+      slot: number;
+      key_id: string;
+      message: Buffer;
+    }[];
     return rows.map((r) => ({ slot: r.slot, keyId: r.key_id, message: new Uint8Array(r.message) }));
   }
 

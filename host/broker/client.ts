@@ -35,9 +35,21 @@ export function connected(client: MqttClient, timeoutMs = 15_000): Promise<void>
       cleanup();
       reject(new Error('could not connect to the broker in time'));
     }, timeoutMs);
-    const onConnect = () => { cleanup(); resolve(); };
-    const onError = (e: Error) => { if (/Not authorized|Bad username/i.test(e.message)) { cleanup(); reject(e); } };
-    const cleanup = () => { clearTimeout(timer); client.off('connect', onConnect); client.off('error', onError); };
+    const onConnect = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (e: Error) => {
+      if (/Not authorized|Bad username/i.test(e.message)) {
+        cleanup();
+        reject(e);
+      }
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('connect', onConnect);
+      client.off('error', onError);
+    };
     client.on('connect', onConnect);
     client.on('error', onError);
   });

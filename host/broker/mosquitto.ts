@@ -15,7 +15,10 @@ export interface MosquittoFiles {
   aclPath: string;
 }
 
-export function writeMosquittoFiles(dir: string, options: { host: string; port: number; users: Map<string, string>; acl: Acl }): MosquittoFiles {
+export function writeMosquittoFiles(
+  dir: string,
+  options: { host: string; port: number; users: Map<string, string>; acl: Acl },
+): MosquittoFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const passwordPath = join(dir, 'passwords');
   const aclPath = join(dir, 'acl');

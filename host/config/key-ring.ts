@@ -38,7 +38,11 @@ export function readAcceptedPublicKeys(config: MeterveilConfig): PaillierPublicK
 /** The provider's private keys by key id. */
 export function readPrivateKeyRing(config: MeterveilConfig): Map<string, PaillierPrivateKey> {
   const keys = config.keys.privateKeys.map((path) => readPrivateKeyFile(path));
-  checkRing(config, keys.map((k) => k.publicKey), 'keys.privateKeys');
+  checkRing(
+    config,
+    keys.map((k) => k.publicKey),
+    'keys.privateKeys',
+  );
   return new Map(keys.map((k) => [k.publicKey.keyId, k]));
 }
 
@@ -47,10 +51,17 @@ export function readThresholdKeyRing(config: MeterveilConfig): ThresholdPublicKe
   const d = config.provider.decryption;
   if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode is not "threshold"');
   const keys = d.publicKeys.map(readThresholdPublicKeyFile);
-  checkRing(config, keys.map((k) => k.paillier), 'provider.decryption.publicKeys');
+  checkRing(
+    config,
+    keys.map((k) => k.paillier),
+    'provider.decryption.publicKeys',
+  );
   keys.forEach((key, i) => {
     if (key.threshold !== d.threshold || key.custodians !== d.custodians) {
-      fail('bad-config', `provider.decryption says ${d.threshold} of ${d.custodians} custodians, but ${d.publicKeys[i]} is a ${key.threshold} of ${key.custodians} key`);
+      fail(
+        'bad-config',
+        `provider.decryption says ${d.threshold} of ${d.custodians} custodians, but ${d.publicKeys[i]} is a ${key.threshold} of ${key.custodians} key`,
+      );
     }
   });
   return keys;

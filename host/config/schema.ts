@@ -35,21 +35,21 @@ export interface PackingConfig {
 export type DecryptionConfig =
   | { mode: 'single' }
   | {
-    mode: 'threshold';
-    /**
-     * The provider's threshold key ring: public key files (public.json with verification keys),
-     * old keys first, each held in shares by the same custodians (docs/keys.md, key rotation).
-     */
-    publicKeys: string[];
-    /** The newest key of the ring. */
-    publicKey: string;
-    custodians: number;
-    threshold: number;
-    /** How long one request waits for the custodians' partial decryptions. */
-    timeoutMs: number;
-    /** How often a slot whose decryption failed for want of answers is asked for again. */
-    retryMs: number;
-  };
+      mode: 'threshold';
+      /**
+       * The provider's threshold key ring: public key files (public.json with verification keys),
+       * old keys first, each held in shares by the same custodians (docs/keys.md, key rotation).
+       */
+      publicKeys: string[];
+      /** The newest key of the ring. */
+      publicKey: string;
+      custodians: number;
+      threshold: number;
+      /** How long one request waits for the custodians' partial decryptions. */
+      timeoutMs: number;
+      /** How often a slot whose decryption failed for want of answers is asked for again. */
+      retryMs: number;
+    };
 
 export interface MeterveilConfig {
   /** Folder of keys, secrets and SQLite files, absolute. */
@@ -81,7 +81,20 @@ export interface MeterveilConfig {
   groups: GroupConfig[];
 }
 
-const TOP_KEYS = ['dataDir', 'keys', 'broker', 'slotSeconds', 'latenessSeconds', 'skewSeconds', 'tolerance', 'packing', 'http', 'durability', 'provider', 'groups'];
+const TOP_KEYS = [
+  'dataDir',
+  'keys',
+  'broker',
+  'slotSeconds',
+  'latenessSeconds',
+  'skewSeconds',
+  'tolerance',
+  'packing',
+  'http',
+  'durability',
+  'provider',
+  'groups',
+];
 
 function object(value: unknown, what: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('bad-config', `${what} must be an object`);
@@ -131,7 +144,8 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
   }
   if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode must be "single" or "threshold"');
   onlyKeys(d, ['mode', 'publicKey', 'publicKeys', 'custodians', 'threshold', 'timeoutMs', 'retryMs'], 'provider.decryption');
-  if (d.publicKey !== undefined && d.publicKeys !== undefined) fail('bad-config', 'provider.decryption: give publicKey (one key) or publicKeys (a key ring), not both');
+  if (d.publicKey !== undefined && d.publicKeys !== undefined)
+    fail('bad-config', 'provider.decryption: give publicKey (one key) or publicKeys (a key ring), not both');
   const custodians = integer(d.custodians, 'provider.decryption.custodians', 1, MAX_CUSTODIANS);
   const single = d.publicKey === undefined ? defaultPublicKey : inData(text(d.publicKey, 'provider.decryption.publicKey'));
   const publicKeys = keyFiles(d.publicKeys, 'provider.decryption.publicKeys', single, inData);
@@ -149,7 +163,8 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
 /** A list of key files: 1..MAX_RING_KEYS distinct paths; absent means the one default. */
 function keyFiles(value: unknown, what: string, fallback: string, inData: (p: string) => string): string[] {
   if (value === undefined) return [fallback];
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RING_KEYS) fail('bad-config', `${what} must list 1..${MAX_RING_KEYS} key files`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RING_KEYS)
+    fail('bad-config', `${what} must list 1..${MAX_RING_KEYS} key files`);
   const paths = value.map((p, i) => inData(text(p, `${what}[${i}]`)));
   if (new Set(paths).size !== paths.length) fail('bad-config', `${what} lists a file twice`);
   return paths;
@@ -194,7 +209,8 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
 
   const meters = new Set(groups.flatMap((g) => g.members));
   for (const m of meters) {
-    if (isServiceName(m)) fail('bad-config', `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "feeder.*", "custodian.*")`);
+    if (isServiceName(m))
+      fail('bad-config', `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "feeder.*", "custodian.*")`);
   }
   for (const g of groups) {
     if (meters.has(g.feeder)) fail('bad-config', `group ${g.id}: feeder ${g.feeder} is also a customer meter`);

@@ -44,7 +44,12 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
       changed = true;
     }
   }
-  const services = [PROVIDER_USER, ...config.groups.map((g) => aggregatorUser(g.id)), ...config.groups.map((g) => feederUser(g.feeder)), ...custodianUsers(config)];
+  const services = [
+    PROVIDER_USER,
+    ...config.groups.map((g) => aggregatorUser(g.id)),
+    ...config.groups.map((g) => feederUser(g.feeder)),
+    ...custodianUsers(config),
+  ];
   for (const user of services) {
     if (!secrets.services[user]) {
       secrets.services[user] = fresh();

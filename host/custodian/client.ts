@@ -42,7 +42,12 @@ export interface ThresholdDecryption {
  * may succeed; otherwise every custodian answered and too many refused or sent invalid partials.
  */
 export class ThresholdDecryptionFailure extends MeterveilError {
-  constructor(message: string, readonly timedOut: boolean, readonly refused: RejectedPartial[], readonly rejected: RejectedPartial[]) {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+    readonly refused: RejectedPartial[],
+    readonly rejected: RejectedPartial[],
+  ) {
     super('not-enough-partials', message);
   }
 }
@@ -90,22 +95,41 @@ export class ThresholdDecryptionClient {
   }
 
   decrypt(aggregate: Aggregate): Promise<ThresholdDecryption> {
-    const key = this.keys.get(aggregate.keyId) ?? fail('wrong-key-id', `aggregate under key ${aggregate.keyId}, custodians hold shares of ${[...this.keys.keys()].join(', ')}`);
+    const key =
+      this.keys.get(aggregate.keyId) ??
+      fail('wrong-key-id', `aggregate under key ${aggregate.keyId}, custodians hold shares of ${[...this.keys.keys()].join(', ')}`);
     const c = ciphertextFromBytes(key.paillier, aggregate.ciphertext);
     const requestId = bytesToHex(randomBytes(16));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.finish(requestId, this.failure(requestId, 'timed out', true)), this.o.timeoutMs ?? 30_000);
-      this.pending.set(requestId, { key, c, received: [], checked: new Set(), inconsistentAt: 0, verifying: false, rejected: [], refused: [], answered: new Set(), resolve, reject, timer });
+      this.pending.set(requestId, {
+        key,
+        c,
+        received: [],
+        checked: new Set(),
+        inconsistentAt: 0,
+        verifying: false,
+        rejected: [],
+        refused: [],
+        answered: new Set(),
+        resolve,
+        reject,
+        timer,
+      });
       this.o.client.publish(DECRYPTION_REQUEST_TOPIC, Buffer.from(encodeRequest({ requestId, aggregate })), { qos: 1 });
     });
   }
 
   private failure(requestId: string, why: string, timedOut: boolean): ThresholdDecryptionFailure {
     const p = this.pending.get(requestId)!;
-    const named = [...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`), ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`)];
+    const named = [
+      ...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`),
+      ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`),
+    ];
     const silent = p.key.custodians - p.answered.size;
-    const message = `${why}: need ${p.key.threshold} valid partial decryptions, have ${p.received.length}`
-      + `${named.length ? ` (${named.join('; ')})` : ''}${timedOut ? `, ${silent} custodian(s) did not answer` : ''}`;
+    const message =
+      `${why}: need ${p.key.threshold} valid partial decryptions, have ${p.received.length}` +
+      `${named.length ? ` (${named.join('; ')})` : ''}${timedOut ? `, ${silent} custodian(s) did not answer` : ''}`;
     return new ThresholdDecryptionFailure(message, timedOut, p.refused, p.rejected);
   }
 
@@ -155,13 +179,25 @@ export class ThresholdDecryptionClient {
     const checked = p.received.filter((x) => p.checked.has(x.index));
     if (checked.length >= key.threshold) {
       const chosen = checked.sort((a, b) => a.index - b.index).slice(0, key.threshold);
-      return this.succeed(requestId, combineVerified(key, chosen), chosen.map((x) => x.index), []);
+      return this.succeed(
+        requestId,
+        combineVerified(key, chosen),
+        chosen.map((x) => x.index),
+        [],
+      );
     }
     if (p.received.length >= key.threshold + 1 && p.inconsistentAt !== p.received.length) {
-      const candidates = [...p.received].sort((a, b) => Number(p.checked.has(b.index)) - Number(p.checked.has(a.index))).slice(0, key.threshold + 1);
+      const candidates = [...p.received]
+        .sort((a, b) => Number(p.checked.has(b.index)) - Number(p.checked.has(a.index)))
+        .slice(0, key.threshold + 1);
       try {
         const { plaintext, used } = combineConsistent(key, candidates);
-        return this.succeed(requestId, plaintext, used, candidates.filter((x) => !p.checked.has(x.index)));
+        return this.succeed(
+          requestId,
+          plaintext,
+          used,
+          candidates.filter((x) => !p.checked.has(x.index)),
+        );
       } catch (e) {
         if (!(e instanceof MeterveilError)) throw e;
         p.inconsistentAt = p.received.length;
@@ -191,15 +227,16 @@ export class ThresholdDecryptionClient {
   private succeed(requestId: string, plaintext: bigint, used: number[], unchecked: PartialDecryption[]): void {
     const p = this.pending.get(requestId)!;
     const { key } = p;
-    const audit = () => unchecked.flatMap((partial): RejectedPartial[] => {
-      try {
-        verifyPartial(key, p.c, partial);
-        return [];
-      } catch (e) {
-        if (!(e instanceof MeterveilError)) throw e;
-        return [{ index: partial.index, reason: e.reason, message: e.message }];
-      }
-    });
+    const audit = () =>
+      unchecked.flatMap((partial): RejectedPartial[] => {
+        try {
+          verifyPartial(key, p.c, partial);
+          return [];
+        } catch (e) {
+          if (!(e instanceof MeterveilError)) throw e;
+          return [{ index: partial.index, reason: e.reason, message: e.message }];
+        }
+      });
     this.finish(requestId, { plaintext, used, rejected: p.rejected, refused: p.refused, unchecked: unchecked.map((x) => x.index), audit });
   }
 }

@@ -95,7 +95,10 @@ export class Custodian {
       const waiter = { resolve };
       this.waiters.set(hash, [...(this.waiters.get(hash) ?? []), waiter]);
       setTimeout(() => {
-        this.waiters.set(hash, (this.waiters.get(hash) ?? []).filter((w) => w !== waiter));
+        this.waiters.set(
+          hash,
+          (this.waiters.get(hash) ?? []).filter((w) => w !== waiter),
+        );
         resolve(this.seen.has(hash));
       }, this.o.waitForAggregateMs ?? 10_000);
     });
@@ -123,8 +126,13 @@ export class Custodian {
     const group = this.groups.get(aggregate.groupId);
     if (!group) return refuse({ reason: 'unknown-group', detail: `no group ${aggregate.groupId} in the config` });
     const share = this.shares.get(aggregate.keyId);
-    if (!share) return refuse({ reason: 'wrong-key-id', detail: `key ${aggregate.keyId}, this custodian holds shares of ${[...this.shares.keys()].join(', ')}` });
-    if (aggregate.packed !== this.o.config.packing.readings) return refuse({ reason: 'packing-mismatch', detail: `packed ${aggregate.packed}` });
+    if (!share)
+      return refuse({
+        reason: 'wrong-key-id',
+        detail: `key ${aggregate.keyId}, this custodian holds shares of ${[...this.shares.keys()].join(', ')}`,
+      });
+    if (aggregate.packed !== this.o.config.packing.readings)
+      return refuse({ reason: 'packing-mismatch', detail: `packed ${aggregate.packed}` });
     const membership = checkMembership(aggregate, group);
     if (membership) return refuse(membership);
     // Asked again (the provider retries after a restart or a timeout): the partial already given
@@ -141,13 +149,19 @@ export class Custodian {
       const earlier = parts.find((p) => p.keyId === aggregate.keyId);
       if (earlier) {
         if (earlier.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(earlier.partial) };
-        return refuse({ reason: 'already-decrypted', detail: `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before` });
+        return refuse({
+          reason: 'already-decrypted',
+          detail: `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before`,
+        });
       }
       // A part under another key (a rotation): a meter in two parts would be counted twice.
       const counted = new Set(parts.flatMap((p) => p.contributors));
       const twice = aggregate.contributors.filter((m) => counted.has(m));
       if (twice.length > 0) {
-        return refuse({ reason: 'overlapping-parts', detail: `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key` });
+        return refuse({
+          reason: 'overlapping-parts',
+          detail: `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`,
+        });
       }
       const differencing = checkDifferencing(aggregate.contributors, store.helpedSetsForSlot(aggregate.slot), group.k);
       if (differencing) return refuse(differencing);
@@ -159,7 +173,15 @@ export class Custodian {
         if (e instanceof MeterveilError) return refuse({ reason: e.reason, detail: e.message });
         throw e;
       }
-      store.insertHelped({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash, partial: JSON.stringify(partial), helpedAt: this.now() });
+      store.insertHelped({
+        groupId: group.id,
+        slot: aggregate.slot,
+        keyId: aggregate.keyId,
+        contributors: aggregate.contributors,
+        aggregateHash: hash,
+        partial: JSON.stringify(partial),
+        helpedAt: this.now(),
+      });
       return { ...head, status: 'partial', partial };
     });
   }

@@ -27,7 +27,12 @@ export type CustodianResponse = {
 const decoder = new TextDecoder();
 
 export function encodeRequest(r: DecryptionRequest): Uint8Array {
-  return encodeJsonMessage({ v: 1, type: 'decryption-request', requestId: r.requestId, aggregate: JSON.parse(decoder.decode(encodeAggregate(r.aggregate))) });
+  return encodeJsonMessage({
+    v: 1,
+    type: 'decryption-request',
+    requestId: r.requestId,
+    aggregate: JSON.parse(decoder.decode(encodeAggregate(r.aggregate))),
+  });
 }
 
 export function decodeRequest(bytes: Uint8Array): DecryptionRequest {
@@ -48,8 +53,14 @@ export function decodeResponse(bytes: Uint8Array): CustodianResponse {
   exactKeys(o, o.status === 'partial' ? [...common, 'partial'] : [...common, 'reason', 'detail'], 'decryption response');
   if (o.v !== 1 || o.type !== 'decryption-response') fail('wrong-message-type', 'not a version 1 decryption response');
   if (!isValidId(o.requestId) || !isValidId(o.groupId)) fail('malformed', 'decryption response: requestId and groupId must be valid ids');
-  const head = { requestId: o.requestId as string, index: u32Field(o.index, 'index'), groupId: o.groupId as string, slot: u32Field(o.slot, 'slot') };
+  const head = {
+    requestId: o.requestId as string,
+    index: u32Field(o.index, 'index'),
+    groupId: o.groupId as string,
+    slot: u32Field(o.slot, 'slot'),
+  };
   if (o.status === 'partial') return { ...head, status: 'partial', partial: o.partial as PartialDecryptionJson };
-  if (o.status !== 'refused' || typeof o.reason !== 'string' || typeof o.detail !== 'string') fail('malformed', 'decryption response: status must be partial or refused');
+  if (o.status !== 'refused' || typeof o.reason !== 'string' || typeof o.detail !== 'string')
+    fail('malformed', 'decryption response: status must be partial or refused');
   return { ...head, status: 'refused', reason: o.reason as string, detail: o.detail as string };
 }

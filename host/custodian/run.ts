@@ -36,7 +36,11 @@ export async function runCustodian(
   const user = custodianUser(index);
   const password = options.password ?? servicePassword(readSecrets(config.keys.secrets), user);
   // A custodian's record guards privacy: every commit survives a power loss.
-  const store = new CustodianStore(options.storePath ?? custodianStorePath(config, index), { keyIds: held.map((s) => s.publicKey.keyId), index }, 'power');
+  const store = new CustodianStore(
+    options.storePath ?? custodianStorePath(config, index),
+    { keyIds: held.map((s) => s.publicKey.keyId), index },
+    'power',
+  );
   const nonces = new Map(held.map((share) => [share.publicKey.keyId, new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY)]));
   const refill = setInterval(() => [...nonces.values()].some((pool) => pool.refillOne()), NONCE_REFILL_MS);
   refill.unref();
@@ -45,9 +49,12 @@ export async function runCustodian(
   const outbound = custodianPartialTopic(index);
   client.on('message', (topic, payload) => {
     if (topic === DECRYPTION_REQUEST_TOPIC) {
-      void custodian.handleRequest(payload).then((response) => {
-        if (response) client.publish(outbound, Buffer.from(encodeResponse(response)), { qos: 1 });
-      }).catch((e: Error) => options.log?.(`custodian ${index}: ${e.message}`));
+      void custodian
+        .handleRequest(payload)
+        .then((response) => {
+          if (response) client.publish(outbound, Buffer.from(encodeResponse(response)), { qos: 1 });
+        })
+        .catch((e: Error) => options.log?.(`custodian ${index}: ${e.message}`));
     } else {
       custodian.noteAggregate(topic, payload);
     }

@@ -12,9 +12,13 @@ export function checkedShares(shares: readonly KeyShare[]): Map<string, KeyShare
   for (const share of shares) {
     const key = share.publicKey;
     if (byKey.has(key.keyId)) fail('bad-share', `two shares of key ${key.keyId}`);
-    if (share.index !== first.index) fail('bad-share', `the shares are for custodians ${first.index} and ${share.index}; one custodian holds one index`);
+    if (share.index !== first.index)
+      fail('bad-share', `the shares are for custodians ${first.index} and ${share.index}; one custodian holds one index`);
     if (key.threshold !== first.publicKey.threshold || key.custodians !== first.publicKey.custodians) {
-      fail('bad-share', `key ${key.keyId} is ${key.threshold} of ${key.custodians}, key ${first.publicKey.keyId} ${first.publicKey.threshold} of ${first.publicKey.custodians}`);
+      fail(
+        'bad-share',
+        `key ${key.keyId} is ${key.threshold} of ${key.custodians}, key ${first.publicKey.keyId} ${first.publicKey.threshold} of ${first.publicKey.custodians}`,
+      );
     }
     byKey.set(key.keyId, share);
   }

@@ -90,10 +90,22 @@ export class CustodianStore {
   /** What this custodian helped decrypt of a (group, slot): one row per key id. */
   helpedOf(groupId: string, slot: number): HelpedRow[] {
     const rows = this.db.prepare('SELECT * FROM helped WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as {
-      group_id: string; slot: number; key_id: string; contributors: string; aggregate_hash: string; partial: string; helped_at: number;
+      group_id: string;
+      slot: number;
+      key_id: string;
+      contributors: string;
+      aggregate_hash: string;
+      partial: string;
+      helped_at: number;
     }[];
     return rows.map((r) => ({
-      groupId: r.group_id, slot: r.slot, keyId: r.key_id, contributors: JSON.parse(r.contributors), aggregateHash: r.aggregate_hash, partial: r.partial, helpedAt: r.helped_at,
+      groupId: r.group_id,
+      slot: r.slot,
+      keyId: r.key_id,
+      contributors: JSON.parse(r.contributors),
+      aggregateHash: r.aggregate_hash,
+      partial: r.partial,
+      helpedAt: r.helped_at,
     }));
   }
 

@@ -45,16 +45,21 @@ export class Feeder {
   publishSlot(slot: number): void {
     const total = this.o.measure(slot);
     if (total === undefined) return;
-    this.o.client.publish(feederTopic(this.o.feederId), Buffer.from(encodeFeederReading({ feederId: this.o.feederId, slot, total })), { qos: 1 });
+    this.o.client.publish(feederTopic(this.o.feederId), Buffer.from(encodeFeederReading({ feederId: this.o.feederId, slot, total })), {
+      qos: 1,
+    });
   }
 
   private schedule(): void {
     const now = (this.o.now ?? Date.now)();
     const due = slotEndMs(this.nextSlot, this.o.slotSeconds) + (this.o.settleMs ?? 500);
-    this.timer = setTimeout(() => {
-      this.publishSlot(this.nextSlot);
-      this.nextSlot++;
-      this.schedule();
-    }, Math.max(0, due - now));
+    this.timer = setTimeout(
+      () => {
+        this.publishSlot(this.nextSlot);
+        this.nextSlot++;
+        this.schedule();
+      },
+      Math.max(0, due - now),
+    );
   }
 }

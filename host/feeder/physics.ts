@@ -12,7 +12,7 @@ const WATT_MS_PER_MWH = 3_600;
 
 export function householdEnergyMwh(profile: HouseholdProfile, fromMs: number, toMs: number): number {
   let energy = 0;
-  for (let t = fromMs; t < toMs; ) {
+  for (let t = fromMs; t < toMs;) {
     const next = Math.min(toMs, (Math.floor(t / MS_PER_MINUTE) + 1) * MS_PER_MINUTE);
     energy += profile.powerWatts(t) * (next - t);
     t = next;

@@ -27,13 +27,21 @@ export async function runFeeders(
   for (const feederId of ids) {
     const members = [...new Set(config.groups.filter((g) => g.feeder === feederId).flatMap((g) => g.members))];
     const physics = {
-      households: members.map(householdOf), slotSeconds: config.slotSeconds,
-      lineLoss: options.lineLoss ?? 0.02, unmeteredWatts: options.unmeteredWatts ?? 0, connectedSinceMs: options.connectedSinceMs,
+      households: members.map(householdOf),
+      slotSeconds: config.slotSeconds,
+      lineLoss: options.lineLoss ?? 0.02,
+      unmeteredWatts: options.unmeteredWatts ?? 0,
+      connectedSinceMs: options.connectedSinceMs,
     };
     const user = feederUser(feederId);
     const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user), persistent: false });
     await connected(client);
-    const feeder = new Feeder({ feederId, slotSeconds: config.slotSeconds, client, measure: (slot) => feederEnergyMwh(physics, slot), log: options.log,
+    const feeder = new Feeder({
+      feederId,
+      slotSeconds: config.slotSeconds,
+      client,
+      measure: (slot) => feederEnergyMwh(physics, slot),
+      log: options.log,
       firstSlot: options.connectedSinceMs === undefined ? undefined : slotAt(options.connectedSinceMs, config.slotSeconds),
     });
     feeder.start();

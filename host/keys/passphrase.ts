@@ -23,7 +23,10 @@ export function resolvePassphrase(options: PassphraseOptions, env: NodeJS.Proces
     try {
       text = readFileSync(options.passphraseFile, 'utf8');
     } catch (e) {
-      return fail('passphrase-file-unreadable', `cannot read ${options.passphraseFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return fail(
+        'passphrase-file-unreadable',
+        `cannot read ${options.passphraseFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     const line = text.split(/\r?\n/, 1)[0];
     if (line.length === 0) fail('empty-passphrase', `${options.passphraseFile} has an empty first line`);

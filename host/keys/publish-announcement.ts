@@ -15,8 +15,11 @@ export async function publishKeyAnnouncement(config: MeterveilConfig, announceme
   const secrets = readSecrets(config.keys.secrets);
   // Its own client id under the provider's user: the running provider keeps its session.
   const client = connectRole({
-    url: config.broker.url, username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER),
-    clientId: `${PROVIDER_USER}/announce-${process.pid}`, persistent: false,
+    url: config.broker.url,
+    username: PROVIDER_USER,
+    password: servicePassword(secrets, PROVIDER_USER),
+    clientId: `${PROVIDER_USER}/announce-${process.pid}`,
+    persistent: false,
   });
   try {
     await connected(client);

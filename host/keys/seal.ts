@@ -55,7 +55,16 @@ const BODY_FIELDS = ['ciphertext', 'tag'];
 /** The associated data: the header rebuilt field by field in a fixed order, never the file's own bytes. */
 function associatedData(header: SealedHeader): Buffer {
   const { scheme, version, content, keyId, index, kdf, cipher, iv } = header;
-  const canonical = { scheme, version, content, keyId, ...(index === undefined ? {} : { index }), kdf: { name: kdf.name, N: kdf.N, r: kdf.r, p: kdf.p, salt: kdf.salt }, cipher, iv };
+  const canonical = {
+    scheme,
+    version,
+    content,
+    keyId,
+    ...(index === undefined ? {} : { index }),
+    kdf: { name: kdf.name, N: kdf.N, r: kdf.r, p: kdf.p, salt: kdf.salt },
+    cipher,
+    iv,
+  };
   return Buffer.from(JSON.stringify(canonical), 'utf8');
 }
 
@@ -65,9 +74,21 @@ function deriveKey(passphrase: string, salt: Uint8Array, { N, r, p }: ScryptPara
 
 function checkScryptParams({ N, r, p }: ScryptParams): void {
   const logN = Math.log2(N);
-  const ok = Number.isInteger(logN) && logN >= SCRYPT_LIMITS.minLogN && logN <= SCRYPT_LIMITS.maxLogN
-    && Number.isInteger(r) && r >= 1 && r <= SCRYPT_LIMITS.maxR && Number.isInteger(p) && p >= 1 && p <= SCRYPT_LIMITS.maxP;
-  if (!ok) fail('malformed-sealed-file', `scrypt parameters out of bounds (N a power of two from 2^${SCRYPT_LIMITS.minLogN} to 2^${SCRYPT_LIMITS.maxLogN}, r <= ${SCRYPT_LIMITS.maxR}, p <= ${SCRYPT_LIMITS.maxP})`);
+  const ok =
+    Number.isInteger(logN) &&
+    logN >= SCRYPT_LIMITS.minLogN &&
+    logN <= SCRYPT_LIMITS.maxLogN &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= SCRYPT_LIMITS.maxR &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= SCRYPT_LIMITS.maxP;
+  if (!ok)
+    fail(
+      'malformed-sealed-file',
+      `scrypt parameters out of bounds (N a power of two from 2^${SCRYPT_LIMITS.minLogN} to 2^${SCRYPT_LIMITS.maxLogN}, r <= ${SCRYPT_LIMITS.maxR}, p <= ${SCRYPT_LIMITS.maxP})`,
+    );
 }
 
 export function isSealed(obj: Record<string, unknown>): boolean {
@@ -75,7 +96,12 @@ export function isSealed(obj: Record<string, unknown>): boolean {
 }
 
 /** Seals a JSON document (as text); returns the sealed file's text. */
-export function seal(plaintext: string, passphrase: string, description: SealedDescription, params: ScryptParams = SCRYPT_DEFAULTS): string {
+export function seal(
+  plaintext: string,
+  passphrase: string,
+  description: SealedDescription,
+  params: ScryptParams = SCRYPT_DEFAULTS,
+): string {
   if (typeof passphrase !== 'string' || passphrase.length < MIN_PASSPHRASE_LENGTH) {
     fail('weak-passphrase', `a passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters`);
   }

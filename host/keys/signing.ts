@@ -50,10 +50,26 @@ export function writeSigningKey(dir: string, key: SigningKey, passphrase?: strin
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const privatePath = join(dir, 'signing.json');
   const publicPath = join(dir, 'signing-public.json');
-  const body = { scheme: SIGNING_KEY_SCHEME, version: 1, keyId: key.keyId, publicKey: bytesToHex(key.publicKey), seed: bytesToHex(key.seed) };
+  const body = {
+    scheme: SIGNING_KEY_SCHEME,
+    version: 1,
+    keyId: key.keyId,
+    publicKey: bytesToHex(key.publicKey),
+    seed: bytesToHex(key.seed),
+  };
   writeNewKeyFiles([
-    { path: privatePath, text: sealedOrPlain(JSON.stringify(body, null, 2) + '\n', passphrase, { content: SIGNING_KEY_SCHEME, keyId: key.keyId }), mode: 0o600 },
-    { path: publicPath, text: JSON.stringify({ scheme: SIGNING_PUBLIC_SCHEME, version: 1, keyId: key.keyId, publicKey: bytesToHex(key.publicKey) }, null, 2) + '\n', mode: 0o644 },
+    {
+      path: privatePath,
+      text: sealedOrPlain(JSON.stringify(body, null, 2) + '\n', passphrase, { content: SIGNING_KEY_SCHEME, keyId: key.keyId }),
+      mode: 0o600,
+    },
+    {
+      path: publicPath,
+      text:
+        JSON.stringify({ scheme: SIGNING_PUBLIC_SCHEME, version: 1, keyId: key.keyId, publicKey: bytesToHex(key.publicKey) }, null, 2) +
+        '\n',
+      mode: 0o644,
+    },
   ]);
   return { privatePath, publicPath };
 }
@@ -74,6 +90,7 @@ export function readSigningPublicFile(path: string): Uint8Array {
   const obj = parseJsonObject(readKeyFileText(path), path);
   if (obj.scheme !== SIGNING_PUBLIC_SCHEME || obj.version !== 1) fail('unsupported-key', `${path}: not a version 1 signing public key`);
   const publicKey = hexToBytes(obj.publicKey as string, 'signing public key');
-  if (publicKey.length !== 32 || signingKeyId(publicKey) !== obj.keyId) fail('malformed-key', `${path}: publicKey must be 32 bytes matching keyId`);
+  if (publicKey.length !== 32 || signingKeyId(publicKey) !== obj.keyId)
+    fail('malformed-key', `${path}: publicKey must be 32 bytes matching keyId`);
   return publicKey;
 }

@@ -6,7 +6,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import {
-  bigIntFromHex, bigIntToHex, parseJsonObject, publicKeyFromJson, publicKeyToJson, readKeyHeader,
+  bigIntFromHex,
+  bigIntToHex,
+  parseJsonObject,
+  publicKeyFromJson,
+  publicKeyToJson,
+  readKeyHeader,
 } from '../../firmware/paillier/codec.ts';
 import { openKeyText, sealedOrPlain } from '../keys/seal.ts';
 import type { KeyPair } from './keygen.ts';
@@ -47,7 +52,8 @@ export function withPath<T>(path: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof MeterveilError && !e.message.includes(path)) throw new MeterveilError(e.reason, `${path}: ${e.message.slice(e.reason.length + 2)}`);
+    if (e instanceof MeterveilError && !e.message.includes(path))
+      throw new MeterveilError(e.reason, `${path}: ${e.message.slice(e.reason.length + 2)}`);
     throw e;
   }
 }
@@ -86,7 +92,10 @@ export function writeKeyPair(dir: string, pair: KeyPair, passphrase?: string): {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const publicPath = join(dir, PUBLIC_KEY_FILE);
   const privatePath = join(dir, PRIVATE_KEY_FILE);
-  const privateText = sealedOrPlain(JSON.stringify(privateKeyToJson(pair.privateKey), null, 2) + '\n', passphrase, { content: 'paillier', keyId: pair.publicKey.keyId });
+  const privateText = sealedOrPlain(JSON.stringify(privateKeyToJson(pair.privateKey), null, 2) + '\n', passphrase, {
+    content: 'paillier',
+    keyId: pair.publicKey.keyId,
+  });
   writeNewKeyFiles([
     { path: privatePath, text: privateText, mode: 0o600 },
     { path: publicPath, text: JSON.stringify(publicKeyToJson(pair.publicKey), null, 2) + '\n', mode: 0o644 },

@@ -7,8 +7,7 @@ import { PaillierPrivateKey } from './private-key.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 
 function generatePrimeAsync(bits: number): Promise<bigint> {
-  return new Promise((resolve, reject) =>
-    generatePrime(bits, { bigint: true }, (err, prime) => (err ? reject(err) : resolve(prime))));
+  return new Promise((resolve, reject) => generatePrime(bits, { bigint: true }, (err, prime) => (err ? reject(err) : resolve(prime))));
 }
 
 export const SUPPORTED_KEY_BITS = [2048, 3072] as const;

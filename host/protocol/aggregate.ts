@@ -41,8 +41,15 @@ export function encodeAggregate(a: Aggregate): Uint8Array {
   const contributors = checkContributors(a.contributors);
   if (a.count !== contributors.length) fail('malformed', 'aggregate: count must equal the number of contributors');
   return encodeJsonMessage({
-    v: 1, type: 'aggregate', groupId: a.groupId, slot: a.slot, keyId: a.keyId, packed: a.packed,
-    count: a.count, contributors, ciphertext: bytesToHex(a.ciphertext),
+    v: 1,
+    type: 'aggregate',
+    groupId: a.groupId,
+    slot: a.slot,
+    keyId: a.keyId,
+    packed: a.packed,
+    count: a.count,
+    contributors,
+    ciphertext: bytesToHex(a.ciphertext),
   });
 }
 
@@ -52,8 +59,10 @@ export function decodeAggregate(bytes: Uint8Array): Aggregate {
   if (o.v !== 1) fail('unsupported-version', 'aggregate: version must be 1');
   if (o.type !== 'aggregate') fail('wrong-message-type', 'aggregate: type must be "aggregate"');
   if (!isValidId(o.groupId)) fail('malformed', 'aggregate: groupId must be a valid id');
-  if (typeof o.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(o.keyId)) fail('malformed', 'aggregate: keyId must be 16 lowercase hex characters');
-  if (!Number.isInteger(o.packed) || (o.packed as number) < 1 || (o.packed as number) > 255) fail('malformed', 'aggregate: packed must be 1..255');
+  if (typeof o.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(o.keyId))
+    fail('malformed', 'aggregate: keyId must be 16 lowercase hex characters');
+  if (!Number.isInteger(o.packed) || (o.packed as number) < 1 || (o.packed as number) > 255)
+    fail('malformed', 'aggregate: packed must be 1..255');
   const contributors = checkContributors(o.contributors);
   if (o.count !== contributors.length) fail('malformed', 'aggregate: count must equal the number of contributors');
   if (typeof o.ciphertext !== 'string' || o.ciphertext.length === 0) fail('malformed', 'aggregate: ciphertext must be hex');

@@ -20,7 +20,13 @@ export interface FeederReading {
 export function encodeFeederReading(r: FeederReading): Uint8Array {
   if (!isValidId(r.feederId)) fail('malformed', 'feeder id must be a valid id');
   if (r.total < 0n) fail('malformed', 'feeder total must not be negative');
-  return encodeJsonMessage({ v: 1, type: 'feeder-reading', feederId: r.feederId, slot: u32Field(r.slot, 'slot'), total: r.total.toString() });
+  return encodeJsonMessage({
+    v: 1,
+    type: 'feeder-reading',
+    feederId: r.feederId,
+    slot: u32Field(r.slot, 'slot'),
+    total: r.total.toString(),
+  });
 }
 
 export function decodeFeederReading(bytes: Uint8Array): FeederReading {
@@ -29,6 +35,7 @@ export function decodeFeederReading(bytes: Uint8Array): FeederReading {
   if (o.v !== 1) fail('unsupported-version', 'feeder reading: version must be 1');
   if (o.type !== 'feeder-reading') fail('wrong-message-type', 'feeder reading: type must be "feeder-reading"');
   if (!isValidId(o.feederId)) fail('malformed', 'feeder reading: feederId must be a valid id');
-  if (typeof o.total !== 'string' || !/^(0|[1-9][0-9]{0,39})$/.test(o.total)) fail('malformed', 'feeder reading: total must be a decimal string');
+  if (typeof o.total !== 'string' || !/^(0|[1-9][0-9]{0,39})$/.test(o.total))
+    fail('malformed', 'feeder reading: total must be a decimal string');
   return { feederId: o.feederId, slot: u32Field(o.slot, 'feeder reading: slot'), total: BigInt(o.total) };
 }

@@ -21,7 +21,8 @@ export function exactKeys(obj: Record<string, unknown>, keys: string[], what: st
 }
 
 export function u32Field(value: unknown, what: string): number {
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffffffff) fail('malformed', `${what} must be an integer in 0..2^32-1`);
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffffffff)
+    fail('malformed', `${what} must be an integer in 0..2^32-1`);
   return value as number;
 }
 

@@ -39,7 +39,10 @@ export class HeldComparisons {
   }
 
   due(now: number): { groupId: string; slot: number }[] {
-    const rows = this.db.prepare('SELECT group_id, slot FROM held_comparisons WHERE due_at <= ? ORDER BY slot, group_id').all(now) as { group_id: string; slot: number }[];
+    const rows = this.db.prepare('SELECT group_id, slot FROM held_comparisons WHERE due_at <= ? ORDER BY slot, group_id').all(now) as {
+      group_id: string;
+      slot: number;
+    }[];
     return rows.map((r) => ({ groupId: r.group_id, slot: r.slot }));
   }
 }

@@ -34,7 +34,8 @@ export function parseTime(value: string, name: string): number {
 
 function parseLimit(value: string | null): number {
   if (value === null) return 100;
-  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIST) fail('bad-limit', `limit must be an integer in 1..${MAX_LIST}`);
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIST)
+    fail('bad-limit', `limit must be an integer in 1..${MAX_LIST}`);
   return Number(value);
 }
 
@@ -88,8 +89,14 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
     return {
       status: 200,
       body: {
-        status: 'ok', keyId: ctx.keyId, decryption: config.provider.decryption.mode, broker: ctx.brokerConnected() ? 'connected' : 'disconnected',
-        groups: config.groups.length, decrypted: store.countSeries(), waiting: store.countWaiting(), lastSlot: store.lastSlot(),
+        status: 'ok',
+        keyId: ctx.keyId,
+        decryption: config.provider.decryption.mode,
+        broker: ctx.brokerConnected() ? 'connected' : 'disconnected',
+        groups: config.groups.length,
+        decrypted: store.countSeries(),
+        waiting: store.countWaiting(),
+        lastSlot: store.lastSlot(),
       },
     };
   }
@@ -115,7 +122,12 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
     const alerts = store.alerts(parseLimit(url.searchParams.get('limit')));
     return {
       status: 200,
-      body: alerts.map((a) => ({ ...a, total: a.total.toString(), feeder: a.feeder.toString(), start: new Date(slotStartMs(a.slot, config.slotSeconds)).toISOString() })),
+      body: alerts.map((a) => ({
+        ...a,
+        total: a.total.toString(),
+        feeder: a.feeder.toString(),
+        start: new Date(slotStartMs(a.slot, config.slotSeconds)).toISOString(),
+      })),
     };
   }
   return { status: 404, body: { error: 'not-found', message: `no endpoint ${path}` } };
@@ -127,7 +139,11 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(text);
 }
 
-export async function startHttpApi(ctx: ApiContext, host: string, port: number): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startHttpApi(
+  ctx: ApiContext,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     try {
       const { status, body } = route(ctx, req);
@@ -146,6 +162,10 @@ export async function startHttpApi(ctx: ApiContext, host: string, port: number):
   return {
     server,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

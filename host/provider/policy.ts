@@ -23,14 +23,24 @@ export function checkMembership(aggregate: Aggregate, group: GroupConfig): Refus
 }
 
 /** decryptedSets: contributor sets of every aggregate already decrypted for this slot, all groups. */
-export function checkDifferencing(contributors: readonly string[], decryptedSets: readonly (readonly string[])[], k: number): Refusal | undefined {
+export function checkDifferencing(
+  contributors: readonly string[],
+  decryptedSets: readonly (readonly string[])[],
+  k: number,
+): Refusal | undefined {
   if (decryptedSets.length === 0) return undefined;
   const span = analyseSpan([...decryptedSets, contributors]);
   if (span.exposedMeters.length > 0) {
-    return { reason: 'differencing', detail: `with the aggregates already decrypted for this slot it would expose ${span.exposedMeters.length} meter(s)` };
+    return {
+      reason: 'differencing',
+      detail: `with the aggregates already decrypted for this slot it would expose ${span.exposedMeters.length} meter(s)`,
+    };
   }
   if (span.smallestSupport < k) {
-    return { reason: 'differencing', detail: `with the aggregates already decrypted for this slot it would expose a combination of ${span.smallestSupport} meters (k = ${k})` };
+    return {
+      reason: 'differencing',
+      detail: `with the aggregates already decrypted for this slot it would expose a combination of ${span.smallestSupport} meters (k = ${k})`,
+    };
   }
   return undefined;
 }

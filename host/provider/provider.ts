@@ -204,21 +204,36 @@ export class Provider {
       const reservations = store.reservationsOf(group.id, aggregate.slot);
       const reserved = reservations.find((r) => r.keyId === aggregate.keyId);
       if (reserved) {
-        if (reserved.aggregateHash !== hash) return refuse('already-decrypted', `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} is reserved for another aggregate`);
+        if (reserved.aggregateHash !== hash)
+          return refuse(
+            'already-decrypted',
+            `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} is reserved for another aggregate`,
+          );
         this.counts.count('republished');
         if (reserved.state === 'waiting') this.afterCommit(() => this.requestDecryption(reserved));
         return;
       }
       // Other parts of this (group, slot), under other keys (a rotation): decrypted or on their way.
-      const counted = new Set([...parts.map((p) => p.contributors), ...reservations.filter((r) => r.state === 'waiting').map((r) => r.contributors)].flat());
+      const counted = new Set(
+        [...parts.map((p) => p.contributors), ...reservations.filter((r) => r.state === 'waiting').map((r) => r.contributors)].flat(),
+      );
       const twice = aggregate.contributors.filter((m) => counted.has(m));
-      if (twice.length > 0) return refuse('overlapping-parts', `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`);
+      if (twice.length > 0)
+        return refuse(
+          'overlapping-parts',
+          `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`,
+        );
       const differencing = checkDifferencing(aggregate.contributors, this.decryptedSetsForSlot(aggregate.slot), group.k);
       if (differencing) return refuse(differencing.reason, differencing.detail);
       if (d.mode === 'threshold') {
         store.insertReservation({
-          groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors,
-          aggregate: new TextDecoder().decode(payload), aggregateHash: hash, receivedAt: this.now(),
+          groupId: group.id,
+          slot: aggregate.slot,
+          keyId: aggregate.keyId,
+          contributors: aggregate.contributors,
+          aggregate: new TextDecoder().decode(payload),
+          aggregateHash: hash,
+          receivedAt: this.now(),
         });
         const row = store.reservation(group.id, aggregate.slot, aggregate.keyId)!;
         return this.afterCommit(() => this.requestDecryption(row));
@@ -265,13 +280,27 @@ export class Provider {
       row = this.parts.addToSeries(earlier, aggregate.contributors, readings);
     } else {
       row = {
-        groupId: group.id, slot: aggregate.slot, contributors: aggregate.contributors, total: readings.reduce((a, b) => a + b, 0n), readings,
-        aggregateHash: hash, decryptedAt: this.now(),
+        groupId: group.id,
+        slot: aggregate.slot,
+        contributors: aggregate.contributors,
+        total: readings.reduce((a, b) => a + b, 0n),
+        readings,
+        aggregateHash: hash,
+        decryptedAt: this.now(),
       };
       store.insertSeries(row);
     }
-    this.parts.insert({ groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash }, this.now());
-    const decrypted: Decrypted = { groupId: group.id, slot: aggregate.slot, count: row.contributors.length, members: group.members.length, total: row.total };
+    this.parts.insert(
+      { groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash },
+      this.now(),
+    );
+    const decrypted: Decrypted = {
+      groupId: group.id,
+      slot: aggregate.slot,
+      count: row.contributors.length,
+      members: group.members.length,
+      total: row.total,
+    };
     this.considerComparison(group, aggregate.slot, aggregate.keyId, decrypted);
     this.afterCommit(() => this.o.onDecrypted?.(decrypted));
     return undefined;
@@ -395,10 +424,21 @@ export class Provider {
     if (decrypted) Object.assign(decrypted, { feeder, deviation, alert });
     if (!alert) return;
     const missing = group.members.length - count;
-    const inserted = this.o.store.insertAlert({ groupId: group.id, slot, kind: 'feeder-deviation', total, feeder, deviation, missing, createdAt: this.now() });
+    const inserted = this.o.store.insertAlert({
+      groupId: group.id,
+      slot,
+      kind: 'feeder-deviation',
+      total,
+      feeder,
+      deviation,
+      missing,
+      createdAt: this.now(),
+    });
     if (inserted) {
       this.afterCommit(() =>
-        this.log(`provider: ALERT ${group.id} slot ${slot}: meters ${total} vs feeder ${feeder} (deviation ${(deviation * 100).toFixed(2)}%, ${missing} meter(s) missing)`),
+        this.log(
+          `provider: ALERT ${group.id} slot ${slot}: meters ${total} vs feeder ${feeder} (deviation ${(deviation * 100).toFixed(2)}%, ${missing} meter(s) missing)`,
+        ),
       );
     }
   }
@@ -421,5 +461,7 @@ const HELD_COMPARISON_CHECK_MS = 1000;
 
 /** Identifies an aggregate's content: a republication has the same hash. */
 export function aggregateHash(a: Aggregate): string {
-  return createHash('sha256').update(`${a.groupId}|${a.slot}|${a.keyId}|${a.packed}|${a.contributors.join(',')}|${bytesToHex(a.ciphertext)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${a.groupId}|${a.slot}|${a.keyId}|${a.packed}|${a.contributors.join(',')}|${bytesToHex(a.ciphertext)}`)
+    .digest('hex');
 }

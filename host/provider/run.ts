@@ -38,7 +38,14 @@ function decryptionKey(config: MeterveilConfig) {
   }
   const ring = readThresholdKeyRing(config);
   const newest = ring.at(-1)!;
-  return { bits: newest.paillier.bits, keyId: newest.keyId, keyIds: ring.map((k) => k.keyId), threshold: ring, timeoutMs: d.timeoutMs, retryMs: d.retryMs };
+  return {
+    bits: newest.paillier.bits,
+    keyId: newest.keyId,
+    keyIds: ring.map((k) => k.keyId),
+    threshold: ring,
+    timeoutMs: d.timeoutMs,
+    retryMs: d.retryMs,
+  };
 }
 
 export async function runProvider(

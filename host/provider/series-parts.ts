@@ -33,14 +33,26 @@ export class SeriesParts {
 
   parts(groupId: string, slot: number): SeriesPart[] {
     const rows = this.db.prepare('SELECT * FROM series_parts WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as {
-      group_id: string; slot: number; key_id: string; contributors: string; aggregate_hash: string;
+      group_id: string;
+      slot: number;
+      key_id: string;
+      contributors: string;
+      aggregate_hash: string;
     }[];
-    return rows.map((r) => ({ groupId: r.group_id, slot: r.slot, keyId: r.key_id, contributors: JSON.parse(r.contributors), aggregateHash: r.aggregate_hash }));
+    return rows.map((r) => ({
+      groupId: r.group_id,
+      slot: r.slot,
+      keyId: r.key_id,
+      contributors: JSON.parse(r.contributors),
+      aggregateHash: r.aggregate_hash,
+    }));
   }
 
   /** Contributor sets of every part decrypted for the slot, in every group. */
   setsForSlot(slot: number): string[][] {
-    return (this.db.prepare('SELECT contributors FROM series_parts WHERE slot = ?').pluck().all(slot) as string[]).map((s) => JSON.parse(s));
+    return (this.db.prepare('SELECT contributors FROM series_parts WHERE slot = ?').pluck().all(slot) as string[]).map((s) =>
+      JSON.parse(s),
+    );
   }
 
   insert(part: SeriesPart, now: number): void {
@@ -59,7 +71,14 @@ export class SeriesParts {
     };
     this.db
       .prepare('UPDATE series SET contributors = ?, count = ?, total = ?, readings = ? WHERE group_id = ? AND slot = ?')
-      .run(JSON.stringify(merged.contributors), merged.contributors.length, merged.total.toString(), JSON.stringify(merged.readings.map(String)), row.groupId, row.slot);
+      .run(
+        JSON.stringify(merged.contributors),
+        merged.contributors.length,
+        merged.total.toString(),
+        JSON.stringify(merged.readings.map(String)),
+        row.groupId,
+        row.slot,
+      );
     return merged;
   }
 }

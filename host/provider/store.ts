@@ -106,17 +106,43 @@ CREATE TABLE IF NOT EXISTS alerts (
 `;
 
 interface RawSeries {
-  group_id: string; slot: number; contributors: string; total: string; readings: string; aggregate_hash: string; decrypted_at: number;
+  group_id: string;
+  slot: number;
+  contributors: string;
+  total: string;
+  readings: string;
+  aggregate_hash: string;
+  decrypted_at: number;
 }
 
 interface RawReservation {
-  group_id: string; slot: number; key_id: string; contributors: string; aggregate: string; aggregate_hash: string; state: 'waiting' | 'refused';
-  attempts: number; reason: string | null; detail: string | null; received_at: number; updated_at: number;
+  group_id: string;
+  slot: number;
+  key_id: string;
+  contributors: string;
+  aggregate: string;
+  aggregate_hash: string;
+  state: 'waiting' | 'refused';
+  attempts: number;
+  reason: string | null;
+  detail: string | null;
+  received_at: number;
+  updated_at: number;
 }
 
 const toReservation = (r: RawReservation): ReservationRow => ({
-  groupId: r.group_id, slot: r.slot, keyId: r.key_id, contributors: JSON.parse(r.contributors), aggregate: r.aggregate, aggregateHash: r.aggregate_hash,
-  state: r.state, attempts: r.attempts, reason: r.reason, detail: r.detail, receivedAt: r.received_at, updatedAt: r.updated_at,
+  groupId: r.group_id,
+  slot: r.slot,
+  keyId: r.key_id,
+  contributors: JSON.parse(r.contributors),
+  aggregate: r.aggregate,
+  aggregateHash: r.aggregate_hash,
+  state: r.state,
+  attempts: r.attempts,
+  reason: r.reason,
+  detail: r.detail,
+  receivedAt: r.received_at,
+  updatedAt: r.updated_at,
 });
 
 const toSeries = (r: RawSeries): SeriesRow => ({
@@ -163,31 +189,58 @@ export class ProviderStore {
    */
   decryptedSetsForSlot(slot: number): string[][] {
     const sets = this.db
-      .prepare(`SELECT contributors FROM series WHERE slot = ? UNION ALL SELECT contributors FROM reservations WHERE slot = ? AND state = 'waiting'`)
-      .pluck().all(slot, slot) as string[];
+      .prepare(
+        `SELECT contributors FROM series WHERE slot = ? UNION ALL SELECT contributors FROM reservations WHERE slot = ? AND state = 'waiting'`,
+      )
+      .pluck()
+      .all(slot, slot) as string[];
     return sets.map((s) => JSON.parse(s));
   }
 
   reservation(groupId: string, slot: number, keyId: string): ReservationRow | undefined {
-    const r = this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ? AND key_id = ?').get(groupId, slot, keyId) as RawReservation | undefined;
+    const r = this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ? AND key_id = ?').get(groupId, slot, keyId) as
+      RawReservation | undefined;
     return r && toReservation(r);
   }
 
   /** Every reservation of a (group, slot), one per key id. */
   reservationsOf(groupId: string, slot: number): ReservationRow[] {
-    return (this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as RawReservation[]).map(toReservation);
+    return (
+      this.db.prepare('SELECT * FROM reservations WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as RawReservation[]
+    ).map(toReservation);
   }
 
-  insertReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId' | 'contributors' | 'aggregate' | 'aggregateHash' | 'receivedAt'>): void {
+  insertReservation(
+    row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId' | 'contributors' | 'aggregate' | 'aggregateHash' | 'receivedAt'>,
+  ): void {
     this.db
-      .prepare(`INSERT INTO reservations (group_id, slot, key_id, contributors, aggregate, aggregate_hash, state, attempts, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'waiting', 0, ?, ?)`)
-      .run(row.groupId, row.slot, row.keyId, JSON.stringify(row.contributors), row.aggregate, row.aggregateHash, row.receivedAt, row.receivedAt);
+      .prepare(
+        `INSERT INTO reservations (group_id, slot, key_id, contributors, aggregate, aggregate_hash, state, attempts, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'waiting', 0, ?, ?)`,
+      )
+      .run(
+        row.groupId,
+        row.slot,
+        row.keyId,
+        JSON.stringify(row.contributors),
+        row.aggregate,
+        row.aggregateHash,
+        row.receivedAt,
+        row.receivedAt,
+      );
   }
 
   /** Records a failed attempt: still waiting (asked again later) or refused for good. */
-  updateReservation(row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId'>, state: 'waiting' | 'refused', reason: string, detail: string, now: number): void {
+  updateReservation(
+    row: Pick<ReservationRow, 'groupId' | 'slot' | 'keyId'>,
+    state: 'waiting' | 'refused',
+    reason: string,
+    detail: string,
+    now: number,
+  ): void {
     this.db
-      .prepare('UPDATE reservations SET state = ?, attempts = attempts + 1, reason = ?, detail = ?, updated_at = ? WHERE group_id = ? AND slot = ? AND key_id = ?')
+      .prepare(
+        'UPDATE reservations SET state = ?, attempts = attempts + 1, reason = ?, detail = ?, updated_at = ? WHERE group_id = ? AND slot = ? AND key_id = ?',
+      )
       .run(state, reason, detail, now, row.groupId, row.slot, row.keyId);
   }
 
@@ -196,7 +249,9 @@ export class ProviderStore {
   }
 
   waitingReservations(): ReservationRow[] {
-    return (this.db.prepare(`SELECT * FROM reservations WHERE state = 'waiting' ORDER BY slot, group_id`).all() as RawReservation[]).map(toReservation);
+    return (this.db.prepare(`SELECT * FROM reservations WHERE state = 'waiting' ORDER BY slot, group_id`).all() as RawReservation[]).map(
+      toReservation,
+    );
   }
 
   /** The latest reservations, waiting or refused, for the API (no aggregate bytes). */
@@ -211,13 +266,25 @@ export class ProviderStore {
 
   insertSeries(row: SeriesRow): void {
     this.db
-      .prepare('INSERT INTO series (group_id, slot, contributors, count, total, readings, aggregate_hash, decrypted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(row.groupId, row.slot, JSON.stringify(row.contributors), row.contributors.length, row.total.toString(),
-        JSON.stringify(row.readings.map(String)), row.aggregateHash, row.decryptedAt);
+      .prepare(
+        'INSERT INTO series (group_id, slot, contributors, count, total, readings, aggregate_hash, decrypted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        row.groupId,
+        row.slot,
+        JSON.stringify(row.contributors),
+        row.contributors.length,
+        row.total.toString(),
+        JSON.stringify(row.readings.map(String)),
+        row.aggregateHash,
+        row.decryptedAt,
+      );
   }
 
   seriesRange(groupId: string, fromSlot: number, toSlot: number): SeriesRow[] {
-    const rows = this.db.prepare('SELECT * FROM series WHERE group_id = ? AND slot >= ? AND slot < ? ORDER BY slot').all(groupId, fromSlot, toSlot) as RawSeries[];
+    const rows = this.db
+      .prepare('SELECT * FROM series WHERE group_id = ? AND slot >= ? AND slot < ? ORDER BY slot')
+      .all(groupId, fromSlot, toSlot) as RawSeries[];
     return rows.map(toSeries);
   }
 
@@ -230,22 +297,40 @@ export class ProviderStore {
   }
 
   insertRefusal(r: RefusalRow, aggregateHash: string | null): boolean {
-    return this.db
-      .prepare('INSERT OR IGNORE INTO refusals (group_id, slot, reason, detail, count, aggregate_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(r.groupId, r.slot, r.reason, r.detail, r.count, aggregateHash, r.receivedAt).changes === 1;
+    return (
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO refusals (group_id, slot, reason, detail, count, aggregate_hash, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(r.groupId, r.slot, r.reason, r.detail, r.count, aggregateHash, r.receivedAt).changes === 1
+    );
   }
 
   refusals(limit: number): RefusalRow[] {
     const rows = this.db.prepare('SELECT * FROM refusals ORDER BY id DESC LIMIT ?').all(limit) as {
-      group_id: string | null; slot: number | null; reason: string; detail: string; count: number | null; received_at: number;
+      group_id: string | null;
+      slot: number | null;
+      reason: string;
+      detail: string;
+      count: number | null;
+      received_at: number;
     }[];
-    return rows.map((r) => ({ groupId: r.group_id, slot: r.slot, reason: r.reason, detail: r.detail, count: r.count, receivedAt: r.received_at }));
+    return rows.map((r) => ({
+      groupId: r.group_id,
+      slot: r.slot,
+      reason: r.reason,
+      detail: r.detail,
+      count: r.count,
+      receivedAt: r.received_at,
+    }));
   }
 
   saveFeeder(groupId: string, slot: number, total: bigint, now: number): boolean {
-    return this.db
-      .prepare('INSERT OR IGNORE INTO feeder (group_id, slot, total, received_at) VALUES (?, ?, ?, ?)')
-      .run(groupId, slot, total.toString(), now).changes === 1;
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO feeder (group_id, slot, total, received_at) VALUES (?, ?, ?, ?)')
+        .run(groupId, slot, total.toString(), now).changes === 1
+    );
   }
 
   feeder(groupId: string, slot: number): bigint | undefined {
@@ -254,27 +339,51 @@ export class ProviderStore {
   }
 
   feederRange(groupId: string, fromSlot: number, toSlot: number): Map<number, bigint> {
-    const rows = this.db.prepare('SELECT slot, total FROM feeder WHERE group_id = ? AND slot >= ? AND slot < ?').all(groupId, fromSlot, toSlot) as { slot: number; total: string }[];
+    const rows = this.db
+      .prepare('SELECT slot, total FROM feeder WHERE group_id = ? AND slot >= ? AND slot < ?')
+      .all(groupId, fromSlot, toSlot) as { slot: number; total: string }[];
     return new Map(rows.map((r) => [r.slot, BigInt(r.total)]));
   }
 
   insertAlert(a: AlertRow): boolean {
-    return this.db
-      .prepare('INSERT OR IGNORE INTO alerts (group_id, slot, kind, total, feeder, deviation, missing, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(a.groupId, a.slot, a.kind, a.total.toString(), a.feeder.toString(), a.deviation, a.missing, a.createdAt).changes === 1;
+    return (
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO alerts (group_id, slot, kind, total, feeder, deviation, missing, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(a.groupId, a.slot, a.kind, a.total.toString(), a.feeder.toString(), a.deviation, a.missing, a.createdAt).changes === 1
+    );
   }
 
   alertSlots(groupId: string, fromSlot: number, toSlot: number): Set<number> {
-    return new Set(this.db.prepare('SELECT slot FROM alerts WHERE group_id = ? AND slot >= ? AND slot < ?').pluck().all(groupId, fromSlot, toSlot) as number[]);
+    return new Set(
+      this.db
+        .prepare('SELECT slot FROM alerts WHERE group_id = ? AND slot >= ? AND slot < ?')
+        .pluck()
+        .all(groupId, fromSlot, toSlot) as number[],
+    );
   }
 
   alerts(limit: number): AlertRow[] {
     const rows = this.db.prepare('SELECT * FROM alerts ORDER BY id DESC LIMIT ?').all(limit) as {
-      group_id: string; slot: number; kind: string; total: string; feeder: string; deviation: number; missing: number; created_at: number;
+      group_id: string;
+      slot: number;
+      kind: string;
+      total: string;
+      feeder: string;
+      deviation: number;
+      missing: number;
+      created_at: number;
     }[];
     return rows.map((r) => ({
-      groupId: r.group_id, slot: r.slot, kind: r.kind, total: BigInt(r.total), feeder: BigInt(r.feeder),
-      deviation: r.deviation, missing: r.missing, createdAt: r.created_at,
+      groupId: r.group_id,
+      slot: r.slot,
+      kind: r.kind,
+      total: BigInt(r.total),
+      feeder: BigInt(r.feeder),
+      deviation: r.deviation,
+      missing: r.missing,
+      createdAt: r.created_at,
     }));
   }
 

@@ -10,7 +10,11 @@ import { roleKeyLists } from './key-lists.ts';
 import { planProvisioning } from './plan.ts';
 import { writeProvisioning } from './write.ts';
 
-export function provision(configPath: string, outDir: string, signingPublicPath?: string): { keyId: string; meters: number; aggregators: number; custodians: number; files: string[] } {
+export function provision(
+  configPath: string,
+  outDir: string,
+  signingPublicPath?: string,
+): { keyId: string; meters: number; aggregators: number; custodians: number; files: string[] } {
   const config = loadConfig(configPath);
   const publicKey = readPublicKeyFile(config.keys.publicKey);
   const publicJson = parseJsonObject(readFileSync(config.keys.publicKey, 'utf8'), config.keys.publicKey);
@@ -31,9 +35,13 @@ export function register(program: Command) {
     .requiredOption('--config <file>', 'deployment config (groups, broker, packing); its public key must exist')
     .requiredOption('--out <dir>', 'new or empty directory for the output; every secret file is mode 0600')
     .option('--signing-public <file>', "the provider's signing-public.json: meters accept key rotations signed with it")
-    .action(cliAction((opts: { config: string; out: string; signingPublic?: string }) => {
-      const result = provision(opts.config, opts.out, opts.signingPublic);
-      const custodians = result.custodians > 0 ? ` and ${result.custodians} custodians` : '';
-      process.stdout.write(`provisioned ${result.meters} meters, ${result.aggregators} aggregators${custodians} for key ${result.keyId} into ${opts.out}\n`);
-    }));
+    .action(
+      cliAction((opts: { config: string; out: string; signingPublic?: string }) => {
+        const result = provision(opts.config, opts.out, opts.signingPublic);
+        const custodians = result.custodians > 0 ? ` and ${result.custodians} custodians` : '';
+        process.stdout.write(
+          `provisioned ${result.meters} meters, ${result.aggregators} aggregators${custodians} for key ${result.keyId} into ${opts.out}\n`,
+        );
+      }),
+    );
 }

@@ -32,7 +32,10 @@ export function firmwareConfigFromMcconfig(argument: string): unknown {
 export function preferenceEntries(firmwareConfig: object): PreferenceEntry[] {
   const value = JSON.stringify(firmwareConfig);
   if (Buffer.byteLength(value) > MAX_PREFERENCE_BYTES) {
-    fail('device-config-too-large', `the meter configuration takes ${Buffer.byteLength(value)} bytes; a preference holds at most ${MAX_PREFERENCE_BYTES}`);
+    fail(
+      'device-config-too-large',
+      `the meter configuration takes ${Buffer.byteLength(value)} bytes; a preference holds at most ${MAX_PREFERENCE_BYTES}`,
+    );
   }
   return [{ domain: PREFERENCE_DOMAIN, key: PREFERENCE_KEY, value }];
 }

@@ -36,7 +36,8 @@ const ringPath = (keyId: string, kind: 'public' | 'private') => `keys/ring/${key
 
 function keyIdOf(text: string, path: string): string {
   const keyId = parseJsonObject(text, path).keyId;
-  if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId)) fail('malformed-key', `${path}: keyId must be 16 lowercase hex characters`);
+  if (typeof keyId !== 'string' || !/^[0-9a-f]{16}$/.test(keyId))
+    fail('malformed-key', `${path}: keyId must be 16 lowercase hex characters`);
   return keyId;
 }
 
@@ -57,7 +58,10 @@ export function roleKeyLists(config: MeterveilConfig): RoleKeyLists {
     thresholdKeys = d.publicKeys.map((source) => add(source, 'public'));
   } else {
     if (parseJsonObject(readKeyFileText(config.keys.publicKey), config.keys.publicKey).threshold !== undefined) {
-      fail('bad-config', `${config.keys.publicKey} is a threshold key, but provider.decryption.mode is "single": set it to "threshold" with the number of custodians`);
+      fail(
+        'bad-config',
+        `${config.keys.publicKey} is a threshold key, but provider.decryption.mode is "single": set it to "threshold" with the number of custodians`,
+      );
     }
     privateKeys = config.keys.privateKeys.map((source) => add(source, 'private'));
   }

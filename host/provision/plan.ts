@@ -85,7 +85,11 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       broker: { url: config.broker.url, username, password },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
-      packing: { readings: config.packing.readings, maxGroupSize: config.packing.maxGroupSize, maxPowerWatts: config.packing.maxPowerWatts },
+      packing: {
+        readings: config.packing.readings,
+        maxGroupSize: config.packing.maxGroupSize,
+        maxPowerWatts: config.packing.maxPowerWatts,
+      },
       ...(signingPublicKey ? { signingKey: bytesToHex(signingPublicKey) } : {}),
     };
     try {

@@ -38,21 +38,41 @@ type Role = 'aggregator' | 'provider' | 'custodian';
  */
 function roleConfig(rawConfig: Record<string, unknown>, role: Role, lists: RoleKeyLists): object {
   const { dataDir: _dataDir, keys: _keys, provider, ...rest } = rawConfig;
-  const keys = role === 'custodian' ? {} : { publicKeys: lists.publicKeys, ...(role === 'provider' && lists.privateKeys ? { privateKeys: lists.privateKeys } : {}) };
+  const keys =
+    role === 'custodian'
+      ? {}
+      : { publicKeys: lists.publicKeys, ...(role === 'provider' && lists.privateKeys ? { privateKeys: lists.privateKeys } : {}) };
   const decryption = (provider as { decryption?: Record<string, unknown> } | undefined)?.decryption;
   const { publicKey: _publicKey, publicKeys: _publicKeys, ...settings } = decryption ?? {};
-  const rewritten = lists.thresholdKeys ? { provider: { decryption: { ...settings, publicKeys: lists.thresholdKeys } } } : provider === undefined ? {} : { provider };
+  const rewritten = lists.thresholdKeys
+    ? { provider: { decryption: { ...settings, publicKeys: lists.thresholdKeys } } }
+    : provider === undefined
+      ? {}
+      : { provider };
   return { dataDir: './data', keys, ...rest, ...rewritten };
 }
 
 function keyFilesFor(role: Role, lists: RoleKeyLists) {
-  const wanted = new Set(role === 'aggregator' ? lists.publicKeys : role === 'custodian' ? lists.thresholdKeys : [...lists.publicKeys, ...(lists.privateKeys ?? []), ...(lists.thresholdKeys ?? [])]);
+  const wanted = new Set(
+    role === 'aggregator'
+      ? lists.publicKeys
+      : role === 'custodian'
+        ? lists.thresholdKeys
+        : [...lists.publicKeys, ...(lists.privateKeys ?? []), ...(lists.thresholdKeys ?? [])],
+  );
   return lists.files.filter((f) => wanted.has(f.path));
 }
 
 /** publicJson: the public key file as given (a threshold key keeps its verification keys). */
-export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig: Record<string, unknown>, publicJson: object, lists: RoleKeyLists): string[] {
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) fail('output-exists', `${outDir} is not empty; provisioning never overwrites secrets`);
+export function writeProvisioning(
+  outDir: string,
+  plan: ProvisionPlan,
+  rawConfig: Record<string, unknown>,
+  publicJson: object,
+  lists: RoleKeyLists,
+): string[] {
+  if (existsSync(outDir) && readdirSync(outDir).length > 0)
+    fail('output-exists', `${outDir} is not empty; provisioning never overwrites secrets`);
   const written: string[] = [];
   const file = (path: string, body: string | object, mode?: number) => written.push(writeFile(join(outDir, path), body, mode));
   const role = (dir: string, kind: Role, secrets: object) => {
@@ -74,11 +94,20 @@ export function writeProvisioning(outDir: string, plan: ProvisionPlan, rawConfig
   for (const [feederId, credentials] of plan.feeders) file(`feeders/${feederId}/credentials.json`, credentials);
 
   const users = [...plan.brokerUsers].sort(([a], [b]) => a.localeCompare(b));
-  file('broker/users.json', { scheme: BROKER_USERS_SCHEME, version: 1, users: Object.fromEntries(users.map(([u, p]) => [u, scryptPasswordHash(p)])) });
+  file('broker/users.json', {
+    scheme: BROKER_USERS_SCHEME,
+    version: 1,
+    users: Object.fromEntries(users.map(([u, p]) => [u, scryptPasswordHash(p)])),
+  });
   file('broker/passwords', users.map(([u, p]) => mosquittoPasswordLine(u, p)).join('\n') + '\n');
   const acl: string[] = [];
   for (const [user, permissions] of plan.acl) {
-    acl.push(`user ${user}`, ...[...permissions.publish].map((t) => `topic write ${t}`), ...[...permissions.subscribe].map((t) => `topic read ${t}`), '');
+    acl.push(
+      `user ${user}`,
+      ...[...permissions.publish].map((t) => `topic write ${t}`),
+      ...[...permissions.subscribe].map((t) => `topic read ${t}`),
+      '',
+    );
   }
   file('broker/acl', acl.join('\n'));
   return written;

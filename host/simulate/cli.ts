@@ -12,7 +12,8 @@ function readConfigs(path: string): Record<string, unknown>[] {
     usage('bad-config-file', `${path}: ${(error as Error).message}`);
   }
   const list = Array.isArray(parsed) ? parsed : (parsed as { meters?: unknown })?.meters;
-  if (!Array.isArray(list) || list.length === 0) usage('bad-config-file', `${path}: expected a JSON array of meter configs or {"meters": [...]}`);
+  if (!Array.isArray(list) || list.length === 0)
+    usage('bad-config-file', `${path}: expected a JSON array of meter configs or {"meters": [...]}`);
   return list as Record<string, unknown>[];
 }
 
@@ -34,7 +35,7 @@ export function register(program: Command) {
     .option('--slot-seconds <s>', 'slot length for generated configs', '900')
     .option('--readings <n>', 'sub-slot readings packed per report for generated configs', '15')
     .option('--start <iso>', 'virtual start time (default: today 00:00 UTC)')
-    .option('--verbose', 'print the meters\' log lines')
+    .option('--verbose', "print the meters' log lines")
     .action(
       cliAction(async (opts: Record<string, string | boolean | undefined>) => {
         const hours = Number(opts.hours);
@@ -51,7 +52,11 @@ export function register(program: Command) {
           slotSeconds: positiveInteger(String(opts.slotSeconds), '--slot-seconds'),
           readings: positiveInteger(String(opts.readings), '--readings'),
           startMs,
-          log: opts.verbose ? (line) => process.stderr.write(line + '\n') : (line) => { if (/live XS slots|error/.test(line)) process.stderr.write(line + '\n'); },
+          log: opts.verbose
+            ? (line) => process.stderr.write(line + '\n')
+            : (line) => {
+                if (/live XS slots|error/.test(line)) process.stderr.write(line + '\n');
+              },
         });
         process.stdout.write(formatSummary(summary) + '\n');
       }),

@@ -10,9 +10,15 @@ import { keyedHmacSha256 } from '../../firmware/platform/keyed-hmac.ts';
 import { SimulatedSensor } from '../../firmware/sensors/simulated-sensor.ts';
 import { NodeMqttPort } from './node-mqtt-port.ts';
 
-export function createNodePlatform(options: { config: MeterConfig; clock: Clock; storage: Storage; log?: (line: string) => void }): Platform & { mqtt: NodeMqttPort } {
+export function createNodePlatform(options: {
+  config: MeterConfig;
+  clock: Clock;
+  storage: Storage;
+  log?: (line: string) => void;
+}): Platform & { mqtt: NodeMqttPort } {
   const { config, clock, storage } = options;
-  if (config.sensor.kind !== 'simulated') fail('invalid-config', `sensor.kind: "${config.sensor.kind}" needs a device; Node runs only "simulated"`);
+  if (config.sensor.kind !== 'simulated')
+    fail('invalid-config', `sensor.kind: "${config.sensor.kind}" needs a device; Node runs only "simulated"`);
   return {
     name: 'node',
     clock,
@@ -20,7 +26,12 @@ export function createNodePlatform(options: { config: MeterConfig; clock: Clock;
     randomBytes: (length) => new Uint8Array(randomBytes(length)),
     storage,
     mac: keyedHmacSha256(),
-    mqtt: new NodeMqttPort({ url: config.broker.url, clientId: config.meterId, username: config.broker.username, password: config.broker.password }),
+    mqtt: new NodeMqttPort({
+      url: config.broker.url,
+      clientId: config.meterId,
+      username: config.broker.username,
+      password: config.broker.password,
+    }),
     log: options.log ?? (() => {}),
   };
 }

@@ -22,10 +22,21 @@ export class ReportSink {
   subscribed = false;
   /** Acknowledgements published, per meter. */
   readonly acksSent = new Map<string, number>();
-  private constructor(private readonly client: MqttClient, private readonly meters: Map<string, SinkMeter>) {}
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly meters: Map<string, SinkMeter>,
+  ) {}
 
-  static async connect(url: string, meters: Map<string, SinkMeter>, credentials: { username?: string; password?: string } = {}): Promise<ReportSink> {
-    const client = await mqtt.connectAsync(url, { clientId: `report-sink-${process.pid}-${Math.floor(performance.now())}`, reconnectPeriod: 200, ...credentials });
+  static async connect(
+    url: string,
+    meters: Map<string, SinkMeter>,
+    credentials: { username?: string; password?: string } = {},
+  ): Promise<ReportSink> {
+    const client = await mqtt.connectAsync(url, {
+      clientId: `report-sink-${process.pid}-${Math.floor(performance.now())}`,
+      reconnectPeriod: 200,
+      ...credentials,
+    });
     const collector = new ReportSink(client, meters);
     client.on('message', (topic, payload) => collector.receive(topic, new Uint8Array(payload)));
     await client.subscribeAsync('meterveil/v1/meters/+/reports', { qos: 1 });
@@ -68,7 +79,13 @@ export class ReportSink {
     if (!this.acking) return;
     for (const groupId of meter.groups) {
       const ack = encodeAck(
-        { meterId: report.meterId, groupId, slot: report.slot, seq: report.seq, status: duplicate ? AckStatus.duplicate : AckStatus.stored },
+        {
+          meterId: report.meterId,
+          groupId,
+          slot: report.slot,
+          seq: report.seq,
+          status: duplicate ? AckStatus.duplicate : AckStatus.stored,
+        },
         meter.macKey,
         hmacSha256,
       );

@@ -59,7 +59,12 @@ function household(index: number) {
   return { seed: seed >>> 0, yearlyKwh: 1500 + ((seed >>> 0) % 4500), utcOffsetMinutes: 60 };
 }
 
-export async function generatedConfigs(options: { meters: number; brokerUrl: string; slotSeconds: number; readings: number }): Promise<Record<string, unknown>[]> {
+export async function generatedConfigs(options: {
+  meters: number;
+  brokerUrl: string;
+  slotSeconds: number;
+  readings: number;
+}): Promise<Record<string, unknown>[]> {
   const { publicKey } = await generateKeyPair(2048);
   const key = publicKeyToJson(publicKey);
   return Array.from({ length: options.meters }, (_, i) => ({
@@ -109,7 +114,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   const sink = options.configs
     ? undefined
-    : await ReportSink.connect(brokerUrl, new Map(validated.map((c, i) => [c.meterId, { macKey: hexToBytes(configs[i].macKey as string), groups: c.groups }])));
+    : await ReportSink.connect(
+        brokerUrl,
+        new Map(validated.map((c, i) => [c.meterId, { macKey: hexToBytes(configs[i].macKey as string), groups: c.groups }])),
+      );
   const fleet = await XsFleet.start({ configs, startMs, metersPerWorker, onLog: (id, line) => log(`${id}: ${line}`) });
   const began = Date.now();
   try {
@@ -189,6 +197,7 @@ export function formatSummary(summary: SimulationSummary): string {
     );
   }
   lines.push(`peak live XS slots (largest worker): ${summary.peakLiveSlots}`);
-  if (summary.reportsReceived !== undefined) lines.push(`distinct reports received and acknowledged by the report sink: ${summary.reportsReceived}`);
+  if (summary.reportsReceived !== undefined)
+    lines.push(`distinct reports received and acknowledged by the report sink: ${summary.reportsReceived}`);
   return lines.join('\n');
 }

@@ -21,7 +21,11 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
       broker: { url: config.broker.url, username: meterUser(meterId), password: secrets.meters[meterId].password },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
-      packing: { readings: config.packing.readings, maxGroupSize: config.packing.maxGroupSize, maxPowerWatts: config.packing.maxPowerWatts },
+      packing: {
+        readings: config.packing.readings,
+        maxGroupSize: config.packing.maxGroupSize,
+        maxPowerWatts: config.packing.maxPowerWatts,
+      },
       sensor: { kind: 'simulated', ...household },
     };
   });
@@ -50,7 +54,9 @@ export async function runFleet(
     running = fleet
       .advanceTo(Math.max(fleet.now, Date.now()))
       // After Ctrl-C the terminal's SIGINT reaches the XS workers too: their end is expected then.
-      .catch((e) => { if (!stopped) options.onError?.(e as Error); })
+      .catch((e) => {
+        if (!stopped) options.onError?.(e as Error);
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, options.tickMs ?? 500);
       });

@@ -25,19 +25,32 @@ export function demoSharePath(d: ThresholdDecryption, index: number): string {
  * Threshold mode: the dealer's key set (keygen --threshold T --custodians N) on first run. The
  * meters and aggregators read keys.publicKey, so it must be the threshold public key itself.
  */
-export async function ensureThresholdKeys(config: MeterveilConfig, d: ThresholdDecryption, bits = 2048): Promise<{ publicKey: PaillierPublicKey; created: boolean }> {
-  if (d.publicKey !== config.keys.publicKey) fail('bad-config', 'for "meterveil start", provider.decryption.publicKey must be keys.publicKey (meters, aggregators and custodians share one key)');
+export async function ensureThresholdKeys(
+  config: MeterveilConfig,
+  d: ThresholdDecryption,
+  bits = 2048,
+): Promise<{ publicKey: PaillierPublicKey; created: boolean }> {
+  if (d.publicKey !== config.keys.publicKey)
+    fail(
+      'bad-config',
+      'for "meterveil start", provider.decryption.publicKey must be keys.publicKey (meters, aggregators and custodians share one key)',
+    );
   const sharePaths = Array.from({ length: d.custodians }, (_, i) => demoSharePath(d, i + 1));
   const present = [d.publicKey, ...sharePaths].filter((path) => existsSync(path));
   if (present.length === sharePaths.length + 1) {
     const key = readThresholdPublicKeyFile(d.publicKey);
     if (key.threshold !== d.threshold || key.custodians !== d.custodians) {
-      fail('bad-config', `${d.publicKey} is a ${key.threshold} of ${key.custodians} key, the config asks for ${d.threshold} of ${d.custodians}`);
+      fail(
+        'bad-config',
+        `${d.publicKey} is a ${key.threshold} of ${key.custodians} key, the config asks for ${d.threshold} of ${d.custodians}`,
+      );
     }
     return { publicKey: key.paillier, created: false };
   }
-  if (present.length > 0) fail('key-missing', `${present.join(', ')} exist(s) but not the whole threshold key set; refusing to generate a new one over it`);
-  if (basename(d.publicKey) !== THRESHOLD_PUBLIC_KEY_FILE) fail('key-missing', `no threshold key at ${d.publicKey}; generate one with "meterveil keygen --threshold" or use the default paths`);
+  if (present.length > 0)
+    fail('key-missing', `${present.join(', ')} exist(s) but not the whole threshold key set; refusing to generate a new one over it`);
+  if (basename(d.publicKey) !== THRESHOLD_PUBLIC_KEY_FILE)
+    fail('key-missing', `no threshold key at ${d.publicKey}; generate one with "meterveil keygen --threshold" or use the default paths`);
   const set = await generateThresholdKey({ bits, threshold: d.threshold, custodians: d.custodians });
   writeThresholdKeySet(dirname(d.publicKey), set);
   return { publicKey: set.publicKey.paillier, created: true };
@@ -57,7 +70,10 @@ export async function ensureKeys(config: MeterveilConfig, bits = 2048): Promise<
   return { publicKey: pair.publicKey, created: true };
 }
 
-export async function provision(config: MeterveilConfig, bits = 2048): Promise<{ publicKey: PaillierPublicKey; secrets: Secrets; createdKeys: boolean }> {
+export async function provision(
+  config: MeterveilConfig,
+  bits = 2048,
+): Promise<{ publicKey: PaillierPublicKey; secrets: Secrets; createdKeys: boolean }> {
   const d = config.provider.decryption;
   const { publicKey, created } = d.mode === 'threshold' ? await ensureThresholdKeys(config, d, bits) : await ensureKeys(config, bits);
   return { publicKey, secrets: ensureSecrets(config), createdKeys: created };

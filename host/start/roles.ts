@@ -55,45 +55,56 @@ export function registerRoles(program: Command): void {
     .description('run the embedded MQTT broker (aedes) with per-party credentials and ACLs')
     .option('-c, --config <file>', 'config file', 'meterveil.json')
     .option('--mosquitto-files <dir>', 'instead, write mosquitto.conf, a password file and an ACL file into DIR')
-    .action(cliAction(async (opts: { config: string; mosquittoFiles?: string }) => {
-      const config = loadConfig(opts.config);
-      if (opts.mosquittoFiles) {
-        const { host, port } = brokerAddress(config);
-        const files = writeMosquittoFiles(opts.mosquittoFiles, { host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: deploymentAcl(config) });
-        log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
-        return;
-      }
-      const broker = await runBroker(config, log);
-      log(`broker listening on ${config.broker.url}`);
-      await untilSignal(() => broker.close());
-    }));
+    .action(
+      cliAction(async (opts: { config: string; mosquittoFiles?: string }) => {
+        const config = loadConfig(opts.config);
+        if (opts.mosquittoFiles) {
+          const { host, port } = brokerAddress(config);
+          const files = writeMosquittoFiles(opts.mosquittoFiles, {
+            host,
+            port,
+            users: brokerUsers(readSecrets(config.keys.secrets)),
+            acl: deploymentAcl(config),
+          });
+          log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
+          return;
+        }
+        const broker = await runBroker(config, log);
+        log(`broker listening on ${config.broker.url}`);
+        await untilSignal(() => broker.close());
+      }),
+    );
 
   program
     .command('aggregator')
     .description("run one group's aggregator")
     .option('-c, --config <file>', 'config file', 'meterveil.json')
     .requiredOption('-g, --group <id>', 'group id')
-    .action(cliAction(async (opts: { config: string; group: string }) => {
-      const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
-      log(`aggregator ${opts.group} running`);
-      await untilSignal(() => running.stop());
-    }));
+    .action(
+      cliAction(async (opts: { config: string; group: string }) => {
+        const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
+        log(`aggregator ${opts.group} running`);
+        await untilSignal(() => running.stop());
+      }),
+    );
 
   program
     .command('provider')
     .description('run the provider: policy, decryption, feeder comparison, HTTP API')
     .option('-c, --config <file>', 'config file', 'meterveil.json')
     .option('-p, --port <port>', 'HTTP port (overrides the config)')
-    .action(cliAction(async (opts: { config: string; port?: string }) => {
-      const config = loadConfig(opts.config);
-      const running = await runProvider(config, {
-        log,
-        httpPort: opts.port === undefined ? undefined : number(opts.port, 'port'),
-        onDecrypted: (d) => log(describeDecrypted(d, config.slotSeconds)),
-      });
-      log(`provider API on ${running.apiUrl}/api/health`);
-      await untilSignal(() => running.stop());
-    }));
+    .action(
+      cliAction(async (opts: { config: string; port?: string }) => {
+        const config = loadConfig(opts.config);
+        const running = await runProvider(config, {
+          log,
+          httpPort: opts.port === undefined ? undefined : number(opts.port, 'port'),
+          onDecrypted: (d) => log(describeDecrypted(d, config.slotSeconds)),
+        });
+        log(`provider API on ${running.apiUrl}/api/health`);
+        await untilSignal(() => running.stop());
+      }),
+    );
 
   program
     .command('feeder')
@@ -103,31 +114,46 @@ export function registerRoles(program: Command): void {
     .option('--line-loss <share>', 'share of energy lost on the line', '0.02')
     .option('--unmetered-watts <watts>', 'simulated unmetered load (theft) on the line', '0')
     .option('--connected-since <ms>', 'simulated households draw power from this Unix time in ms (when their simulated meters started)')
-    .action(cliAction(async (opts: { config: string; feeder?: string; lineLoss: string; unmeteredWatts: string; connectedSince?: string }) => {
-      const running = await runFeeders(loadConfig(opts.config), {
-        feederIds: opts.feeder ? [opts.feeder] : undefined,
-        lineLoss: number(opts.lineLoss, 'line loss'),
-        unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
-        connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
-        log,
-      });
-      log(`${running.feeders.length} feeder meter(s) running`);
-      await untilSignal(() => running.stop());
-    }));
+    .action(
+      cliAction(async (opts: { config: string; feeder?: string; lineLoss: string; unmeteredWatts: string; connectedSince?: string }) => {
+        const running = await runFeeders(loadConfig(opts.config), {
+          feederIds: opts.feeder ? [opts.feeder] : undefined,
+          lineLoss: number(opts.lineLoss, 'line loss'),
+          unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
+          connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
+          log,
+        });
+        log(`${running.feeders.length} feeder meter(s) running`);
+        await untilSignal(() => running.stop());
+      }),
+    );
 
   program
     .command('start')
     .description('run the whole pipeline with a simulated fleet (keys and a demo config are created on first run)')
-    .option('-c, --config <file>', `config file (default: ${DEFAULT_START_CONFIG}, with --threshold ${DEFAULT_THRESHOLD_START_CONFIG}; written on first run)`)
+    .option(
+      '-c, --config <file>',
+      `config file (default: ${DEFAULT_START_CONFIG}, with --threshold ${DEFAULT_THRESHOLD_START_CONFIG}; written on first run)`,
+    )
     .option('--no-simulate', 'do not run the simulated fleet')
-    .option('--threshold <t-of-n>', 'threshold decryption by custodians, e.g. 2-of-3 (custodians run as child processes; the provider holds no private key)')
-    .action(cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string }) => {
-      const threshold = opts.threshold === undefined ? undefined : parseThreshold(opts.threshold);
-      const stop = await startAll({ config: opts.config, simulate: opts.simulate, threshold, print: (line) => process.stdout.write(`${line}\n`) });
-      await untilSignal(async () => {
-        process.stdout.write('stopping...\n');
-        await stop();
-        process.stdout.write('stopped\n');
-      });
-    }));
+    .option(
+      '--threshold <t-of-n>',
+      'threshold decryption by custodians, e.g. 2-of-3 (custodians run as child processes; the provider holds no private key)',
+    )
+    .action(
+      cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string }) => {
+        const threshold = opts.threshold === undefined ? undefined : parseThreshold(opts.threshold);
+        const stop = await startAll({
+          config: opts.config,
+          simulate: opts.simulate,
+          threshold,
+          print: (line) => process.stdout.write(`${line}\n`),
+        });
+        await untilSignal(async () => {
+          process.stdout.write('stopping...\n');
+          await stop();
+          process.stdout.write('stopped\n');
+        });
+      }),
+    );
 }

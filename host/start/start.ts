@@ -31,15 +31,23 @@ export async function startAll(options: {
   if (!options.config && writeDemoConfigIfAbsent(configPath, threshold)) print(`wrote a demo config to ${configPath}`);
   const config = loadConfig(configPath);
   const decryption = config.provider.decryption;
-  if (threshold && (decryption.mode !== 'threshold' || decryption.threshold !== threshold.threshold || decryption.custodians !== threshold.custodians)) {
-    fail('bad-argument', `--threshold ${threshold.threshold}-of-${threshold.custodians} differs from provider.decryption in ${configPath}; edit it (a new mode needs a new data folder: keys differ)`);
+  if (
+    threshold &&
+    (decryption.mode !== 'threshold' || decryption.threshold !== threshold.threshold || decryption.custodians !== threshold.custodians)
+  ) {
+    fail(
+      'bad-argument',
+      `--threshold ${threshold.threshold}-of-${threshold.custodians} differs from provider.decryption in ${configPath}; edit it (a new mode needs a new data folder: keys differ)`,
+    );
   }
   const { publicKey, secrets, createdKeys } = await provision(config);
   const keyDir = config.keys.publicKey.replace(/\/[^/]+$/, '');
   if (createdKeys) {
-    print(decryption.mode === 'threshold'
-      ? `generated a 2048-bit threshold key (${decryption.threshold} of ${decryption.custodians} custodians) in ${keyDir}; the provider holds no private key`
-      : `generated a 2048-bit Paillier key pair in ${keyDir}`);
+    print(
+      decryption.mode === 'threshold'
+        ? `generated a 2048-bit threshold key (${decryption.threshold} of ${decryption.custodians} custodians) in ${keyDir}; the provider holds no private key`
+        : `generated a 2048-bit Paillier key pair in ${keyDir}`,
+    );
   }
 
   let broker: EmbeddedBroker | undefined;
@@ -59,15 +67,30 @@ export async function startAll(options: {
     if (decryption.mode === 'threshold') {
       await Promise.all(
         Array.from({ length: decryption.custodians }, (_, i) => i + 1).map((index) =>
-          supervisor.start({ name: `custodian-${index}`, args: ['custodian', '--share', demoSharePath(decryption, index), ...args], ready: /connected to/, show: /refused/ }),
+          supervisor.start({
+            name: `custodian-${index}`,
+            args: ['custodian', '--share', demoSharePath(decryption, index), ...args],
+            ready: /connected to/,
+            show: /refused/,
+          }),
         ),
       );
       print(`custodians 1..${decryption.custodians} running; ${decryption.threshold} needed to decrypt`);
     }
-    await supervisor.start({ name: 'provider', args: ['provider', ...args], ready: /provider API on/, show: /provider API on|slot \d+|ALERT|refused/ });
+    await supervisor.start({
+      name: 'provider',
+      args: ['provider', ...args],
+      ready: /provider API on/,
+      show: /provider API on|slot \d+|ALERT|refused/,
+    });
     await Promise.all(
       config.groups.map((g) =>
-        supervisor.start({ name: `aggregator-${g.id}`, args: ['aggregator', ...args, '--group', g.id], ready: /running/, show: /suppressed|not stored/ }),
+        supervisor.start({
+          name: `aggregator-${g.id}`,
+          args: ['aggregator', ...args, '--group', g.id],
+          ready: /running/,
+          show: /suppressed|not stored/,
+        }),
       ),
     );
     print(`aggregators for ${config.groups.map((g) => g.id).join(', ')}`);
@@ -78,7 +101,9 @@ export async function startAll(options: {
       fleet = await runFleet(config, publicKey, secrets, { onError: (e) => print(`fleet: ${e.message}`) });
       // The simulated homes are connected when their meters start, so the first slot compares like for like.
       feederArgs.push('--connected-since', String(fleet.startMs));
-      print(`${meters} meters running; first totals after the first slot closes (${config.slotSeconds} s slots + ${config.latenessSeconds} s lateness)`);
+      print(
+        `${meters} meters running; first totals after the first slot closes (${config.slotSeconds} s slots + ${config.latenessSeconds} s lateness)`,
+      );
     }
     await supervisor.start({ name: 'feeders', args: feederArgs, ready: /feeder meter\(s\) running/, show: /^$/ });
     print(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);

@@ -23,7 +23,10 @@ export class Supervisor {
   private readonly logs = new Map<string, WriteStream>();
   private stopping = false;
 
-  constructor(private readonly logDir: string, private readonly print: (line: string) => void) {
+  constructor(
+    private readonly logDir: string,
+    private readonly print: (line: string) => void,
+  ) {
     mkdirSync(logDir, { recursive: true });
   }
 
@@ -60,7 +63,9 @@ export class Supervisor {
         // A clean exit is a stop, not a crash: Ctrl-C in a terminal reaches the children too.
         if (code === 0) return this.print(`${role.name} stopped`);
         this.print(`${role.name} exited (${why}); restarting`);
-        setTimeout(() => { if (!this.stopping) this.start(role).catch((e) => this.print((e as Error).message)); }, 1000);
+        setTimeout(() => {
+          if (!this.stopping) this.start(role).catch((e) => this.print((e as Error).message));
+        }, 1000);
       });
     });
   }
@@ -73,7 +78,10 @@ export class Supervisor {
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
             const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => { clearTimeout(force); resolve(); });
+            child.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
             child.kill('SIGTERM');
           }),
       ),

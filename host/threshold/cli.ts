@@ -42,11 +42,13 @@ export async function thresholdKeygen(opts: ThresholdKeygenCliOptions): Promise<
   });
   const { publicPath, sharePaths } = writeThresholdKeySet(opts.out, set, passphrase);
   if (!custodianSetsOverlap(threshold, custodians)) {
-    process.stderr.write(`warning: with ${threshold} of ${custodians}, two disjoint sets of custodians can each decrypt; custodians cannot then detect differencing between them (choose a threshold above ${custodians / 2})\n`);
+    process.stderr.write(
+      `warning: with ${threshold} of ${custodians}, two disjoint sets of custodians can each decrypt; custodians cannot then detect differencing between them (choose a threshold above ${custodians / 2})\n`,
+    );
   }
   process.stdout.write(
-    `key ${set.publicKey.keyId} (${bits} bits, ${threshold} of ${custodians} custodians${passphrase === undefined ? '' : ', shares sealed'})\n`
-    + `public: ${publicPath}\n${sharePaths.map((path, i) => `share ${i + 1}: ${path}`).join('\n')}\n`,
+    `key ${set.publicKey.keyId} (${bits} bits, ${threshold} of ${custodians} custodians${passphrase === undefined ? '' : ', shares sealed'})\n` +
+      `public: ${publicPath}\n${sharePaths.map((path, i) => `share ${i + 1}: ${path}`).join('\n')}\n`,
   );
 }
 
@@ -64,11 +66,13 @@ export function register(program: Command) {
       .requiredOption('--share <file>', 'key share file')
       .requiredOption('--ciphertext <hex>', 'ciphertext as hex'),
     'opens a sealed share',
-  ).action(cliAction((opts: PassphraseOptions & { share: string; ciphertext: string }) => {
-    const share = readKeyShareFile(opts.share, resolvePassphrase(opts));
-    const c = ciphertextFromHex(share.publicKey.paillier, opts.ciphertext);
-    process.stdout.write(JSON.stringify(partialToJson(partialDecrypt(share, c))) + '\n');
-  }));
+  ).action(
+    cliAction((opts: PassphraseOptions & { share: string; ciphertext: string }) => {
+      const share = readKeyShareFile(opts.share, resolvePassphrase(opts));
+      const c = ciphertextFromHex(share.publicKey.paillier, opts.ciphertext);
+      process.stdout.write(JSON.stringify(partialToJson(partialDecrypt(share, c))) + '\n');
+    }),
+  );
 
   program
     .command('combine')
@@ -76,20 +80,22 @@ export function register(program: Command) {
     .requiredOption('--public <file>', 'threshold public key file')
     .requiredOption('--ciphertext <hex>', 'ciphertext as hex')
     .argument('<partial...>', 'partial decryptions: JSON as printed by partial-decrypt, or files holding it')
-    .action(cliAction((args: string[], opts: { public: string; ciphertext: string }) => {
-      const key = readThresholdPublicKeyFile(opts.public);
-      const c = ciphertextFromHex(key.paillier, opts.ciphertext);
-      const partials: PartialDecryption[] = [];
-      args.forEach((argument, position) => {
-        try {
-          partials.push(readPartialArgument(argument));
-        } catch (e) {
-          if (!(e instanceof MeterveilError)) throw e;
-          process.stderr.write(`meterveil: rejected partial argument ${position + 1}: ${e.message}\n`);
-        }
-      });
-      const result = combinePartials(key, c, partials);
-      for (const r of result.rejected) process.stderr.write(`meterveil: rejected partial from custodian ${r.index}: ${r.message}\n`);
-      process.stdout.write(result.plaintext.toString() + '\n');
-    }));
+    .action(
+      cliAction((args: string[], opts: { public: string; ciphertext: string }) => {
+        const key = readThresholdPublicKeyFile(opts.public);
+        const c = ciphertextFromHex(key.paillier, opts.ciphertext);
+        const partials: PartialDecryption[] = [];
+        args.forEach((argument, position) => {
+          try {
+            partials.push(readPartialArgument(argument));
+          } catch (e) {
+            if (!(e instanceof MeterveilError)) throw e;
+            process.stderr.write(`meterveil: rejected partial argument ${position + 1}: ${e.message}\n`);
+          }
+        });
+        const result = combinePartials(key, c, partials);
+        for (const r of result.rejected) process.stderr.write(`meterveil: rejected partial from custodian ${r.index}: ${r.message}\n`);
+        process.stdout.write(result.plaintext.toString() + '\n');
+      }),
+    );
 }

@@ -4,7 +4,14 @@
  * and aggregators read it unchanged.
  */
 import { fail } from '../../firmware/errors.ts';
-import { bigIntFromHex, bigIntToHex, parseJsonObject, publicKeyFromJson, publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
+import {
+  bigIntFromHex,
+  bigIntToHex,
+  parseJsonObject,
+  publicKeyFromJson,
+  publicKeyToJson,
+  type PublicKeyJson,
+} from '../../firmware/paillier/codec.ts';
 import type { PartialDecryption } from './partial.ts';
 import { ThresholdPublicKey, type KeyShare } from './threshold-key.ts';
 
@@ -94,7 +101,8 @@ export function keyShareFromJson(input: unknown): KeyShare {
   checkHeader(obj, SHARE_SCHEME, what);
   const publicKey = thresholdPublicKeyFromJson(obj.publicKey);
   if (obj.keyId !== publicKey.keyId) fail('key-id-mismatch', `${what}: keyId does not match its public key`);
-  if (obj.t !== publicKey.threshold || obj.n !== publicKey.custodians) fail('malformed-key', `${what}: t and n do not match its public key`);
+  if (obj.t !== publicKey.threshold || obj.n !== publicKey.custodians)
+    fail('malformed-key', `${what}: t and n do not match its public key`);
   const index = integerField(obj, 'index', what);
   publicKey.verificationKey(index);
   return { publicKey, index, share: bigIntFromHex(obj.share, `${what}: share`) };
@@ -117,7 +125,8 @@ export function partialFromJson(input: unknown): PartialDecryption {
   const what = 'partial decryption';
   const obj = parseJsonObject(input, what);
   checkHeader(obj, PARTIAL_SCHEME, what);
-  if (typeof obj.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.keyId)) fail('malformed-key', `${what}: keyId must be 16 lowercase hex characters`);
+  if (typeof obj.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.keyId))
+    fail('malformed-key', `${what}: keyId must be 16 lowercase hex characters`);
   return {
     keyId: obj.keyId,
     index: integerField(obj, 'index', what),

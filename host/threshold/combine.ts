@@ -57,12 +57,20 @@ export function combinePartials(key: ThresholdPublicKey, c: bigint, partials: Pa
     fail('not-enough-partials', `need ${key.threshold} valid partial decryptions, have ${valid.size}${why ? ` (rejected ${why})` : ''}`);
   }
   const used = [...valid.keys()].sort((a, b) => a - b).slice(0, key.threshold);
-  return { plaintext: combineVerified(key, used.map((index) => valid.get(index)!)), used, rejected };
+  return {
+    plaintext: combineVerified(
+      key,
+      used.map((index) => valid.get(index)!),
+    ),
+    used,
+    rejected,
+  };
 }
 
 /** The combination step alone, for exactly `threshold` partials whose proofs were already checked. */
 export function combineVerified(key: ThresholdPublicKey, partials: PartialDecryption[]): bigint {
-  if (partials.length !== key.threshold) fail('not-enough-partials', `need exactly ${key.threshold} verified partial decryptions, have ${partials.length}`);
+  if (partials.length !== key.threshold)
+    fail('not-enough-partials', `need exactly ${key.threshold} verified partial decryptions, have ${partials.length}`);
   const indices = partials.map((p) => p.index);
   const modulus = key.paillier.nSquared;
   let numerator = 1n;
@@ -88,7 +96,8 @@ export function combineVerified(key: ThresholdPublicKey, partials: PartialDecryp
  * the proofs, checked afterwards, catch that (see ThresholdDecryptionClient).
  */
 export function combineConsistent(key: ThresholdPublicKey, partials: PartialDecryption[]): { plaintext: bigint; used: number[] } {
-  if (partials.length !== key.threshold + 1) fail('not-enough-partials', `a consistency check needs ${key.threshold + 1} partial decryptions, got ${partials.length}`);
+  if (partials.length !== key.threshold + 1)
+    fail('not-enough-partials', `a consistency check needs ${key.threshold + 1} partial decryptions, got ${partials.length}`);
   const sorted = [...partials].sort((a, b) => a.index - b.index);
   if (new Set(sorted.map((p) => p.index)).size !== sorted.length) fail('duplicate-partial', 'two partial decryptions from one custodian');
   const first = sorted.slice(0, key.threshold);
@@ -99,7 +108,8 @@ export function combineConsistent(key: ThresholdPublicKey, partials: PartialDecr
     a = combineVerified(key, first);
     b = combineVerified(key, last);
   } catch (e) {
-    if (e instanceof MeterveilError && (e.reason === 'combination-failed' || e.reason === 'not-invertible')) fail('inconsistent-partials', 'a partial decryption does not fit the others');
+    if (e instanceof MeterveilError && (e.reason === 'combination-failed' || e.reason === 'not-invertible'))
+      fail('inconsistent-partials', 'a partial decryption does not fit the others');
     throw e;
   }
   if (a !== b) fail('inconsistent-partials', 'two sets of partial decryptions give different plaintexts');

@@ -26,7 +26,9 @@ export const SUPPORTED_THRESHOLD_BITS = [2048, 3072] as const;
 /** Only for fast property tests; never offered by the CLI. */
 export const TEST_ONLY_THRESHOLD_BITS = [256, 512, 1024] as const;
 
-export type KeygenProgress = (event: { step: 'safe-prime'; found: number; of: number; seconds: number } | { step: 'shares'; seconds: number }) => void;
+export type KeygenProgress = (
+  event: { step: 'safe-prime'; found: number; of: number; seconds: number } | { step: 'shares'; seconds: number },
+) => void;
 
 export interface ThresholdKeygenOptions {
   bits?: number;

@@ -11,7 +11,11 @@ import type { ThresholdPublicKey } from './threshold-key.ts';
 export class ProofNoncePool {
   private readonly entries: PrecomputedNonce[] = [];
 
-  constructor(private readonly key: ThresholdPublicKey, readonly capacity: number, private readonly random?: RandomBytes) {}
+  constructor(
+    private readonly key: ThresholdPublicKey,
+    readonly capacity: number,
+    private readonly random?: RandomBytes,
+  ) {}
 
   get size(): number {
     return this.entries.length;

@@ -10,7 +10,14 @@ import { checkCiphertext, ciphertextToBytes } from '../../firmware/paillier/code
 import { randomBytes } from 'node:crypto';
 import type { RandomBytes } from '../../firmware/paillier/random.ts';
 import { modPow } from '../paillier/openssl-pow.ts';
-import { drawNonce, proveEqualLogs, verifyEqualLogs, type EqualLogsProof, type EqualLogsStatement, type PrecomputedNonce } from './proof.ts';
+import {
+  drawNonce,
+  proveEqualLogs,
+  verifyEqualLogs,
+  type EqualLogsProof,
+  type EqualLogsStatement,
+  type PrecomputedNonce,
+} from './proof.ts';
 import type { KeyShare, ThresholdPublicKey } from './threshold-key.ts';
 
 export interface PartialDecryption {
@@ -53,7 +60,12 @@ export function precomputeProofNonce(key: ThresholdPublicKey, random: RandomByte
 }
 
 /** `precomputed`: from precomputeProofNonce for this key, never used before. */
-export function partialDecrypt(share: KeyShare, c: bigint, random: RandomBytes = nodeRandom, precomputed?: PrecomputedNonce): PartialDecryption {
+export function partialDecrypt(
+  share: KeyShare,
+  c: bigint,
+  random: RandomBytes = nodeRandom,
+  precomputed?: PrecomputedNonce,
+): PartialDecryption {
   const key = share.publicKey;
   checkCiphertext(key.paillier, c);
   const exponent = key.delta * share.share;

@@ -65,7 +65,13 @@ export function drawNonce(g2: bigint, modulus: bigint, witnessBound: bigint, ran
  * `precomputed`, if given, must come from drawNonce with this statement's g2, modulus and bound;
  * it saves one of the two exponentiations. It is used for the first attempt only.
  */
-export function proveEqualLogs(statement: EqualLogsStatement, witness: bigint, witnessBound: bigint, random: RandomBytes, precomputed?: PrecomputedNonce): EqualLogsProof {
+export function proveEqualLogs(
+  statement: EqualLogsStatement,
+  witness: bigint,
+  witnessBound: bigint,
+  random: RandomBytes,
+  precomputed?: PrecomputedNonce,
+): EqualLogsProof {
   const { modulus, g1, g2 } = statement;
   let next = precomputed;
   for (;;) {

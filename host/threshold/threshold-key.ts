@@ -48,7 +48,8 @@ export class ThresholdPublicKey {
 
   constructor(paillier: PaillierPublicKey, threshold: number, custodians: number, v: bigint, verificationKeys: readonly bigint[]) {
     checkThresholdParameters(threshold, custodians);
-    if (verificationKeys.length !== custodians) fail('malformed-key', `expected ${custodians} verification keys, got ${verificationKeys.length}`);
+    if (verificationKeys.length !== custodians)
+      fail('malformed-key', `expected ${custodians} verification keys, got ${verificationKeys.length}`);
     for (const value of [v, ...verificationKeys]) {
       if (value <= 1n || value >= paillier.nSquared) fail('malformed-key', 'verification keys must lie in (1, n^2)');
     }

@@ -15,11 +15,16 @@ const signer = generateSigningKey();
 async function announcementCommand() {
   const [oldPair, newPair] = await Promise.all([generateKeyPair(2048), generateKeyPair(2048)]);
   const signed = signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: 5000 });
-  return { newKeyId: newPair.publicKey.keyId, command: { announcement: signed, signingKey: bytesToHex(signer.publicKey), currentKeyId: oldPair.publicKey.keyId, currentSlot: 4999 } };
+  return {
+    newKeyId: newPair.publicKey.keyId,
+    command: { announcement: signed, signingKey: bytesToHex(signer.publicKey), currentKeyId: oldPair.publicKey.keyId, currentSlot: 4999 },
+  };
 }
 
 async function withWorker(run: (worker: Awaited<ReturnType<typeof startXsWorker>>) => Promise<void>) {
-  const worker = await startXsWorker({ bundle: await bundle(new URL('./fixtures/announcement-device-entry.ts', import.meta.url).pathname) });
+  const worker = await startXsWorker({
+    bundle: await bundle(new URL('./fixtures/announcement-device-entry.ts', import.meta.url).pathname),
+  });
   try {
     await run(worker);
   } finally {

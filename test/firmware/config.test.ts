@@ -56,9 +56,14 @@ test('a sample interval that does not divide the sub-slot is refused', (t) =>
 test('a reading count that does not split the slot into whole sample intervals is refused', (t) =>
   refusal(t, { slotSeconds: 60, packing: { readings: 7 } }, /sampleMs: must divide the sub-slot/));
 test('packing more readings than n can hold for the group size is refused', (t) =>
-  refusal(t, { slotSeconds: 86400, sampleMs: 1000, packing: { readings: 240, maxGroupSize: 10_000_000 } }, /packing: packing-does-not-fit/));
+  refusal(
+    t,
+    { slotSeconds: 86400, sampleMs: 1000, packing: { readings: 240, maxGroupSize: 10_000_000 } },
+    /packing: packing-does-not-fit/,
+  ));
 test('an unknown sensor kind is refused', (t) => refusal(t, { sensor: { kind: 'guess' } }, /sensor\.kind/));
-test('a CT clamp without calibration is refused', (t) => refusal(t, { sensor: { kind: 'ct-clamp', pin: 4 } }, /sensor\.ampsPerCount: is required/));
+test('a CT clamp without calibration is refused', (t) =>
+  refusal(t, { sensor: { kind: 'ct-clamp', pin: 4 } }, /sensor\.ampsPerCount: is required/));
 
 test('inside XS, a meter without a valid key refuses to start and never touches the broker', async (t) => {
   const { publicKey } = await keys;

@@ -24,22 +24,30 @@ function littleEndian(value: bigint, length: number): Uint8Array {
   return bytes;
 }
 
-const nobleStrict = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => ed.verify(signature, message, publicKey, { zip215: false });
+const nobleStrict = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) =>
+  ed.verify(signature, message, publicKey, { zip215: false });
 
 test('fast property: OpenSSL signatures verify, and any altered byte of signature, message or key is judged as noble strict judges it', (t) => {
   const keys = Array.from({ length: 4 }, opensslKeyPair);
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 3 }), fc.uint8Array({ maxLength: 200 }), fc.constantFrom('signature', 'message', 'key'), fc.nat(), fc.integer({ min: 1, max: 255 }), (k, message, target, at, flip) => {
-      const { publicKey, sign: signWith } = keys[k];
-      const signature = signWith(message);
-      if (!verifyEd25519(signature, message, publicKey)) return false;
-      const altered = { signature: signature.slice(), message: message.slice(), key: publicKey.slice() };
-      const bytes = altered[target as keyof typeof altered];
-      if (bytes.length === 0) return true;
-      bytes[at % bytes.length] ^= flip;
-      const ours = verifyEd25519(altered.signature, altered.message, altered.key);
-      return ours === nobleStrict(altered.signature, altered.message, altered.key) && ours === false;
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 3 }),
+      fc.uint8Array({ maxLength: 200 }),
+      fc.constantFrom('signature', 'message', 'key'),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (k, message, target, at, flip) => {
+        const { publicKey, sign: signWith } = keys[k];
+        const signature = signWith(message);
+        if (!verifyEd25519(signature, message, publicKey)) return false;
+        const altered = { signature: signature.slice(), message: message.slice(), key: publicKey.slice() };
+        const bytes = altered[target as keyof typeof altered];
+        if (bytes.length === 0) return true;
+        bytes[at % bytes.length] ^= flip;
+        const ours = verifyEd25519(altered.signature, altered.message, altered.key);
+        return ours === nobleStrict(altered.signature, altered.message, altered.key) && ours === false;
+      },
+    ),
     { numRuns: 300 },
   );
   t.pass();

@@ -9,30 +9,33 @@ const SUB = 60_000;
 
 test('readings of consecutive sub-slots sum to the integrated energy, whatever the sample times (property)', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.integer({ min: 0, max: 23_000_000 })), { minLength: 1, maxLength: 80 }), (steps) => {
-      const start = 1_800_000_000_000;
-      const integrator = new EnergyIntegrator(SUB, 4, start);
-      let now = start;
-      let total = 0n;
-      const readings: number[] = [];
-      for (const [dt, mw] of steps) {
-        now += dt;
-        total += BigInt(dt) * BigInt(mw);
-        for (const slot of integrator.sample(now, mw)) readings.push(...slot.readings);
-      }
-      const closedSubSlots = readings.length;
-      // Energy up to the last closed sub-slot boundary, recomputed from the steps.
-      const boundary = Math.floor(start / SUB) * SUB + (closedSubSlots + (Math.floor(start / SUB) % 4)) * SUB;
-      let upToBoundary = 0n;
-      let t0 = start;
-      for (const [dt, mw] of steps) {
-        const t1 = Math.min(t0 + dt, boundary);
-        if (t1 > t0) upToBoundary += BigInt(t1 - t0) * BigInt(mw);
-        t0 += dt;
-      }
-      const sum = readings.reduce((a, b) => a + b, 0) - 0;
-      return BigInt(sum) === upToBoundary / BigInt(MILLIWATT_MS_PER_MWH) && total >= upToBoundary;
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.integer({ min: 0, max: 23_000_000 })), { minLength: 1, maxLength: 80 }),
+      (steps) => {
+        const start = 1_800_000_000_000;
+        const integrator = new EnergyIntegrator(SUB, 4, start);
+        let now = start;
+        let total = 0n;
+        const readings: number[] = [];
+        for (const [dt, mw] of steps) {
+          now += dt;
+          total += BigInt(dt) * BigInt(mw);
+          for (const slot of integrator.sample(now, mw)) readings.push(...slot.readings);
+        }
+        const closedSubSlots = readings.length;
+        // Energy up to the last closed sub-slot boundary, recomputed from the steps.
+        const boundary = Math.floor(start / SUB) * SUB + (closedSubSlots + (Math.floor(start / SUB) % 4)) * SUB;
+        let upToBoundary = 0n;
+        let t0 = start;
+        for (const [dt, mw] of steps) {
+          const t1 = Math.min(t0 + dt, boundary);
+          if (t1 > t0) upToBoundary += BigInt(t1 - t0) * BigInt(mw);
+          t0 += dt;
+        }
+        const sum = readings.reduce((a, b) => a + b, 0) - 0;
+        return BigInt(sum) === upToBoundary / BigInt(MILLIWATT_MS_PER_MWH) && total >= upToBoundary;
+      },
+    ),
   );
   t.pass();
 });
@@ -76,15 +79,21 @@ test('the outbox survives a restart with its order, sequence numbers, drops and 
   const storage = new MemoryStorage();
   const box = new Outbox(storage, 3);
   for (let slot = 10; slot < 15; slot++) box.push(slot, (seq, dropped) => Uint8Array.of(seq, dropped, slot));
-  t.deepEqual(box.entries().map((e) => e.slot), [12, 13, 14]);
+  t.deepEqual(
+    box.entries().map((e) => e.slot),
+    [12, 13, 14],
+  );
   t.is(box.dropped, 2);
   const rebooted = new MemoryStorage(storage.entries());
   const again = new Outbox(rebooted, 3);
-  t.deepEqual(again.entries().map((e) => [e.slot, e.seq, [...e.message]]), [
-    [12, 2, [2, 0, 12]],
-    [13, 3, [3, 1, 13]],
-    [14, 4, [4, 2, 14]],
-  ]);
+  t.deepEqual(
+    again.entries().map((e) => [e.slot, e.seq, [...e.message]]),
+    [
+      [12, 2, [2, 0, 12]],
+      [13, 3, [3, 1, 13]],
+      [14, 4, [4, 2, 14]],
+    ],
+  );
   t.true(again.hasReported(14));
   t.false(again.hasReported(15));
   again.remove(again.find(13, 3)!);
@@ -92,5 +101,8 @@ test('the outbox survives a restart with its order, sequence numbers, drops and 
   t.is(entry.seq, 5);
   t.deepEqual([...entry.message], [5, 2]);
   const third = new Outbox(new MemoryStorage(rebooted.entries()), 3);
-  t.deepEqual(third.entries().map((e) => e.slot), [12, 14, 15]);
+  t.deepEqual(
+    third.entries().map((e) => e.slot),
+    [12, 14, 15],
+  );
 });

@@ -51,18 +51,29 @@ test('each slot is reported once and decrypts to the energy the household drew',
     await until(() => collector.distinct().length === k && meter.stats().outboxSize === 0, `slot ${k} acknowledged`);
   }
   const reports = collector.distinct(config.meterId);
-  t.deepEqual(reports.map((r) => r.slot), Array.from({ length: slots }, (_, k) => START / slotMs + k));
-  t.deepEqual(reports.map((r) => r.seq), [0, 1, 2, 3, 4, 5]);
+  t.deepEqual(
+    reports.map((r) => r.slot),
+    Array.from({ length: slots }, (_, k) => START / slotMs + k),
+  );
+  t.deepEqual(
+    reports.map((r) => r.seq),
+    [0, 1, 2, 3, 4, 5],
+  );
   const packing = packingFor(config);
   const expected = expectedReadings(config.sensor as any, { startMs: START, sampleMs: 1000, subSlotMs: 30_000, subSlots: slots * 4 });
-  const decrypted = reports.flatMap((r) => packing.unpack(privateKey.decrypt(ciphertextFromBytes(config.publicKey, r.ciphertext))).map(Number));
+  const decrypted = reports.flatMap((r) =>
+    packing.unpack(privateKey.decrypt(ciphertextFromBytes(config.publicKey, r.ciphertext))).map(Number),
+  );
   t.deepEqual(decrypted, expected);
   t.true(expected.every((mwh) => mwh > 0));
   const stats = meter.stats();
   t.is(stats.reportsAcknowledged, slots);
   t.is(stats.poolDry, 0);
   t.is(stats.samples, slots * 120);
-  t.false(logs.some((line) => /\d{4,}\s*mWh/.test(line)), 'no reading appears in the log');
+  t.false(
+    logs.some((line) => /\d{4,}\s*mWh/.test(line)),
+    'no reading appears in the log',
+  );
 });
 
 /** A started meter whose first report the collector holds back, and an MQTT client to answer it by hand. */
@@ -80,8 +91,16 @@ async function firstUnacknowledgedReport(t: any, overrides: Record<string, unkno
 
 test('acknowledgements with a wrong tag or from an unknown group are refused and counted', async (t) => {
   const { meter, config, report, client } = await firstUnacknowledgedReport(t);
-  const forged = encodeAck({ meterId: config.meterId, groupId: 'feeder-a', slot: report.slot, seq: report.seq, status: AckStatus.stored }, new Uint8Array(32).fill(9), hmacSha256);
-  const otherGroup = encodeAck({ meterId: config.meterId, groupId: 'feeder-z', slot: report.slot, seq: report.seq, status: AckStatus.stored }, config.macKey, hmacSha256);
+  const forged = encodeAck(
+    { meterId: config.meterId, groupId: 'feeder-a', slot: report.slot, seq: report.seq, status: AckStatus.stored },
+    new Uint8Array(32).fill(9),
+    hmacSha256,
+  );
+  const otherGroup = encodeAck(
+    { meterId: config.meterId, groupId: 'feeder-z', slot: report.slot, seq: report.seq, status: AckStatus.stored },
+    config.macKey,
+    hmacSha256,
+  );
   await client.publishAsync(ackTopic(config.meterId), Buffer.from(forged), { qos: 1 });
   await client.publishAsync(ackTopic(config.meterId), Buffer.from(otherGroup), { qos: 1 });
   await until(() => Object.values(meter.stats().acksRejected).reduce((a, b) => a + b, 0) === 2, 'two refusals');
@@ -91,7 +110,14 @@ test('acknowledgements with a wrong tag or from an unknown group are refused and
 
 test('a meter in two groups keeps a report until both groups acknowledged it', async (t) => {
   const { meter, config, report, client } = await firstUnacknowledgedReport(t, { groups: ['feeder-a', 'street-7'] });
-  const ack = (groupId: string) => Buffer.from(encodeAck({ meterId: config.meterId, groupId, slot: report.slot, seq: report.seq, status: AckStatus.stored }, config.macKey, hmacSha256));
+  const ack = (groupId: string) =>
+    Buffer.from(
+      encodeAck(
+        { meterId: config.meterId, groupId, slot: report.slot, seq: report.seq, status: AckStatus.stored },
+        config.macKey,
+        hmacSha256,
+      ),
+    );
   await client.publishAsync(ackTopic(config.meterId), ack('feeder-a'), { qos: 1 });
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.is(meter.stats().outboxSize, 1, 'one group is not enough');

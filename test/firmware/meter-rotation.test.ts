@@ -47,17 +47,29 @@ async function setup(t: any) {
     await broker.close();
   });
   // Effective two slots after the start; a forged one (another signer) would switch at once.
-  const announcement = signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: FIRST + 2 });
-  const forged = signKeyAnnouncement(generateSigningKey(), { publicKey: otherPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: FIRST + 1 });
+  const announcement = signKeyAnnouncement(signer, {
+    publicKey: newPair.publicKey,
+    previousKeyId: oldPair.publicKey.keyId,
+    effectiveSlot: FIRST + 2,
+  });
+  const forged = signKeyAnnouncement(generateSigningKey(), {
+    publicKey: otherPair.publicKey,
+    previousKeyId: oldPair.publicKey.keyId,
+    effectiveSlot: FIRST + 1,
+  });
   return { oldPair, newPair, broker, raw, config, collector, announcement, forged };
 }
 
 /** Each report under the key its slot belongs to, decrypted to the household's energy. */
 function checkReports(t: any, reports: Report[], pairs: { oldPair: KeyPair; newPair: KeyPair }, config: ReturnType<typeof validateConfig>) {
-  t.deepEqual(reports.map((r) => r.slot), [FIRST, FIRST + 1, FIRST + 2, FIRST + 3]);
-  t.deepEqual(reports.map((r) => r.keyId), [
-    pairs.oldPair.publicKey.keyId, pairs.oldPair.publicKey.keyId, pairs.newPair.publicKey.keyId, pairs.newPair.publicKey.keyId,
-  ]);
+  t.deepEqual(
+    reports.map((r) => r.slot),
+    [FIRST, FIRST + 1, FIRST + 2, FIRST + 3],
+  );
+  t.deepEqual(
+    reports.map((r) => r.keyId),
+    [pairs.oldPair.publicKey.keyId, pairs.oldPair.publicKey.keyId, pairs.newPair.publicKey.keyId, pairs.newPair.publicKey.keyId],
+  );
   const packing = packingFor(config);
   const decrypted = reports.flatMap((r) => {
     const pair = r.keyId === pairs.newPair.publicKey.keyId ? pairs.newPair : pairs.oldPair;
@@ -109,7 +121,10 @@ test('in Node: the meter switches at the announced slot, keeps queued reports un
   t.is(rebooted.stats().keyId, s.newPair.publicKey.keyId);
   rebooted.start();
   await until(() => rebooted.stats().connected, 'reconnection');
-  await until(() => Object.keys(rebooted.stats().announcementsRefused).length + rebooted.stats().announcementsRepeated > 0, 'the retained message');
+  await until(
+    () => Object.keys(rebooted.stats().announcementsRefused).length + rebooted.stats().announcementsRepeated > 0,
+    'the retained message',
+  );
   t.is(rebooted.stats().keyId, s.newPair.publicKey.keyId);
 });
 

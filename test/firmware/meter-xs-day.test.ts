@@ -26,12 +26,18 @@ test('a simulated day in XS: every slot once, each decrypting to the energy draw
 
   const reports = collector.distinct(config.meterId);
   const firstSlot = START / SLOT_MS;
-  t.deepEqual(reports.map((r) => r.slot), Array.from({ length: 96 }, (_, k) => firstSlot + k), 'each slot exactly once, in order');
+  t.deepEqual(
+    reports.map((r) => r.slot),
+    Array.from({ length: 96 }, (_, k) => firstSlot + k),
+    'each slot exactly once, in order',
+  );
   t.is(new Set(collector.reports.map((r) => r.slot)).size, 96);
   t.true(reports.every((r) => r.packed === 15 && r.dropped === 0));
 
   const packing = packingFor(config);
-  const decrypted = reports.flatMap((r) => packing.unpack(privateKey.decrypt(ciphertextFromBytes(config.publicKey, r.ciphertext))).map(Number));
+  const decrypted = reports.flatMap((r) =>
+    packing.unpack(privateKey.decrypt(ciphertextFromBytes(config.publicKey, r.ciphertext))).map(Number),
+  );
   const expected = expectedReadings(config.sensor as any, { startMs: START, sampleMs: 1000, subSlotMs: 60_000, subSlots: 96 * 15 });
   t.deepEqual(decrypted, expected);
 

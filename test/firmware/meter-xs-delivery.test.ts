@@ -52,11 +52,22 @@ test('broker drop and a reboot mid-slot lose nothing and duplicate nothing', asy
   for (let k = 11; k <= 12; k++) await advanceAndDrain(fleet, START + k * SLOT_MS);
 
   const reports = collector.distinct(id);
-  t.deepEqual(reports.map((r) => r.slot), Array.from({ length: 12 }, (_, k) => START / SLOT_MS + k), 'every slot once, in order');
-  t.deepEqual(reports.map((r) => r.seq), Array.from({ length: 12 }, (_, k) => k), 'sequence numbers continue across the reboot');
+  t.deepEqual(
+    reports.map((r) => r.slot),
+    Array.from({ length: 12 }, (_, k) => START / SLOT_MS + k),
+    'every slot once, in order',
+  );
+  t.deepEqual(
+    reports.map((r) => r.seq),
+    Array.from({ length: 12 }, (_, k) => k),
+    'sequence numbers continue across the reboot',
+  );
   const slotsSeen = new Map<number, Set<number>>();
   for (const r of collector.reports) slotsSeen.set(r.slot, (slotsSeen.get(r.slot) ?? new Set()).add(r.seq));
-  t.true([...slotsSeen.values()].every((seqs) => seqs.size === 1), 'no slot was reported twice under different sequence numbers');
+  t.true(
+    [...slotsSeen.values()].every((seqs) => seqs.size === 1),
+    'no slot was reported twice under different sequence numbers',
+  );
 
   const packing = packingFor(config);
   const decrypted = reports.map((r) => Number(packing.unpack(privateKey.decrypt(ciphertextFromBytes(config.publicKey, r.ciphertext)))[0]));
@@ -85,6 +96,13 @@ test('a full outbox keeps the newest reports and the next report carries the dro
 
   const reports = collector.distinct(id);
   const first = START / SLOT_MS;
-  t.deepEqual(reports.map((r) => r.slot), [first, first + 3, first + 4, first + 5, first + 6], 'slots 2 and 3 were dropped, the newest kept');
-  t.deepEqual(reports.map((r) => r.dropped), [0, 0, 1, 2, 2]);
+  t.deepEqual(
+    reports.map((r) => r.slot),
+    [first, first + 3, first + 4, first + 5, first + 6],
+    'slots 2 and 3 were dropped, the newest kept',
+  );
+  t.deepEqual(
+    reports.map((r) => r.dropped),
+    [0, 0, 1, 2, 2],
+  );
 });

@@ -37,7 +37,10 @@ for (const target of ['esp32', 'lin'] as const) {
     const code = readFileSync(file, 'utf8');
     const imports = importsOf(code);
     t.true(imports.includes('meterveil/random'));
-    t.deepEqual(imports.filter((s) => !provided(s)), []);
+    t.deepEqual(
+      imports.filter((s) => !provided(s)),
+      [],
+    );
     t.false(code.includes('Math.random'));
     t.is(code.includes('H25_MILLI_KWH'), target === 'lin', 'the load profile ships only to the simulator');
   });

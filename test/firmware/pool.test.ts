@@ -43,7 +43,9 @@ async function runSlots(t: any, overrides: Record<string, unknown>, slots: numbe
   const nSquared = publicKey.nSquared;
   const plain = reports.map((r) => privateKey.decrypt(ciphertextFromBytes(publicKey, r.ciphertext)));
   // c = (1 + m n) r^n mod n^2, so r^n = c (1 - m n) mod n^2.
-  const rn = reports.map((r, i) => (ciphertextFromBytes(publicKey, r.ciphertext) * (((1n - plain[i] * n) % nSquared) + nSquared)) % nSquared);
+  const rn = reports.map(
+    (r, i) => (ciphertextFromBytes(publicKey, r.ciphertext) * (((1n - plain[i] * n) % nSquared) + nSquared)) % nSquared,
+  );
   const expected = expectedReadings(config.sensor as any, { startMs: START, sampleMs: 1000, subSlotMs: 10_000, subSlots: slots });
   return { stats: meter.stats(), logs, plain: plain.map(Number), rn, expected };
 }
@@ -53,7 +55,10 @@ test('with no refill budget every report says the pool ran dry, and still uses f
   t.is(stats.poolDry, 5);
   t.is(stats.poolRefills, 0);
   t.is(logs.filter((l) => l.includes('randomness pool empty')).length, 5);
-  t.true(logs.some((l) => l.includes('cannot keep up')), 'the configuration warning comes at start');
+  t.true(
+    logs.some((l) => l.includes('cannot keep up')),
+    'the configuration warning comes at start',
+  );
   t.deepEqual(plain, expected);
   t.is(new Set(rn).size, rn.length, 'no r^n used twice');
 });

@@ -10,7 +10,11 @@ const key = new Uint8Array(randomBytes(32));
 test('a report is laid out as docs/wire-format.md says', (t) => {
   const ciphertext = new Uint8Array(randomBytes(512));
   ciphertext[0] = 0;
-  const message = encodeReport({ keyId: '3fa90011223344ff', meterId: 'm-1', slot: 29_600_000, seq: 17, dropped: 4, packed: 15, ciphertext }, key, hmacSha256);
+  const message = encodeReport(
+    { keyId: '3fa90011223344ff', meterId: 'm-1', slot: 29_600_000, seq: 17, dropped: 4, packed: 15, ciphertext },
+    key,
+    hmacSha256,
+  );
   const L = 3;
   const C = 512;
   t.is(message.length, 58 + L + C);
@@ -27,7 +31,11 @@ test('a report is laid out as docs/wire-format.md says', (t) => {
 });
 
 test('an acknowledgement is laid out as docs/wire-format.md says', (t) => {
-  const message = encodeAck({ meterId: 'm-1', groupId: 'feeder-a', slot: 29_600_000, seq: 17, status: AckStatus.duplicate }, key, hmacSha256);
+  const message = encodeAck(
+    { meterId: 'm-1', groupId: 'feeder-a', slot: 29_600_000, seq: 17, status: AckStatus.duplicate },
+    key,
+    hmacSha256,
+  );
   const L = 3;
   const G = 8;
   t.is(message.length, 45 + L + G);

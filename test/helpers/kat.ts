@@ -14,9 +14,7 @@ export interface KatKey {
   rerandomize: { c: string; r: string; result: string; plain: string };
 }
 
-export const katKeys: KatKey[] = JSON.parse(
-  readFileSync(new URL('../vectors/paillier-kat.json', import.meta.url), 'utf8'),
-).keys;
+export const katKeys: KatKey[] = JSON.parse(readFileSync(new URL('../vectors/paillier-kat.json', import.meta.url), 'utf8')).keys;
 
 export const hexToBig = (hex: string) => BigInt('0x' + hex);
 

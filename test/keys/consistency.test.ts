@@ -43,7 +43,11 @@ test('one wrong partial is caught in every position, whether it keeps the 1 + kn
   for (let i = 0; i < 3; i++) {
     for (const factor of [1n + n, 1n + 5n * n, square]) {
       const forged = partials.map((p, j): PartialDecryption => (j === i ? { ...p, value: (p.value * factor) % nSquared } : p));
-      t.is(reasonOf(() => combineConsistent(key, forged)), 'inconsistent-partials', `custodian ${i + 1}, factor ${factor === square ? 'square' : 'in 1 + kn'}`);
+      t.is(
+        reasonOf(() => combineConsistent(key, forged)),
+        'inconsistent-partials',
+        `custodian ${i + 1}, factor ${factor === square ? 'square' : 'in 1 + kn'}`,
+      );
     }
   }
   // A partial replaced by its negative is the same partial: combination uses only its square.
@@ -59,13 +63,28 @@ test('two colluding custodians can forge consistent partials; their proofs, whic
   const forged = [shift(partials[0], 2n), shift(partials[1], 1n), partials[2]];
   const combined = combineConsistent(key, forged);
   t.not(combined.plaintext, 424242n, 'the consistency check alone does not stop a coalition');
-  t.is(reasonOf(() => verifyPartial(key, c, forged[0])), 'invalid-partial-proof');
-  t.is(reasonOf(() => verifyPartial(key, c, forged[1])), 'invalid-partial-proof');
-  t.is(reasonOf(() => verifyPartial(key, c, forged[2])), 'none');
+  t.is(
+    reasonOf(() => verifyPartial(key, c, forged[0])),
+    'invalid-partial-proof',
+  );
+  t.is(
+    reasonOf(() => verifyPartial(key, c, forged[1])),
+    'invalid-partial-proof',
+  );
+  t.is(
+    reasonOf(() => verifyPartial(key, c, forged[2])),
+    'none',
+  );
 });
 
 test('the check needs exactly T + 1 distinct custodians', async (t) => {
   const { key, partials } = await setup();
-  t.is(reasonOf(() => combineConsistent(key, partials.slice(0, 2))), 'not-enough-partials');
-  t.is(reasonOf(() => combineConsistent(key, [partials[0], partials[0], partials[1]])), 'duplicate-partial');
+  t.is(
+    reasonOf(() => combineConsistent(key, partials.slice(0, 2))),
+    'not-enough-partials',
+  );
+  t.is(
+    reasonOf(() => combineConsistent(key, [partials[0], partials[0], partials[1]])),
+    'duplicate-partial',
+  );
 });

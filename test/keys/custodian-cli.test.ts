@@ -38,7 +38,10 @@ function freePort(): Promise<number> {
 }
 
 function startCustodian(args: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'custodian', ...args], { env: { ...process.env, METERVEIL_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'custodian', ...args], {
+    env: { ...process.env, METERVEIL_PASSPHRASE: PASSPHRASE },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let stderr = '';
     child.stderr!.on('data', (chunk) => {
@@ -52,32 +55,58 @@ function startCustodian(args: string[]): Promise<ChildProcess> {
 test('two custodian processes from provisioned configs and sealed shares decrypt a group total', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-custodian-cli-'));
   const port = await freePort();
-  await run(process.execPath, [bin, 'keygen', '--threshold', '2', '--custodians', '3', '--out', join(dir, 'data', 'keys')], { env: { ...process.env, METERVEIL_PASSPHRASE: PASSPHRASE } });
+  await run(process.execPath, [bin, 'keygen', '--threshold', '2', '--custodians', '3', '--out', join(dir, 'data', 'keys')], {
+    env: { ...process.env, METERVEIL_PASSPHRASE: PASSPHRASE },
+  });
   const configPath = join(dir, 'meterveil.json');
-  writeFileSync(configPath, JSON.stringify({
-    dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
-    groups: [{ id: 'g1', members: ['m1', 'm2', 'm3'], feeder: 'f1', k: 2 }],
-    provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } },
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dataDir: './data',
+      broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
+      groups: [{ id: 'g1', members: ['m1', 'm2', 'm3'], feeder: 'f1', k: 2 }],
+      provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } },
+    }),
+  );
   const out = join(dir, 'provisioned');
   await run(process.execPath, [bin, 'provision', '--config', configPath, '--out', out]);
 
   const config = loadConfig(configPath);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users: brokerUsers(readSecrets(join(out, 'secrets.json'))), acl: addCustodianAcl(buildAcl(config), 3) });
+  const broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port,
+    users: brokerUsers(readSecrets(join(out, 'secrets.json'))),
+    acl: addCustodianAcl(buildAcl(config), 3),
+  });
   const children: ChildProcess[] = [];
   t.teardown(async () => {
     for (const child of children) child.kill('SIGTERM');
     await broker.close();
   });
   for (const index of [1, 3]) {
-    children.push(await startCustodian(['--share', join(dir, 'data', 'keys', `share-${index}.json`), '--config', join(out, 'custodians', String(index), 'config.json')]));
+    children.push(
+      await startCustodian([
+        '--share',
+        join(dir, 'data', 'keys', `share-${index}.json`),
+        '--config',
+        join(out, 'custodians', String(index), 'config.json'),
+      ]),
+    );
   }
 
   const providerConfig = loadConfig(join(out, 'provider', 'config.json'));
   const publicKey = readThresholdPublicKeyFile(providerConfig.keys.publicKey);
-  const provider = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: servicePassword(readSecrets(providerConfig.keys.secrets), PROVIDER_USER) });
+  const provider = connectRole({
+    url: config.broker.url,
+    username: PROVIDER_USER,
+    password: servicePassword(readSecrets(providerConfig.keys.secrets), PROVIDER_USER),
+  });
   const aggregatorSecrets = readSecrets(loadConfig(join(out, 'aggregators', 'g1', 'config.json')).keys.secrets);
-  const aggregator = connectRole({ url: config.broker.url, username: aggregatorUser('g1'), password: servicePassword(aggregatorSecrets, aggregatorUser('g1')) });
+  const aggregator = connectRole({
+    url: config.broker.url,
+    username: aggregatorUser('g1'),
+    password: servicePassword(aggregatorSecrets, aggregatorUser('g1')),
+  });
   await Promise.all([connected(provider), connected(aggregator)]);
   const client = new ThresholdDecryptionClient({ client: provider, publicKeys: [publicKey], timeoutMs: 30_000 });
   await client.start();
@@ -85,7 +114,15 @@ test('two custodian processes from provisioned configs and sealed shares decrypt
     const key = publicKey.paillier;
     const random = (length: number) => new Uint8Array(randomBytes(length));
     const c = key.add(key.encrypt(250n, random), key.encrypt(4000n, random), key.encrypt(6n, random));
-    const aggregate = { groupId: 'g1', slot: 7, keyId: key.keyId, packed: 1, count: 3, contributors: ['m1', 'm2', 'm3'], ciphertext: ciphertextToBytes(key, c) };
+    const aggregate = {
+      groupId: 'g1',
+      slot: 7,
+      keyId: key.keyId,
+      packed: 1,
+      count: 3,
+      contributors: ['m1', 'm2', 'm3'],
+      ciphertext: ciphertextToBytes(key, c),
+    };
     await aggregator.publishAsync(aggregateTopic('g1'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
     const result = await client.decrypt(aggregate);
     t.is(result.plaintext, 4256n);

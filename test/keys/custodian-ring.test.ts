@@ -29,13 +29,16 @@ const random = (n: number) => new Uint8Array(randomBytes(n));
 function setup(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-custodian-ring-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = parseConfig({
-    dataDir: '.',
-    groups: [
-      { id: 'a', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'fa', k: 2 },
-      { id: 'b', members: ['m1', 'm2', 'm5', 'm6'], feeder: 'fb', k: 2 },
-    ],
-  }, (p) => resolve(dir, p));
+  const config = parseConfig(
+    {
+      dataDir: '.',
+      groups: [
+        { id: 'a', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'fa', k: 2 },
+        { id: 'b', members: ['m1', 'm2', 'm5', 'm6'], feeder: 'fb', k: 2 },
+      ],
+    },
+    (p) => resolve(dir, p),
+  );
   return { dir, config };
 }
 
@@ -50,7 +53,11 @@ test('one custodian, two keys: the share the key id names; parts disjoint and ch
   const [oldSet, newSet, foreignSet] = await keySets;
   const { dir, config } = setup(t);
   const custodianFor = (index: number) => {
-    const store = new CustodianStore(join(dir, `custodian-${index}.sqlite`), { keyIds: [oldSet.publicKey.keyId, newSet.publicKey.keyId], index }, 'process');
+    const store = new CustodianStore(
+      join(dir, `custodian-${index}.sqlite`),
+      { keyIds: [oldSet.publicKey.keyId, newSet.publicKey.keyId], index },
+      'process',
+    );
     t.teardown(() => store.close());
     return new Custodian({ config, shares: [oldSet.shares[index - 1], newSet.shares[index - 1]], store, waitForAggregateMs: 100 });
   };
@@ -77,13 +84,22 @@ test('one custodian, two keys: the share the key id names; parts disjoint and ch
   t.is(await decrypt(oldSet, aggregateOf(oldSet, 'a', slot, { m1: 1n, m2: 2n })), 3n, 'old key, old shares');
   t.is(await decrypt(newSet, aggregateOf(newSet, 'a', slot, { m3: 30n, m4: 40n })), 70n, 'the other part, new shares');
   t.deepEqual(await refusals(aggregateOf(newSet, 'a', slot + 1, { m1: 1n, m2: 2n, m3: 3n })), ['partial', 'partial']);
-  t.deepEqual(await refusals(aggregateOf(oldSet, 'a', slot + 1, { m3: 3n, m4: 4n })), ['overlapping-parts', 'overlapping-parts'], 'm3 in both parts');
+  t.deepEqual(
+    await refusals(aggregateOf(oldSet, 'a', slot + 1, { m3: 3n, m4: 4n })),
+    ['overlapping-parts', 'overlapping-parts'],
+    'm3 in both parts',
+  );
   // a's parts {m1, m2} and {m3, m4} were each decrypted: b's {m1, m2, m5} would give m5's reading.
   t.deepEqual(await refusals(aggregateOf(newSet, 'b', slot, { m1: 1n, m2: 2n, m5: 5n })), ['differencing', 'differencing']);
   t.deepEqual(await refusals(aggregateOf(foreignSet, 'a', slot + 2, { m1: 1n, m2: 2n })), ['wrong-key-id', 'wrong-key-id']);
   const detail = (await ask(aggregateOf(foreignSet, 'a', slot + 3, { m1: 1n, m2: 2n })))[0];
-  t.true(detail.status === 'refused' && detail.detail.includes(oldSet.publicKey.keyId) && detail.detail.includes(newSet.publicKey.keyId), 'the refusal names the keys held');
-  t.throws(() => new Custodian({ config, shares: [oldSet.shares[0], newSet.shares[1]], store: undefined as never }), { message: /one custodian holds one index/ });
+  t.true(
+    detail.status === 'refused' && detail.detail.includes(oldSet.publicKey.keyId) && detail.detail.includes(newSet.publicKey.keyId),
+    'the refusal names the keys held',
+  );
+  t.throws(() => new Custodian({ config, shares: [oldSet.shares[0], newSet.shares[1]], store: undefined as never }), {
+    message: /one custodian holds one index/,
+  });
 });
 
 test('a record written with one share: helped rows keep their key id, the custodian index and key are checked', async (t) => {
@@ -97,11 +113,15 @@ test('a record written with one share: helped rows keep their key id, the custod
       partial TEXT NOT NULL, helped_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot));
     CREATE INDEX helped_by_slot ON helped (slot);`);
   old.prepare(`INSERT INTO meta VALUES ('share', ?)`).run(`${oldSet.publicKey.keyId}/2`);
-  old.prepare('INSERT INTO helped VALUES (?, ?, ?, ?, ?, ?)').run('a', 9, '["m1","m2"]', 'h', JSON.stringify({ keyId: oldSet.publicKey.keyId }), 1);
+  old
+    .prepare('INSERT INTO helped VALUES (?, ?, ?, ?, ?, ?)')
+    .run('a', 9, '["m1","m2"]', 'h', JSON.stringify({ keyId: oldSet.publicKey.keyId }), 1);
   old.close();
 
   t.throws(() => new CustodianStore(path, { keyIds: [foreignSet.publicKey.keyId], index: 2 }, 'process'), { message: /store-mismatch/ });
-  t.throws(() => new CustodianStore(path, { keyIds: [oldSet.publicKey.keyId], index: 3 }, 'process'), { message: /store-mismatch: .* custodian 2/ });
+  t.throws(() => new CustodianStore(path, { keyIds: [oldSet.publicKey.keyId], index: 3 }, 'process'), {
+    message: /store-mismatch: .* custodian 2/,
+  });
   const store = new CustodianStore(path, { keyIds: [oldSet.publicKey.keyId, newSet.publicKey.keyId], index: 2 }, 'process');
   t.like(store.helped('a', 9, oldSet.publicKey.keyId), { contributors: ['m1', 'm2'], aggregateHash: 'h' });
   t.is(store.helped('a', 9, newSet.publicKey.keyId), undefined);

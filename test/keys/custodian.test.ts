@@ -54,19 +54,30 @@ const aggregators = new Map<string, MqttClient>();
 
 test.before(async () => {
   port = await freePort();
-  config = parseConfig({
-    dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
-    groups: [
-      { id: 'g1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
-      { id: 'g2', members: ['m1', 'm2', 'm3', 'm5'], feeder: 'f2', k: 2 },
-    ],
-  }, (p) => resolve(dir, p));
-  for (const user of [PROVIDER_USER, aggregatorUser('g1'), aggregatorUser('g2'), custodianUser(1), custodianUser(2), custodianUser(3)]) passwords.set(user, password());
+  config = parseConfig(
+    {
+      dataDir: './data',
+      broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
+      groups: [
+        { id: 'g1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
+        { id: 'g2', members: ['m1', 'm2', 'm3', 'm5'], feeder: 'f2', k: 2 },
+      ],
+    },
+    (p) => resolve(dir, p),
+  );
+  for (const user of [PROVIDER_USER, aggregatorUser('g1'), aggregatorUser('g2'), custodianUser(1), custodianUser(2), custodianUser(3)])
+    passwords.set(user, password());
   broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users: passwords, acl: addCustodianAcl(buildAcl(config), 3) });
   const { publicKey, shares } = await keySet;
   keyId = publicKey.keyId;
   for (const share of shares) {
-    custodians.push(await runCustodian(config, share, { password: passwords.get(custodianUser(share.index)), storePath: storePath(share.index), waitForAggregateMs: 1500 }));
+    custodians.push(
+      await runCustodian(config, share, {
+        password: passwords.get(custodianUser(share.index)),
+        storePath: storePath(share.index),
+        waitForAggregateMs: 1500,
+      }),
+    );
   }
   provider = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: passwords.get(PROVIDER_USER)! });
   await connected(provider);
@@ -95,7 +106,9 @@ async function aggregateOf(groupId: string, slot: number, readings: Record<strin
 }
 
 async function publishAsAggregator(aggregate: Aggregate): Promise<void> {
-  await aggregators.get(aggregate.groupId)!.publishAsync(aggregateTopic(aggregate.groupId), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+  await aggregators
+    .get(aggregate.groupId)!
+    .publishAsync(aggregateTopic(aggregate.groupId), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
 }
 
 async function refusalOf(promise: Promise<unknown>): Promise<MeterveilError> {
@@ -111,7 +124,7 @@ async function refusalOf(promise: Promise<unknown>): Promise<MeterveilError> {
 let first: Aggregate;
 
 test.serial('an aggregate its aggregator published is decrypted by 2 of 3 custodians', async (t) => {
-  const aggregate = first = await aggregateOf('g1', 100, { m1: 400n, m2: 1200n, m3: 0n, m4: 77n });
+  const aggregate = (first = await aggregateOf('g1', 100, { m1: 400n, m2: 1200n, m3: 0n, m4: 77n }));
   await publishAsAggregator(aggregate);
   const result = await client.decrypt(aggregate);
   t.is(result.plaintext, 1677n);
@@ -149,7 +162,11 @@ test.serial('a different aggregate for a (group, slot) already decrypted is refu
 test.serial('the record survives a restart: a restarted custodian still refuses the differencing request', async (t) => {
   const { shares } = await keySet;
   await custodians[0].stop();
-  custodians[0] = await runCustodian(config, shares[0], { password: passwords.get(custodianUser(1)), storePath: storePath(1), waitForAggregateMs: 1500 });
+  custodians[0] = await runCustodian(config, shares[0], {
+    password: passwords.get(custodianUser(1)),
+    storePath: storePath(1),
+    waitForAggregateMs: 1500,
+  });
   const aggregate = await aggregateOf('g2', 100, { m1: 5n, m2: 6n, m3: 7n });
   await publishAsAggregator(aggregate);
   const before = refusalsIn(1).filter((r) => r === 'differencing').length;
@@ -166,7 +183,11 @@ test.serial('custodians restarted between seeing an aggregate and being asked st
   await waitFor(() => seenIn(1, hash) && seenIn(2, hash));
   for (const index of [1, 2]) {
     await custodians[index - 1].stop();
-    custodians[index - 1] = await runCustodian(config, shares[index - 1], { password: passwords.get(custodianUser(index)), storePath: storePath(index), waitForAggregateMs: 1500 });
+    custodians[index - 1] = await runCustodian(config, shares[index - 1], {
+      password: passwords.get(custodianUser(index)),
+      storePath: storePath(index),
+      waitForAggregateMs: 1500,
+    });
   }
   const result = await client.decrypt(aggregate);
   t.is(result.plaintext, 18n);

@@ -37,11 +37,15 @@ test('forged partials are caught by name; with one forger among three the result
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-forged-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
-  const config = parseConfig({
-    dataDir: '.', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
-    provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } },
-    groups: [{ id: 'g', members: ['m1', 'm2', 'm3'], feeder: 'f', k: 2 }],
-  }, (p) => resolve(dir, p));
+  const config = parseConfig(
+    {
+      dataDir: '.',
+      broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
+      provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } },
+      groups: [{ id: 'g', members: ['m1', 'm2', 'm3'], feeder: 'f', k: 2 }],
+    },
+    (p) => resolve(dir, p),
+  );
   const secrets = ensureSecrets(config);
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users: brokerUsers(secrets), acl: deploymentAcl(config) });
   t.teardown(() => broker.close());
@@ -53,7 +57,9 @@ test('forged partials are caught by name; with one forger among three the result
   };
 
   const honest = [await runCustodian(config, set.shares[0], { waitForAggregateMs: 2000 })];
-  t.teardown(async () => { for (const c of honest) await c.stop(); });
+  t.teardown(async () => {
+    for (const c of honest) await c.stop();
+  });
   // A forger computes its true partial and multiplies it by a square: the value's form is fine, its proof is not.
   const forge = async (share: KeyShare) => {
     const client = await login(custodianUser(share.index));
@@ -62,9 +68,20 @@ test('forged partials are caught by name; with one forger among three the result
       const key = share.publicKey.paillier;
       const partial = partialDecrypt(share, ciphertextFromBytes(key, aggregate.ciphertext));
       const forged = { ...partial, value: (partial.value * 4n) % key.nSquared };
-      client.publish(custodianPartialTopic(share.index), Buffer.from(encodeResponse({
-        requestId, index: share.index, groupId: aggregate.groupId, slot: aggregate.slot, status: 'partial', partial: partialToJson(forged),
-      })), { qos: 1 });
+      client.publish(
+        custodianPartialTopic(share.index),
+        Buffer.from(
+          encodeResponse({
+            requestId,
+            index: share.index,
+            groupId: aggregate.groupId,
+            slot: aggregate.slot,
+            status: 'partial',
+            partial: partialToJson(forged),
+          }),
+        ),
+        { qos: 1 },
+      );
     });
     await client.subscribeAsync(DECRYPTION_REQUEST_TOPIC, { qos: 1 });
     return client;
@@ -78,7 +95,15 @@ test('forged partials are caught by name; with one forger among three the result
   const aggregator = await login(aggregatorUser('g'));
   const key = set.publicKey.paillier;
   const publishAggregate = async (slot: number, total: bigint): Promise<Aggregate> => {
-    const aggregate = { groupId: 'g', slot, keyId: key.keyId, packed: 1, count: 3, contributors: ['m1', 'm2', 'm3'], ciphertext: ciphertextToBytes(key, key.encrypt(total, random)) };
+    const aggregate = {
+      groupId: 'g',
+      slot,
+      keyId: key.keyId,
+      packed: 1,
+      count: 3,
+      contributors: ['m1', 'm2', 'm3'],
+      ciphertext: ciphertextToBytes(key, key.encrypt(total, random)),
+    };
     await aggregator.publishAsync(aggregateTopic('g'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
     return aggregate;
   };

@@ -45,7 +45,15 @@ function freePort(): Promise<number> {
 function aggregateOf(key: PaillierPublicKey, slot: number, readings: Record<string, bigint>): Aggregate {
   const contributors = Object.keys(readings).sort();
   const c = key.add(...Object.values(readings).map((m) => key.encrypt(m, (n) => new Uint8Array(randomBytes(n)))));
-  return { groupId: 'street', slot, keyId: key.keyId, packed: 1, count: contributors.length, contributors, ciphertext: ciphertextToBytes(key, c) };
+  return {
+    groupId: 'street',
+    slot,
+    keyId: key.keyId,
+    packed: 1,
+    count: contributors.length,
+    contributors,
+    ciphertext: ciphertextToBytes(key, c),
+  };
 }
 
 async function deployment(t: { teardown(fn: () => unknown): void }, extra: object) {
@@ -53,45 +61,77 @@ async function deployment(t: { teardown(fn: () => unknown): void }, extra: objec
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const configPath = join(dir, 'meterveil.json');
-  writeFileSync(configPath, JSON.stringify({
-    dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true }, slotSeconds: 2, latenessSeconds: 1,
-    http: { host: '127.0.0.1', port: 0 }, packing: { readings: 1, maxPowerWatts: 23_000 }, groups: GROUPS, ...extra,
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dataDir: './data',
+      broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
+      slotSeconds: 2,
+      latenessSeconds: 1,
+      http: { host: '127.0.0.1', port: 0 },
+      packing: { readings: 1, maxPowerWatts: 23_000 },
+      groups: GROUPS,
+      ...extra,
+    }),
+  );
   return { dir, configPath, out: join(dir, 'out') };
 }
 
 test('single mode: aggregator and provider start from the provisioned configs with both keys, and the provider decrypts under each', async (t) => {
   const [oldPair, newPair] = await Promise.all([generateKeyPair(2048), generateKeyPair(2048)]);
-  const { dir, configPath, out } = await deployment(t, { keys: { publicKeys: ROTATING, privateKeys: ['keys/private.json', 'keys/next/private.json'] } });
+  const { dir, configPath, out } = await deployment(t, {
+    keys: { publicKeys: ROTATING, privateKeys: ['keys/private.json', 'keys/next/private.json'] },
+  });
   writeKeyPair(join(dir, 'data/keys'), oldPair);
   writeKeyPair(join(dir, 'data/keys/next'), newPair);
   t.is(provision(configPath, out).custodians, 0);
   const ids = [oldPair.publicKey.keyId, newPair.publicKey.keyId];
 
   const aggregatorConfig = loadConfig(join(out, 'aggregators/street/config.json'));
-  t.deepEqual(readAcceptedPublicKeys(aggregatorConfig).map((k) => k.keyId), ids);
+  t.deepEqual(
+    readAcceptedPublicKeys(aggregatorConfig).map((k) => k.keyId),
+    ids,
+  );
   t.true(aggregatorConfig.keys.publicKeys.every((path) => path.startsWith(join(out, 'aggregators/street/data/keys/ring/'))));
   const providerConfig = loadConfig(join(out, 'provider/config.json'));
   t.deepEqual([...readPrivateKeyRing(providerConfig).keys()], ids);
   for (const path of providerConfig.keys.privateKeys) t.is(statSync(path).mode & 0o777, 0o600, path);
 
   const all = readSecrets(join(out, 'secrets.json'));
-  const users = new Map([...Object.entries(all.services), ...Object.entries(all.meters).map(([m, s]) => [meterUser(m), s.password!] as [string, string])]);
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: Number(new URL(providerConfig.broker.url).port), users, acl: deploymentAcl(providerConfig) });
+  const users = new Map([
+    ...Object.entries(all.services),
+    ...Object.entries(all.meters).map(([m, s]) => [meterUser(m), s.password!] as [string, string]),
+  ]);
+  const broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port: Number(new URL(providerConfig.broker.url).port),
+    users,
+    acl: deploymentAcl(providerConfig),
+  });
   t.teardown(() => broker.close());
   const aggregator = await runAggregator(aggregatorConfig, 'street');
   t.teardown(() => aggregator.stop());
   const provider = await runProvider(providerConfig);
   t.teardown(() => provider.stop());
 
-  const publisher = connectRole({ url: providerConfig.broker.url, username: aggregatorUser('street'), password: all.services[aggregatorUser('street')], clientId: 'aggregator.street/test', persistent: false });
+  const publisher = connectRole({
+    url: providerConfig.broker.url,
+    username: aggregatorUser('street'),
+    password: all.services[aggregatorUser('street')],
+    clientId: 'aggregator.street/test',
+    persistent: false,
+  });
   await connected(publisher);
   t.teardown(() => endClient(publisher));
-  for (const aggregate of [aggregateOf(oldPair.publicKey, 10, { m1: 1n, m2: 2n }), aggregateOf(newPair.publicKey, 10, { m3: 30n, m4: 40n })]) {
+  for (const aggregate of [
+    aggregateOf(oldPair.publicKey, 10, { m1: 1n, m2: 2n }),
+    aggregateOf(newPair.publicKey, 10, { m3: 30n, m4: 40n }),
+  ]) {
     await publisher.publishAsync(aggregateTopic('street'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
   }
   const deadline = Date.now() + 10_000;
-  while (provider.store.series('street', 10)?.contributors.length !== 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (provider.store.series('street', 10)?.contributors.length !== 4 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   t.like(provider.store.series('street', 10), { total: 73n, contributors: ['m1', 'm2', 'm3', 'm4'] });
 });
 
@@ -105,12 +145,27 @@ test('threshold mode: custodians counted from provider.decryption, the threshold
   const ids = [oldSet.publicKey.keyId, newSet.publicKey.keyId];
 
   const providerConfig = loadConfig(join(out, 'provider/config.json'));
-  t.deepEqual(readThresholdKeyRing(providerConfig).map((k) => k.keyId), ids);
-  t.deepEqual(readAcceptedPublicKeys(loadConfig(join(out, 'aggregators/street/config.json'))).map((k) => k.keyId), ids);
-  for (const index of [1, 2, 3]) t.deepEqual(readThresholdKeyRing(loadConfig(join(out, `custodians/${index}/config.json`))).map((k) => k.keyId), ids);
+  t.deepEqual(
+    readThresholdKeyRing(providerConfig).map((k) => k.keyId),
+    ids,
+  );
+  t.deepEqual(
+    readAcceptedPublicKeys(loadConfig(join(out, 'aggregators/street/config.json'))).map((k) => k.keyId),
+    ids,
+  );
+  for (const index of [1, 2, 3])
+    t.deepEqual(
+      readThresholdKeyRing(loadConfig(join(out, `custodians/${index}/config.json`))).map((k) => k.keyId),
+      ids,
+    );
 
   const all = readSecrets(join(out, 'secrets.json'));
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: Number(new URL(providerConfig.broker.url).port), users: new Map(Object.entries(all.services)), acl: deploymentAcl(providerConfig) });
+  const broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port: Number(new URL(providerConfig.broker.url).port),
+    users: new Map(Object.entries(all.services)),
+    acl: deploymentAcl(providerConfig),
+  });
   t.teardown(() => broker.close());
   const provider = await runProvider(providerConfig);
   t.teardown(() => provider.stop());
@@ -119,6 +174,14 @@ test('threshold mode: custodians counted from provider.decryption, the threshold
   // A ring whose keys are not the configured t of n is refused before anything is written.
   const other = await generateThresholdKey({ bits: 2048, threshold: 3, custodians: 3 });
   writeThresholdKeySet(join(dir, 'data/keys/third'), other);
-  writeFileSync(configPath, JSON.stringify({ ...JSON.parse(readFileSync(configPath, 'utf8')), provider: { decryption: { ...decryption, publicKeys: [...ROTATING, 'keys/third/public.json'] } } }));
-  t.throws(() => provision(configPath, join(dir, 'refused')), { message: /says 2 of 3 custodians, but .*third\/public\.json is a 3 of 3 key/ });
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(configPath, 'utf8')),
+      provider: { decryption: { ...decryption, publicKeys: [...ROTATING, 'keys/third/public.json'] } },
+    }),
+  );
+  t.throws(() => provision(configPath, join(dir, 'refused')), {
+    message: /says 2 of 3 custodians, but .*third\/public\.json is a 3 of 3 key/,
+  });
 });

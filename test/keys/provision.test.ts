@@ -47,10 +47,16 @@ const deployment = (async () => {
   writeKeyPair(join(dir, 'data/keys'), pair);
   const port = await freePort();
   const configPath = join(dir, 'meterveil.json');
-  writeFileSync(configPath, JSON.stringify({
-    dataDir: './data', broker: { url: `mqtt://127.0.0.1:${port}`, embedded: false }, slotSeconds: 60,
-    packing: { readings: 4, maxPowerWatts: 23_000 }, groups: GROUPS,
-  }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dataDir: './data',
+      broker: { url: `mqtt://127.0.0.1:${port}`, embedded: false },
+      slotSeconds: 60,
+      packing: { readings: 4, maxPowerWatts: 23_000 },
+      groups: GROUPS,
+    }),
+  );
   const out = join(dir, 'out');
   const signer = generateSigningKey();
   const { publicPath: signingPublic } = writeSigningKey(join(dir, 'signing'), signer);
@@ -70,7 +76,10 @@ test('every meter gets a configuration the firmware validator accepts, in all th
     const raw = read(path);
     const config = validateConfig(raw);
     t.is(config.meterId, meterId);
-    t.deepEqual(config.groups, GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id));
+    t.deepEqual(
+      config.groups,
+      GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id),
+    );
     t.is(config.publicKey.keyId, pair.publicKey.keyId);
     t.is(config.macKey.length, 32);
     t.is(config.broker.username, meterUser(meterId));
@@ -91,7 +100,11 @@ test('the firmware validator running in XS accepts every provisioned configurati
     for (const meterId of ['m1', 'm3', 'm6']) {
       const reply = await worker.issue({ config: read(join(out, 'meters', meterId, 'config.json')) });
       t.deepEqual(reply, {
-        meterId, groups: GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id), keyId: pair.publicKey.keyId, macKeyBytes: 32, username: meterUser(meterId),
+        meterId,
+        groups: GROUPS.filter((g) => g.members.includes(meterId)).map((g) => g.id),
+        keyId: pair.publicKey.keyId,
+        macKeyBytes: 32,
+        username: meterUser(meterId),
       });
     }
   } finally {
@@ -127,25 +140,45 @@ test('the broker gets hashes only, and they match the passwords handed out', asy
   t.false(verifyScryptPasswordHash(m1, users[meterUser('m2')]));
   const brokerFiles = readFileSync(join(out, 'broker', 'users.json'), 'utf8') + readFileSync(join(out, 'broker', 'passwords'), 'utf8');
   t.false(brokerFiles.includes(m1));
-  t.deepEqual(Object.keys(users).sort(), [
-    'aggregator.street-1', 'aggregator.street-2', 'feeder.f1', 'feeder.f2', ...['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map(meterUser), 'provider',
-  ].sort());
+  t.deepEqual(
+    Object.keys(users).sort(),
+    [
+      'aggregator.street-1',
+      'aggregator.street-2',
+      'feeder.f1',
+      'feeder.f2',
+      ...['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map(meterUser),
+      'provider',
+    ].sort(),
+  );
 });
 
-test("mosquitto with the provisioned password and ACL files admits a meter and its aggregator, and refuses a wrong password", async (t) => {
+test('mosquitto with the provisioned password and ACL files admits a meter and its aggregator, and refuses a wrong password', async (t) => {
   const { dir, out, port } = await deployment;
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [
-    // Run as the current user: started as root, mosquitto would switch to its own user and could not read the 0600 files.
-    `user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${join(out, 'broker', 'passwords')}`,
-    `acl_file ${join(out, 'broker', 'acl')}`, 'persistence false', 'log_dest stderr', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      // Run as the current user: started as root, mosquitto would switch to its own user and could not read the 0600 files.
+      `user ${userInfo().username}`,
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${join(out, 'broker', 'passwords')}`,
+      `acl_file ${join(out, 'broker', 'acl')}`,
+      'persistence false',
+      'log_dest stderr',
+      '',
+    ].join('\n'),
+  );
   const broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   broker.stderr!.resume();
   t.teardown(() => broker.kill('SIGTERM'));
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const s = connectNet(port, '127.0.0.1', () => { s.end(); resolve(true); });
+      const s = connectNet(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
     if (up) break;
@@ -153,10 +186,22 @@ test("mosquitto with the provisioned password and ACL files admits a meter and i
   }
   const url = `mqtt://127.0.0.1:${port}`;
   const meter = read(join(out, 'meters', 'm1', 'config.json')).broker;
-  const aggregatorPassword = readSecrets(join(out, 'aggregators', 'street-1', 'data', 'keys', 'secrets.json')).services['aggregator.street-1'];
+  const aggregatorPassword = readSecrets(join(out, 'aggregators', 'street-1', 'data', 'keys', 'secrets.json')).services[
+    'aggregator.street-1'
+  ];
 
-  const meterClient = await mqtt.connectAsync(url, { username: meter.username, password: meter.password, clientId: meter.username, reconnectPeriod: 0 });
-  const aggregator = await mqtt.connectAsync(url, { username: 'aggregator.street-1', password: aggregatorPassword, clientId: 'aggregator.street-1', reconnectPeriod: 0 });
+  const meterClient = await mqtt.connectAsync(url, {
+    username: meter.username,
+    password: meter.password,
+    clientId: meter.username,
+    reconnectPeriod: 0,
+  });
+  const aggregator = await mqtt.connectAsync(url, {
+    username: 'aggregator.street-1',
+    password: aggregatorPassword,
+    clientId: 'aggregator.street-1',
+    reconnectPeriod: 0,
+  });
   try {
     await meterClient.subscribeAsync(ackTopic('m1'));
     await aggregator.subscribeAsync(reportTopic('m1'));
@@ -169,10 +214,20 @@ test("mosquitto with the provisioned password and ACL files admits a meter and i
   } finally {
     await Promise.all([meterClient.endAsync(), aggregator.endAsync()]);
   }
-  const refused = await mqtt.connectAsync(url, { username: meter.username, password: meter.password.replace(/^./, (c: string) => (c === '0' ? '1' : '0')), clientId: meter.username, reconnectPeriod: 0 }).then(
-    async (c) => { await c.endAsync(); return 'accepted'; },
-    (e: Error) => e.message,
-  );
+  const refused = await mqtt
+    .connectAsync(url, {
+      username: meter.username,
+      password: meter.password.replace(/^./, (c: string) => (c === '0' ? '1' : '0')),
+      clientId: meter.username,
+      reconnectPeriod: 0,
+    })
+    .then(
+      async (c) => {
+        await c.endAsync();
+        return 'accepted';
+      },
+      (e: Error) => e.message,
+    );
   t.regex(refused, /Not authorized|Bad username or password/i);
 });
 
@@ -201,7 +256,11 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
     t.deepEqual(Object.keys(readSecrets(config.keys.secrets).services), [custodianUser(index)]);
   }
   const acl = readFileSync(join(out, 'broker', 'acl'), 'utf8');
-  t.true(acl.includes(`user custodian.2\ntopic write ${custodianPartialTopic(2)}\ntopic read meterveil/v1/groups/+/aggregates\ntopic read ${DECRYPTION_REQUEST_TOPIC}\n`));
+  t.true(
+    acl.includes(
+      `user custodian.2\ntopic write ${custodianPartialTopic(2)}\ntopic read meterveil/v1/groups/+/aggregates\ntopic read ${DECRYPTION_REQUEST_TOPIC}\n`,
+    ),
+  );
   t.regex(acl, new RegExp(`user provider\\n(topic [^\\n]*\\n)*topic write ${DECRYPTION_REQUEST_TOPIC}\\n`));
   const providerConfig = loadConfig(join(out, 'provider', 'config.json'));
   const providerKey = readThresholdPublicKeyFile(providerConfig.keys.publicKey);

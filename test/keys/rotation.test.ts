@@ -24,7 +24,11 @@ const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
 
 async function announcement(effectiveSlot = 1000) {
   const [oldPair, newPair] = await keys;
-  return { oldPair, newPair, signed: signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot }) };
+  return {
+    oldPair,
+    newPair,
+    signed: signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot }),
+  };
 }
 
 test('a signed announcement verifies and names the new key and its first slot', async (t) => {
@@ -39,28 +43,60 @@ test('any change to a signed field, or another signer, is bad-signature', async 
   const { oldPair, signed } = await announcement();
   const [, , otherPair] = await keys;
   const state = { currentKeyId: oldPair.publicKey.keyId, currentSlot: 0 };
-  t.is(reasonOf(() => verifyKeyAnnouncement({ ...signed, effectiveSlot: 1001 }, signer.publicKey, state)), 'bad-signature');
+  t.is(
+    reasonOf(() => verifyKeyAnnouncement({ ...signed, effectiveSlot: 1001 }, signer.publicKey, state)),
+    'bad-signature',
+  );
   const swapped = { ...signed, keyId: otherPair.publicKey.keyId, publicKey: publicKeyToJson(otherPair.publicKey) };
-  t.is(reasonOf(() => verifyKeyAnnouncement(swapped, signer.publicKey, state)), 'bad-signature');
-  t.is(reasonOf(() => verifyKeyAnnouncement(signed, generateSigningKey().publicKey, state)), 'bad-signature');
+  t.is(
+    reasonOf(() => verifyKeyAnnouncement(swapped, signer.publicKey, state)),
+    'bad-signature',
+  );
+  t.is(
+    reasonOf(() => verifyKeyAnnouncement(signed, generateSigningKey().publicKey, state)),
+    'bad-signature',
+  );
   const flipped = (signed.signature as string).replace(/^./, (c) => (c === '0' ? '1' : '0'));
-  t.is(reasonOf(() => verifyKeyAnnouncement({ ...signed, signature: flipped }, signer.publicKey, state)), 'bad-signature');
+  t.is(
+    reasonOf(() => verifyKeyAnnouncement({ ...signed, signature: flipped }, signer.publicKey, state)),
+    'bad-signature',
+  );
 });
 
 test('an announcement that does not follow the key in use, or whose slot has begun, is refused', async (t) => {
   const { oldPair, newPair, signed } = await announcement(1000);
-  t.is(reasonOf(() => verifyKeyAnnouncement(signed, signer.publicKey, { currentKeyId: newPair.publicKey.keyId, currentSlot: 0 })), 'wrong-previous-key');
-  t.is(reasonOf(() => verifyKeyAnnouncement(signed, signer.publicKey, { currentKeyId: oldPair.publicKey.keyId, currentSlot: 1000 })), 'stale-announcement');
-  t.is(reasonOf(() => verifyKeyAnnouncement({ ...signed, extra: 1 }, signer.publicKey, { currentKeyId: oldPair.publicKey.keyId, currentSlot: 0 })), 'malformed-announcement');
+  t.is(
+    reasonOf(() => verifyKeyAnnouncement(signed, signer.publicKey, { currentKeyId: newPair.publicKey.keyId, currentSlot: 0 })),
+    'wrong-previous-key',
+  );
+  t.is(
+    reasonOf(() => verifyKeyAnnouncement(signed, signer.publicKey, { currentKeyId: oldPair.publicKey.keyId, currentSlot: 1000 })),
+    'stale-announcement',
+  );
+  t.is(
+    reasonOf(() =>
+      verifyKeyAnnouncement({ ...signed, extra: 1 }, signer.publicKey, { currentKeyId: oldPair.publicKey.keyId, currentSlot: 0 }),
+    ),
+    'malformed-announcement',
+  );
 });
 
 test('the verifier running in XS accepts the host-signed announcement and refuses a tampered one', async (t) => {
   const { oldPair, newPair, signed } = await announcement(5000);
-  const worker = await startXsWorker({ bundle: await bundle(new URL('./fixtures/verify-announcement-entry.ts', import.meta.url).pathname) });
+  const worker = await startXsWorker({
+    bundle: await bundle(new URL('./fixtures/verify-announcement-entry.ts', import.meta.url).pathname),
+  });
   try {
-    const command = { announcement: signed, signingKey: bytesToHex(signer.publicKey), currentKeyId: oldPair.publicKey.keyId, currentSlot: 4999 };
+    const command = {
+      announcement: signed,
+      signingKey: bytesToHex(signer.publicKey),
+      currentKeyId: oldPair.publicKey.keyId,
+      currentSlot: 4999,
+    };
     t.deepEqual(await worker.issue(command), { keyId: newPair.publicKey.keyId, effectiveSlot: 5000, bits: 2048 });
-    const error = await t.throwsAsync(worker.issue({ ...command, announcement: { ...signed, effectiveSlot: 4000 } }), { instanceOf: XsCommandError });
+    const error = await t.throwsAsync(worker.issue({ ...command, announcement: { ...signed, effectiveSlot: 4000 } }), {
+      instanceOf: XsCommandError,
+    });
     t.is((error as XsCommandError & { reason?: string }).reason, 'bad-signature');
   } finally {
     await worker.close();
@@ -75,8 +111,18 @@ test('signing-keygen and announce-key on the command line, with a sealed signing
   writeFileSync(join(dir, 'pass'), 'signing key passphrase\n', { mode: 0o600 });
   await run(process.execPath, [bin, 'signing-keygen', '--out', join(dir, 'signing'), '--passphrase-file', join(dir, 'pass')]);
   const { stdout } = await run(process.execPath, [
-    bin, 'announce-key', '--signing-key', join(dir, 'signing', 'signing.json'), '--passphrase-file', join(dir, 'pass'),
-    '--previous', join(dir, 'old', 'public.json'), '--public', join(dir, 'new', 'public.json'), '--effective-slot', '77',
+    bin,
+    'announce-key',
+    '--signing-key',
+    join(dir, 'signing', 'signing.json'),
+    '--passphrase-file',
+    join(dir, 'pass'),
+    '--previous',
+    join(dir, 'old', 'public.json'),
+    '--public',
+    join(dir, 'new', 'public.json'),
+    '--effective-slot',
+    '77',
   ]);
   const signingPublic = readSigningPublicFile(join(dir, 'signing', 'signing-public.json'));
   const a = verifyKeyAnnouncement(stdout.trim(), signingPublic, { currentKeyId: oldPair.publicKey.keyId, currentSlot: 76 });

@@ -35,7 +35,10 @@ test('two seals of the same document share neither salt nor IV', (t) => {
 
 test('a wrong passphrase is bad-passphrase-or-tampered', (t) => {
   const sealed = seal(document, PASSPHRASE, description);
-  t.is(reasonOf(() => unseal(sealed, 'correct horse battery stapler')), 'bad-passphrase-or-tampered');
+  t.is(
+    reasonOf(() => unseal(sealed, 'correct horse battery stapler')),
+    'bad-passphrase-or-tampered',
+  );
 });
 
 test('a changed ciphertext, tag or header field is bad-passphrase-or-tampered', (t) => {
@@ -49,15 +52,31 @@ test('a changed ciphertext, tag or header field is bad-passphrase-or-tampered', 
     { ...sealed, content: 'paillier-threshold-share' },
     { ...sealed, kdf: { ...sealed.kdf, salt: flip(sealed.kdf.salt) } },
   ];
-  for (const variant of variants) t.is(reasonOf(() => unseal(variant, PASSPHRASE)), 'bad-passphrase-or-tampered');
+  for (const variant of variants)
+    t.is(
+      reasonOf(() => unseal(variant, PASSPHRASE)),
+      'bad-passphrase-or-tampered',
+    );
 });
 
 test('malformed sealed files and weak passphrases are refused by name', (t) => {
   const sealed = JSON.parse(seal(document, PASSPHRASE, description));
-  t.is(reasonOf(() => unseal({ ...sealed, kdf: { ...sealed.kdf, N: 2 ** 30 } }, PASSPHRASE)), 'malformed-sealed-file');
-  t.is(reasonOf(() => unseal({ ...sealed, extra: 1 }, PASSPHRASE)), 'malformed-sealed-file');
-  t.is(reasonOf(() => unseal({ ...sealed, iv: 'zz' }, PASSPHRASE)), 'malformed-sealed-file');
-  t.is(reasonOf(() => seal(document, 'short', description)), 'weak-passphrase');
+  t.is(
+    reasonOf(() => unseal({ ...sealed, kdf: { ...sealed.kdf, N: 2 ** 30 } }, PASSPHRASE)),
+    'malformed-sealed-file',
+  );
+  t.is(
+    reasonOf(() => unseal({ ...sealed, extra: 1 }, PASSPHRASE)),
+    'malformed-sealed-file',
+  );
+  t.is(
+    reasonOf(() => unseal({ ...sealed, iv: 'zz' }, PASSPHRASE)),
+    'malformed-sealed-file',
+  );
+  t.is(
+    reasonOf(() => seal(document, 'short', description)),
+    'weak-passphrase',
+  );
 });
 
 test('a sealed private key: written by keygen, read with the passphrase, refused without it or with a wrong one', async (t) => {
@@ -70,8 +89,14 @@ test('a sealed private key: written by keygen, read with the passphrase, refused
   t.is(key.p * key.q, pair.publicKey.n);
   const c = pair.publicKey.encrypt(99n, (n) => new Uint8Array(randomBytes(n)));
   t.is(key.decrypt(c), 99n);
-  t.is(reasonOf(() => readPrivateKeyFile(privatePath)), 'passphrase-required');
-  t.is(reasonOf(() => readPrivateKeyFile(privatePath, 'not the passphrase')), 'bad-passphrase-or-tampered');
+  t.is(
+    reasonOf(() => readPrivateKeyFile(privatePath)),
+    'passphrase-required',
+  );
+  t.is(
+    reasonOf(() => readPrivateKeyFile(privatePath, 'not the passphrase')),
+    'bad-passphrase-or-tampered',
+  );
 });
 
 test('sealed key shares are read with the passphrase; plain shares need none', async (t) => {
@@ -83,9 +108,19 @@ test('sealed key shares are read with the passphrase; plain shares need none', a
   t.is(statSync(sealedPaths[1]).mode & 0o777, 0o600);
   t.is(readKeyShareFile(sealedPaths[1], PASSPHRASE).share, set.shares[1].share);
   t.is(readKeyShareFile(plainPaths[1]).share, set.shares[1].share);
-  t.deepEqual(describeSealed(readFileSync(sealedPaths[2], 'utf8')), { content: 'paillier-threshold-share', keyId: set.publicKey.keyId, index: 3 });
-  t.is(reasonOf(() => readKeyShareFile(sealedPaths[0])), 'passphrase-required');
-  t.is(reasonOf(() => writeThresholdKeySet(sealedDir, set, PASSPHRASE)), 'key-exists');
+  t.deepEqual(describeSealed(readFileSync(sealedPaths[2], 'utf8')), {
+    content: 'paillier-threshold-share',
+    keyId: set.publicKey.keyId,
+    index: 3,
+  });
+  t.is(
+    reasonOf(() => readKeyShareFile(sealedPaths[0])),
+    'passphrase-required',
+  );
+  t.is(
+    reasonOf(() => writeThresholdKeySet(sealedDir, set, PASSPHRASE)),
+    'key-exists',
+  );
 });
 
 test('the passphrase comes from --passphrase-file (first line) before METERVEIL_PASSPHRASE', (t) => {
@@ -94,5 +129,8 @@ test('the passphrase comes from --passphrase-file (first line) before METERVEIL_
   t.is(resolvePassphrase({ passphraseFile: file }, { METERVEIL_PASSPHRASE: 'from env' }), PASSPHRASE);
   t.is(resolvePassphrase({}, { METERVEIL_PASSPHRASE: 'from env' }), 'from env');
   t.is(resolvePassphrase({}, {}), undefined);
-  t.is(reasonOf(() => resolvePassphrase({ passphraseFile: file + '-missing' })), 'passphrase-file-unreadable');
+  t.is(
+    reasonOf(() => resolvePassphrase({ passphraseFile: file + '-missing' })),
+    'passphrase-file-unreadable',
+  );
 });

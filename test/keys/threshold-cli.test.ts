@@ -47,7 +47,9 @@ test('keygen --threshold writes the public key and sealed 0600 share files', asy
 test('two custodians decrypt; the passphrase comes from the file or METERVEIL_PASSPHRASE', async (t) => {
   const c = await ciphertextOf(31337);
   const p1 = await cli(['partial-decrypt', '--share', share(1), '--ciphertext', c, '--passphrase-file', passphraseFile]);
-  const p3 = await cli(['partial-decrypt', '--share', share(3), '--ciphertext', c], { METERVEIL_PASSPHRASE: 'custodians share this until they reseal' });
+  const p3 = await cli(['partial-decrypt', '--share', share(3), '--ciphertext', c], {
+    METERVEIL_PASSPHRASE: 'custodians share this until they reseal',
+  });
   t.is(p1.code, 0, p1.stderr);
   t.is(p3.code, 0, p3.stderr);
   const p3File = join(root, 'p3.json');
@@ -72,7 +74,16 @@ test('combine names a forged partial and fails clearly on fewer than T valid one
   const partials = await Promise.all([1, 2, 3].map((i) => cli(['partial-decrypt', '--share', share(i), '--ciphertext', c], env)));
   const forged = JSON.parse(partials[1].stdout);
   forged.value = JSON.parse(partials[0].stdout).value;
-  const withSpare = await cli(['combine', '--public', pub, '--ciphertext', c, partials[0].stdout, JSON.stringify(forged), partials[2].stdout]);
+  const withSpare = await cli([
+    'combine',
+    '--public',
+    pub,
+    '--ciphertext',
+    c,
+    partials[0].stdout,
+    JSON.stringify(forged),
+    partials[2].stdout,
+  ]);
   t.is(withSpare.code, 0, withSpare.stderr);
   t.is(withSpare.stdout, '500');
   t.regex(withSpare.stderr, /rejected partial from custodian 2: invalid-partial-proof/);

@@ -6,7 +6,12 @@ import { publicKeyFromJson } from '../../firmware/paillier/codec.ts';
 import { createModArith } from '../../firmware/paillier/arith.ts';
 import { combinePartials } from '../../host/threshold/combine.ts';
 import {
-  keyShareFromJson, keyShareToJson, partialFromJson, partialToJson, thresholdPublicKeyFromJson, thresholdPublicKeyToJson,
+  keyShareFromJson,
+  keyShareToJson,
+  partialFromJson,
+  partialToJson,
+  thresholdPublicKeyFromJson,
+  thresholdPublicKeyToJson,
 } from '../../host/threshold/codec.ts';
 import { generateThresholdKey, type ThresholdKeySet } from '../../host/threshold/dealer.ts';
 import { modPow } from '../../host/paillier/openssl-pow.ts';
@@ -40,7 +45,10 @@ function errorOf(fn: () => unknown): MeterveilError {
   throw new Error('expected a MeterveilError');
 }
 
-for (const [threshold, custodians] of [[2, 3], [3, 5]] as const) {
+for (const [threshold, custodians] of [
+  [2, 3],
+  [3, 5],
+] as const) {
   test(`(${threshold},${custodians}) on a 2048-bit key: every set of ${threshold} custodians decrypts a homomorphic sum`, async (t) => {
     const { publicKey, shares } = await keySet(threshold, custodians);
     t.is(publicKey.paillier.bits, 2048);
@@ -50,7 +58,10 @@ for (const [threshold, custodians] of [[2, 3], [3, 5]] as const) {
       const partials = group.map((share) => partialDecrypt(share, sum));
       const result = combinePartials(publicKey, sum, partials);
       t.is(result.plaintext, 987655597n);
-      t.deepEqual(result.used, group.map((s) => s.index));
+      t.deepEqual(
+        result.used,
+        group.map((s) => s.index),
+      );
       t.deepEqual(result.rejected, []);
     }
   });
@@ -104,7 +115,10 @@ test('(2,3): a partial for another key is rejected as such', async (t) => {
   const foreign = { ...partialDecrypt(shares[0], c), keyId: other.publicKey.keyId };
   const result = combinePartials(publicKey, c, [foreign, partialDecrypt(shares[1], c), partialDecrypt(shares[2], c)]);
   t.is(result.plaintext, 10n);
-  t.deepEqual(result.rejected.map((r) => [r.index, r.reason]), [[1, 'partial-key-mismatch']]);
+  t.deepEqual(
+    result.rejected.map((r) => [r.index, r.reason]),
+    [[1, 'partial-key-mismatch']],
+  );
 });
 
 test('(2,3): keys, shares and partials survive their JSON forms; meters read the public key unchanged', async (t) => {
@@ -140,7 +154,14 @@ test('a share whose index does not exist is refused', async (t) => {
 
 test('fast property test (toy 256-bit keys): any T of N partials decrypt any plaintext', async (t) => {
   const toyKeys = new Map<string, ThresholdKeySet>();
-  for (const [threshold, custodians] of [[1, 1], [1, 3], [2, 2], [2, 4], [3, 5], [4, 6]]) {
+  for (const [threshold, custodians] of [
+    [1, 1],
+    [1, 3],
+    [2, 2],
+    [2, 4],
+    [3, 5],
+    [4, 6],
+  ]) {
     toyKeys.set(`${threshold}/${custodians}`, await generateThresholdKey({ bits: 256, threshold, custodians }));
   }
   fc.assert(
@@ -151,8 +172,16 @@ test('fast property test (toy 256-bit keys): any T of N partials decrypt any pla
       ({ publicKey, shares }, m, seed) => {
         const plaintext = m % publicKey.paillier.n;
         const c = publicKey.paillier.encrypt(plaintext, random);
-        const chosen = [...shares].sort((a, b) => ((a.index * 7919 + seed) % 13) - ((b.index * 7919 + seed) % 13)).slice(0, publicKey.threshold);
-        return combinePartials(publicKey, c, chosen.map((s) => partialDecrypt(s, c))).plaintext === plaintext;
+        const chosen = [...shares]
+          .sort((a, b) => ((a.index * 7919 + seed) % 13) - ((b.index * 7919 + seed) % 13))
+          .slice(0, publicKey.threshold);
+        return (
+          combinePartials(
+            publicKey,
+            c,
+            chosen.map((s) => partialDecrypt(s, c)),
+          ).plaintext === plaintext
+        );
       },
     ),
     { numRuns: 60 },

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MeterveilError } from '../../firmware/errors.ts';
 import {
-  ciphertextFromBytes, ciphertextFromHex, ciphertextToHex, isCiphertextShaped, publicKeyFromJson, publicKeyToJson,
+  ciphertextFromBytes,
+  ciphertextFromHex,
+  ciphertextToHex,
+  isCiphertextShaped,
+  publicKeyFromJson,
+  publicKeyToJson,
 } from '../../firmware/paillier/codec.ts';
 import { SlotPacking } from '../../firmware/paillier/packing.ts';
 import { RandomnessPool } from '../../firmware/paillier/pool.ts';
@@ -90,7 +95,11 @@ test('packing refuses out-of-range readings, wrong counts, layouts that do not f
   refuses(t, () => packing.pack([1n, 2n, 3n, 1001n]), 'reading-out-of-range');
   refuses(t, () => packing.pack([1n, -2n, 3n, 4n]), 'reading-out-of-range');
   refuses(t, () => packing.unpack(1n << 68n), 'packed-overflow');
-  refuses(t, () => SlotPacking.forBounds({ maxReading: 1n << 100n, maxSummands: 1 << 20, readings: 20, modulusBits: 2048 }), 'packing-does-not-fit');
+  refuses(
+    t,
+    () => SlotPacking.forBounds({ maxReading: 1n << 100n, maxSummands: 1 << 20, readings: 20, modulusBits: 2048 }),
+    'packing-does-not-fit',
+  );
   refuses(t, () => SlotPacking.forBounds({ maxReading: 0n, maxSummands: 1, readings: 1, modulusBits: 2048 }), 'bad-packing');
 });
 

@@ -17,7 +17,10 @@ const pairPromise = generateKeyPair(TEST_ONLY_BITS);
 
 test(`decrypt(encrypt(m)) = m for random m (test-only ${TEST_ONLY_BITS}-bit key)`, async (t) => {
   const { publicKey, privateKey } = await pairPromise;
-  fc.assert(fc.property(fc.bigInt({ min: 0n, max: publicKey.n - 1n }), (m) => privateKey.decrypt(publicKey.encrypt(m, random)) === m), { numRuns: 60 });
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: publicKey.n - 1n }), (m) => privateKey.decrypt(publicKey.encrypt(m, random)) === m),
+    { numRuns: 60 },
+  );
   t.pass();
 });
 
@@ -58,17 +61,24 @@ test(`encryption from the pool decrypts, and every pool entry is distinct (test-
 test('Montgomery and plain arithmetic agree on random odd moduli', (t) => {
   const oddModulus = fc.bigInt({ min: 3n, max: (1n << 1100n) - 1n }).map((m) => m | 1n);
   fc.assert(
-    fc.property(oddModulus, fc.bigInt({ min: 0n, max: 1n << 1200n }), fc.bigInt({ min: 0n, max: 1n << 700n }), fc.array(fc.bigInt({ min: 0n, max: 1n << 1100n }), { maxLength: 8 }),
+    fc.property(
+      oddModulus,
+      fc.bigInt({ min: 0n, max: 1n << 1200n }),
+      fc.bigInt({ min: 0n, max: 1n << 700n }),
+      fc.array(fc.bigInt({ min: 0n, max: 1n << 1100n }), { maxLength: 8 }),
       (m, base, exp, values) => {
         const mont = createModArith(m, 'montgomery');
         const plain = createModArith(m, 'plain');
         const reduced = values.map((v) => v % m);
         const [a, b] = [base % m, exp % m];
-        return mont.pow(base, exp) === plain.pow(base, exp) &&
+        return (
+          mont.pow(base, exp) === plain.pow(base, exp) &&
           mont.mul(a, b) === plain.mul(a, b) &&
           mont.product(reduced) === plain.product(reduced) &&
-          plain.pow(base, exp) === referenceModPow(base, exp, m);
-      }),
+          plain.pow(base, exp) === referenceModPow(base, exp, m)
+        );
+      },
+    ),
     { numRuns: 150 },
   );
   t.pass();
@@ -92,21 +102,27 @@ test(`packed readings sum slot-wise for any number of summands up to the bound (
   const { publicKey: pk, privateKey: sk } = await pairPromise;
   fc.assert(
     fc.property(
-      fc.record({ maxReading: fc.bigInt({ min: 1n, max: 1n << 40n }), maxSummands: fc.integer({ min: 1, max: 1000 }), readings: fc.integer({ min: 1, max: 8 }) }),
+      fc.record({
+        maxReading: fc.bigInt({ min: 1n, max: 1n << 40n }),
+        maxSummands: fc.integer({ min: 1, max: 1000 }),
+        readings: fc.integer({ min: 1, max: 8 }),
+      }),
       fc.integer({ min: 1, max: 6 }),
       fc.nat(),
       ({ maxReading, maxSummands, readings }, meterCount, seed) => {
         const packing = SlotPacking.forBounds({ maxReading, maxSummands, readings, modulusBits: pk.bits });
         const meters = Math.min(meterCount, maxSummands);
         const rows = Array.from({ length: meters }, (_, i) =>
-          Array.from({ length: readings }, (_, j) => (BigInt(seed + i * 7919 + j * 104729) * 2654435761n) % (maxReading + 1n)));
+          Array.from({ length: readings }, (_, j) => (BigInt(seed + i * 7919 + j * 104729) * 2654435761n) % (maxReading + 1n)),
+        );
         // Include the worst case: every reading at its maximum.
         rows[0] = rows[0].map(() => maxReading);
         const sum = pk.add(...rows.map((row) => pk.encrypt(packing.pack(row), random)));
         const expected = Array.from({ length: readings }, (_, j) => rows.reduce((acc, row) => acc + row[j], 0n));
         const plain = sk.decrypt(sum);
         return JSON.stringify(packing.unpack(plain).map(String)) === JSON.stringify(expected.map(String));
-      }),
+      },
+    ),
     { numRuns: 40 },
   );
   t.pass();
@@ -114,11 +130,16 @@ test(`packed readings sum slot-wise for any number of summands up to the bound (
 
 test('packing at the exact bound: maxSummands copies of the maximum fill each slot without carry', (t) => {
   fc.assert(
-    fc.property(fc.bigInt({ min: 1n, max: 1n << 60n }), fc.integer({ min: 1, max: 1 << 20 }), fc.integer({ min: 1, max: 12 }), (maxReading, maxSummands, readings) => {
-      const packing = SlotPacking.forBounds({ maxReading, maxSummands, readings, modulusBits: 2048 });
-      const full = packing.pack(Array(readings).fill(maxReading)) * BigInt(maxSummands);
-      return packing.unpack(full).every((v) => v === maxReading * BigInt(maxSummands));
-    }),
+    fc.property(
+      fc.bigInt({ min: 1n, max: 1n << 60n }),
+      fc.integer({ min: 1, max: 1 << 20 }),
+      fc.integer({ min: 1, max: 12 }),
+      (maxReading, maxSummands, readings) => {
+        const packing = SlotPacking.forBounds({ maxReading, maxSummands, readings, modulusBits: 2048 });
+        const full = packing.pack(Array(readings).fill(maxReading)) * BigInt(maxSummands);
+        return packing.unpack(full).every((v) => v === maxReading * BigInt(maxSummands));
+      },
+    ),
   );
   t.pass();
 });

@@ -14,10 +14,7 @@ import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { freePort, until } from './support/harness.ts';
 
-const config = parseConfig(
-  { groups: [{ id: 'north', members: ['a1', 'a2'], feeder: 'f-north', k: 2 }] },
-  (p) => join('/tmp', p),
-);
+const config = parseConfig({ groups: [{ id: 'north', members: ['a1', 'a2'], feeder: 'f-north', k: 2 }] }, (p) => join('/tmp', p));
 
 test('the provider alone publishes announcements; meters read them; nobody else does either', (t) => {
   const acl = buildAcl(config);
@@ -40,9 +37,13 @@ test('the mosquitto ACL file carries the same announcement rights', (t) => {
   t.false(of('aggregator.north').includes(KEY_ANNOUNCEMENT_TOPIC));
 });
 
-test('in the embedded broker a meter receives the provider\'s retained announcement and cannot replace it', async (t) => {
+test("in the embedded broker a meter receives the provider's retained announcement and cannot replace it", async (t) => {
   const port = await freePort();
-  const users = new Map([['provider', 'pw-provider'], ['a1', 'pw-a1'], ['a2', 'pw-a2']]);
+  const users = new Map([
+    ['provider', 'pw-provider'],
+    ['a1', 'pw-a1'],
+    ['a2', 'pw-a2'],
+  ]);
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl: buildAcl(config) });
   t.teardown(() => broker.close());
   const url = `mqtt://127.0.0.1:${port}`;

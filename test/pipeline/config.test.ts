@@ -15,7 +15,15 @@ const base = {
   ],
 };
 const parse = (patch: Record<string, unknown>) => parseConfig({ ...base, ...patch }, (p) => resolve('/srv/mv', p));
-const reason = (fn: () => unknown) => (() => { try { fn(); return 'none'; } catch (e) { return (e as MeterveilError).reason + ' ' + (e as Error).message; } })();
+const reason = (fn: () => unknown) =>
+  (() => {
+    try {
+      fn();
+      return 'none';
+    } catch (e) {
+      return (e as MeterveilError).reason + ' ' + (e as Error).message;
+    }
+  })();
 
 test('defaults fill a minimal config and paths resolve against the data folder', (t) => {
   const c = parse({});
@@ -27,16 +35,46 @@ test('defaults fill a minimal config and paths resolve against the data folder',
 });
 
 test('impossible or privacy-weakening configs are refused with the field named', (t) => {
-  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], k: 1 }] })), /^bad-config .*group north: k/);
-  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], k: 4 }] })), /^bad-config .*group north: k/);
-  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], members: ['a1', 'a1'] }] })), /listed twice/);
-  t.regex(reason(() => parse({ groups: [base.groups[0], base.groups[0]] })), /share an id/);
-  t.regex(reason(() => parse({ slotSecond: 60 })), /unknown key "slotSecond"/);
-  t.regex(reason(() => parse({ packing: { maxGroupSize: 2 } })), /below the largest group/);
-  t.regex(reason(() => parse({ broker: { url: 'http://x' } })), /broker.url/);
-  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], members: ['provider', 'a2'] }] })), /reserved/);
-  t.regex(reason(() => parse({ groups: [{ ...base.groups[0], feeder: 'a1' }] })), /also a customer meter/);
-  t.regex(reason(() => parse({ tolerance: 2 })), /tolerance/);
+  t.regex(
+    reason(() => parse({ groups: [{ ...base.groups[0], k: 1 }] })),
+    /^bad-config .*group north: k/,
+  );
+  t.regex(
+    reason(() => parse({ groups: [{ ...base.groups[0], k: 4 }] })),
+    /^bad-config .*group north: k/,
+  );
+  t.regex(
+    reason(() => parse({ groups: [{ ...base.groups[0], members: ['a1', 'a1'] }] })),
+    /listed twice/,
+  );
+  t.regex(
+    reason(() => parse({ groups: [base.groups[0], base.groups[0]] })),
+    /share an id/,
+  );
+  t.regex(
+    reason(() => parse({ slotSecond: 60 })),
+    /unknown key "slotSecond"/,
+  );
+  t.regex(
+    reason(() => parse({ packing: { maxGroupSize: 2 } })),
+    /below the largest group/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { url: 'http://x' } })),
+    /broker.url/,
+  );
+  t.regex(
+    reason(() => parse({ groups: [{ ...base.groups[0], members: ['provider', 'a2'] }] })),
+    /reserved/,
+  );
+  t.regex(
+    reason(() => parse({ groups: [{ ...base.groups[0], feeder: 'a1' }] })),
+    /also a customer meter/,
+  );
+  t.regex(
+    reason(() => parse({ tolerance: 2 })),
+    /tolerance/,
+  );
 });
 
 test('the ACL lets each party reach exactly its own topics', (t) => {
@@ -64,18 +102,47 @@ test('the ACL lets each party reach exactly its own topics', (t) => {
 test('threshold mode: decryption settings are parsed and checked, custodians get broker passwords and exactly their topics', (t) => {
   t.deepEqual(parse({}).provider.decryption, { mode: 'single' });
   const c = parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } });
-  t.deepEqual(c.provider.decryption, { mode: 'threshold', publicKeys: ['/srv/mv/data/keys/public.json'], publicKey: '/srv/mv/data/keys/public.json', custodians: 3, threshold: 2, timeoutMs: 30_000, retryMs: 60_000 });
-  t.regex(reason(() => parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 4 } } })), /^bad-config .*threshold/);
-  t.regex(reason(() => parse({ provider: { decryption: { mode: 'threshold', threshold: 2 } } })), /^bad-config .*custodians/);
-  t.regex(reason(() => parse({ provider: { decryption: { mode: 'single', custodians: 3 } } })), /unknown key "custodians"/);
-  t.regex(reason(() => parse({ provider: { decryption: { mode: 'shamir' } } })), /mode/);
+  t.deepEqual(c.provider.decryption, {
+    mode: 'threshold',
+    publicKeys: ['/srv/mv/data/keys/public.json'],
+    publicKey: '/srv/mv/data/keys/public.json',
+    custodians: 3,
+    threshold: 2,
+    timeoutMs: 30_000,
+    retryMs: 60_000,
+  });
+  t.regex(
+    reason(() => parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 4 } } })),
+    /^bad-config .*threshold/,
+  );
+  t.regex(
+    reason(() => parse({ provider: { decryption: { mode: 'threshold', threshold: 2 } } })),
+    /^bad-config .*custodians/,
+  );
+  t.regex(
+    reason(() => parse({ provider: { decryption: { mode: 'single', custodians: 3 } } })),
+    /unknown key "custodians"/,
+  );
+  t.regex(
+    reason(() => parse({ provider: { decryption: { mode: 'shamir' } } })),
+    /mode/,
+  );
 
   t.deepEqual(custodianUsers(parse({})), []);
   t.deepEqual(custodianUsers(c), ['custodian.1', 'custodian.2', 'custodian.3']);
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-config-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const secrets = ensureSecrets(parseConfig({ ...base, dataDir: dir, provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } }, (p) => resolve(dir, p)));
-  t.deepEqual(Object.keys(secrets.services).filter((u) => u.startsWith('custodian.')).sort(), ['custodian.1', 'custodian.2', 'custodian.3']);
+  const secrets = ensureSecrets(
+    parseConfig({ ...base, dataDir: dir, provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } }, (p) =>
+      resolve(dir, p),
+    ),
+  );
+  t.deepEqual(
+    Object.keys(secrets.services)
+      .filter((u) => u.startsWith('custodian.'))
+      .sort(),
+    ['custodian.1', 'custodian.2', 'custodian.3'],
+  );
 
   const acl = deploymentAcl(c);
   t.true(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/2/partials'));

@@ -18,7 +18,10 @@ test('kill -9 of the aggregator and of the provider mid-slot loses no acknowledg
   t.teardown(() => d.cleanup());
   const aggregator = new RoleProcess(['aggregator', '--config', d.configPath, '--group', 'street']);
   const provider = new RoleProcess(['provider', '--config', d.configPath]);
-  t.teardown(async () => { await aggregator.stop(); await provider.stop(); });
+  t.teardown(async () => {
+    await aggregator.stop();
+    await provider.stop();
+  });
   await Promise.all([aggregator.start(/aggregator street running/), provider.start(/provider API on/)]);
 
   const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
@@ -58,7 +61,11 @@ test('kill -9 of the aggregator and of the provider mid-slot loses no acknowledg
     if (series.length === 3) break;
     await sleep(300);
   }
-  t.deepEqual(series.map((s) => s.slot), slots, `every slot decrypted once:\n${aggregator.output.join('')}${provider.output.join('')}`);
+  t.deepEqual(
+    series.map((s) => s.slot),
+    slots,
+    `every slot decrypted once:\n${aggregator.output.join('')}${provider.output.join('')}`,
+  );
   for (const s of series) {
     t.is(s.contributors, members.length);
     t.is(s.total, expected(s.slot).toString(), `slot ${s.slot} total`);

@@ -22,7 +22,10 @@ test('reports of one group become one decrypted total, acknowledged to every met
   const slot = slotAt(Date.now(), d.config.slotSeconds);
   const readings = [11n, 22n, 33n, 44n, 55n];
   await Promise.all(meters.map((m, i) => m.report(slot, [readings[i]])));
-  t.true(meters.every((m) => m.acks.some((a) => a.slot === slot && a.status === 0)), 'every meter got a stored ack');
+  t.true(
+    meters.every((m) => m.acks.some((a) => a.slot === slot && a.status === 0)),
+    'every meter got a stored ack',
+  );
 
   await until(() => decrypted.length === 1, 15_000, 'the slot to be decrypted');
   t.is(decrypted[0].slot, slot);
@@ -39,7 +42,12 @@ test('reports of one group become one decrypted total, acknowledged to every met
   t.is(aggregator.aggregator.accepted, 5);
 
   // The feeder measured more than the meters reported (a tap before the meters): an alert.
-  const feederClient = connectRole({ url: d.config.broker.url, username: feederUser('feeder-street'), password: d.secrets.services[feederUser('feeder-street')], persistent: false });
+  const feederClient = connectRole({
+    url: d.config.broker.url,
+    username: feederUser('feeder-street'),
+    password: d.secrets.services[feederUser('feeder-street')],
+    persistent: false,
+  });
   await connected(feederClient);
   t.teardown(() => endClient(feederClient));
   new Feeder({ feederId: 'feeder-street', slotSeconds: d.config.slotSeconds, client: feederClient, measure: () => 200n }).publishSlot(slot);
@@ -67,7 +75,7 @@ test('the HTTP API refuses bad parameters with a reason and serves only group-le
   t.deepEqual((await getJson(`${api}/api/meters/m1`)).status, 404);
   t.is((await fetch(`${api}/api/health`, { method: 'POST' })).status, 405);
   t.deepEqual((await getJson(`${api}/api/groups`)).body, [{ id: 'street', members: ['m1', 'm2', 'm3'], feeder: 'feeder-street', k: 2 }]);
-  const series = (await getJson(`${api}/api/groups/street/series?from=2026-11-30T00:00:00Z&to=2026-11-30T01:00:00Z`));
+  const series = await getJson(`${api}/api/groups/street/series?from=2026-11-30T00:00:00Z&to=2026-11-30T01:00:00Z`);
   t.is(series.status, 200);
   t.deepEqual(series.body.series, []);
 });

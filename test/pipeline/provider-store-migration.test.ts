@@ -23,13 +23,17 @@ test('reservations without a key id take the key id of their aggregate', (t) => 
       received_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot));
     CREATE INDEX reservations_by_slot ON reservations (slot);`);
   old.prepare(`INSERT INTO meta VALUES (?, ?)`).run(`keyId.${keyId}`, keyId);
-  old.prepare(`INSERT INTO reservations VALUES ('g', 12, '["m1","m2"]', ?, 'h', 'waiting', 2, 'not-enough-partials', 'timed out', 1, 2)`)
+  old
+    .prepare(`INSERT INTO reservations VALUES ('g', 12, '["m1","m2"]', ?, 'h', 'waiting', 2, 'not-enough-partials', 'timed out', 1, 2)`)
     .run(JSON.stringify({ v: 1, type: 'aggregate', groupId: 'g', slot: 12, keyId }));
   old.close();
 
   const store = new ProviderStore(path, [keyId, 'fedcba9876543210']);
   t.teardown(() => store.close());
   t.like(store.reservation('g', 12, keyId), { keyId, state: 'waiting', attempts: 2, contributors: ['m1', 'm2'], aggregateHash: 'h' });
-  t.deepEqual(store.waitingReservations().map((r) => r.keyId), [keyId]);
+  t.deepEqual(
+    store.waitingReservations().map((r) => r.keyId),
+    [keyId],
+  );
   t.deepEqual(store.decryptedSetsForSlot(12), [['m1', 'm2']]);
 });

@@ -29,7 +29,11 @@ test('a slot with reports under the old and the new key gives two aggregates, ne
   const [oldPair, newPair, stranger] = await Promise.all([sharedKeyPair(), nextPair, strangerPair]);
   writeKeyPair(join(d.config.dataDir, 'keys/next'), newPair);
 
-  const watcher = await mqtt.connectAsync(d.config.broker.url, { username: PROVIDER_USER, password: d.secrets.services[PROVIDER_USER], clientId: PROVIDER_USER });
+  const watcher = await mqtt.connectAsync(d.config.broker.url, {
+    username: PROVIDER_USER,
+    password: d.secrets.services[PROVIDER_USER],
+    clientId: PROVIDER_USER,
+  });
   t.teardown(() => watcher.endAsync(true));
   const aggregates: Aggregate[] = [];
   watcher.on('message', (_topic, payload) => aggregates.push(decodeAggregate(new Uint8Array(payload))));
@@ -51,10 +55,7 @@ test('a slot with reports under the old and the new key gives two aggregates, ne
   t.is(unlisted.acks[0].status, 2, 'the unlisted key is refused');
   t.is(aggregator.aggregator.rejections.toJSON()['wrong-key-id'], 1);
   // The next slot: one meter under the old key (below k), the rest under the new one.
-  await Promise.all([
-    underOld[0].report(slot + 1, [5n]),
-    ...underNew.map((m) => m.report(slot + 1, [7n])),
-  ]);
+  await Promise.all([underOld[0].report(slot + 1, [5n]), ...underNew.map((m) => m.report(slot + 1, [7n]))]);
 
   await until(() => closed.length === 4, 15_000, 'both slots closed under both keys');
   const bySlotAndKey = (s: number, keyId: string) => closed.find((e) => e.slot === s && e.keyId === keyId);
@@ -75,7 +76,10 @@ test('a slot with reports under the old and the new key gives two aggregates, ne
 
 test('keys.publicKeys is checked: a key listed twice or an unreadable file stops the aggregator', async (t) => {
   const members = ids('m', 3);
-  const twice = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }], extra: { keys: { publicKeys: ['keys/public.json', 'keys/again.json'] } } });
+  const twice = await deploy({
+    groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],
+    extra: { keys: { publicKeys: ['keys/public.json', 'keys/again.json'] } },
+  });
   t.teardown(() => twice.cleanup());
   copyFileSync(join(twice.config.dataDir, 'keys/public.json'), join(twice.config.dataDir, 'keys/again.json'));
   await t.throwsAsync(runAggregator(twice.config, 'street'), { message: /listed twice/ });
@@ -83,7 +87,8 @@ test('keys.publicKeys is checked: a key listed twice or an unreadable file stops
   const missing = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }], extra: ROTATING_KEYS });
   t.teardown(() => missing.cleanup());
   await t.throwsAsync(runAggregator(missing.config, 'street'), { message: /next\/public\.json/ });
-  const parse = (keys: Record<string, unknown>) => parseConfig({ keys, groups: [{ id: 'g', members: ['a', 'b'], feeder: 'f', k: 2 }] }, (p) => resolve('/srv/meterveil', p));
+  const parse = (keys: Record<string, unknown>) =>
+    parseConfig({ keys, groups: [{ id: 'g', members: ['a', 'b'], feeder: 'f', k: 2 }] }, (p) => resolve('/srv/meterveil', p));
   t.throws(() => parse({ publicKeys: [] }), { message: /keys.publicKeys must list 1..4 key files/ });
   t.throws(() => parse({ privateKeys: ['a.json', './a.json'] }), { message: /keys.privateKeys lists a file twice/ });
   t.deepEqual(parse({}).keys.publicKeys, [parse({}).keys.publicKey]);

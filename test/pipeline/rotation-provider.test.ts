@@ -26,10 +26,15 @@ import { deploy, sharedKeyPair, until, type TestDeployment } from './support/har
 const nextPair = generateKeyPair(2048);
 const random = (n: number) => new Uint8Array(randomBytes(n));
 
-async function rotatingProvider(t: { teardown(fn: () => unknown): void }, groups: { id: string; members: string[]; feeder: string; k: number }[]) {
+async function rotatingProvider(
+  t: { teardown(fn: () => unknown): void },
+  groups: { id: string; members: string[]; feeder: string; k: number }[],
+) {
   const d = await deploy({
     groups,
-    extra: { keys: { publicKeys: ['keys/public.json', 'keys/next/public.json'], privateKeys: ['keys/private.json', 'keys/next/private.json'] } },
+    extra: {
+      keys: { publicKeys: ['keys/public.json', 'keys/next/public.json'], privateKeys: ['keys/private.json', 'keys/next/private.json'] },
+    },
   });
   t.teardown(() => d.cleanup());
   const [oldPair, newPair] = await Promise.all([sharedKeyPair(), nextPair]);
@@ -50,18 +55,25 @@ function aggregateOf(key: PaillierPublicKey, groupId: string, slot: number, read
 /** Publishes as the group's aggregator or as the feeder meter, each under its own broker login. */
 function sender(d: TestDeployment) {
   const publish = async (user: string, topic: string, message: Uint8Array) => {
-    const client = connectRole({ url: d.config.broker.url, username: user, password: d.secrets.services[user], clientId: `${user}/test`, persistent: false });
+    const client = connectRole({
+      url: d.config.broker.url,
+      username: user,
+      password: d.secrets.services[user],
+      clientId: `${user}/test`,
+      persistent: false,
+    });
     await connected(client);
     await client.publishAsync(topic, Buffer.from(message), { qos: 1 });
     await endClient(client);
   };
   return {
     aggregate: (a: Aggregate) => publish(aggregatorUser(a.groupId), aggregateTopic(a.groupId), encodeAggregate(a)),
-    feeder: (feederId: string, slot: number, total: bigint) => publish(feederUser(feederId), feederTopic(feederId), encodeFeederReading({ feederId, slot, total })),
+    feeder: (feederId: string, slot: number, total: bigint) =>
+      publish(feederUser(feederId), feederTopic(feederId), encodeFeederReading({ feederId, slot, total })),
   };
 }
 
-test('parts of one slot: overlapping contributors refused, a disjoint part summed with both parts\' contributors, repeats recognised', async (t) => {
+test("parts of one slot: overlapping contributors refused, a disjoint part summed with both parts' contributors, repeats recognised", async (t) => {
   const members = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
   const { provider, oldKey, newKey, send } = await rotatingProvider(t, [{ id: 'street', members, feeder: 'f', k: 2 }]);
   const counts = () => provider.provider.counts.toJSON();
@@ -79,8 +91,10 @@ test('parts of one slot: overlapping contributors refused, a disjoint part summe
   const row = provider.store.series('street', slot)!;
   t.is(row.total, 21n, 'the sum of both parts');
   t.deepEqual(row.readings, [21n]);
-  t.deepEqual(row.contributors, members, 'both parts\' contributors');
-  const parts = provider.store.db.prepare('SELECT key_id, contributors FROM series_parts WHERE group_id = ? AND slot = ? ORDER BY contributors').all('street', slot);
+  t.deepEqual(row.contributors, members, "both parts' contributors");
+  const parts = provider.store.db
+    .prepare('SELECT key_id, contributors FROM series_parts WHERE group_id = ? AND slot = ? ORDER BY contributors')
+    .all('street', slot);
   t.deepEqual(parts, [
     { key_id: oldKey.keyId, contributors: '["m1","m2","m3"]' },
     { key_id: newKey.keyId, contributors: '["m4","m5","m6"]' },
@@ -112,7 +126,7 @@ test("differencing through one group's parts: its two parts and another group's 
   t.is(provider.store.series('b', slot + 1)!.total, 11n);
 });
 
-test('the feeder comparison waits for the slot\'s parts: no alert after the first part, one after the deadline if the rest never comes', async (t) => {
+test("the feeder comparison waits for the slot's parts: no alert after the first part, one after the deadline if the rest never comes", async (t) => {
   const members = ['m1', 'm2', 'm3', 'm4'];
   const { d, provider, clock, decrypted, oldKey, newKey, send } = await rotatingProvider(t, [{ id: 'g', members, feeder: 'f', k: 2 }]);
   const alerts = () => provider.store.alerts(20);
@@ -157,5 +171,10 @@ test('the feeder comparison waits for the slot\'s parts: no alert after the firs
   await send.aggregate(aggregateOf(newKey, 'g', base + 3, { m1: 5n, m2: 5n, m3: 5n, m4: 5n }));
   await until(() => slotOf(base + 3).length === 1, 10_000, 'the slot');
   t.like(slotOf(base + 3)[0], { total: 20n, alert: true });
-  t.deepEqual(alerts().map((a) => a.slot).sort(), [base + 2, base + 3]);
+  t.deepEqual(
+    alerts()
+      .map((a) => a.slot)
+      .sort(),
+    [base + 2, base + 3],
+  );
 });

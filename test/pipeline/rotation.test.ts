@@ -20,7 +20,7 @@ import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
 import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
 
-test('a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households\' total', async (t) => {
+test("a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households' total", async (t) => {
   const members = ids('m', 4);
   const d = await deploy({
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],
@@ -58,7 +58,11 @@ test('a key announced for slot S: every slot before and after is decrypted once,
 
   const S = first + 3;
   const genuine = signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: S });
-  const forged = signKeyAnnouncement(generateSigningKey(), { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: first + 2 });
+  const forged = signKeyAnnouncement(generateSigningKey(), {
+    publicKey: newPair.publicKey,
+    previousKeyId: oldPair.publicKey.keyId,
+    effectiveSlot: first + 2,
+  });
   await publishKeyAnnouncement(d.config, forged);
   await until(() => members.every((m) => fleet.messagesDelivered(m) >= 1), 10_000, 'the forgery delivered');
   await publishKeyAnnouncement(d.config, genuine);
@@ -75,7 +79,10 @@ test('a key announced for slot S: every slot before and after is decrypted once,
     t.is(stats.keyId, newPair.publicKey.keyId, m);
   }
   const expected = sensors.map((s) => expectedReadings(s, { startMs, sampleMs: 1000, subSlotMs: slotMs, subSlots: last - first + 1 }));
-  const parts = provider.store.db.prepare('SELECT slot, key_id FROM series_parts WHERE group_id = ? ORDER BY slot').all('street') as { slot: number; key_id: string }[];
+  const parts = provider.store.db.prepare('SELECT slot, key_id FROM series_parts WHERE group_id = ? ORDER BY slot').all('street') as {
+    slot: number;
+    key_id: string;
+  }[];
   for (let slot = first; slot <= last; slot++) {
     const row = provider.store.series('street', slot);
     t.truthy(row, `slot ${slot} decrypted`);

@@ -28,7 +28,7 @@ import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
 import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
 
-test('threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households\'', async (t) => {
+test("threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households'", async (t) => {
   const [oldSet, newSet, stranger] = await Promise.all([
     generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 }),
     generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 }),
@@ -58,7 +58,9 @@ test('threshold mode: a key announced for slot S; every slot decrypted once by t
     runCustodian(d.config, [newSet.shares[1], oldSet.shares[1]], { waitForAggregateMs: 3000 }),
     runCustodian(d.config, oldSet.shares[2], { waitForAggregateMs: 3000 }),
   ]);
-  t.teardown(async () => { for (const c of custodians) await c.stop(); });
+  t.teardown(async () => {
+    for (const c of custodians) await c.stop();
+  });
   const provider = await runProvider(d.config);
   t.teardown(() => provider.stop());
   const aggregator = await runAggregator(d.config, 'street');
@@ -82,14 +84,31 @@ test('threshold mode: a key announced for slot S; every slot decrypted once by t
   // Checked from the slot after the fleet is up: under load, the slot it boots in may close before its reports arrive.
   const from = slotAt(Date.now(), d.config.slotSeconds) + 1;
   const S = from + 2;
-  await publishKeyAnnouncement(d.config, signKeyAnnouncement(signer, { publicKey: newSet.publicKey.paillier, previousKeyId: oldKey, effectiveSlot: S }));
+  await publishKeyAnnouncement(
+    d.config,
+    signKeyAnnouncement(signer, { publicKey: newSet.publicKey.paillier, previousKeyId: oldKey, effectiveSlot: S }),
+  );
   await until(() => [...switching].every((m) => fleet.messagesDelivered(m) >= 1), 10_000, 'the announcement delivered');
 
   const last = S + 2;
   try {
-    await until(() => provider.store.series('street', last)?.contributors.length === members.length, 50_000, `both parts of slot ${last} decrypted`);
+    await until(
+      () => provider.store.series('street', last)?.contributors.length === members.length,
+      50_000,
+      `both parts of slot ${last} decrypted`,
+    );
   } catch (e) {
-    t.log({ from, S, last, now: slotAt(Date.now(), d.config.slotSeconds), provider: provider.provider.counts.toJSON(), refusals: provider.store.refusals(20), aggregator: aggregator.aggregator.rejections.toJSON(), custodians: custodians.map((c) => c.custodian.refusals.toJSON()), waiting: provider.store.waitingReservations().map((r) => [r.slot, r.keyId, r.attempts, r.reason]) });
+    t.log({
+      from,
+      S,
+      last,
+      now: slotAt(Date.now(), d.config.slotSeconds),
+      provider: provider.provider.counts.toJSON(),
+      refusals: provider.store.refusals(20),
+      aggregator: aggregator.aggregator.rejections.toJSON(),
+      custodians: custodians.map((c) => c.custodian.refusals.toJSON()),
+      waiting: provider.store.waitingReservations().map((r) => [r.slot, r.keyId, r.attempts, r.reason]),
+    });
     t.log(provider.store.seriesRange('street', from, last + 1).map((r) => [r.slot, r.contributors.join(' ')]));
     throw e;
   }
@@ -97,10 +116,24 @@ test('threshold mode: a key announced for slot S; every slot decrypted once by t
 
   // An aggregate under a key outside the ring is refused by name before any custodian is asked.
   const outsider = stranger.publicKey;
-  const aggregatorClient = connectRole({ url: d.config.broker.url, username: aggregatorUser('street'), password: d.secrets.services[aggregatorUser('street')], clientId: 'aggregator.street/test', persistent: false });
+  const aggregatorClient = connectRole({
+    url: d.config.broker.url,
+    username: aggregatorUser('street'),
+    password: d.secrets.services[aggregatorUser('street')],
+    clientId: 'aggregator.street/test',
+    persistent: false,
+  });
   await connected(aggregatorClient);
   const c = outsider.add(...[1n, 2n].map((m) => outsider.encrypt(m, (n) => new Uint8Array(randomBytes(n)))));
-  const foreign = { groupId: 'street', slot: last + 50, keyId: outsider.keyId, packed: 1, count: 2, contributors: members.slice(0, 2), ciphertext: ciphertextToBytes(outsider, c) };
+  const foreign = {
+    groupId: 'street',
+    slot: last + 50,
+    keyId: outsider.keyId,
+    packed: 1,
+    count: 2,
+    contributors: members.slice(0, 2),
+    ciphertext: ciphertextToBytes(outsider, c),
+  };
   await aggregatorClient.publishAsync(aggregateTopic('street'), Buffer.from(encodeAggregate(foreign)), { qos: 1 });
   await endClient(aggregatorClient);
   await until(() => provider.provider.counts.totals.get('wrong-key-id') === 1, 10_000, 'the foreign key refused');
@@ -108,18 +141,31 @@ test('threshold mode: a key announced for slot S; every slot decrypted once by t
   for (const m of switching) t.is((await fleet.stats(m)).keyId, newKey, `${m} switched`);
   for (const m of members.filter((id) => !switching.has(id))) t.is((await fleet.stats(m)).keyId, oldKey, `${m} kept the old key`);
   const expected = sensors.map((s) => expectedReadings(s, { startMs, sampleMs: 1000, subSlotMs: slotMs, subSlots: last - first + 1 }));
-  const parts = provider.store.db.prepare('SELECT slot, key_id, contributors FROM series_parts WHERE group_id = ? ORDER BY slot, key_id').all('street') as { slot: number; key_id: string; contributors: string }[];
+  const parts = provider.store.db
+    .prepare('SELECT slot, key_id, contributors FROM series_parts WHERE group_id = ? ORDER BY slot, key_id')
+    .all('street') as { slot: number; key_id: string; contributors: string }[];
   for (let slot = from; slot <= last; slot++) {
     const row = provider.store.series('street', slot);
     t.truthy(row, `slot ${slot} decrypted`);
     t.deepEqual(row!.contributors, members, `slot ${slot}: every meter`);
-    t.is(row!.total, expected.reduce((sum, readings) => sum + BigInt(readings[slot - first]), 0n), `slot ${slot}: the households' total`);
+    t.is(
+      row!.total,
+      expected.reduce((sum, readings) => sum + BigInt(readings[slot - first]), 0n),
+      `slot ${slot}: the households' total`,
+    );
     const byKey = Object.fromEntries(parts.filter((p) => p.slot === slot).map((p) => [p.key_id, JSON.parse(p.contributors)]));
-    t.deepEqual(byKey, slot < S ? { [oldKey]: members } : { [oldKey]: ['m5', 'm6'], [newKey]: ['m1', 'm2', 'm3', 'm4'] }, `slot ${slot}: its parts`);
+    t.deepEqual(
+      byKey,
+      slot < S ? { [oldKey]: members } : { [oldKey]: ['m5', 'm6'], [newKey]: ['m1', 'm2', 'm3', 'm4'] },
+      `slot ${slot}: its parts`,
+    );
   }
   t.is(provider.store.countWaiting(), 0);
   const providerCounts = provider.provider.counts.toJSON();
-  t.false('already-decrypted' in providerCounts || 'overlapping-parts' in providerCounts || 'differencing' in providerCounts, JSON.stringify(providerCounts));
+  t.false(
+    'already-decrypted' in providerCounts || 'overlapping-parts' in providerCounts || 'differencing' in providerCounts,
+    JSON.stringify(providerCounts),
+  );
   t.deepEqual(custodians[0].custodian.refusals.toJSON(), {});
   t.deepEqual(custodians[1].custodian.refusals.toJSON(), {});
   const third = custodians[2].custodian.refusals.toJSON();

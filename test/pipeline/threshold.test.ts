@@ -44,12 +44,15 @@ test('2 of 3 custodians: totals with all three and with one stopped; with two st
   t.false(existsSync(join(d.dir, 'data/keys/private.json')), 'threshold mode has no private key');
 
   const custodians = new Map<number, RunningCustodian>();
-  const startCustodian = async (index: number) => custodians.set(index, await runCustodian(d.config, set.shares[index - 1], { waitForAggregateMs: 2000 }));
+  const startCustodian = async (index: number) =>
+    custodians.set(index, await runCustodian(d.config, set.shares[index - 1], { waitForAggregateMs: 2000 }));
   const stopCustodian = async (index: number) => {
     await custodians.get(index)!.stop();
     custodians.delete(index);
   };
-  t.teardown(async () => { for (const index of [...custodians.keys()]) await stopCustodian(index); });
+  t.teardown(async () => {
+    for (const index of [...custodians.keys()]) await stopCustodian(index);
+  });
   for (const index of [1, 2, 3]) await startCustodian(index);
 
   const aggregator = await runAggregator(d.config, 'street');
@@ -135,7 +138,9 @@ test('a differencing pair that only the custodians can see is refused by them, a
   });
   t.teardown(() => d.cleanup());
   const custodians = await Promise.all(set.shares.map((share) => runCustodian(d.config, share, { waitForAggregateMs: 2000 })));
-  t.teardown(async () => { for (const c of custodians) await c.stop(); });
+  t.teardown(async () => {
+    for (const c of custodians) await c.stop();
+  });
   const key = set.publicKey.paillier;
   const random = (n: number) => new Uint8Array(randomBytes(n));
   const aggregateOf = (groupId: string, slot: number, readings: Record<string, bigint>): Aggregate => {
@@ -155,7 +160,13 @@ test('a differencing pair that only the custodians can see is refused by them, a
   const slot = 5000;
   const g1 = aggregateOf('g1', slot, { m1: 10n, m2: 20n, m3: 30n, m4: 40n });
   await publish(g1);
-  const earlier = connectRole({ url: d.config.broker.url, username: PROVIDER_USER, password: d.secrets.services[PROVIDER_USER], clientId: `${PROVIDER_USER}/earlier`, persistent: false });
+  const earlier = connectRole({
+    url: d.config.broker.url,
+    username: PROVIDER_USER,
+    password: d.secrets.services[PROVIDER_USER],
+    clientId: `${PROVIDER_USER}/earlier`,
+    persistent: false,
+  });
   await connected(earlier);
   const earlierClient = new ThresholdDecryptionClient({ client: earlier, publicKeys: [set.publicKey], timeoutMs: 10_000 });
   await earlierClient.start();
@@ -169,7 +180,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
   // g2's {m1, m2, m3} with g1's {m1..m4} would give m4's reading; the provider's own record is empty.
   const g2 = aggregateOf('g2', slot, { m1: 10n, m2: 20n, m3: 30n });
   await publish(g2);
-  await until(() => provider.store.reservation('g2', slot, key.keyId)?.state === 'refused', 20_000, 'the custodians\' refusal');
+  await until(() => provider.store.reservation('g2', slot, key.keyId)?.state === 'refused', 20_000, "the custodians' refusal");
   const reservation = provider.store.reservation('g2', slot, key.keyId)!;
   t.is(reservation.reason, 'custodians-refused');
   t.regex(reservation.detail!, /have 0 \(custodian \d refused: differencing; custodian \d refused: differencing\)/);
@@ -188,7 +199,8 @@ test('start provisioning in threshold mode: public key and 0600 shares on first 
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-start-threshold-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const raw = {
-    dataDir: '.', groups: [{ id: 'g', members: ['m1', 'm2'], feeder: 'f', k: 2 }],
+    dataDir: '.',
+    groups: [{ id: 'g', members: ['m1', 'm2'], feeder: 'f', k: 2 }],
     provider: { decryption: { mode: 'threshold', threshold: 2, custodians: 3 } },
   };
   const config = parseConfig(raw, (p) => resolve(dir, p));
@@ -197,12 +209,19 @@ test('start provisioning in threshold mode: public key and 0600 shares on first 
   t.false(existsSync(join(dir, 'keys/private.json')));
   for (const i of [1, 2, 3]) t.is(statSync(join(dir, `keys/share-${i}.json`)).mode & 0o777, 0o600);
   t.is(readThresholdPublicKeyFile(join(dir, 'keys/public.json')).keyId, first.publicKey.keyId);
-  t.deepEqual(Object.keys(first.secrets.services).filter((u) => u.startsWith('custodian.')).sort(), ['custodian.1', 'custodian.2', 'custodian.3']);
+  t.deepEqual(
+    Object.keys(first.secrets.services)
+      .filter((u) => u.startsWith('custodian.'))
+      .sort(),
+    ['custodian.1', 'custodian.2', 'custodian.3'],
+  );
 
   const again = await provision(config);
   t.false(again.createdKeys);
   t.is(again.publicKey.keyId, first.publicKey.keyId);
-  const otherShape = parseConfig({ ...raw, provider: { decryption: { mode: 'threshold', threshold: 3, custodians: 3 } } }, (p) => resolve(dir, p));
+  const otherShape = parseConfig({ ...raw, provider: { decryption: { mode: 'threshold', threshold: 3, custodians: 3 } } }, (p) =>
+    resolve(dir, p),
+  );
   t.is((await t.throwsAsync(provision(otherShape), { instanceOf: MeterveilError }))!.reason, 'bad-config');
   unlinkSync(join(dir, 'keys/share-2.json'));
   t.is((await t.throwsAsync(provision(config), { instanceOf: MeterveilError }))!.reason, 'key-missing');

@@ -4,7 +4,16 @@ import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import {
-  ackTopic, decodeAck, decodeReport, encodeAck, encodeReport, MAX_REPORT_BYTES, peekReportMeterId, reportTopic, type Ack, type Report,
+  ackTopic,
+  decodeAck,
+  decodeReport,
+  encodeAck,
+  encodeReport,
+  MAX_REPORT_BYTES,
+  peekReportMeterId,
+  reportTopic,
+  type Ack,
+  type Report,
 } from '../../firmware/protocol/report.ts';
 import vectors from '../vectors/wire-v1.json' with { type: 'json' };
 
@@ -17,7 +26,13 @@ function refuses(t: import('ava').ExecutionContext, fn: () => unknown, reason: s
 }
 
 const reportOf = (v: (typeof vectors.reports)[number]): Report => ({
-  keyId: v.keyId, meterId: v.meterId, slot: v.slot, seq: v.seq, dropped: v.dropped, packed: v.packed, ciphertext: hexToBytes(v.ciphertext),
+  keyId: v.keyId,
+  meterId: v.meterId,
+  slot: v.slot,
+  seq: v.seq,
+  dropped: v.dropped,
+  packed: v.packed,
+  ciphertext: hexToBytes(v.ciphertext),
 });
 
 test('reports encode to the independently computed vectors and decode back', (t) => {
@@ -83,15 +98,25 @@ test('the encoder refuses fields it cannot represent', (t) => {
 test('round trip for arbitrary valid reports', (t) => {
   const id = fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/);
   const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
-  fc.assert(fc.property(
-    fc.record({
-      keyId: fc.stringMatching(/^[0-9a-f]{16}$/), meterId: id, slot: u32, seq: u32, dropped: u32,
-      packed: fc.integer({ min: 1, max: 255 }), ciphertext: fc.uint8Array({ minLength: 1, maxLength: 1024 }),
-    }),
-    (report) => {
-      const back = decodeReport(encodeReport(report, macKey, hmacSha256), macKey, hmacSha256);
-      return JSON.stringify({ ...back, ciphertext: [...back.ciphertext] }) === JSON.stringify({ ...report, ciphertext: [...report.ciphertext] });
-    },
-  ));
+  fc.assert(
+    fc.property(
+      fc.record({
+        keyId: fc.stringMatching(/^[0-9a-f]{16}$/),
+        meterId: id,
+        slot: u32,
+        seq: u32,
+        dropped: u32,
+        packed: fc.integer({ min: 1, max: 255 }),
+        ciphertext: fc.uint8Array({ minLength: 1, maxLength: 1024 }),
+      }),
+      (report) => {
+        const back = decodeReport(encodeReport(report, macKey, hmacSha256), macKey, hmacSha256);
+        return (
+          JSON.stringify({ ...back, ciphertext: [...back.ciphertext] }) ===
+          JSON.stringify({ ...report, ciphertext: [...report.ciphertext] })
+        );
+      },
+    ),
+  );
   t.pass();
 });

@@ -56,7 +56,9 @@ function privateKeyOf(key: KeyVectors): PaillierPrivateKey {
 }
 
 test('XS prefers base-n digits modulo n^2 and Montgomery otherwise, V8 plain', async (t) => {
-  t.deepEqual(await xs.issue({ op: 'engine' }), { ok: { xs: true, preferredArithKind: 'montgomery', preferredSquareArithKind: 'base-root' } });
+  t.deepEqual(await xs.issue({ op: 'engine' }), {
+    ok: { xs: true, preferredArithKind: 'montgomery', preferredSquareArithKind: 'base-root' },
+  });
   t.deepEqual(runCoreCommand({ op: 'engine' }), { ok: { xs: false, preferredArithKind: 'plain', preferredSquareArithKind: 'plain' } });
 });
 
@@ -85,10 +87,7 @@ for (const key of vectors.keys) {
     }
     t.is(await okInBoth(t, { op: 'add-plain', n: key.n, c: key.addPlain.c, k: key.addPlain.k }), key.addPlain.result);
     t.is(await okInBoth(t, { op: 'mul-plain', n: key.n, c: key.mulPlain.c, k: key.mulPlain.k }), key.mulPlain.result);
-    t.is(
-      await okInBoth(t, { op: 'rerandomize', n: key.n, c: key.rerandomize.c, rn: key.rerandomize.rn }),
-      key.rerandomize.result,
-    );
+    t.is(await okInBoth(t, { op: 'rerandomize', n: key.n, c: key.rerandomize.c, rn: key.rerandomize.rn }), key.rerandomize.result);
     t.is(privateKeyOf(key).decrypt(big(key.sum.c)), big(key.sum.m));
   });
 
@@ -183,11 +182,13 @@ test('packing: known answer and sums of packed ciphertexts unpack slot-wise (204
 // Property samples: fixed seeds, so a failure names a reproducible case.
 
 test('property (fast, sampled): Montgomery equals plain arithmetic and a reference modPow, in XS and Node', async (t) => {
-  const moduli = fc.sample(
-    fc.integer({ min: 3, max: 1100 }).chain((bits) => fc.bigInt({ min: 1n << BigInt(bits - 1), max: (1n << BigInt(bits)) - 1n })),
-    { seed: 20261130, numRuns: 12 },
-  ).map((m) => m | 1n);
-  moduli.push((big(large.n) * big(large.n)));
+  const moduli = fc
+    .sample(
+      fc.integer({ min: 3, max: 1100 }).chain((bits) => fc.bigInt({ min: 1n << BigInt(bits - 1), max: (1n << BigInt(bits)) - 1n })),
+      { seed: 20261130, numRuns: 12 },
+    )
+    .map((m) => m | 1n);
+  moduli.push(big(large.n) * big(large.n));
   for (const [index, modulus] of moduli.entries()) {
     const operands = fc.sample(fc.tuple(fc.bigInt({ min: 0n, max: modulus - 1n }), fc.bigInt({ min: 0n, max: modulus })), {
       seed: index,
@@ -235,27 +236,36 @@ test('property (fast, sampled, 128-bit test key): XS ciphertexts decrypt to the 
 test('property (fast, sampled, 128-bit test key): packed readings up to the bounds sum slot-wise', async (t) => {
   const privateKey = privateKeyOf(small);
   const samples = fc.sample(
-    fc.record({
-      maxReading: fc.bigInt({ min: 1n, max: 1000n }),
-      maxSummands: fc.integer({ min: 1, max: 6 }),
-      readings: fc.integer({ min: 1, max: 4 }),
-    }).chain((b) =>
-      fc.tuple(
-        fc.constant(b),
-        fc.array(fc.array(fc.bigInt({ min: 0n, max: b.maxReading }), { minLength: b.readings, maxLength: b.readings }), {
-          minLength: 1,
-          maxLength: b.maxSummands,
-        }),
+    fc
+      .record({
+        maxReading: fc.bigInt({ min: 1n, max: 1000n }),
+        maxSummands: fc.integer({ min: 1, max: 6 }),
+        readings: fc.integer({ min: 1, max: 4 }),
+      })
+      .chain((b) =>
+        fc.tuple(
+          fc.constant(b),
+          fc.array(fc.array(fc.bigInt({ min: 0n, max: b.maxReading }), { minLength: b.readings, maxLength: b.readings }), {
+            minLength: 1,
+            maxLength: b.maxSummands,
+          }),
+        ),
       ),
-    ),
     { seed: 11, numRuns: 20 },
   );
   for (const [b, rows] of samples) {
-    const bounds: PackingBoundsJson = { maxReading: b.maxReading.toString(), maxSummands: b.maxSummands, readings: b.readings, modulusBits: small.bits };
+    const bounds: PackingBoundsJson = {
+      maxReading: b.maxReading.toString(),
+      maxSummands: b.maxSummands,
+      readings: b.readings,
+      modulusBits: small.bits,
+    };
     const ciphertexts: string[] = [];
     for (const [i, row] of rows.entries()) {
       const { plain } = await okInBoth(t, { op: 'pack', bounds, values: row.map(String) });
-      ciphertexts.push(await okInBoth(t, { op: 'encrypt-with-rn', n: small.n, m: plain, rn: small.encryptions[i % small.encryptions.length].rn }));
+      ciphertexts.push(
+        await okInBoth(t, { op: 'encrypt-with-rn', n: small.n, m: plain, rn: small.encryptions[i % small.encryptions.length].rn }),
+      );
     }
     const sum = await okInBoth(t, { op: 'add', n: small.n, ciphertexts });
     const totals = await okInBoth(t, { op: 'unpack', bounds, plain: hex(privateKey.decrypt(big(sum))) });

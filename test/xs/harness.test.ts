@@ -6,8 +6,7 @@ const entry = new URL('./fixtures/harness-entry.ts', import.meta.url).pathname;
 test('a command runs in XS and its JSON reply comes back, with computrons', async (t) => {
   const worker = await startXsWorker({ bundle: await bundle(entry) });
   try {
-    t.is(await worker.issue({ op: 'square', value: '123456789012345678901234567890' }),
-      (123456789012345678901234567890n ** 2n).toString());
+    t.is(await worker.issue({ op: 'square', value: '123456789012345678901234567890' }), (123456789012345678901234567890n ** 2n).toString());
     t.true(worker.computrons > 0);
   } finally {
     await worker.close();

@@ -38,11 +38,7 @@ export async function calibrate(sample: Sampler, sampleMs: number): Promise<numb
   }
 }
 
-export async function measureInterleaved<Key>(
-  candidates: Candidate<Key>[],
-  rounds: number,
-  sampleMs = 30,
-): Promise<Measured<Key>[]> {
+export async function measureInterleaved<Key>(candidates: Candidate<Key>[], rounds: number, sampleMs = 30): Promise<Measured<Key>[]> {
   const batches: number[] = [];
   for (const candidate of candidates) batches.push(candidate.batch ?? (await calibrate(candidate.sample, sampleMs)));
   const perOp: number[][] = candidates.map(() => []);

@@ -26,7 +26,9 @@ if (bits.some((b) => !Number.isInteger(b) || b < 512 || b % 256 !== 0)) {
 
 const suitesDir = new URL('./suites/', import.meta.url);
 const suites: BenchSuite[] = [];
-for (const file of readdirSync(suitesDir).filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync(suitesDir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   const module = (await import(new URL(file, suitesDir).href)) as { suite?: BenchSuite };
   if (!module.suite) throw new Error(`tools/bench/suites/${file} exports no suite`);
   if (!options.suite || module.suite.name === options.suite) suites.push(module.suite);
@@ -58,7 +60,9 @@ const machine = {
 console.log(formatTable(rows));
 for (const note of notes) console.log(`note: ${note}`);
 console.log(`\ntargets\n${formatVerdicts(verdicts)}`);
-console.log(`\n${machine.date}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.seconds} s${options.quick ? ', quick run' : ''}`);
+console.log(
+  `\n${machine.date}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.seconds} s${options.quick ? ', quick run' : ''}`,
+);
 if (options.json) {
   writeFileSync(options.json, JSON.stringify(toJson(rows, verdicts, machine), null, 2) + '\n');
   console.error(`wrote ${options.json}`);

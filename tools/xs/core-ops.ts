@@ -7,10 +7,20 @@
 import { bigIntToBytes, hexToBytes } from '../../firmware/bytes.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import {
-  createModArith, isXsEngine, preferredArithKind, preferredSquareArithKind, type ArithKind, type SquareArithKind,
+  createModArith,
+  isXsEngine,
+  preferredArithKind,
+  preferredSquareArithKind,
+  type ArithKind,
+  type SquareArithKind,
 } from '../../firmware/paillier/arith.ts';
 import {
-  ciphertextFromBytes, ciphertextFromHex, ciphertextToBytes, ciphertextToHex, publicKeyFromJson, publicKeyToJson,
+  ciphertextFromBytes,
+  ciphertextFromHex,
+  ciphertextToBytes,
+  ciphertextToHex,
+  publicKeyFromJson,
+  publicKeyToJson,
 } from '../../firmware/paillier/codec.ts';
 import { SlotPacking } from '../../firmware/paillier/packing.ts';
 import { RandomnessPool } from '../../firmware/paillier/pool.ts';
@@ -125,7 +135,9 @@ function execute(command: CoreCommand): unknown {
       return { slotBits: p.slotBits, plain: hex(p.pack(command.values.map((v) => BigInt(v)))) };
     }
     case 'unpack':
-      return packing(command.bounds).unpack(big(command.plain)).map((v) => v.toString());
+      return packing(command.bounds)
+        .unpack(big(command.plain))
+        .map((v) => v.toString());
     case 'public-key-from-json': {
       const key = publicKeyFromJson(command.json);
       return { keyId: key.keyId, n: hex(key.n), bits: key.bits, json: publicKeyToJson(key) };

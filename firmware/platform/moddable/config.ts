@@ -24,6 +24,7 @@ export function loadRawConfig(): unknown {
   const stored = Preference.get(CONFIG_DOMAIN, CONFIG_KEY);
   if (typeof stored === 'string' && stored.length > 0) return parse(stored, `preference ${CONFIG_DOMAIN}/${CONFIG_KEY}`);
   const built = config.meterveilConfig;
-  if (typeof built === 'string' && built.length > 0) return parse(String.fromArrayBuffer(Base64.decode(built)), 'mc/config meterveilConfig');
+  if (typeof built === 'string' && built.length > 0)
+    return parse(String.fromArrayBuffer(Base64.decode(built)), 'mc/config meterveilConfig');
   return fail('invalid-config', 'config: none provisioned (preference meterveil/config or mcconfig meterveilConfig=<base64>)');
 }

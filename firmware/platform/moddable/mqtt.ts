@@ -23,14 +23,24 @@ export class ModdableMqtt implements MqttPort {
   private client: Client | undefined;
   private ready = false;
 
-  constructor(private readonly broker: BrokerConfig, private readonly clientId: string) {}
+  constructor(
+    private readonly broker: BrokerConfig,
+    private readonly clientId: string,
+  ) {}
 
   connect(handlers: MqttHandlers): void {
     this.drop();
     const { host, port } = parseBrokerUrl(this.broker.url);
     let client: Client;
     try {
-      client = new Client({ host, port, id: this.clientId, user: this.broker.username, password: this.broker.password, timeout: KEEPALIVE_MS });
+      client = new Client({
+        host,
+        port,
+        id: this.clientId,
+        user: this.broker.username,
+        password: this.broker.password,
+        timeout: KEEPALIVE_MS,
+      });
     } catch {
       handlers.onDisconnect();
       return;

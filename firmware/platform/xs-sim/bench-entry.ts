@@ -52,7 +52,12 @@ function recyclingPool(s: State, size: number): RandomnessPool {
 }
 
 const operations: Record<string, (s: State) => unknown> = {
-  'slot-work': (s) => sealSlotReport({ config: s.config, publicKey: s.config.publicKey, packing: s.packing, mac, outbox: s.outbox }, { slot: s.slot++, readings: s.readings }, s.pool!.take()),
+  'slot-work': (s) =>
+    sealSlotReport(
+      { config: s.config, publicKey: s.config.publicKey, packing: s.packing, mac, outbox: s.outbox },
+      { slot: s.slot++, readings: s.readings },
+      s.pool!.take(),
+    ),
   'encrypt-full': (s) => s.config.publicKey.encrypt(s.packing.pack(s.readings.map(BigInt)), random),
   'refill-rn': (s) => s.config.publicKey.precomputeRn(random),
 };

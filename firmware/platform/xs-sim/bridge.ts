@@ -78,7 +78,8 @@ export function createBridgedPlatform(options: {
   emit: (action: Action) => void;
 }): BridgedPlatform {
   const { config, emit, random } = options;
-  if (config.sensor.kind !== 'simulated') fail('invalid-config', `sensor.kind: "${config.sensor.kind}" needs a device; the XS simulation runs only "simulated"`);
+  if (config.sensor.kind !== 'simulated')
+    fail('invalid-config', `sensor.kind: "${config.sensor.kind}" needs a device; the XS simulation runs only "simulated"`);
   const clock = new VirtualClock(options.startMs);
   const storage = new MemoryStorage(
     options.storage.map(([key, hex]) => [key, hexToBytes(hex)] as [string, Uint8Array]),

@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { publicKeyToJson } from '../../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
 
-export function rawMeterConfig(publicKey: PaillierPublicKey, brokerUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function rawMeterConfig(
+  publicKey: PaillierPublicKey,
+  brokerUrl: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     meterId: 'meter-1',
     publicKey: publicKeyToJson(publicKey),

@@ -9,11 +9,19 @@ import { Collector } from './collector.ts';
 import { rawMeterConfig } from './config.ts';
 
 /** One meter running the firmware bundle in XS from `startMs`, a test broker and a collector that acknowledges. */
-export async function startXsMeter(t: ExecutionContext, publicKey: PaillierPublicKey, startMs: number, overrides: Record<string, unknown> = {}) {
+export async function startXsMeter(
+  t: ExecutionContext,
+  publicKey: PaillierPublicKey,
+  startMs: number,
+  overrides: Record<string, unknown> = {},
+) {
   const broker = await startTestBroker();
   const raw = rawMeterConfig(publicKey, broker.url, overrides);
   const config = validateConfig(raw);
-  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: hexToBytes(raw.macKey as string), groups: config.groups }]]));
+  const collector = await Collector.connect(
+    broker.url,
+    new Map([[config.meterId, { macKey: hexToBytes(raw.macKey as string), groups: config.groups }]]),
+  );
   const fleet = await XsFleet.start({ configs: [raw], startMs });
   t.teardown(async () => {
     await fleet.close();

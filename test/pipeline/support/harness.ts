@@ -55,7 +55,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
       socket.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -127,11 +130,22 @@ export async function deploy(options: {
   const meters: NodeMeter[] = [];
   const packing = slotPacking(config, publicKey.bits);
   return {
-    dir, configPath, config, publicKey, secrets, refusals,
+    dir,
+    configPath,
+    config,
+    publicKey,
+    secrets,
+    refusals,
     async meter(meterId, groups, extra = {}) {
       const m = new NodeMeter({
-        meterId, groups, publicKey, macKey: meterMacKey(secrets, meterId),
-        password: secrets.meters[meterId].password, url: config.broker.url, packing, ...extra,
+        meterId,
+        groups,
+        publicKey,
+        macKey: meterMacKey(secrets, meterId),
+        password: secrets.meters[meterId].password,
+        url: config.broker.url,
+        packing,
+        ...extra,
       });
       meters.push(m);
       await m.connect();

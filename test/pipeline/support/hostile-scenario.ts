@@ -39,14 +39,22 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   t.teardown(() => provider.stop());
   const aggregators = new Map<string, RunningAggregator>();
   for (const g of ['wide', 'narrow', 'small']) aggregators.set(g, await runAggregator(config, g));
-  t.teardown(async () => { for (const a of aggregators.values()) await a.stop(); });
+  t.teardown(async () => {
+    for (const a of aggregators.values()) await a.stop();
+  });
 
   const groupsOf = (m: string) => config.groups.filter((g) => g.members.includes(m)).map((g) => g.id);
   const meters = new Map(await Promise.all([...wide, 's1', 's2'].map(async (m) => [m, await d.meter(m, groupsOf(m))] as const)));
   const m1 = meters.get('m1')!;
 
   // Someone holding m1's credentials, on a session of its own.
-  const attacker = connectRole({ url: config.broker.url, username: meterUser('m1'), password: secrets.meters.m1.password, clientId: 'm1/attacker', persistent: false });
+  const attacker = connectRole({
+    url: config.broker.url,
+    username: meterUser('m1'),
+    password: secrets.meters.m1.password,
+    clientId: 'm1/attacker',
+    persistent: false,
+  });
   await connected(attacker);
   t.teardown(() => endClient(attacker));
   const attack = (bytes: Uint8Array, topic = reportTopic('m1')) => attacker.publish(topic, Buffer.from(bytes), { qos: 0 });
@@ -74,10 +82,24 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   attack(m1.encode(slot + 1000, [1n])); // far future
   attack(m1.encode(slot, [1n], { meterId: 'm2' }), reportTopic('m2')); // on another meter's topic
   // A meter posing as an aggregator.
-  attacker.publish(aggregateTopic('wide'), Buffer.from(encodeAggregate({
-    groupId: 'wide', slot: slot - 3, keyId: publicKey.keyId, packed: 1, count: 3, contributors: ['m1', 'm2', 'm3'],
-    ciphertext: ciphertextToBytes(publicKey, publicKey.encrypt(1n, (len) => new Uint8Array(len).fill(3))),
-  })), { qos: 0 });
+  attacker.publish(
+    aggregateTopic('wide'),
+    Buffer.from(
+      encodeAggregate({
+        groupId: 'wide',
+        slot: slot - 3,
+        keyId: publicKey.keyId,
+        packed: 1,
+        count: 3,
+        contributors: ['m1', 'm2', 'm3'],
+        ciphertext: ciphertextToBytes(
+          publicKey,
+          publicKey.encrypt(1n, (len) => new Uint8Array(len).fill(3)),
+        ),
+      }),
+    ),
+    { qos: 0 },
+  );
 
   // The attacker's connection and the meters' are not ordered with each other: let the attacks
   // land first, or m1's valid report would turn its forged twins into mere duplicates.
@@ -92,20 +114,54 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   attack(valid); // replay of an acknowledged report
 
   // A forged aggregate below k from the wide group's own aggregator credentials.
-  const forger = connectRole({ url: config.broker.url, username: aggregatorUser('wide'), password: secrets.services[aggregatorUser('wide')], clientId: 'aggregator.wide/forger', persistent: false });
+  const forger = connectRole({
+    url: config.broker.url,
+    username: aggregatorUser('wide'),
+    password: secrets.services[aggregatorUser('wide')],
+    clientId: 'aggregator.wide/forger',
+    persistent: false,
+  });
   await connected(forger);
   t.teardown(() => endClient(forger));
-  await forger.publishAsync(aggregateTopic('wide'), Buffer.from(encodeAggregate({
-    groupId: 'wide', slot: slot - 2, keyId: publicKey.keyId, packed: 1, count: 2, contributors: ['m1', 'm2'],
-    ciphertext: ciphertextToBytes(publicKey, publicKey.encrypt(5n, (len) => new Uint8Array(len).fill(4))),
-  })), { qos: 1 });
+  await forger.publishAsync(
+    aggregateTopic('wide'),
+    Buffer.from(
+      encodeAggregate({
+        groupId: 'wide',
+        slot: slot - 2,
+        keyId: publicKey.keyId,
+        packed: 1,
+        count: 2,
+        contributors: ['m1', 'm2'],
+        ciphertext: ciphertextToBytes(
+          publicKey,
+          publicKey.encrypt(5n, (len) => new Uint8Array(len).fill(4)),
+        ),
+      }),
+    ),
+    { qos: 1 },
+  );
 
   await until(() => (wideAgg.rejections.totals.get('duplicate') ?? 0) >= 1, 10_000, 'the replay to be counted');
-  await until(() => decrypted.length >= 1 && provider.store.refusals(100).some((r) => r.reason === 'differencing'), 20_000, 'the slot to close at the provider');
+  await until(
+    () => decrypted.length >= 1 && provider.store.refusals(100).some((r) => r.reason === 'differencing'),
+    20_000,
+    'the slot to close at the provider',
+  );
   await until(() => aggregators.get('small')!.aggregator.status().openSlots.length === 0, 10_000, 'the small group to close');
 
   const counts = wideAgg.rejections.toJSON();
-  for (const reason of ['unsupported-version', 'truncated', 'oversized', 'wrong-key-id', 'ciphertext-out-of-range', 'bad-mac', 'slot-too-old', 'slot-in-future', 'duplicate']) {
+  for (const reason of [
+    'unsupported-version',
+    'truncated',
+    'oversized',
+    'wrong-key-id',
+    'ciphertext-out-of-range',
+    'bad-mac',
+    'slot-too-old',
+    'slot-in-future',
+    'duplicate',
+  ]) {
     t.true((counts[reason] ?? 0) >= 1, `aggregator counted ${reason}: ${JSON.stringify(counts)}`);
   }
   t.is(counts['ciphertext-out-of-range'], 2);
@@ -120,9 +176,17 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   t.is(one.slot, slot);
   t.is(one.total, one.groupId === 'wide' ? 147n : 97n);
   const refusals = provider.store.refusals(100);
-  t.true(refusals.some((r) => r.reason === 'differencing' && r.slot === slot && r.groupId === (one.groupId === 'wide' ? 'narrow' : 'wide')));
-  t.true(refusals.some((r) => r.reason === 'below-k' && r.slot === slot - 2), 'the forged small aggregate was refused');
-  t.false(refusals.some((r) => r.slot === slot - 3), 'the aggregate published by a meter never reached the provider');
+  t.true(
+    refusals.some((r) => r.reason === 'differencing' && r.slot === slot && r.groupId === (one.groupId === 'wide' ? 'narrow' : 'wide')),
+  );
+  t.true(
+    refusals.some((r) => r.reason === 'below-k' && r.slot === slot - 2),
+    'the forged small aggregate was refused',
+  );
+  t.false(
+    refusals.some((r) => r.slot === slot - 3),
+    'the aggregate published by a meter never reached the provider',
+  );
   t.is(provider.store.series('wide', slot - 2), undefined);
 
   // The small group had two reports for k = 3: suppressed, never published.

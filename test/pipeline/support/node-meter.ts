@@ -64,8 +64,14 @@ export class NodeMeter {
     const m = packing.pack(readings);
     const c = this.o.rn ? publicKey.encryptWithRn(m, this.o.rn()) : publicKey.encrypt(m, (n) => new Uint8Array(randomBytes(n)));
     const report: Report = {
-      keyId: publicKey.keyId, meterId: this.o.meterId, slot, seq: this.seq++, dropped: 0, packed: packing.readings,
-      ciphertext: ciphertextToBytes(publicKey, c), ...overrides,
+      keyId: publicKey.keyId,
+      meterId: this.o.meterId,
+      slot,
+      seq: this.seq++,
+      dropped: 0,
+      packed: packing.readings,
+      ciphertext: ciphertextToBytes(publicKey, c),
+      ...overrides,
     };
     return encodeReport(report, macKey, hmacSha256);
   }

@@ -135,53 +135,103 @@ async function measureKeySize(bits: number, context: BenchContext, xsEntry: stri
       batch,
     });
 
-    await group('encrypt-full', [
-      { key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-full' }, sample: v8Sampler(() => publicKey.encrypt(m, nodeRandom)) },
-      { key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-full', variant: 'portable-plain' }, sample: v8Sampler(() => portableKey.encrypt(m, nodeRandom)) },
-      { key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-full', variant: 'portable-montgomery' }, sample: v8Sampler(() => montgomeryKey.encrypt(m, nodeRandom)) },
-      { key: { impl: 'paillier-bigint', engine: 'v8', op: 'encrypt-full' }, sample: v8Sampler(() => pbPublic.encrypt(m)) },
-      { key: { impl: 'jsbn', engine: 'v8', op: 'encrypt-full' }, sample: v8Sampler(() => jsbn.encrypt(mJsbn, toJsbn(randomUnit(n, nodeRandom)))) },
-      xsCandidate('encrypt-full'),
-      xsCandidate('encrypt-full', 'plain-window'),
-      xsCandidate('encrypt-full', 'plain-binary'),
-    ], plan.rounds);
+    await group(
+      'encrypt-full',
+      [
+        { key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-full' }, sample: v8Sampler(() => publicKey.encrypt(m, nodeRandom)) },
+        {
+          key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-full', variant: 'portable-plain' },
+          sample: v8Sampler(() => portableKey.encrypt(m, nodeRandom)),
+        },
+        {
+          key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-full', variant: 'portable-montgomery' },
+          sample: v8Sampler(() => montgomeryKey.encrypt(m, nodeRandom)),
+        },
+        { key: { impl: 'paillier-bigint', engine: 'v8', op: 'encrypt-full' }, sample: v8Sampler(() => pbPublic.encrypt(m)) },
+        {
+          key: { impl: 'jsbn', engine: 'v8', op: 'encrypt-full' },
+          sample: v8Sampler(() => jsbn.encrypt(mJsbn, toJsbn(randomUnit(n, nodeRandom)))),
+        },
+        xsCandidate('encrypt-full'),
+        xsCandidate('encrypt-full', 'plain-window'),
+        xsCandidate('encrypt-full', 'plain-binary'),
+      ],
+      plan.rounds,
+    );
 
     let pool = recyclingPool(publicKey, rns, 0);
     let next = 0;
-    await group('encrypt-online', [
-      {
-        key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-online' },
-        sample: v8Sampler(() => publicKey.encryptWithRn(m, pool.take()), (batch) => (pool = recyclingPool(publicKey, rns, batch))),
-      },
-      { key: { impl: 'jsbn', engine: 'v8', op: 'encrypt-online' }, sample: v8Sampler(() => jsbn.encryptWithRn(mJsbn, rnsJsbn[next++ & 3])) },
-      xsCandidate('encrypt-online'),
-    ], plan.rounds);
+    await group(
+      'encrypt-online',
+      [
+        {
+          key: { impl: 'meterveil', engine: 'v8', op: 'encrypt-online' },
+          sample: v8Sampler(
+            () => publicKey.encryptWithRn(m, pool.take()),
+            (batch) => (pool = recyclingPool(publicKey, rns, batch)),
+          ),
+        },
+        {
+          key: { impl: 'jsbn', engine: 'v8', op: 'encrypt-online' },
+          sample: v8Sampler(() => jsbn.encryptWithRn(mJsbn, rnsJsbn[next++ & 3])),
+        },
+        xsCandidate('encrypt-online'),
+      ],
+      plan.rounds,
+    );
 
-    await group('add', [
-      { key: { impl: 'meterveil', engine: 'v8', op: 'add' }, sample: v8Sampler(() => publicKey.add(c1, c2)) },
-      { key: { impl: 'meterveil', engine: 'v8', op: 'add', variant: 'portable-montgomery' }, sample: v8Sampler(() => montgomeryKey.add(c1, c2)) },
-      { key: { impl: 'paillier-bigint', engine: 'v8', op: 'add' }, sample: v8Sampler(() => pbPublic.addition(c1, c2)) },
-      { key: { impl: 'jsbn', engine: 'v8', op: 'add' }, sample: v8Sampler(() => jsbn.add(c1Jsbn, c2Jsbn)) },
-      xsCandidate('add'),
-    ], plan.rounds);
+    await group(
+      'add',
+      [
+        { key: { impl: 'meterveil', engine: 'v8', op: 'add' }, sample: v8Sampler(() => publicKey.add(c1, c2)) },
+        {
+          key: { impl: 'meterveil', engine: 'v8', op: 'add', variant: 'portable-montgomery' },
+          sample: v8Sampler(() => montgomeryKey.add(c1, c2)),
+        },
+        { key: { impl: 'paillier-bigint', engine: 'v8', op: 'add' }, sample: v8Sampler(() => pbPublic.addition(c1, c2)) },
+        { key: { impl: 'jsbn', engine: 'v8', op: 'add' }, sample: v8Sampler(() => jsbn.add(c1Jsbn, c2Jsbn)) },
+        xsCandidate('add'),
+      ],
+      plan.rounds,
+    );
 
-    await group('aggregate-10k', [
-      { key: { impl: 'meterveil', engine: 'v8', op: 'aggregate-10k' }, sample: v8Sampler(() => publicKey.add(...ciphertexts)), batch: 1 },
-      { key: { impl: 'paillier-bigint', engine: 'v8', op: 'aggregate-10k' }, sample: v8Sampler(() => pbPublic.addition(...ciphertexts)), batch: 1 },
-      { key: { impl: 'jsbn', engine: 'v8', op: 'aggregate-10k' }, sample: v8Sampler(() => jsbn.aggregate(ciphertextsJsbn)), batch: 1 },
-      xsCandidate('aggregate-10k', undefined, 1),
-    ], plan.aggregateRounds);
+    await group(
+      'aggregate-10k',
+      [
+        { key: { impl: 'meterveil', engine: 'v8', op: 'aggregate-10k' }, sample: v8Sampler(() => publicKey.add(...ciphertexts)), batch: 1 },
+        {
+          key: { impl: 'paillier-bigint', engine: 'v8', op: 'aggregate-10k' },
+          sample: v8Sampler(() => pbPublic.addition(...ciphertexts)),
+          batch: 1,
+        },
+        { key: { impl: 'jsbn', engine: 'v8', op: 'aggregate-10k' }, sample: v8Sampler(() => jsbn.aggregate(ciphertextsJsbn)), batch: 1 },
+        xsCandidate('aggregate-10k', undefined, 1),
+      ],
+      plan.aggregateRounds,
+    );
 
-    await group('decrypt', [
-      { key: { impl: 'meterveil', engine: 'v8', op: 'decrypt' }, sample: v8Sampler(() => privateKey.decrypt(c1)) },
-      { key: { impl: 'paillier-bigint', engine: 'v8', op: 'decrypt' }, sample: v8Sampler(() => pbPrivate.decrypt(c1)) },
-      { key: { impl: 'jsbn', engine: 'v8', op: 'decrypt' }, sample: v8Sampler(() => jsbn.decrypt(c1Jsbn)) },
-    ], plan.rounds);
+    await group(
+      'decrypt',
+      [
+        { key: { impl: 'meterveil', engine: 'v8', op: 'decrypt' }, sample: v8Sampler(() => privateKey.decrypt(c1)) },
+        { key: { impl: 'paillier-bigint', engine: 'v8', op: 'decrypt' }, sample: v8Sampler(() => pbPrivate.decrypt(c1)) },
+        { key: { impl: 'jsbn', engine: 'v8', op: 'decrypt' }, sample: v8Sampler(() => jsbn.decrypt(c1Jsbn)) },
+      ],
+      plan.rounds,
+    );
 
-    await group('keygen', [
-      { key: { impl: 'meterveil', engine: 'v8', op: 'keygen' }, sample: await v8AsyncSampler(() => generateKeyPair(bits)), batch: 1 },
-      { key: { impl: 'paillier-bigint', engine: 'v8', op: 'keygen' }, sample: await v8AsyncSampler(() => paillierBigint.generateRandomKeys(bits, true)), batch: 1 },
-    ], plan.keygenRounds);
+    await group(
+      'keygen',
+      [
+        { key: { impl: 'meterveil', engine: 'v8', op: 'keygen' }, sample: await v8AsyncSampler(() => generateKeyPair(bits)), batch: 1 },
+        {
+          key: { impl: 'paillier-bigint', engine: 'v8', op: 'keygen' },
+          sample: await v8AsyncSampler(() => paillierBigint.generateRandomKeys(bits, true)),
+          batch: 1,
+        },
+      ],
+      plan.keygenRounds,
+    );
   } finally {
     await xs.close();
   }

@@ -59,7 +59,11 @@ async function measureKeySize(bits: number, context: BenchContext, notes: string
     const rounds = context.quick ? 3 : 9;
     context.log(`  ${bits} bits: slot work, full encryption, pool refill (${rounds} rounds)`);
     const measured = await measureInterleaved(candidates, rounds, 50);
-    const names: Record<string, string> = { 'firmware-slot-work': 'slot-work', 'firmware-encrypt-full': 'encrypt-full', 'firmware-refill-rn': 'refill-rn' };
+    const names: Record<string, string> = {
+      'firmware-slot-work': 'slot-work',
+      'firmware-encrypt-full': 'encrypt-full',
+      'firmware-refill-rn': 'refill-rn',
+    };
     const rows: BenchRow[] = [];
     for (const m of measured) {
       const iterations = m.key.op === 'firmware-slot-work' ? Math.max(m.batch, 10) : 1;

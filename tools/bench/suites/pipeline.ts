@@ -38,7 +38,13 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
     const current = slotAt(Date.now(), 60);
     context.log(`  ingest: encrypting ${meterCount * slotsPerMeter} reports`);
     // Slot by slot, as meters report in the field: every meter's report of one slot, then the next.
-    const reports = Array.from({ length: slotsPerMeter }, (_, s) => meters.map((m, i) => ({ m, slot: current - slotsPerMeter + 1 + s, bytes: m.encode(current - slotsPerMeter + 1 + s, [BigInt(i + s)]) }))).flat();
+    const reports = Array.from({ length: slotsPerMeter }, (_, s) =>
+      meters.map((m, i) => ({
+        m,
+        slot: current - slotsPerMeter + 1 + s,
+        bytes: m.encode(current - slotsPerMeter + 1 + s, [BigInt(i + s)]),
+      })),
+    ).flat();
     const ciphertexts = reports.map((r) => r.bytes);
     await sleep(500);
     context.log(`  ingest: ${reports.length} reports through the broker into the aggregator process`);
@@ -50,7 +56,9 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
 
     // Raw homomorphic addition on the same ciphertexts, in this process.
     const { publicKey } = d;
-    const values = ciphertexts.map((b) => BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - publicKey.ciphertextBytes, b.length - 32)).toString('hex')));
+    const values = ciphertexts.map((b) =>
+      BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - publicKey.ciphertextBytes, b.length - 32)).toString('hex')),
+    );
     const addSamples: number[] = [];
     for (let round = 0; round < 5; round++) {
       let acc = 1n;
@@ -62,8 +70,26 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
     const raw = { ...V8, op: 'aggregate-add', variant: 'raw-mulmod' };
     return [
       { ...raw, bits: BITS, ms: add, samples: 5, batch: values.length },
-      { ...V8, op: 'aggregate-add', variant: 'aggregator-ingest-cpu', bits: BITS, ms: cpu / reports.length, samples: 1, batch: reports.length, peer: raw },
-      { ...V8, op: 'aggregate-add', variant: 'ingest-wall-clock-whole-machine', bits: BITS, ms: wall / reports.length, samples: 1, batch: reports.length, peer: raw },
+      {
+        ...V8,
+        op: 'aggregate-add',
+        variant: 'aggregator-ingest-cpu',
+        bits: BITS,
+        ms: cpu / reports.length,
+        samples: 1,
+        batch: reports.length,
+        peer: raw,
+      },
+      {
+        ...V8,
+        op: 'aggregate-add',
+        variant: 'ingest-wall-clock-whole-machine',
+        bits: BITS,
+        ms: wall / reports.length,
+        samples: 1,
+        batch: reports.length,
+        peer: raw,
+      },
     ];
   } finally {
     await aggregator.stop();
@@ -76,9 +102,20 @@ async function endToEnd(context: BenchContext): Promise<{ rows: BenchRow[]; note
   const perGroup = context.quick ? 50 : 250;
   const slotCount = context.quick ? 10 : 60;
   const httpPort = await freePort();
-  const groups = Array.from({ length: groupCount }, (_, g) => ({ id: `g${g + 1}`, members: ids(`g${g + 1}m`, perGroup), feeder: `feeder-g${g + 1}`, k: 10 }));
-  const d = await deploy({ groups, extra: { slotSeconds: 1, latenessSeconds: 2, skewSeconds: 2, http: { host: '127.0.0.1', port: httpPort } } });
-  const roles = [new RoleProcess(['provider', '--config', d.configPath]), ...groups.map((g) => new RoleProcess(['aggregator', '--config', d.configPath, '--group', g.id]))];
+  const groups = Array.from({ length: groupCount }, (_, g) => ({
+    id: `g${g + 1}`,
+    members: ids(`g${g + 1}m`, perGroup),
+    feeder: `feeder-g${g + 1}`,
+    k: 10,
+  }));
+  const d = await deploy({
+    groups,
+    extra: { slotSeconds: 1, latenessSeconds: 2, skewSeconds: 2, http: { host: '127.0.0.1', port: httpPort } },
+  });
+  const roles = [
+    new RoleProcess(['provider', '--config', d.configPath]),
+    ...groups.map((g) => new RoleProcess(['aggregator', '--config', d.configPath, '--group', g.id])),
+  ];
   try {
     await Promise.all(roles.map((r, i) => r.start(i === 0 ? /provider API on/ : /running/)));
     const rn = benchRandomness(d.publicKey);
@@ -95,7 +132,10 @@ async function endToEnd(context: BenchContext): Promise<{ rows: BenchRow[]; note
     }
     await sleep(5000);
     const db = new Database(providerStorePath(d.config), { readonly: true });
-    const rows = db.prepare('SELECT slot, decrypted_at FROM series WHERE slot >= ? AND slot < ?').all(first, first + slotCount) as { slot: number; decrypted_at: number }[];
+    const rows = db.prepare('SELECT slot, decrypted_at FROM series WHERE slot >= ? AND slot < ?').all(first, first + slotCount) as {
+      slot: number;
+      decrypted_at: number;
+    }[];
     db.close();
     const latencies = rows.map((r) => r.decrypted_at - slotEndMs(r.slot, 1));
     const span = (Math.max(...rows.map((r) => r.decrypted_at)) - slotEndMs(first, 1)) / 1000;
@@ -108,7 +148,15 @@ async function endToEnd(context: BenchContext): Promise<{ rows: BenchRow[]; note
     ];
     return {
       rows: [
-        { ...V8, op: 'pipeline-e2e', variant: 'slot-end-to-stored-latency', bits: BITS, ms: median(latencies), samples: latencies.length, batch: 1 },
+        {
+          ...V8,
+          op: 'pipeline-e2e',
+          variant: 'slot-end-to-stored-latency',
+          bits: BITS,
+          ms: median(latencies),
+          samples: latencies.length,
+          batch: 1,
+        },
         { ...V8, op: 'pipeline-e2e', variant: 'time-per-group-slot', bits: BITS, ms: 1000 / perSecond, samples: 1, batch: rows.length },
       ],
       notes,

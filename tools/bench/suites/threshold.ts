@@ -40,7 +40,10 @@ function pooledSampler(key: Parameters<typeof precomputeProofNonce>[0], operatio
   };
 }
 
-const SHAPES = [[2, 3], [3, 5]] as const;
+const SHAPES = [
+  [2, 3],
+  [3, 5],
+] as const;
 
 async function measureKeySize(bits: number, context: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -53,7 +56,10 @@ async function measureKeySize(bits: number, context: BenchContext): Promise<Benc
   const sets = await Promise.all(SHAPES.map(([t, n]) => generateThresholdKey({ bits, threshold: t, custodians: n })));
   const decryption: Candidate<Key>[] = [];
   const crtCiphertext = pair.publicKey.encrypt(123456789n, random);
-  decryption.push({ key: { ...V8, op: 'threshold-decrypt', variant: 'crt-single-key' }, sample: sampler(() => pair.privateKey.decrypt(crtCiphertext)) });
+  decryption.push({
+    key: { ...V8, op: 'threshold-decrypt', variant: 'crt-single-key' },
+    sample: sampler(() => pair.privateKey.decrypt(crtCiphertext)),
+  });
   for (const { publicKey, shares } of sets) {
     const shape = `${publicKey.threshold}of${publicKey.custodians}`;
     const c = publicKey.paillier.encrypt(123456789n, random);
@@ -61,10 +67,25 @@ async function measureKeySize(bits: number, context: BenchContext): Promise<Benc
     const partials = chosen.map((share) => partialDecrypt(share, c));
     const oneMore = [...partials, partialDecrypt(shares[publicKey.threshold], c)];
     decryption.push(
-      { key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-total` }, sample: sampler(() => combinePartials(publicKey, c, chosen.map((share) => partialDecrypt(share, c)))) },
+      {
+        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-total` },
+        sample: sampler(() =>
+          combinePartials(
+            publicKey,
+            c,
+            chosen.map((share) => partialDecrypt(share, c)),
+          ),
+        ),
+      },
       { key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-one-partial` }, sample: sampler(() => partialDecrypt(chosen[0], c)) },
-      { key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-combine` }, sample: sampler(() => combinePartials(publicKey, c, partials)) },
-      { key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-combine-consistent` }, sample: sampler(() => combineConsistent(publicKey, oneMore)) },
+      {
+        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-combine` },
+        sample: sampler(() => combinePartials(publicKey, c, partials)),
+      },
+      {
+        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-combine-consistent` },
+        sample: sampler(() => combineConsistent(publicKey, oneMore)),
+      },
       {
         key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-critical-path` },
         sample: sampler(() => combinePartials(publicKey, c, [partialDecrypt(chosen[0], c), ...partials.slice(1)])),
@@ -79,7 +100,9 @@ async function measureKeySize(bits: number, context: BenchContext): Promise<Benc
       },
       {
         key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-critical-path-consistent-pooled-nonce` },
-        sample: pooledSampler(publicKey, (nonce) => combineConsistent(publicKey, [partialDecrypt(chosen[0], c, undefined, nonce), ...oneMore.slice(1)])),
+        sample: pooledSampler(publicKey, (nonce) =>
+          combineConsistent(publicKey, [partialDecrypt(chosen[0], c, undefined, nonce), ...oneMore.slice(1)]),
+        ),
       },
     );
   }
@@ -89,14 +112,20 @@ async function measureKeySize(bits: number, context: BenchContext): Promise<Benc
   // Safe primes are found by luck: the spread is wide, so take the median of several runs.
   const keygenRounds = context.quick || bits > 2048 ? 3 : 7;
   context.log(`  ${bits} bits: key generation, ${keygenRounds} rounds`);
-  push(await measureInterleaved<Key>([
-    { key: { ...V8, op: 'threshold-keygen', variant: 'single-key' }, sample: sampler(() => generateKeyPair(bits)), batch: 1 },
-    {
-      key: { ...V8, op: 'threshold-keygen', variant: '2of3-safe-primes' },
-      sample: sampler(() => generateThresholdKey({ bits, threshold: 2, custodians: 3 })),
-      batch: 1,
-    },
-  ], keygenRounds), { ...V8, variant: 'single-key' });
+  push(
+    await measureInterleaved<Key>(
+      [
+        { key: { ...V8, op: 'threshold-keygen', variant: 'single-key' }, sample: sampler(() => generateKeyPair(bits)), batch: 1 },
+        {
+          key: { ...V8, op: 'threshold-keygen', variant: '2of3-safe-primes' },
+          sample: sampler(() => generateThresholdKey({ bits, threshold: 2, custodians: 3 })),
+          batch: 1,
+        },
+      ],
+      keygenRounds,
+    ),
+    { ...V8, variant: 'single-key' },
+  );
   return rows;
 }
 
@@ -143,7 +172,7 @@ export const suite: BenchSuite = {
       notes: [
         'threshold-decrypt total = T partial decryptions (each with its proof) + verification of T proofs + combination (the CPU of one decryption, everything in one process)',
         'critical-path = one partial with its proof + combination with T proofs checked (latency with custodians in parallel, when only T answer); critical-path-consistent = one partial with its proof + two combinations of T of T + 1 partials compared (when all answer; proofs are checked after the result, off the path); pooled-nonce = the proof of the partial uses a nonce with v^nonce prepared in idle time, as the custodian service does',
-        'threshold-keygen 2of3-safe-primes: two safe primes p = 2p\'+1 from OpenSSL (node:crypto), then shares and verification keys',
+        "threshold-keygen 2of3-safe-primes: two safe primes p = 2p'+1 from OpenSSL (node:crypto), then shares and verification keys",
       ],
     };
   },

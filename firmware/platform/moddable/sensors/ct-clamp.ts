@@ -13,7 +13,14 @@ export class CtClampSensor implements PowerSensor {
   private readonly adc: Analog;
 
   constructor(
-    private readonly options: { pin: number; volts: number; ampsPerCount: number; zeroCount?: number; powerFactor: number; mainsHz: number },
+    private readonly options: {
+      pin: number;
+      volts: number;
+      ampsPerCount: number;
+      zeroCount?: number;
+      powerFactor: number;
+      mainsHz: number;
+    },
     private readonly now: () => number = () => Date.now(),
   ) {
     this.adc = new Analog({ pin: options.pin });

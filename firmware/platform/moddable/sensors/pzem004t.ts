@@ -12,7 +12,10 @@ export class Pzem004tSensor implements PowerSensor {
   private latestAt = 0;
   private busy = false;
 
-  constructor(options: { uartPort: number; receivePin: number; transmitPin: number; address: number }, private readonly maxAgeMs: number) {
+  constructor(
+    options: { uartPort: number; receivePin: number; transmitPin: number; address: number },
+    private readonly maxAgeMs: number,
+  ) {
     this.sensor = new PZEM004T({
       sensor: { ...device.Serial.default, port: options.uartPort, receive: options.receivePin, transmit: options.transmitPin },
     });
