@@ -10,7 +10,7 @@ import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import type { MeterStats } from '../../firmware/meter/meter.ts';
 import type { Action } from '../../firmware/platform/xs-sim/bridge.ts';
-import { bundle, startXsWorker, type XsWorker } from '../../tools/xs/harness.ts';
+import { bundle, startXsWorker, type XsWorker } from '../../host/xs/harness.ts';
 import { NodeMqttPort } from './node-mqtt-port.ts';
 
 export const FIRMWARE_ENTRY = fileURLToPath(new URL('../../firmware/platform/xs-sim/main.ts', import.meta.url));

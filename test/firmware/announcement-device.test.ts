@@ -8,7 +8,7 @@ import test from 'ava';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
-import { bundle, startXsWorker, XsCommandError } from '../../tools/xs/harness.ts';
+import { bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
 
 const signer = generateSigningKey();
 

@@ -22,7 +22,7 @@ import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
 import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
-import { bundle, startXsWorker } from '../../tools/xs/harness.ts';
+import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, custodianUser, DECRYPTION_REQUEST_TOPIC } from '../../host/custodian/topics.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';

@@ -14,7 +14,7 @@ import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { generateSigningKey, readSigningPublicFile, signKeyAnnouncement } from '../../host/keys/signing.ts';
-import { bundle, startXsWorker, XsCommandError } from '../../tools/xs/harness.ts';
+import { bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
 import { reasonOf } from '../helpers/reference.ts';
 
 const keys = Promise.all([generateKeyPair(2048), generateKeyPair(2048), generateKeyPair(2048)]);

@@ -8,7 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { PaillierPrivateKey } from '../../host/paillier/private-key.ts';
 import { runCoreCommand, type CoreAnswer, type CoreCommand, type PackingBoundsJson } from '../../tools/xs/core-ops.ts';
-import { bundle, startXsWorker, type XsWorker } from '../../tools/xs/harness.ts';
+import { bundle, startXsWorker, type XsWorker } from '../../host/xs/harness.ts';
 import { referenceModPow } from '../helpers/reference.ts';
 
 interface KeyVectors {

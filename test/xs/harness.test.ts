@@ -1,5 +1,5 @@
 import test from 'ava';
-import { assertXsnapWorkerPresent, bundle, startXsWorker, XsCommandError } from '../../tools/xs/harness.ts';
+import { assertXsnapWorkerPresent, bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
 
 const entry = new URL('./fixtures/harness-entry.ts', import.meta.url).pathname;
 

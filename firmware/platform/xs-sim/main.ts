@@ -7,7 +7,7 @@
  * connected / disconnected {meter}, message {meter, topic, payload}, stop {meter}, stats {meter}.
  * Every reply carries the actions the command caused, in order.
  */
-import { callHost, serveCommands } from '../../../tools/xs/xs-side.ts';
+import { callHost, serveCommands } from './xs-side.ts';
 import { validateConfig } from '../../config/schema.ts';
 import { fail } from '../../errors.ts';
 import { Meter } from '../../meter/meter.ts';

@@ -7,7 +7,7 @@ import { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
 import { RandomnessPool } from '../../../firmware/paillier/pool.ts';
 import { randomUnit } from '../../../firmware/paillier/random.ts';
 import { seededRandomForTests } from '../../xs/seeded-random.ts';
-import { serveCommands } from '../../xs/xs-side.ts';
+import { serveCommands } from '../../../firmware/platform/xs-sim/xs-side.ts';
 
 interface State {
   key: PaillierPublicKey;

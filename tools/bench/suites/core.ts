@@ -10,7 +10,7 @@ import { RandomnessPool } from '../../../firmware/paillier/pool.ts';
 import { randomBelow, randomUnit, type RandomBytes } from '../../../firmware/paillier/random.ts';
 import { gcd, modInverse } from '../../../firmware/paillier/numbers.ts';
 import { generateKeyPair } from '../../../host/paillier/keygen.ts';
-import { bundle, startXsWorker, type XsWorker } from '../../xs/harness.ts';
+import { bundle, startXsWorker, type XsWorker } from '../../../host/xs/harness.ts';
 import { JsbnPaillier, toJsbn } from '../core/jsbn-paillier.ts';
 import { measureInterleaved, type Candidate } from '../measure.ts';
 import type { BenchContext, BenchRow, BenchSuite, BenchTarget, RowSelector, SuiteResult } from '../types.ts';

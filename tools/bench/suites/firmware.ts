@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { publicKeyToJson } from '../../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../../host/paillier/keygen.ts';
 import { measureInterleaved, type Candidate } from '../measure.ts';
-import { bundle, startXsWorker, type XsWorker } from '../../xs/harness.ts';
+import { bundle, startXsWorker, type XsWorker } from '../../../host/xs/harness.ts';
 import type { BenchContext, BenchRow, BenchSuite, BenchTarget, RowSelector, SuiteResult } from '../types.ts';
 
-const ENTRY = fileURLToPath(new URL('../../../firmware/platform/xs-sim/bench-entry.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../firmware/xs-entry.ts', import.meta.url));
 /** XS on an ESP32 against XS on this machine, for 4096-bit BigInt arithmetic (shared/notes/performance-anchors.md: 100-145x). */
 export const ESP32_SLOWDOWN = 120;
 const XS = { impl: 'meterveil', engine: 'xs' } as const;

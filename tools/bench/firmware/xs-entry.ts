@@ -7,18 +7,18 @@
  *   encrypt-full  one complete encryption (fresh r^n), the reference for the 2% target
  *   refill-rn     one pool entry: r^n mod n^2, what idle time has to keep up with
  */
-import { seededRandomForTests } from '../../../tools/xs/seeded-random.ts';
-import { serveCommands } from '../../../tools/xs/xs-side.ts';
-import { validateConfig, type MeterConfig } from '../../config/schema.ts';
-import { maxReadingMwh } from '../../meter/energy.ts';
-import { packingFor, subSlotMs } from '../../meter/meter.ts';
-import { Outbox } from '../../meter/outbox.ts';
-import { sealSlotReport } from '../../meter/seal.ts';
-import type { SlotPacking } from '../../paillier/packing.ts';
-import { RandomnessPool } from '../../paillier/pool.ts';
-import type { PaillierPublicKey } from '../../paillier/public-key.ts';
-import { keyedHmacSha256 } from '../keyed-hmac.ts';
-import { MemoryStorage } from '../memory-storage.ts';
+import { seededRandomForTests } from '../../xs/seeded-random.ts';
+import { serveCommands } from '../../../firmware/platform/xs-sim/xs-side.ts';
+import { validateConfig, type MeterConfig } from '../../../firmware/config/schema.ts';
+import { maxReadingMwh } from '../../../firmware/meter/energy.ts';
+import { packingFor, subSlotMs } from '../../../firmware/meter/meter.ts';
+import { Outbox } from '../../../firmware/meter/outbox.ts';
+import { sealSlotReport } from '../../../firmware/meter/seal.ts';
+import type { SlotPacking } from '../../../firmware/paillier/packing.ts';
+import { RandomnessPool } from '../../../firmware/paillier/pool.ts';
+import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
+import { keyedHmacSha256 } from '../../../firmware/platform/keyed-hmac.ts';
+import { MemoryStorage } from '../../../firmware/platform/memory-storage.ts';
 
 interface State {
   config: MeterConfig;

@@ -19,7 +19,7 @@
  *   meteringLimit: computrons allowed per issue(); 0 means no limit (one 2048-bit modexp
  *   already exceeds xsnap's own default). Exceeding it ends the worker ("too much computation").
  *
- * API (XS side, import from tools/xs/xs-side.ts in the entry): serveCommands(handler) and
+ * API (XS side, import from firmware/platform/xs-sim/xs-side.ts in the entry): serveCommands(handler) and
  * callHost(command). See that file.
  *
  * The worker is driven directly over its netstring pipes (fd 3: to XS, fd 4: from XS) instead of

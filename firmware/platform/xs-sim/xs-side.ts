@@ -1,5 +1,5 @@
 /**
- * The XS half of the harness (tools/xs/harness.ts): import it from a bundle entry.
+ * The XS half of the harness (host/xs/harness.ts): import it from a bundle entry.
  *
  *   serveCommands(handler)  installs the command handler: every worker.issue(command) from Node
  *                           calls handler(command) synchronously in XS; its return value goes
