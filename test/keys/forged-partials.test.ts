@@ -28,7 +28,7 @@ import { partialToJson } from '../../host/threshold/codec.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import type { KeyShare } from '../../host/threshold/threshold-key.ts';
-import { freePort } from '../pipeline/support/harness.ts';
+import { freePort } from '../../tools/pipeline/deployment.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 

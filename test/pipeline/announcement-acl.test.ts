@@ -12,7 +12,8 @@ import { buildAcl, mayPublish, maySubscribe } from '../../host/broker/acl.ts';
 import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
 import { parseConfig } from '../../host/config/schema.ts';
-import { freePort, until } from './support/harness.ts';
+import { freePort } from '../../tools/pipeline/deployment.ts';
+import { until } from './support/probe.ts';
 
 const config = parseConfig({ groups: [{ id: 'north', members: ['a1', 'a2'], feeder: 'f-north', k: 2 }] }, (p) => join('/tmp', p));
 

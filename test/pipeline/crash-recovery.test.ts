@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import { aggregatorStorePath } from '../../host/aggregator/run.ts';
 import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { providerStorePath } from '../../host/provider/run.ts';
-import { deploy, freePort, getJson, ids, until } from './support/harness.ts';
-import { RoleProcess } from './support/role-process.ts';
+import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
+import { getJson, until } from './support/probe.ts';
+import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

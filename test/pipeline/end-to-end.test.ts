@@ -6,7 +6,8 @@ import { slotAt } from '../../host/protocol/slots.ts';
 import { connected, connectRole, endClient } from '../../host/broker/client.ts';
 import { feederUser } from '../../host/config/identities.ts';
 import { Feeder } from '../../host/feeder/feeder.ts';
-import { deploy, getJson, ids, until } from './support/harness.ts';
+import { deploy, ids } from '../../tools/pipeline/deployment.ts';
+import { getJson, until } from './support/probe.ts';
 
 test('reports of one group become one decrypted total, acknowledged to every meter, and served by the API', async (t) => {
   const members = ids('m', 5);

@@ -16,7 +16,8 @@ import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { decodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
 import { AGGREGATE_TOPIC_FILTER } from '../../host/protocol/topics.ts';
-import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
+import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
+import { until } from './support/probe.ts';
 
 const nextPair = generateKeyPair(2048);
 const strangerPair = generateKeyPair(2048);

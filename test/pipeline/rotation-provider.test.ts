@@ -21,7 +21,8 @@ import { aggregateTopic, feederTopic } from '../../host/protocol/topics.ts';
 import { partsDueMs } from '../../host/provider/held-comparisons.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { deploy, sharedKeyPair, until, type TestDeployment } from './support/harness.ts';
+import { deploy, sharedKeyPair, type TestDeployment } from '../../tools/pipeline/deployment.ts';
+import { until } from './support/probe.ts';
 
 const nextPair = generateKeyPair(2048);
 const random = (n: number) => new Uint8Array(randomBytes(n));

@@ -18,7 +18,8 @@ import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
-import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
+import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
+import { until } from './support/probe.ts';
 
 test("a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households' total", async (t) => {
   const members = ids('m', 4);

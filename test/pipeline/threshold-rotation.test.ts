@@ -26,7 +26,8 @@ import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
-import { deploy, ids, sharedKeyPair, until } from './support/harness.ts';
+import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
+import { until } from './support/probe.ts';
 
 test("threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households'", async (t) => {
   const [oldSet, newSet, stranger] = await Promise.all([

@@ -25,8 +25,9 @@ import { parseConfig } from '../../host/config/schema.ts';
 import { provision } from '../../host/start/provision.ts';
 import { readThresholdPublicKeyFile } from '../../host/threshold/key-files.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
-import { deploy, freePort, getJson, ids, until } from './support/harness.ts';
-import { RoleProcess } from './support/role-process.ts';
+import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
+import { getJson, until } from './support/probe.ts';
+import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 
 const keySet = generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

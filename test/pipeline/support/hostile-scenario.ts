@@ -15,7 +15,8 @@ import { aggregateTopic } from '../../../host/protocol/topics.ts';
 import { slotAt, slotStartMs } from '../../../host/protocol/slots.ts';
 import { runProvider } from '../../../host/provider/run.ts';
 import type { Decrypted } from '../../../host/provider/provider.ts';
-import { deploy, ids, until, type BrokerKind } from './harness.ts';
+import { deploy, ids, type BrokerKind } from '../../../tools/pipeline/deployment.ts';
+import { until } from './probe.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,8 +11,8 @@
 import Database from 'better-sqlite3';
 import { providerStorePath } from '../../../host/provider/run.ts';
 import { slotAt, slotEndMs } from '../../../host/protocol/slots.ts';
-import { deploy, freePort, ids } from '../../../test/pipeline/support/harness.ts';
-import { RoleProcess } from '../../../test/pipeline/support/role-process.ts';
+import { deploy, freePort, ids } from '../../pipeline/deployment.ts';
+import { RoleProcess } from '../../pipeline/role-process.ts';
 import { median } from '../measure.ts';
 import type { BenchContext, BenchRow, BenchSuite, SuiteResult } from '../types.ts';
 import { benchRandomness } from '../pipeline/bench-meters.ts';

@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { ciphertextToBytes } from '../../../firmware/paillier/codec.ts';
-import type { SlotPacking } from '../../../firmware/paillier/packing.ts';
-import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
-import { hmacSha256 } from '../../../firmware/protocol/mac.ts';
-import { ackTopic, decodeAck, encodeReport, reportTopic, type Ack, type Report } from '../../../firmware/protocol/report.ts';
-import { connected, connectRole, endClient } from '../../../host/broker/client.ts';
-import { meterUser } from '../../../host/config/identities.ts';
+import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
+import type { SlotPacking } from '../../firmware/paillier/packing.ts';
+import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { ackTopic, decodeAck, encodeReport, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
+import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { meterUser } from '../../host/config/identities.ts';
 
 export interface NodeMeterOptions {
   meterId: string;

@@ -1,25 +1,25 @@
 /**
- * Builds a throw-away deployment for a pipeline test: a data folder with a real 2048-bit key pair
- * (generated once per test file) or a real threshold key set, secrets, a config file, and a real
- * broker (the embedded aedes or a mosquitto process started on a free loopback port with
- * generated password and ACL files).
+ * Builds a throw-away deployment for a pipeline test or the pipeline benchmark: a data folder with
+ * a real 2048-bit key pair (generated once per process) or a real threshold key set, secrets, a
+ * config file, and a real broker (the embedded aedes or a mosquitto process started on a free
+ * loopback port with generated password and ACL files).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { deploymentAcl } from '../../../host/broker/deployment-acl.ts';
-import { startEmbeddedBroker } from '../../../host/broker/embedded.ts';
-import { writeMosquittoFiles } from '../../../host/broker/mosquitto.ts';
-import { slotPacking } from '../../../host/config/packing.ts';
-import { parseConfig, type MeterveilConfig } from '../../../host/config/schema.ts';
-import { brokerUsers, ensureSecrets, meterMacKey, type Secrets } from '../../../host/config/secrets.ts';
-import { generateKeyPair, type KeyPair } from '../../../host/paillier/keygen.ts';
-import { writeKeyPair } from '../../../host/paillier/key-files.ts';
-import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
-import type { ThresholdKeySet } from '../../../host/threshold/dealer.ts';
-import { writeThresholdKeySet } from '../../../host/threshold/key-files.ts';
+import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
+import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
+import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
+import { slotPacking } from '../../host/config/packing.ts';
+import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
+import { brokerUsers, ensureSecrets, meterMacKey, type Secrets } from '../../host/config/secrets.ts';
+import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
+import { writeKeyPair } from '../../host/paillier/key-files.ts';
+import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
+import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { NodeMeter, type NodeMeterOptions } from './node-meter.ts';
 
 let keyPair: Promise<KeyPair> | undefined;
@@ -159,21 +159,4 @@ export async function deploy(options: {
   };
 }
 
-export function until(predicate: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 50);
-    };
-    check();
-  });
-}
-
 export const ids = (prefix: string, n: number, from = 1) => Array.from({ length: n }, (_, i) => `${prefix}${i + from}`);
-
-export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
-  return { status: res.status, body: await res.json() };
-}

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../../bin/meterveil.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
 export class RoleProcess {
   readonly output: string[] = [];
