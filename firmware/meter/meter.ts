@@ -6,6 +6,7 @@
  * The pool is refilled between samples. No plaintext reading leaves this module except as the
  * ciphertext, and none is logged.
  */
+import { MeterveilError, type Reason } from '../errors.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../keys/announcement.ts';
 import { SlotPacking } from '../paillier/packing.ts';
 import { RandomnessPool } from '../paillier/pool.ts';
@@ -35,7 +36,7 @@ export interface MeterStats {
   publishes: number;
   reportsAcknowledged: number;
   acksRefused: number;
-  acksRejected: Record<string, number>;
+  acksRejected: Partial<Record<Reason, number>>;
   /** Encryptions that found the pool empty and computed r^n inline (never reusing one). */
   poolDry: number;
   poolRefills: number;
@@ -50,7 +51,7 @@ export interface MeterStats {
   announcementsAccepted: number;
   /** The retained announcement of a key already known, seen again after a reconnect. */
   announcementsRepeated: number;
-  announcementsRefused: Record<string, number>;
+  announcementsRefused: Partial<Record<Reason, number>>;
   connects: number;
   disconnects: number;
   connected: boolean;
@@ -102,8 +103,8 @@ export class Meter {
     announcementsAccepted: 0,
     announcementsRepeated: 0,
   };
-  private readonly acksRejected: Record<string, number> = {};
-  private readonly announcementsRefused: Record<string, number> = {};
+  private readonly acksRejected: Partial<Record<Reason, number>> = {};
+  private readonly announcementsRefused: Partial<Record<Reason, number>> = {};
   private connected = false;
 
   constructor(
@@ -358,7 +359,7 @@ export class Meter {
     this.reconnectTimer = this.platform.clock.setTimer(() => this.connect(), delay);
   }
 
-  private reject(reason: string): void {
+  private reject(reason: Reason): void {
     this.acksRejected[reason] = (this.acksRejected[reason] ?? 0) + 1;
   }
 
@@ -376,7 +377,7 @@ export class Meter {
         `key ${outcome.key.publicKey.keyId} announced: reports from slot ${outcome.key.effectiveSlot} on are encrypted under it (open slot ${slot})`,
       );
     } catch (error) {
-      const reason = (error as { reason?: string }).reason ?? 'malformed-announcement';
+      const reason = error instanceof MeterveilError ? error.reason : 'malformed-announcement';
       this.announcementsRefused[reason] = (this.announcementsRefused[reason] ?? 0) + 1;
       this.log(`key announcement refused (${reason}): ${(error as Error).message}`);
     }
@@ -390,7 +391,7 @@ export class Meter {
     try {
       ack = decodeAck(payload, config.macKey, this.platform.mac);
     } catch (error) {
-      return this.reject((error as { reason?: string }).reason ?? 'malformed');
+      return this.reject(error instanceof MeterveilError ? error.reason : 'malformed');
     }
     if (ack.meterId !== config.meterId) return this.reject('wrong-meter');
     if (!config.groups.includes(ack.groupId)) return this.reject('unknown-group');

@@ -2,7 +2,7 @@
  * Every command runs through cliAction so that a refusal is one line on stderr with its reason
  * and a non-zero exit code, never a stack trace.
  */
-import { MeterveilError } from '../../firmware/errors.ts';
+import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 
 export class UsageError extends MeterveilError {}
 
@@ -21,7 +21,7 @@ export function cliAction<A extends unknown[]>(fn: (...args: A) => unknown | Pro
   };
 }
 
-export function usage(reason: string, message: string): never {
+export function usage(reason: Reason, message: string): never {
   throw new UsageError(reason, message);
 }
 

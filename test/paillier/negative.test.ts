@@ -3,7 +3,7 @@ import test from 'ava';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MeterveilError } from '../../firmware/errors.ts';
+import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import {
   ciphertextFromBytes,
   ciphertextFromHex,
@@ -26,7 +26,7 @@ const priv = new PaillierPrivateKey(hexToBig(kat.p), hexToBig(kat.q));
 const key = priv.publicKey;
 const good = publicKeyToJson(key);
 
-function refuses(t: import('ava').ExecutionContext, fn: () => unknown, reason: string) {
+function refuses(t: import('ava').ExecutionContext, fn: () => unknown, reason: Reason) {
   const e = t.throws(fn, { instanceOf: MeterveilError });
   t.is(e?.reason, reason, e?.message);
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
-import { MeterveilError } from '../../firmware/errors.ts';
+import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import {
   ackTopic,
@@ -20,7 +20,7 @@ import vectors from '../vectors/wire-v1.json' with { type: 'json' };
 const macKey = hexToBytes(vectors.macKey);
 const otherKey = new Uint8Array(32).fill(9);
 
-function refuses(t: import('ava').ExecutionContext, fn: () => unknown, reason: string) {
+function refuses(t: import('ava').ExecutionContext, fn: () => unknown, reason: Reason) {
   const e = t.throws(fn, { instanceOf: MeterveilError });
   t.is(e?.reason, reason, e?.message);
 }

@@ -31,7 +31,7 @@ test('an error thrown in XS rejects with its reason, and the worker keeps servin
   const worker = await startXsWorker({ bundle: await bundle(entry) });
   try {
     const error = await t.throwsAsync(worker.issue({ op: 'refuse' }), { instanceOf: XsCommandError });
-    t.is(error?.reason, 'test-reason');
+    t.is(error?.reason, 'malformed');
     t.is(await worker.issue({ op: 'square', value: '3' }), '9');
   } finally {
     await worker.close();

@@ -1,0 +1,17 @@
+/**
+ * Refusals of the meter itself: its configuration (docs/firmware.md), energy integration, outbox,
+ * storage and the acknowledgements it counts in `acksRejected`.
+ */
+export const meterReasons = {
+  'invalid-config': 'a meter configuration that fails its schema; the meter stays off the network',
+  'bad-integrator': 'a sub-slot length that is not a positive integer',
+  'clock-went-back': 'a sample or virtual time earlier than the previous one',
+  'bad-outbox-capacity': 'an outbox capacity that is not a positive integer',
+  'seq-exhausted': 'the meter’s report sequence numbers are used up',
+  'storage-key-too-long': 'a storage key longer than the 15 characters a device preference allows',
+  'storage-value-too-large': 'a storage value larger than the 4000 bytes a device preference allows',
+  'unexpected-topic': 'a message on a topic that names no known meter, or not the meter’s own',
+  'wrong-meter': 'an acknowledgement addressed to another meter',
+  'unknown-group': 'a group id that the configuration does not list',
+  'not-in-outbox': 'an acknowledgement for a report that is not (or no longer) in the outbox',
+} as const;

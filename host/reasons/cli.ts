@@ -1,0 +1,8 @@
+/** The command line and the simulation it starts (host/cli/, host/simulate/): usage errors exit 2, others 1. */
+export const cliReasons = {
+  'bad-argument': 'a command-line argument that is malformed or out of range (exit code 2)',
+  'bad-config-file': 'a meter-config file given to simulate that cannot be read or is not a list of meter configs (exit code 2)',
+  'bad-profile': 'a load-profile CSV that does not have the expected layout or values',
+  'duplicate-meter': 'a meter id that appears twice in one simulated fleet',
+  'bad-random-request': 'a request from the XS simulator for randomness of a length outside 1..4096',
+} as const;

@@ -1,0 +1,12 @@
+/** The deployment config, secrets and provisioning (host/config/, host/provision/, docs/pipeline.md "Configuration"). */
+export const configReasons = {
+  'config-unreadable': 'a config file that cannot be read',
+  'bad-config': 'a config that is not valid JSON, has an unknown key, or an impossible value; names the field',
+  'secrets-missing': 'a secrets file, MAC key or password that the role needs and that does not exist',
+  'bad-secrets': 'a secrets file that is not one',
+  'meter-would-refuse': 'a provisioned meter configuration that the meter’s own schema would refuse',
+  'malformed-device-config': 'a device configuration form that is not the expected prefix and base64',
+  'device-config-too-large': 'a meter configuration larger than the device can store',
+  'malformed-password-hash': 'a broker password hash that is not scrypt$N$r$p$salt$hash with the expected parameters',
+  'output-exists': 'an output folder that is not empty; nothing is written',
+} as const;

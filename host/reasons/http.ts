@@ -1,0 +1,8 @@
+/** The provider's HTTP API: 400 `{error: <reason>, message}` for a bad query (host/provider/http-api.ts). */
+export const httpReasons = {
+  'unknown-parameter': 'a query parameter the endpoint does not take',
+  'bad-limit': 'a limit that is not an integer in 1..the maximum list length',
+  'bad-time': 'a time that is neither Unix seconds nor an ISO 8601 date-time with a zone',
+  'bad-range': 'a series range whose from is after its to',
+  'range-too-large': 'a series range of more slots than one request may ask for',
+} as const;

@@ -1,0 +1,18 @@
+/**
+ * What the provider and the custodians refuse to decrypt, and what the provider counts
+ * (host/provider/, host/custodian/custodian.ts, docs/pipeline.md "Provider", docs/keys.md).
+ * Feeder readings refused by a wire reason are counted as `feeder-<reason>`.
+ */
+export const providerReasons = {
+  'topic-mismatch': 'an aggregate or feeder reading whose group or feeder is not the one its topic names',
+  'unknown-contributor': 'an aggregate with a contributor that is not a member of its group',
+  differencing: 'an aggregate that, with those already decrypted for its slot, would expose a single meter or fewer than k',
+  'already-decrypted': 'an aggregate for a (group, slot, key id) that was decrypted before with different content',
+  republished: 'an identical republication of an aggregate already decrypted (counted, not a refusal)',
+  'overlapping-parts': 'an aggregate that shares a contributor with another part of the same (group, slot)',
+  'unverified-aggregate': 'an aggregate the custodian did not see its group’s aggregator publish',
+  'forged-partial': 'a stored total combined from partial decryptions that fail their proofs',
+  'custodians-refused': 'every custodian answered and too many refused or sent invalid partials; final for the slot',
+  'unknown-feeder': 'a feeder id that no group names',
+  'internal-error': 'a message whose handling failed unexpectedly; counted so that the failure is visible',
+} as const;

@@ -1,0 +1,5 @@
+/** A role's SQLite file (each role's store.ts). */
+export const storeReasons = {
+  'store-mismatch': 'a SQLite file that belongs to another identity (group, key, custodian) than the role opening it',
+  'store-version': 'a SQLite file written by an older layout that this build does not migrate',
+} as const;
