@@ -6,16 +6,17 @@
  */
 import { hexToBytes } from '../bytes.ts';
 import { MeterveilError, fail } from '../errors.ts';
-import { maxReadingMwh } from '../meter/energy.ts';
 import { publicKeyFromJson } from '../paillier/codec.ts';
-import { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
-import { isValidId } from '../protocol/report.ts';
+import { MQTTJS_TRANSPORTS, parseBrokerUrl, type BrokerTransports } from './broker-url.ts';
+import { checkPacking, slotPackingFor, subSlotMs as subSlotLengthMs, type PackingConfig } from './packing.ts';
+import { SECONDS_PER_DAY, id, slotSeconds as checkSlotSeconds } from './rules.ts';
+
+export type { PackingConfig } from './packing.ts';
 
 export const CONFIG_ERROR = 'invalid-config';
 /** Below this the provider's key offers no protection worth the name. */
 export const MIN_KEY_BITS = 2048;
-const SECONDS_PER_DAY = 86_400;
 
 export type SensorConfig =
   | { kind: 'simulated'; seed: number; yearlyKwh: number; utcOffsetMinutes: number }
@@ -37,15 +38,6 @@ export interface BrokerConfig {
   url: string;
   username?: string;
   password?: string;
-}
-
-export interface PackingConfig {
-  /** Sub-slot readings per report: slotSeconds / readings seconds each. */
-  readings: number;
-  /** Largest group any aggregator will sum this meter into. */
-  maxGroupSize: number;
-  /** Largest power the meter will ever report; samples above are clamped and counted. */
-  maxPowerWatts: number;
 }
 
 export interface MeterConfig {
@@ -149,12 +141,10 @@ function parseSigningKey(value: unknown): Uint8Array | undefined {
   return hexToBytes(value, 'signingKey');
 }
 
-function parseBroker(value: unknown): BrokerConfig {
+function parseBroker(value: unknown, transports: BrokerTransports): BrokerConfig {
   if (!isObject(value)) return invalid('broker', 'is required: an object with url');
-  const url = value.url;
-  if (typeof url !== 'string' || !/^(mqtt|mqtts|ws|wss):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(url)) {
-    invalid('broker.url', 'must look like mqtt://host:port (mqtt, mqtts, ws or wss)');
-  }
+  parseBrokerUrl(value.url, 'broker.url', transports, invalid);
+  const url = value.url as string;
   const username = optionalString(value, 'username', 'broker.');
   const password = optionalString(value, 'password', 'broker.');
   if (password !== undefined && username === undefined) invalid('broker.password', 'needs broker.username');
@@ -164,9 +154,7 @@ function parseBroker(value: unknown): BrokerConfig {
 function parseGroups(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) return invalid('groups', 'must list at least one group id');
   if (value.length > 16) invalid('groups', 'at most 16 groups');
-  for (const id of value) {
-    if (!isValidId(id)) invalid('groups', `${JSON.stringify(id)} is not an id (1-64 of A-Z a-z 0-9 . _ -)`);
-  }
+  value.forEach((groupId, i) => id(groupId, `groups[${i}]`, invalid));
   if (new Set(value).size !== value.length) invalid('groups', 'lists a group twice');
   return [...value] as string[];
 }
@@ -208,39 +196,30 @@ function parseSensor(value: unknown): SensorConfig {
   }
 }
 
-/** Checks a configuration (a parsed JSON object) and fills in defaults; throws 'invalid-config'. */
-export function validateConfig(raw: unknown): MeterConfig {
+/**
+ * Checks a configuration (a parsed JSON object) and fills in defaults; throws 'invalid-config'.
+ * `transports`: the broker schemes the platform's MQTT client speaks (the device: mqtt:// only).
+ */
+export function validateConfig(raw: unknown, transports: BrokerTransports = MQTTJS_TRANSPORTS): MeterConfig {
   if (!isObject(raw)) return invalid('config', 'must be a JSON object');
-  const meterId = raw.meterId;
-  if (!isValidId(meterId)) invalid('meterId', 'is required: 1-64 characters of A-Z a-z 0-9 . _ -');
+  const meterId = id(raw.meterId, 'meterId', invalid);
   const publicKey = parsePublicKey(raw.publicKey);
   const macKey = parseMacKey(raw.macKey);
-  const broker = parseBroker(raw.broker);
+  const broker = parseBroker(raw.broker, transports);
   const groups = parseGroups(raw.groups);
 
-  const slotSeconds = integer(raw, 'slotSeconds', 1, SECONDS_PER_DAY, DEFAULTS.slotSeconds);
-  if (SECONDS_PER_DAY % slotSeconds !== 0)
-    invalid('slotSeconds', 'must divide a day (86400) so that slots align with wall-clock boundaries');
+  const slotSeconds = checkSlotSeconds(raw.slotSeconds ?? DEFAULTS.slotSeconds, invalid);
   const sampleMs = integer(raw, 'sampleMs', 100, 60_000, DEFAULTS.sampleMs);
 
   const packingRaw = raw.packing === undefined ? {} : raw.packing;
-  if (!isObject(packingRaw)) invalid('packing', 'must be an object');
-  const packing: PackingConfig = {
-    readings: integer(packingRaw, 'readings', 1, 255, DEFAULTS.packing.readings, 'packing.'),
-    maxGroupSize: integer(packingRaw, 'maxGroupSize', 1, 10_000_000, DEFAULTS.packing.maxGroupSize, 'packing.'),
-    maxPowerWatts: integer(packingRaw, 'maxPowerWatts', 1, 100_000, DEFAULTS.packing.maxPowerWatts, 'packing.'),
-  };
-  const subSlotMs = (slotSeconds * 1000) / packing.readings;
+  if (!isObject(packingRaw)) return invalid('packing', 'must be an object');
+  const packing: PackingConfig = checkPacking(packingRaw, DEFAULTS.packing, invalid);
+  const subSlotMs = subSlotLengthMs(slotSeconds, packing);
   if (!Number.isInteger(subSlotMs) || subSlotMs % sampleMs !== 0) {
     invalid('sampleMs', `must divide the sub-slot length (slotSeconds * 1000 / packing.readings = ${subSlotMs} ms)`);
   }
   try {
-    SlotPacking.forBounds({
-      maxReading: BigInt(maxReadingMwh(packing.maxPowerWatts, subSlotMs)),
-      maxSummands: packing.maxGroupSize,
-      readings: packing.readings,
-      modulusBits: publicKey.bits,
-    });
+    slotPackingFor(slotSeconds, packing, publicKey.bits);
   } catch (error) {
     invalid('packing', (error as Error).message);
   }
@@ -252,7 +231,7 @@ export function validateConfig(raw: unknown): MeterConfig {
   const reconnectMaxMs = integer(raw, 'reconnectMaxMs', reconnectMinMs, 3_600_000, Math.max(DEFAULTS.reconnectMaxMs, reconnectMinMs));
 
   return {
-    meterId: meterId as string,
+    meterId,
     publicKey,
     macKey,
     broker,

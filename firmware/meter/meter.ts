@@ -8,7 +8,8 @@
  */
 import { MeterveilError, type Reason } from '../errors.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../keys/announcement.ts';
-import { SlotPacking } from '../paillier/packing.ts';
+import { slotPackingFor, subSlotMs as subSlotLengthMs } from '../config/packing.ts';
+import type { SlotPacking } from '../paillier/packing.ts';
 import { RandomnessPool } from '../paillier/pool.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
@@ -16,7 +17,7 @@ import type { Platform, TimerHandle } from '../platform/port.ts';
 import { AckStatus, ackTopic, decodeAck, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import { EnergyIntegrator, maxReadingMwh, type SlotReadings } from './energy.ts';
+import { EnergyIntegrator, type SlotReadings } from './energy.ts';
 import { KeySchedule } from './key-schedule.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
 import { sealSlotReport } from './seal.ts';
@@ -60,17 +61,12 @@ export interface MeterStats {
 }
 
 export function subSlotMs(config: MeterConfig): number {
-  return (config.slotSeconds * 1000) / config.packing.readings;
+  return subSlotLengthMs(config.slotSeconds, config.packing);
 }
 
 /** The packing every party must use for this meter's reports (the provider needs the same bounds). */
 export function packingFor(config: MeterConfig): SlotPacking {
-  return SlotPacking.forBounds({
-    maxReading: BigInt(maxReadingMwh(config.packing.maxPowerWatts, subSlotMs(config))),
-    maxSummands: config.packing.maxGroupSize,
-    readings: config.packing.readings,
-    modulusBits: config.publicKey.bits,
-  });
+  return slotPackingFor(config.slotSeconds, config.packing, config.publicKey.bits);
 }
 
 export class Meter {

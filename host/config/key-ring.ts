@@ -9,7 +9,7 @@ import { fail, MeterveilError } from '../../firmware/errors.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { readPrivateKeyFile, readPublicKeyFile } from '../paillier/key-files.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
-import { slotPacking } from './packing.ts';
+import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { readThresholdPublicKeyFile } from '../threshold/key-files.ts';
 import type { ThresholdPublicKey } from '../threshold/threshold-key.ts';
 import type { MeterveilConfig } from './schema.ts';
@@ -20,7 +20,7 @@ function checkRing(config: MeterveilConfig, keys: PaillierPublicKey[], what: str
   if (twice) fail('bad-config', `${what}: key ${twice} is listed twice`);
   for (const key of keys) {
     try {
-      slotPacking(config, key.bits);
+      slotPackingFor(config.slotSeconds, config.packing, key.bits);
     } catch (e) {
       if (e instanceof MeterveilError) fail('bad-config', `${what}: key ${key.keyId} cannot hold the packing: ${e.message}`);
       throw e;

@@ -3,7 +3,9 @@
  * an unknown key or an impossible value stops the process with a named reason, because a typo in
  * k or in a member list would otherwise weaken privacy silently.
  */
-import { isValidId } from '../../firmware/protocol/report.ts';
+import { parseBrokerUrl, type BrokerAddress, type BrokerTransports } from '../../firmware/config/broker-url.ts';
+import { checkPacking, subSlotMs, type PackingConfig } from '../../firmware/config/packing.ts';
+import { id as checkId, integerIn, slotSeconds as checkSlotSeconds, type Refuse } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isServiceName } from './identities.ts';
 import { MAX_CUSTODIANS } from '../threshold/threshold-key.ts';
@@ -18,15 +20,8 @@ export interface GroupConfig {
   k: number;
 }
 
-/** Must equal the meters' packing (firmware/config/schema.ts): both derive the same slot widths. */
-export interface PackingConfig {
-  /** Sub-slot readings per report; a reading is the mWh of one sub-slot. */
-  readings: number;
-  /** Largest power a meter reports; bounds one reading. */
-  maxPowerWatts: number;
-  /** Largest number of reports ever summed: at least the size of the largest group. */
-  maxGroupSize: number;
-}
+/** Must equal the meters' packing: both derive the same slot widths (firmware/config/packing.ts). */
+export type { PackingConfig } from '../../firmware/config/packing.ts';
 
 /**
  * How the provider decrypts: with its own private key (CRT), or by asking custodians that each
@@ -107,11 +102,16 @@ function onlyKeys(obj: Record<string, unknown>, allowed: string[], what: string)
   }
 }
 
+const refuse: Refuse = (field, explanation) => fail('bad-config', `${field}: ${explanation}`);
+
+/**
+ * The host's roles connect through MQTT.js, but the embedded broker listens on plain TCP and the
+ * meters are provisioned with this same URL: TLS at most, no WebSocket.
+ */
+export const HOST_TRANSPORTS: BrokerTransports = { where: 'the host roles', schemes: ['mqtt', 'mqtts'] };
+
 function integer(value: unknown, what: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    fail('bad-config', `${what} must be an integer in ${min}..${max}`);
-  }
-  return value as number;
+  return integerIn(value, what, min, max, refuse);
 }
 
 function text(value: unknown, what: string): string {
@@ -120,8 +120,7 @@ function text(value: unknown, what: string): string {
 }
 
 function id(value: unknown, what: string): string {
-  if (!isValidId(value)) fail('bad-config', `${what} must be 1-64 characters of A-Z a-z 0-9 . _ -`);
-  return value;
+  return checkId(value, what, refuse);
 }
 
 function parseGroup(value: unknown, index: number): GroupConfig {
@@ -184,7 +183,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const broker = object(c.broker ?? {}, 'broker');
   onlyKeys(broker, ['url', 'embedded'], 'broker');
   const url = broker.url === undefined ? 'mqtt://127.0.0.1:1883' : text(broker.url, 'broker.url');
-  if (!/^mqtts?:\/\/[^/]+:\d+$/.test(url)) fail('bad-config', 'broker.url must look like mqtt://host:port');
+  parseBrokerUrl(url, 'broker.url', HOST_TRANSPORTS, refuse);
   const embedded = broker.embedded ?? true;
   if (typeof embedded !== 'boolean') fail('bad-config', 'broker.embedded must be true or false');
 
@@ -193,15 +192,18 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   if (new Set(groups.map((g) => g.id)).size !== groups.length) fail('bad-config', 'two groups share an id');
   const largest = Math.max(...groups.map((g) => g.members.length));
 
-  const packing = object(c.packing ?? {}, 'packing');
-  onlyKeys(packing, ['readings', 'maxPowerWatts', 'maxGroupSize'], 'packing');
-  const maxGroupSize = integer(packing.maxGroupSize ?? largest, 'packing.maxGroupSize', 1, 1_000_000);
-  if (maxGroupSize < largest) fail('bad-config', `packing.maxGroupSize (${maxGroupSize}) is below the largest group (${largest})`);
+  const slotSeconds = checkSlotSeconds(c.slotSeconds ?? 60, refuse);
+  const packingRaw = object(c.packing ?? {}, 'packing');
+  onlyKeys(packingRaw, ['readings', 'maxPowerWatts', 'maxGroupSize'], 'packing');
+  const packing: PackingConfig = checkPacking(packingRaw, { readings: 1, maxPowerWatts: 23_000, maxGroupSize: largest }, refuse);
+  if (packing.maxGroupSize < largest)
+    fail('bad-config', `packing.maxGroupSize (${packing.maxGroupSize}) is below the largest group (${largest})`);
+  if (!Number.isInteger(subSlotMs(slotSeconds, packing)))
+    refuse('packing.readings', `must split the slot (slotSeconds * 1000 = ${slotSeconds * 1000} ms) into whole milliseconds`);
 
   const http = object(c.http ?? {}, 'http');
   onlyKeys(http, ['host', 'port'], 'http');
 
-  const slotSeconds = integer(c.slotSeconds ?? 60, 'slotSeconds', 1, 86_400);
   const tolerance = c.tolerance ?? 0.05;
   if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance < 1)) fail('bad-config', 'tolerance must be a number in [0, 1)');
   const durability = c.durability ?? 'process';
@@ -235,11 +237,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     latenessSeconds: integer(c.latenessSeconds ?? Math.max(2, Math.floor(slotSeconds / 2)), 'latenessSeconds', 0, 7 * 86_400),
     skewSeconds: integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600),
     tolerance,
-    packing: {
-      readings: integer(packing.readings ?? 1, 'packing.readings', 1, 255),
-      maxPowerWatts: integer(packing.maxPowerWatts ?? 23_000, 'packing.maxPowerWatts', 1, 10_000_000),
-      maxGroupSize,
-    },
+    packing,
     http: {
       host: http.host === undefined ? '127.0.0.1' : text(http.host, 'http.host'),
       port: integer(http.port ?? 8080, 'http.port', 0, 65_535),
@@ -258,7 +256,6 @@ export function allMeters(config: MeterveilConfig): string[] {
   return [...new Set(config.groups.flatMap((g) => g.members))].sort();
 }
 
-export function brokerAddress(config: MeterveilConfig): { host: string; port: number } {
-  const m = /^mqtts?:\/\/([^/:]+|\[[^\]]+\]):(\d+)$/.exec(config.broker.url) ?? fail('bad-config', 'broker.url');
-  return { host: m[1], port: Number(m[2]) };
+export function brokerAddress(config: MeterveilConfig): BrokerAddress {
+  return parseBrokerUrl(config.broker.url, 'broker.url', HOST_TRANSPORTS, refuse);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../broker/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import { readPrivateKeyRing, readThresholdKeyRing } from '../config/key-ring.ts';
-import { slotPacking } from '../config/packing.ts';
+import { slotPackingFor } from '../../firmware/config/packing.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
 import { ThresholdDecryptionClient } from '../custodian/client.ts';
@@ -53,7 +53,7 @@ export async function runProvider(
   options: { log?: (line: string) => void; now?: () => number; onDecrypted?: (d: Decrypted) => void; httpPort?: number } = {},
 ): Promise<RunningProvider> {
   const key = decryptionKey(config);
-  const packing = slotPacking(config, key.bits);
+  const packing = slotPackingFor(config.slotSeconds, config.packing, key.bits);
   const secrets = readSecrets(config.keys.secrets);
   const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   const client = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });

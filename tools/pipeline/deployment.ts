@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
 import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
-import { slotPacking } from '../../host/config/packing.ts';
+import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
 import { brokerUsers, ensureSecrets, meterMacKey, type Secrets } from '../../host/config/secrets.ts';
 import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
@@ -95,7 +95,7 @@ export async function deploy(options: {
     latenessSeconds: 1,
     skewSeconds: 2,
     tolerance: 0.05,
-    packing: { readings: 1, maxPowerWatts: 10_000_000 },
+    packing: { readings: 1, maxPowerWatts: 100_000 },
     http: { host: '127.0.0.1', port: 0 },
     provider: { decryption },
     groups: options.groups,
@@ -128,7 +128,7 @@ export async function deploy(options: {
   }
 
   const meters: NodeMeter[] = [];
-  const packing = slotPacking(config, publicKey.bits);
+  const packing = slotPackingFor(config.slotSeconds, config.packing, publicKey.bits);
   return {
     dir,
     configPath,

@@ -3,6 +3,7 @@
  * logs why and stays off the network), build the platform port and run the meter.
  */
 import randomBytes from 'meterveil/random';
+import { DEVICE_TRANSPORTS } from '../../config/broker-url.ts';
 import { validateConfig, type MeterConfig } from '../../config/schema.ts';
 import { Meter } from '../../meter/meter.ts';
 import type { Clock, PowerSensor } from '../port.ts';
@@ -18,7 +19,7 @@ export function bootMeter(platformName: string, makeSensor: SensorFactory): Mete
   let config: MeterConfig;
   let sensor: PowerSensor;
   try {
-    config = validateConfig(loadRawConfig());
+    config = validateConfig(loadRawConfig(), DEVICE_TRANSPORTS);
     sensor = makeSensor(config, moddableClock);
   } catch (error) {
     trace(`meterveil: refusing to start: ${(error as Error).message}\n`);

@@ -2,22 +2,17 @@
  * The port's MQTT session on Moddable, over the SDK's classic `mqtt` client. That client never
  * reconnects and ignores PUBACK, so reports go out at QoS 0 and delivery rests on the firmware:
  * the outbox, application acknowledgements, resends after ackTimeoutSeconds, and reconnection
- * with exponential backoff and jitter (firmware/meter/). Plain TCP only: mqtts needs the SDK's
- * TLS socket (not wired here).
+ * with exponential backoff and jitter (firmware/meter/). Plain TCP only (DEVICE_TRANSPORTS, which
+ * the configuration is checked against at boot): mqtts would need the SDK's TLS socket.
  */
 import Client from 'mqtt';
-import { fail } from '../../errors.ts';
+import { DEVICE_TRANSPORTS, parseBrokerUrl } from '../../config/broker-url.ts';
 import type { BrokerConfig } from '../../config/schema.ts';
+import { fail } from '../../errors.ts';
 import type { MqttHandlers, MqttPort } from '../port.ts';
 
 /** Keepalive, so that a dead TCP connection is noticed within about 1.5 times this. */
 const KEEPALIVE_MS = 30_000;
-
-export function parseBrokerUrl(url: string): { host: string; port: number } {
-  const match = /^mqtt:\/\/([^\s/:]+)(?::(\d{1,5}))?\/?$/.exec(url);
-  if (!match) fail('invalid-config', `broker.url: ${url} is not supported on the device (mqtt://host:port)`);
-  return { host: match[1], port: match[2] ? Number(match[2]) : 1883 };
-}
 
 export class ModdableMqtt implements MqttPort {
   private client: Client | undefined;
@@ -30,7 +25,9 @@ export class ModdableMqtt implements MqttPort {
 
   connect(handlers: MqttHandlers): void {
     this.drop();
-    const { host, port } = parseBrokerUrl(this.broker.url);
+    const { host, port } = parseBrokerUrl(this.broker.url, 'broker.url', DEVICE_TRANSPORTS, (field, explanation) =>
+      fail('invalid-config', `${field}: ${explanation}`),
+    );
     let client: Client;
     try {
       client = new Client({
