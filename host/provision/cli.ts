@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parseJsonObject } from '../../firmware/paillier/codec.ts';
 import { cliAction } from '../cli/action.ts';
 import { loadConfig } from '../config/load.ts';
+import { refuseDisclosingLayout } from '../policy/layout.ts';
 import { readSigningPublicFile } from '../keys/signing.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { roleKeyLists } from './key-lists.ts';
@@ -16,6 +17,7 @@ export function provision(
   signingPublicPath?: string,
 ): { keyId: string; meters: number; aggregators: number; custodians: number; files: string[] } {
   const config = loadConfig(configPath);
+  refuseDisclosingLayout(config.groups);
   const publicKey = readPublicKeyFile(config.keys.publicKey);
   const publicJson = parseJsonObject(readFileSync(config.keys.publicKey, 'utf8'), config.keys.publicKey);
   const keyLists = roleKeyLists(config);

@@ -29,7 +29,7 @@ import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/thr
 
 const GROUPS = [
   { id: 'street-1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
-  { id: 'street-2', members: ['m3', 'm4', 'm5', 'm6'], feeder: 'f2', k: 3 },
+  { id: 'street-2', members: ['m3', 'm4', 'm5', 'm6'], feeder: 'f2', k: 2 },
 ];
 
 function freePort(): Promise<number> {
