@@ -8,5 +8,6 @@ export const configReasons = {
   'malformed-device-config': 'a device configuration form that is not the expected prefix and base64',
   'device-config-too-large': 'a meter configuration larger than the device can store',
   'malformed-password-hash': 'a broker password hash that is not scrypt$N$r$p$salt$hash with the expected parameters',
+  'bad-slots': 'a `policy check --slots` file that is not JSON, has an unknown key or an impossible value; names the field',
   'output-exists': 'an output folder that is not empty; nothing is written',
 } as const;

@@ -17,11 +17,15 @@ import { thresholdReasons } from './threshold.ts';
 
 export const hostCatalogues = [
   { domain: 'Aggregator', source: 'host/aggregator/', reasons: aggregatorReasons },
-  { domain: 'Provider and custodian policy', source: 'host/provider/, host/custodian/custodian.ts', reasons: providerReasons },
+  {
+    domain: 'Provider and custodian policy',
+    source: 'host/policy/, host/provider/, host/custodian/custodian.ts',
+    reasons: providerReasons,
+  },
   { domain: 'Provider HTTP API', source: 'host/provider/http-api.ts', reasons: httpReasons },
   { domain: 'Threshold decryption', source: 'host/threshold/, host/custodian/', reasons: thresholdReasons },
   { domain: 'Key files', source: 'host/paillier/, host/keys/, host/start/', reasons: hostKeyReasons },
-  { domain: 'Config, secrets, provisioning', source: 'host/config/, host/provision/', reasons: configReasons },
+  { domain: 'Config, secrets, provisioning', source: 'host/config/, host/provision/, host/policy/slots-file.ts', reasons: configReasons },
   { domain: 'Stores', source: 'host/aggregator/store.ts, host/provider/store.ts, host/custodian/store.ts', reasons: storeReasons },
   { domain: 'Embedded broker', source: 'host/broker/embedded.ts', reasons: brokerReasons },
   { domain: 'Command line and simulation', source: 'host/cli/, host/simulate/', reasons: cliReasons },

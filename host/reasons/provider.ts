@@ -7,6 +7,9 @@ export const providerReasons = {
   'topic-mismatch': 'an aggregate or feeder reading whose group or feeder is not the one its topic names',
   'unknown-contributor': 'an aggregate with a contributor that is not a member of its group',
   differencing: 'an aggregate that, with those already decrypted for its slot, would expose a single meter or fewer than k',
+  'cell-below-k': 'a release after which the slot’s known totals split off a cell of meters smaller than its largest k (docs/privacy.md)',
+  'feeder-complement-below-k':
+    'a release whose counted contributors leave out fewer than k of a group’s members: its feeder gives them away',
   'already-decrypted': 'an aggregate for a (group, slot, key id) that was decrypted before with different content',
   republished: 'an identical republication of an aggregate already decrypted (counted, not a refusal)',
   'overlapping-parts': 'an aggregate that shares a contributor with another part of the same (group, slot)',
