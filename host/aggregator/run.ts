@@ -1,6 +1,6 @@
 /** Starts one group's aggregator from the config: keys, store, broker connection. */
 import { join } from 'node:path';
-import { connected, connectRole, endClient } from '../broker/client.ts';
+import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { aggregatorUser } from '../config/identities.ts';
 import { readAcceptedPublicKeys } from '../config/key-ring.ts';
 import { findGroup, type MeterveilConfig } from '../config/schema.ts';

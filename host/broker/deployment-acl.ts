@@ -1,6 +1,6 @@
 /** The broker's whole table for a config: the pipeline's roles, plus the custodians in threshold mode. */
 import type { MeterveilConfig } from '../config/schema.ts';
-import { addCustodianAcl } from '../custodian/acl.ts';
+import { addCustodianAcl } from './custodian-acl.ts';
 import { buildAcl, type Acl } from './acl.ts';
 
 export function deploymentAcl(config: MeterveilConfig): Acl {

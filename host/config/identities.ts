@@ -22,6 +22,11 @@ export function feederUser(feederId: string): string {
   return `feeder.${feederId}`;
 }
 
+/** Threshold mode: custodian i, an independent party, logs in as custodian.<i>. */
+export function custodianUser(index: number): string {
+  return `custodian.${index}`;
+}
+
 export function clientIdAllowed(username: string, clientId: string): boolean {
   return clientId === username || clientId.startsWith(`${username}/`);
 }

@@ -9,9 +9,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { dirname } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
-import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
+import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
 import { allMeters, type MeterveilConfig } from './schema.ts';
-import { custodianUser } from '../custodian/topics.ts';
 
 export interface MeterSecret {
   macKey: string;

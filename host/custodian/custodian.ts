@@ -4,7 +4,7 @@
  * of the key the aggregate names, only if
  *   - an aggregator published exactly that aggregate on its group's topic (the provider cannot
  *     slip in a single meter's ciphertext dressed up as an aggregate),
- *   - the aggregate passes the provider's own policy (host/provider/policy.ts): contributors all
+ *   - the aggregate passes the provider's own policy (host/policy/decryption-policy.ts): contributors all
  *     members of the group, at least k of them; each (group, slot, key id) once, and the parts of
  *     one (group, slot) under several keys with disjoint contributors; no differencing with what
  *     this custodian already helped decrypt for that slot, part by part,
@@ -14,16 +14,15 @@
 import { MeterveilError } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
+import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { groupOfAggregateTopic } from '../protocol/topics.ts';
-import { checkDifferencing, checkMembership, type Refusal } from '../provider/policy.ts';
-import { aggregateHash } from '../provider/provider.ts';
+import { checkDifferencing, checkMembership, type Refusal } from '../policy/decryption-policy.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { partialToJson } from '../threshold/codec.ts';
 import { partialDecrypt } from '../threshold/partial.ts';
 import type { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
-import { decodeRequest, type CustodianResponse } from './messages.ts';
+import { decodeRequest, type CustodianResponse } from '../decryption/messages.ts';
 import { checkedShares } from './shares.ts';
 import type { CustodianStore } from './store.ts';
 

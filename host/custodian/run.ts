@@ -1,16 +1,17 @@
 /** Starts a custodian: its shares (one per key of the ring), its own SQLite record, and its broker connection. */
 import { join } from 'node:path';
-import { connected, connectRole, endClient } from '../broker/client.ts';
+import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
 import { AGGREGATE_TOPIC_FILTER } from '../protocol/topics.ts';
 import { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { Custodian, type CustodianOptions } from './custodian.ts';
-import { encodeResponse } from './messages.ts';
+import { encodeResponse } from '../decryption/messages.ts';
 import { checkedShares } from './shares.ts';
 import { CustodianStore } from './store.ts';
-import { custodianPartialTopic, custodianUser, DECRYPTION_REQUEST_TOPIC } from './topics.ts';
+import { custodianUser } from '../config/identities.ts';
+import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../decryption/topics.ts';
 
 export interface RunningCustodian {
   custodian: Custodian;

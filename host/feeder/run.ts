@@ -1,5 +1,5 @@
 /** Starts the simulated feeder meters of the config (all, or the ones named), one connection each. */
-import { connected, connectRole, endClient } from '../broker/client.ts';
+import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { feederUser } from '../config/identities.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';

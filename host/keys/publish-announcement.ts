@@ -5,7 +5,7 @@
  */
 import { fail } from '../../firmware/errors.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
-import { connected, connectRole, endClient } from '../broker/client.ts';
+import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';

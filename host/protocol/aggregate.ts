@@ -5,6 +5,7 @@
  * It is authenticated by the broker (only that group's aggregator may publish on the topic);
  * the provider also checks that the topic and the groupId agree.
  */
+import { createHash } from 'node:crypto';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isValidId } from '../../firmware/protocol/report.ts';
@@ -75,4 +76,11 @@ export function decodeAggregate(bytes: Uint8Array): Aggregate {
     contributors,
     ciphertext: hexToBytes(o.ciphertext, 'aggregate ciphertext'),
   };
+}
+
+/** Identifies an aggregate's content: a republication has the same hash. */
+export function aggregateHash(a: Aggregate): string {
+  return createHash('sha256')
+    .update(`${a.groupId}|${a.slot}|${a.keyId}|${a.packed}|${a.contributors.join(',')}|${bytesToHex(a.ciphertext)}`)
+    .digest('hex');
 }

@@ -14,22 +14,20 @@
  * a kill -9 at any point neither loses the slot nor counts it twice. A refusal by the custodians
  * is final and stored with their reasons.
  */
-import { createHash } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { bytesToHex } from '../../firmware/bytes.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { ThresholdDecryptionFailure, type ThresholdDecryption, type ThresholdDecryptionClient } from '../custodian/client.ts';
-import { decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
+import { ThresholdDecryptionFailure, type ThresholdDecryption, type ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
+import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
 import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
 import { HeldComparisons, partsDueMs } from './held-comparisons.ts';
-import { checkDifferencing, checkMembership, type Refusal } from './policy.ts';
+import { checkDifferencing, checkMembership, type Refusal } from '../policy/decryption-policy.ts';
 import { SeriesParts } from './series-parts.ts';
 import type { ProviderStore, ReservationRow, SeriesRow } from './store.ts';
 
@@ -327,7 +325,7 @@ export class Provider {
 
   /**
    * The proofs of partials that were combined on the strength of the consistency check alone
-   * (host/custodian/client.ts). A failure means custodians colluded to forge consistent partials:
+   * (host/decryption/threshold-client.ts). A failure means custodians colluded to forge consistent partials:
    * the total stored for the slot is not to be trusted, which is recorded and raised.
    */
   private audit(group: GroupConfig, aggregate: Aggregate, hash: string, result: ThresholdDecryption): void {
@@ -458,10 +456,3 @@ export class Provider {
 
 /** How often held feeder comparisons are looked at; they are due whole slots after the slot. */
 const HELD_COMPARISON_CHECK_MS = 1000;
-
-/** Identifies an aggregate's content: a republication has the same hash. */
-export function aggregateHash(a: Aggregate): string {
-  return createHash('sha256')
-    .update(`${a.groupId}|${a.slot}|${a.keyId}|${a.packed}|${a.contributors.join(',')}|${bytesToHex(a.ciphertext)}`)
-    .digest('hex');
-}

@@ -3,13 +3,13 @@
  * threshold public key and a client that asks the custodians), store, broker connection, HTTP API.
  */
 import { join } from 'node:path';
-import { connected, connectRole, endClient } from '../broker/client.ts';
+import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import { readPrivateKeyRing, readThresholdKeyRing } from '../config/key-ring.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
-import { ThresholdDecryptionClient } from '../custodian/client.ts';
+import { ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
 import { startHttpApi } from './http-api.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';

@@ -16,9 +16,8 @@ import { validateConfig } from '../../firmware/config/schema.ts';
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { buildAcl, type Acl } from '../broker/acl.ts';
-import { addCustodianAcl } from '../custodian/acl.ts';
-import { custodianUser } from '../custodian/topics.ts';
-import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
+import { addCustodianAcl } from '../broker/custodian-acl.ts';
+import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { freshPassword } from './credentials.ts';
 

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { Custodian } from '../../host/custodian/custodian.ts';
-import { encodeRequest } from '../../host/custodian/messages.ts';
+import { encodeRequest } from '../../host/decryption/messages.ts';
 import { CustodianStore } from '../../host/custodian/store.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';

@@ -15,7 +15,7 @@ import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { runAggregator } from '../../host/aggregator/run.ts';
 import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
-import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
 import { aggregatorUser, meterUser } from '../../host/config/identities.ts';
 import { readAcceptedPublicKeys, readPrivateKeyRing, readThresholdKeyRing } from '../../host/config/key-ring.ts';

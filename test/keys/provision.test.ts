@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
-import { meterUser } from '../../host/config/identities.ts';
+import { custodianUser, meterUser } from '../../host/config/identities.ts';
 import { loadConfig } from '../../host/config/load.ts';
 import { meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
@@ -23,7 +23,7 @@ import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
-import { custodianPartialTopic, custodianUser, DECRYPTION_REQUEST_TOPIC } from '../../host/custodian/topics.ts';
+import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
 import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 

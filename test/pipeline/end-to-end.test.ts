@@ -3,7 +3,7 @@ import { runAggregator } from '../../host/aggregator/run.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
-import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { feederUser } from '../../host/config/identities.ts';
 import { Feeder } from '../../host/feeder/feeder.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';

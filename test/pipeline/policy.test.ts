@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { checkDifferencing } from '../../host/provider/policy.ts';
-import { analyseSpan } from '../../host/provider/span.ts';
+import { checkDifferencing } from '../../host/policy/decryption-policy.ts';
+import { analyseSpan } from '../../host/policy/span.ts';
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => `m${a + i}`);
 

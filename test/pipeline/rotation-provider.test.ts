@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
-import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { aggregatorUser, feederUser } from '../../host/config/identities.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';

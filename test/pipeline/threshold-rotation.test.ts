@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { ciphertextToBytes, publicKeyToJson } from '../../firmware/paillier/codec.ts';
 import { runAggregator } from '../../host/aggregator/run.ts';
-import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { aggregatorUser, meterUser } from '../../host/config/identities.ts';
 import { runCustodian } from '../../host/custodian/run.ts';
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';

@@ -10,7 +10,7 @@ import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { ackTopic, decodeAck, encodeReport, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
-import { connected, connectRole, endClient } from '../../host/broker/client.ts';
+import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { meterUser } from '../../host/config/identities.ts';
 
 export interface NodeMeterOptions {

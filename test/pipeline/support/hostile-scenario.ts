@@ -8,7 +8,7 @@ import { ciphertextToBytes } from '../../../firmware/paillier/codec.ts';
 import { hmacSha256 } from '../../../firmware/protocol/mac.ts';
 import { encodeReport, reportTopic } from '../../../firmware/protocol/report.ts';
 import { runAggregator, type RunningAggregator } from '../../../host/aggregator/run.ts';
-import { connected, connectRole, endClient } from '../../../host/broker/client.ts';
+import { connected, connectRole, endClient } from '../../../host/mqtt/client.ts';
 import { aggregatorUser, meterUser } from '../../../host/config/identities.ts';
 import { encodeAggregate } from '../../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../../host/protocol/topics.ts';

@@ -1,9 +1,10 @@
 /**
- * What the provider decrypts. An aggregate is refused (stored with the reason, never decrypted)
- * if it names contributors outside its group, has fewer than k of them, repeats a (group, slot)
- * already decrypted, or would, together with the aggregates already decrypted for the same slot,
- * expose one meter's reading (differencing: e.g. two groups whose contributor sets differ by one
- * meter) or a combination of fewer than k meters visible in the reduced basis.
+ * What the provider decrypts, and what a custodian helps decrypt: both apply these checks. An
+ * aggregate is refused (stored with the reason, never decrypted) if it names contributors outside
+ * its group, has fewer than k of them, repeats a (group, slot) already decrypted, or would,
+ * together with the aggregates already decrypted for the same slot, expose one meter's reading
+ * (differencing: e.g. two groups whose contributor sets differ by one meter) or a combination of
+ * fewer than k meters visible in the reduced basis.
  */
 import type { GroupConfig } from '../config/schema.ts';
 import type { Aggregate } from '../protocol/aggregate.ts';

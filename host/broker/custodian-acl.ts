@@ -1,8 +1,8 @@
 /** Broker permissions for threshold mode, added to the table of host/broker/acl.ts. */
-import type { Acl } from '../broker/acl.ts';
-import { PROVIDER_USER } from '../config/identities.ts';
+import type { Acl } from './acl.ts';
+import { custodianUser, PROVIDER_USER } from '../config/identities.ts';
 import { AGGREGATE_TOPIC_FILTER } from '../protocol/topics.ts';
-import { CUSTODIAN_PARTIAL_FILTER, custodianPartialTopic, custodianUser, DECRYPTION_REQUEST_TOPIC } from './topics.ts';
+import { CUSTODIAN_PARTIAL_FILTER, custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../decryption/topics.ts';
 
 export function addCustodianAcl(acl: Acl, custodians: number): Acl {
   const entry = (user: string) => {

@@ -17,7 +17,3 @@ export function custodianOfPartialTopic(topic: string): number | undefined {
   const segment = topicSegment(topic, 'meterveil/v1/custodians/', '/partials');
   return segment !== undefined && /^[1-9][0-9]?$/.test(segment) ? Number(segment) : undefined;
 }
-
-export function custodianUser(index: number): string {
-  return `custodian.${index}`;
-}
