@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { clientIdAllowed } from '../config/identities.ts';
+import { listen } from '../net/listen.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
 
 /** Far above any legitimate message (largest: an aggregate of 10,000 contributors). */
@@ -72,10 +73,7 @@ export async function startEmbeddedBroker(options: {
   });
 
   const server: Server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listen(server, options.port, options.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
 

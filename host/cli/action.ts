@@ -11,12 +11,10 @@ export function cliAction<A extends unknown[]>(fn: (...args: A) => unknown | Pro
     try {
       await fn(...args);
     } catch (e) {
-      if (e instanceof MeterveilError) {
-        process.stderr.write(`meterveil: ${e.message}\n`);
-        process.exitCode = e instanceof UsageError ? 2 : 1;
-        return;
-      }
-      throw e;
+      // Anything else is a bug; it still ends as one line, not a stack trace.
+      const refusal = e instanceof MeterveilError ? e : new MeterveilError('internal-error', e instanceof Error ? e.message : String(e));
+      process.stderr.write(`meterveil: ${refusal.message}\n`);
+      process.exitCode = refusal instanceof UsageError ? 2 : 1;
     }
   };
 }

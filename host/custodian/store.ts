@@ -6,6 +6,7 @@
  * request into an `unverified-aggregate` refusal). The policy is checked against this
  * record, never against what the provider says it has done.
  */
+import { fail } from '../../firmware/errors.ts';
 import { openDatabase, type Db } from '../store/sqlite.ts';
 
 const HELPED = `
@@ -69,11 +70,11 @@ export class CustodianStore {
     this.db.exec(SCHEMA);
     const index = this.db.prepare(`SELECT value FROM meta WHERE key = 'index'`).pluck().get() as string | undefined;
     if (index !== undefined && index !== String(identity.index)) {
-      throw new Error(`store-mismatch: this custodian store belongs to custodian ${index}, not ${identity.index}`);
+      fail('store-mismatch', `this custodian store belongs to custodian ${index}, not ${identity.index}`);
     }
     const stored = this.db.prepare(`SELECT value FROM meta WHERE key LIKE 'keyId.%'`).pluck().all() as string[];
     if (stored.length > 0 && !identity.keyIds.some((id) => stored.includes(id))) {
-      throw new Error(`store-mismatch: this custodian store belongs to key ${stored.join(', ')}, not ${identity.keyIds.join(', ')}`);
+      fail('store-mismatch', `this custodian store belongs to key ${stored.join(', ')}, not ${identity.keyIds.join(', ')}`);
     }
     this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('index', ?)`).run(String(identity.index));
     for (const id of identity.keyIds) this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(`keyId.${id}`, id);

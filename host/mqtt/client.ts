@@ -3,6 +3,7 @@
  * session (clean: false, QoS 1), so messages published while it is down wait for it.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { MeterveilError } from '../../firmware/errors.ts';
 
 export interface RoleConnection {
   url: string;
@@ -33,7 +34,7 @@ export function connected(client: MqttClient, timeoutMs = 15_000): Promise<void>
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error('could not connect to the broker in time'));
+      reject(new MeterveilError('broker-unreachable', `could not connect to the broker in ${timeoutMs / 1000} s`));
     }, timeoutMs);
     const onConnect = () => {
       cleanup();
@@ -42,7 +43,7 @@ export function connected(client: MqttClient, timeoutMs = 15_000): Promise<void>
     const onError = (e: Error) => {
       if (/Not authorized|Bad username/i.test(e.message)) {
         cleanup();
-        reject(e);
+        reject(new MeterveilError('broker-login-refused', e.message));
       }
     };
     const cleanup = () => {

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
+import { listen } from '../net/listen.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
 import type { ProviderStore } from './store.ts';
@@ -153,10 +154,7 @@ export async function startHttpApi(
       else send(res, 500, { error: 'internal-error', message: 'the request could not be served' });
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listen(server, port, host);
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {

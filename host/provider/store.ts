@@ -7,6 +7,7 @@
  * the custodians are asked; the reservation is removed and the total stored in one transaction
  * when the answer is in.
  */
+import { fail } from '../../firmware/errors.ts';
 import { openDatabase, type Db } from '../store/sqlite.ts';
 
 export interface SeriesRow {
@@ -169,7 +170,7 @@ export class ProviderStore {
     this.db.exec(SCHEMA);
     const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'keyId' OR key LIKE 'keyId.%'`).pluck().all() as string[];
     if (stored.length > 0 && !keyIds.some((id) => stored.includes(id))) {
-      throw new Error(`store-mismatch: this provider store belongs to key ${stored.join(', ')}, not ${keyIds.join(', ')}`);
+      fail('store-mismatch', `this provider store belongs to key ${stored.join(', ')}, not ${keyIds.join(', ')}`);
     }
     for (const id of keyIds) this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(`keyId.${id}`, id);
   }

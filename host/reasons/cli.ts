@@ -1,8 +1,11 @@
-/** The command line and the simulation it starts (host/cli/, host/simulate/): usage errors exit 2, others 1. */
+/** The command line, the processes it runs and the simulation (host/cli/, host/start/, host/simulate/): usage errors exit 2, others 1. */
 export const cliReasons = {
   'bad-argument': 'a command-line argument that is malformed or out of range (exit code 2)',
   'bad-config-file': 'a meter-config file given to simulate that cannot be read or is not a list of meter configs (exit code 2)',
   'bad-profile': 'a load-profile CSV that does not have the expected layout or values',
   'duplicate-meter': 'a meter id that appears twice in one simulated fleet',
+  'cannot-listen': 'a port the broker or the HTTP API cannot listen on: in use by another process, or not permitted',
+  'role-exited': 'a role that `meterveil start` runs exited before it was ready; its log says why',
+  'internal-error': 'an unexpected failure (a bug): the provider counts the message or answers HTTP 500, the CLI prints one line',
   'bad-random-request': 'a request from the XS simulator for randomness of a length outside 1..4096',
 } as const;

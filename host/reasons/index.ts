@@ -27,8 +27,8 @@ export const hostCatalogues = [
   { domain: 'Key files', source: 'host/paillier/, host/keys/, host/start/', reasons: hostKeyReasons },
   { domain: 'Config, secrets, provisioning', source: 'host/config/, host/provision/, host/policy/slots-file.ts', reasons: configReasons },
   { domain: 'Stores', source: 'host/aggregator/store.ts, host/provider/store.ts, host/custodian/store.ts', reasons: storeReasons },
-  { domain: 'Embedded broker', source: 'host/broker/embedded.ts', reasons: brokerReasons },
-  { domain: 'Command line and simulation', source: 'host/cli/, host/simulate/', reasons: cliReasons },
+  { domain: 'Broker', source: 'host/broker/', reasons: brokerReasons },
+  { domain: 'Command line, processes, simulation', source: 'host/cli/, host/start/, host/net/, host/simulate/', reasons: cliReasons },
 ] as const satisfies readonly Catalogue[];
 
 export type HostReason = ReasonOf<(typeof hostCatalogues)[number]>;

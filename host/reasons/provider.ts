@@ -17,5 +17,4 @@ export const providerReasons = {
   'forged-partial': 'a stored total combined from partial decryptions that fail their proofs',
   'custodians-refused': 'every custodian answered and too many refused or sent invalid partials; final for the slot',
   'unknown-feeder': 'a feeder id that no group names',
-  'internal-error': 'a message whose handling failed unexpectedly; counted so that the failure is visible',
 } as const;

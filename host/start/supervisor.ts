@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MeterveilError } from '../../firmware/errors.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
@@ -59,7 +60,10 @@ export class Supervisor {
       child.once('exit', (code, signal) => {
         if (this.stopping) return;
         const why = signal ? `signal ${signal}` : `code ${code}`;
-        if (!ready) return reject(new Error(`${role.name} exited during start-up (${why}); see ${join(this.logDir, `${role.name}.log`)}`));
+        if (!ready)
+          return reject(
+            new MeterveilError('role-exited', `${role.name} exited during start-up (${why}); see ${join(this.logDir, `${role.name}.log`)}`),
+          );
         // A clean exit is a stop, not a crash: Ctrl-C in a terminal reaches the children too.
         if (code === 0) return this.print(`${role.name} stopped`);
         this.print(`${role.name} exited (${why}); restarting`);

@@ -6,13 +6,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { fail } from '../../firmware/errors.ts';
 
 export type Db = Database.Database;
 
 export function openDatabase(path: string, durability: 'process' | 'power' = 'process'): Db {
   mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
+  let db: Db | undefined;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+  } catch (e) {
+    // Not a SQLite file, or one that cannot be opened: the operator has to fix the path.
+    db?.close();
+    return fail('store-unreadable', `${path}: ${(e as Error).message}`);
+  }
   db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');

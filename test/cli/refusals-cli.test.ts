@@ -1,0 +1,59 @@
+/**
+ * Refusals that a user can provoke with the files a role opens reach the terminal as one line,
+ * `meterveil: reason: explanation`, with exit code 1: real processes, real SQLite files.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { aggregatorStorePath } from '../../host/aggregator/run.ts';
+import { AggregatorStore } from '../../host/aggregator/store.ts';
+import { providerStorePath } from '../../host/provider/run.ts';
+import { ProviderStore } from '../../host/provider/store.ts';
+import { deploy } from '../../tools/pipeline/deployment.ts';
+
+const run = promisify(execFile);
+const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
+
+async function cli(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const deployment = deploy({
+  groups: [
+    { id: 'g1', members: ['m1', 'm2'], feeder: 'f1', k: 2 },
+    { id: 'g2', members: ['m3', 'm4'], feeder: 'f2', k: 2 },
+  ],
+});
+test.after.always(async () => (await deployment).cleanup());
+
+test("an aggregator given another group's SQLite file refuses with store-mismatch on one line", async (t) => {
+  const { config, configPath } = await deployment;
+  new AggregatorStore(aggregatorStorePath(config, 'g1'), { groupId: 'g2' }).close();
+  const r = await cli('aggregator', '-c', configPath, '--group', 'g1');
+  t.is(r.code, 1);
+  t.is(r.stderr, 'meterveil: store-mismatch: this aggregator store belongs to groupId g2, not g1\n');
+});
+
+test("a provider given another deployment's SQLite file refuses with store-mismatch on one line", async (t) => {
+  const { config, configPath, publicKey } = await deployment;
+  new ProviderStore(providerStorePath(config), ['0123456789abcdef']).close();
+  const r = await cli('provider', '-c', configPath, '--port', '0');
+  t.is(r.code, 1);
+  t.is(r.stderr, `meterveil: store-mismatch: this provider store belongs to key 0123456789abcdef, not ${publicKey.keyId}\n`);
+});
+
+test('a role whose SQLite file is not a database refuses with store-unreadable on one line', async (t) => {
+  const { config, configPath } = await deployment;
+  const path = aggregatorStorePath(config, 'g2');
+  writeFileSync(path, 'these are not the slots you are looking for\n'.repeat(10));
+  const r = await cli('aggregator', '-c', configPath, '--group', 'g2');
+  t.is(r.code, 1);
+  t.is(r.stderr, `meterveil: store-unreadable: ${path}: file is not a database\n`);
+});
