@@ -44,6 +44,11 @@ export interface MeterConfig {
   meterId: string;
   publicKey: PaillierPublicKey;
   macKey: Uint8Array;
+  /**
+   * The meter's own secret (firmware/protocol/meter-keys.ts): each group's acknowledgement key is
+   * derived from it, and each aggregator holds only its group's, never this key itself.
+   */
+  deviceKey: Uint8Array;
   broker: BrokerConfig;
   groups: string[];
   slotSeconds: number;
@@ -123,14 +128,14 @@ function parsePublicKey(value: unknown): PaillierPublicKey {
   return key;
 }
 
-function parseMacKey(value: unknown): Uint8Array {
-  if (value === undefined || value === null || value === '') invalid('macKey', 'is required: reports must be authenticated');
+function parseSecretKey(value: unknown, field: string, purpose: string): Uint8Array {
+  if (value === undefined || value === null || value === '') invalid(field, `is required: ${purpose}`);
   if (typeof value !== 'string' || !/^[0-9a-f]*$/.test(value) || value.length % 2 !== 0) {
-    invalid('macKey', 'must be lowercase hex');
+    invalid(field, 'must be lowercase hex');
   }
-  const key = hexToBytes(value, 'macKey');
-  if (key.length < 16 || key.length > 64) invalid('macKey', `must be 16-64 bytes (32 recommended), got ${key.length}`);
-  if (key.every((b) => b === key[0])) invalid('macKey', 'is a constant byte string: provision a random key');
+  const key = hexToBytes(value, field);
+  if (key.length < 16 || key.length > 64) invalid(field, `must be 16-64 bytes (32 recommended), got ${key.length}`);
+  if (key.every((b) => b === key[0])) invalid(field, 'is a constant byte string: provision a random key');
   return key;
 }
 
@@ -204,7 +209,9 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
   if (!isObject(raw)) return invalid('config', 'must be a JSON object');
   const meterId = id(raw.meterId, 'meterId', invalid);
   const publicKey = parsePublicKey(raw.publicKey);
-  const macKey = parseMacKey(raw.macKey);
+  const macKey = parseSecretKey(raw.macKey, 'macKey', 'reports must be authenticated');
+  const deviceKey = parseSecretKey(raw.deviceKey, 'deviceKey', 'acknowledgements must be authenticated per group');
+  if (raw.deviceKey === raw.macKey) invalid('deviceKey', 'must differ from macKey: the aggregators hold macKey');
   const broker = parseBroker(raw.broker, transports);
   const groups = parseGroups(raw.groups);
 
@@ -234,6 +241,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     meterId,
     publicKey,
     macKey,
+    deviceKey,
     broker,
     groups,
     slotSeconds,

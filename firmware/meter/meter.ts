@@ -14,7 +14,8 @@ import { RandomnessPool } from '../paillier/pool.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, TimerHandle } from '../platform/port.ts';
-import { AckStatus, ackTopic, decodeAck, reportTopic } from '../protocol/report.ts';
+import { deriveAckKey } from '../protocol/meter-keys.ts';
+import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { EnergyIntegrator, type SlotReadings } from './energy.ts';
@@ -77,6 +78,8 @@ export class Meter {
   private readonly outbox: Outbox;
   private readonly maxMilliwatts: number;
   private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
+  /** Per group: the key its aggregator acknowledges with (no other group's aggregator holds it). */
+  private readonly ackKeys = new Map<string, Uint8Array>();
   private readonly sentAt = new Map<OutboxEntry, number>();
   private integrator: EnergyIntegrator | undefined;
   private sampleTimer: TimerHandle | undefined;
@@ -111,6 +114,7 @@ export class Meter {
     this.keys = new KeySchedule(platform.storage, config.publicKey, config.signingKey, this.packing, (line) => this.log(line));
     this.outbox = new Outbox(platform.storage, config.outboxCapacity);
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
+    for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
   }
 
   start(): void {
@@ -385,12 +389,13 @@ export class Meter {
     if (topic !== ackTopic(config.meterId)) return this.reject('unexpected-topic');
     let ack;
     try {
-      ack = decodeAck(payload, config.macKey, this.platform.mac);
+      const ackKey = this.ackKeys.get(peekAckGroupId(payload));
+      if (!ackKey) return this.reject('unknown-group');
+      ack = decodeAck(payload, ackKey, this.platform.mac);
     } catch (error) {
       return this.reject(error instanceof MeterveilError ? error.reason : 'malformed');
     }
     if (ack.meterId !== config.meterId) return this.reject('wrong-meter');
-    if (!config.groups.includes(ack.groupId)) return this.reject('unknown-group');
     const entry = this.outbox.find(ack.slot, ack.seq);
     if (!entry) return this.reject('not-in-outbox');
     if (ack.status === AckStatus.refused) {

@@ -194,7 +194,8 @@ export function decodeReport(message: Uint8Array, macKey: Uint8Array, mac: Mac):
   return { keyId, meterId, slot, seq, dropped, packed, ciphertext };
 }
 
-export function encodeAck(ack: Ack, macKey: Uint8Array, mac: Mac): Uint8Array {
+/** ackKey: the key of (ack.meterId, ack.groupId), which only that group's aggregator holds. */
+export function encodeAck(ack: Ack, ackKey: Uint8Array, mac: Mac): Uint8Array {
   if (!isValidId(ack.meterId) || !isValidId(ack.groupId)) fail('malformed-id', 'ids must be 1-64 characters of A-Z a-z 0-9 . _ -');
   checkU32(ack.slot, 'slot');
   checkU32(ack.seq, 'sequence number');
@@ -206,11 +207,24 @@ export function encodeAck(ack: Ack, macKey: Uint8Array, mac: Mac): Uint8Array {
   w.u32(ack.slot);
   w.u32(ack.seq);
   w.u8(ack.status);
-  return sealMessage(w.done(), macKey, mac);
+  return sealMessage(w.done(), ackKey, mac);
 }
 
-export function decodeAck(message: Uint8Array, macKey: Uint8Array, mac: Mac): Ack {
-  const body = openMessage(message, macKey, mac, MAX_ACK_BYTES);
+/**
+ * Reads the group id of an acknowledgement without authenticating, so the meter can look up that
+ * group's acknowledgement key; decodeAck then checks the tag.
+ */
+export function peekAckGroupId(message: Uint8Array): string {
+  if (message.length > MAX_ACK_BYTES) fail('oversized', `message is ${message.length} bytes, the limit is ${MAX_ACK_BYTES}`);
+  const r = new Reader(message);
+  readHeader(r, MESSAGE_ACK);
+  r.id('meter id');
+  return r.id('group id');
+}
+
+/** ackKey: the key of the (meter, group) the acknowledgement claims (meter-keys.ts: deriveAckKey). */
+export function decodeAck(message: Uint8Array, ackKey: Uint8Array, mac: Mac): Ack {
+  const body = openMessage(message, ackKey, mac, MAX_ACK_BYTES);
   const r = new Reader(body);
   readHeader(r, MESSAGE_ACK);
   const meterId = r.id('meter id');

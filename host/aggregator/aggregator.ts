@@ -50,6 +50,8 @@ export interface AggregatorOptions {
   /** The keys whose reports are accepted (config keys.publicKeys): the current one and, during a rotation, the next. */
   publicKeys: PaillierPublicKey[];
   macKeys: Map<string, Uint8Array>;
+  /** Per member: the key this group acknowledges its reports with (another group's aggregator holds another). */
+  ackKeys: Map<string, Uint8Array>;
   store: AggregatorStore;
   client: MqttClient;
   now?: () => number;
@@ -280,7 +282,7 @@ export class Aggregator {
     if (reason) this.rejections.count(reason);
     const ack = encodeAck(
       { meterId: report.meterId, groupId: this.groupId, slot: report.slot, seq: report.seq, status },
-      this.o.macKeys.get(report.meterId)!,
+      this.o.ackKeys.get(report.meterId)!,
       nodeHmacSha256,
     );
     // QoS 0: a lost acknowledgement costs one resend, which is answered "duplicate".

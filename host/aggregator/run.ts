@@ -4,7 +4,7 @@ import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { aggregatorUser } from '../config/identities.ts';
 import { readAcceptedPublicKeys } from '../config/key-ring.ts';
 import { findGroup, type MeterveilConfig } from '../config/schema.ts';
-import { meterMacKey, readSecrets, servicePassword } from '../config/secrets.ts';
+import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../config/secrets.ts';
 import { Aggregator, type SlotClosed } from './aggregator.ts';
 import { AggregatorStore } from './store.ts';
 
@@ -26,10 +26,11 @@ export async function runAggregator(
   const publicKeys = readAcceptedPublicKeys(config);
   const secrets = readSecrets(config.keys.secrets);
   const macKeys = new Map(group.members.map((m) => [m, meterMacKey(secrets, m)]));
+  const ackKeys = new Map(group.members.map((m) => [m, meterAckKey(secrets, m, groupId)]));
   const store = new AggregatorStore(aggregatorStorePath(config, groupId), { groupId }, config.durability);
   const user = aggregatorUser(groupId);
   const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user) });
-  const aggregator = new Aggregator({ config, group, publicKeys, macKeys, store, client, ...options });
+  const aggregator = new Aggregator({ config, group, publicKeys, macKeys, ackKeys, store, client, ...options });
   try {
     await connected(client);
     await aggregator.start();

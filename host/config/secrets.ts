@@ -1,19 +1,27 @@
 /**
- * Per-party secrets: each meter's MAC key (authenticates reports and acks) and MQTT password, and
+ * Per-party secrets: each meter's MAC key (authenticates reports), device key (from which each
+ * group's acknowledgement key is derived: firmware/protocol/meter-keys.ts) and MQTT password, and
  * each service's MQTT password. Generated on first run into one file (mode 0600) for the
  * all-in-one deployment; when roles run on separate machines, each gets only its own entries
- * (an aggregator needs its members' MAC keys, the broker only the passwords).
+ * (an aggregator needs its members' MAC keys and its own group's acknowledgement keys, never a
+ * device key; the broker only the passwords).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
 import { allMeters, type MeterveilConfig } from './schema.ts';
 
 export interface MeterSecret {
   macKey: string;
+  /** The whole-deployment file holds the device key; a role's file holds only what it derives. */
+  deviceKey?: string;
+  /** Acknowledgement keys by group id, in an aggregator's own secrets file. */
+  ackKeys?: Record<string, string>;
   password: string;
 }
 
@@ -38,8 +46,13 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
   const secrets: Secrets = existsSync(path) ? readSecrets(path) : { meters: {}, services: {} };
   let changed = false;
   for (const meterId of allMeters(config)) {
-    if (!secrets.meters[meterId]) {
-      secrets.meters[meterId] = { macKey: fresh(), password: fresh() };
+    const entry = secrets.meters[meterId];
+    if (!entry) {
+      secrets.meters[meterId] = { macKey: fresh(), deviceKey: fresh(), password: fresh() };
+      changed = true;
+    } else if (!entry.deviceKey && !entry.ackKeys) {
+      // A file written before acknowledgements were bound to a group: the meter gets a device key.
+      entry.deviceKey = fresh();
       changed = true;
     }
   }
@@ -74,6 +87,15 @@ export function custodianUsers(config: MeterveilConfig): string[] {
 export function meterMacKey(secrets: Secrets, meterId: string): Uint8Array {
   const entry = secrets.meters[meterId] ?? fail('secrets-missing', `no MAC key for meter ${meterId}`);
   return hexToBytes(entry.macKey, `MAC key of ${meterId}`);
+}
+
+/** The key `groupId`'s aggregator acknowledges `meterId`'s reports with. */
+export function meterAckKey(secrets: Secrets, meterId: string, groupId: string): Uint8Array {
+  const entry = secrets.meters[meterId] ?? fail('secrets-missing', `no keys for meter ${meterId}`);
+  const given = entry.ackKeys?.[groupId];
+  if (given !== undefined) return hexToBytes(given, `acknowledgement key of ${meterId} for ${groupId}`);
+  if (entry.deviceKey === undefined) fail('secrets-missing', `no acknowledgement key of meter ${meterId} for group ${groupId}`);
+  return deriveAckKey(hexToBytes(entry.deviceKey, `device key of ${meterId}`), groupId, nodeHmacSha256);
 }
 
 /** Every user name and password the broker must accept. */

@@ -1,9 +1,10 @@
 /**
  * What provisioning hands to each party, computed in memory before anything is written:
- *   meter M:      its id, a fresh 32-byte MAC key, a fresh broker password, its groups, the
- *                 provider's public key and the slot/packing parameters, as the JSON object the
- *                 firmware validates (firmware/config/schema.ts);
- *   aggregator G: the MAC keys of G's members only, and its own broker password;
+ *   meter M:      its id, a fresh 32-byte MAC key and device key, a fresh broker password, its
+ *                 groups, the provider's public key and the slot/packing parameters, as the JSON
+ *                 object the firmware validates (firmware/config/schema.ts);
+ *   aggregator G: the MAC keys of G's members and their acknowledgement keys for G only (derived
+ *                 from each device key, which no aggregator gets), and its own broker password;
  *   provider, feeders: their own broker password;
  *   broker:       every user with a password (hashed when written) and the ACL of host/broker/acl.ts.
  * Every meter configuration is checked by the firmware's own validator here, so a plan the
@@ -13,12 +14,14 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { buildAcl, type Acl } from '../broker/acl.ts';
 import { addCustodianAcl } from '../broker/custodian-acl.ts';
 import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
+import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { freshPassword } from './credentials.ts';
 
 export const MAC_KEY_BYTES = 32;
@@ -28,6 +31,7 @@ export interface FirmwareConfigJson {
   meterId: string;
   publicKey: PublicKeyJson;
   macKey: string;
+  deviceKey: string;
   broker: { url: string; username: string; password: string };
   groups: string[];
   slotSeconds: number;
@@ -38,7 +42,7 @@ export interface FirmwareConfigJson {
 
 /** A role's secrets file: the format of host/config/secrets.ts, holding only what the role needs. */
 export interface RoleSecrets {
-  meters: Record<string, { macKey: string; password?: string }>;
+  meters: Record<string, { macKey: string; deviceKey?: string; ackKeys?: Record<string, string>; password?: string }>;
   services: Record<string, string>;
 }
 
@@ -67,20 +71,24 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
   const { signingPublicKey, custodians: custodianCount = 0 } = options;
   const publicKeyJson = publicKeyToJson(publicKey);
   const macKeys = new Map<string, string>();
+  const deviceKeys = new Map<string, Uint8Array>();
   const brokerUsers = new Map<string, string>();
   const allInOne: RoleSecrets = { meters: {}, services: {} };
 
   const meters = allMeters(config).map((meterId): FirmwareConfigJson => {
     const macKey = bytesToHex(randomBytes(MAC_KEY_BYTES));
+    const deviceKey = new Uint8Array(randomBytes(MAC_KEY_BYTES));
     const password = freshPassword();
     const username = meterUser(meterId);
     macKeys.set(meterId, macKey);
+    deviceKeys.set(meterId, deviceKey);
     brokerUsers.set(username, password);
-    allInOne.meters[meterId] = { macKey, password };
+    allInOne.meters[meterId] = { macKey, deviceKey: bytesToHex(deviceKey), password };
     const firmwareConfig: FirmwareConfigJson = {
       meterId,
       publicKey: publicKeyJson,
       macKey,
+      deviceKey: bytesToHex(deviceKey),
       broker: { url: config.broker.url, username, password },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
@@ -112,7 +120,12 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
   for (const group of config.groups) {
     const user = aggregatorUser(group.id);
     aggregators.set(group.id, {
-      meters: Object.fromEntries(group.members.map((m) => [m, { macKey: macKeys.get(m)! }])),
+      meters: Object.fromEntries(
+        group.members.map((m) => [
+          m,
+          { macKey: macKeys.get(m)!, ackKeys: { [group.id]: bytesToHex(deriveAckKey(deviceKeys.get(m)!, group.id, nodeHmacSha256)) } },
+        ]),
+      ),
       services: { [user]: service(user) },
     });
     const feeder = feederUser(group.feeder);

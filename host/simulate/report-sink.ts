@@ -1,16 +1,19 @@
 /**
  * The receiving end of `meterveil simulate` on its own embedded broker, where no aggregators
  * run: subscribes to every meter's reports, verifies each with the meter's MAC key and
- * acknowledges it once per group the way an aggregator does (stored the first time, duplicate
+ * acknowledges it once per group, with that group's key, the way an aggregator does (stored the first time, duplicate
  * after), so the meters' outboxes drain. It keeps what arrived, encrypted, for counting and for
  * tests that hold the private key. It never decrypts.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { AckStatus, ackTopic, decodeReport, encodeAck, peekReportMeterId, type Report } from '../../firmware/protocol/report.ts';
 
 export interface SinkMeter {
   macKey: Uint8Array;
+  /** The meter's device key: the sink acknowledges for every group, so it derives each group's key. */
+  deviceKey: Uint8Array;
   groups: string[];
 }
 
@@ -86,7 +89,7 @@ export class ReportSink {
           seq: report.seq,
           status: duplicate ? AckStatus.duplicate : AckStatus.stored,
         },
-        meter.macKey,
+        deriveAckKey(meter.deviceKey, groupId, hmacSha256),
         hmacSha256,
       );
       this.client.publish(ackTopic(report.meterId), Buffer.from(ack), { qos: 1 });

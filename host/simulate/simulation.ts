@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
-import { hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
@@ -71,6 +70,7 @@ export async function generatedConfigs(options: {
     meterId: `sim-meter-${String(i + 1).padStart(4, '0')}`,
     publicKey: key,
     macKey: randomBytes(32).toString('hex'),
+    deviceKey: randomBytes(32).toString('hex'),
     broker: { url: options.brokerUrl },
     groups: [`sim-feeder-${Math.floor(i / 50) + 1}`],
     slotSeconds: options.slotSeconds,
@@ -116,7 +116,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     ? undefined
     : await ReportSink.connect(
         brokerUrl,
-        new Map(validated.map((c, i) => [c.meterId, { macKey: hexToBytes(configs[i].macKey as string), groups: c.groups }])),
+        new Map(validated.map((c) => [c.meterId, { macKey: c.macKey, deviceKey: c.deviceKey, groups: c.groups }])),
       );
   const fleet = await XsFleet.start({ configs, startMs, metersPerWorker, onLog: (id, line) => log(`${id}: ${line}`) });
   const began = Date.now();

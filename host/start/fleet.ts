@@ -18,6 +18,7 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
       meterId,
       publicKey: publicKeyToJson(publicKey),
       macKey: secrets.meters[meterId].macKey,
+      deviceKey: secrets.meters[meterId].deviceKey,
       broker: { url: config.broker.url, username: meterUser(meterId), password: secrets.meters[meterId].password },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,

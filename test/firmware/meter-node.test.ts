@@ -17,6 +17,7 @@ import { rawMeterConfig } from './helpers/config.ts';
 import { expectedReadings } from './helpers/expected.ts';
 import mqtt from 'mqtt';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { AckStatus, ackTopic, encodeAck } from '../../firmware/protocol/report.ts';
 
 const keys = generateKeyPair(2048);
@@ -26,7 +27,10 @@ async function setup(t: any, overrides: Record<string, unknown> = {}) {
   const { publicKey, privateKey } = await keys;
   const broker = await startTestBroker();
   const config = validateConfig(rawMeterConfig(publicKey, broker.url, overrides));
-  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: config.macKey, groups: config.groups }]]));
+  const collector = await Collector.connect(
+    broker.url,
+    new Map([[config.meterId, { macKey: config.macKey, deviceKey: config.deviceKey, groups: config.groups }]]),
+  );
   const clock = new VirtualClock(START);
   const storage = new MemoryStorage();
   const logs: string[] = [];
@@ -98,7 +102,7 @@ test('acknowledgements with a wrong tag or from an unknown group are refused and
   );
   const otherGroup = encodeAck(
     { meterId: config.meterId, groupId: 'feeder-z', slot: report.slot, seq: report.seq, status: AckStatus.stored },
-    config.macKey,
+    deriveAckKey(config.deviceKey, 'feeder-z', hmacSha256),
     hmacSha256,
   );
   await client.publishAsync(ackTopic(config.meterId), Buffer.from(forged), { qos: 1 });
@@ -114,7 +118,7 @@ test('a meter in two groups keeps a report until both groups acknowledged it', a
     Buffer.from(
       encodeAck(
         { meterId: config.meterId, groupId, slot: report.slot, seq: report.seq, status: AckStatus.stored },
-        config.macKey,
+        deriveAckKey(config.deviceKey, groupId, hmacSha256),
         hmacSha256,
       ),
     );

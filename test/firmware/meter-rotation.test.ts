@@ -41,7 +41,10 @@ async function setup(t: any) {
   const broker = await startTestBroker();
   const raw = rawMeterConfig(oldPair.publicKey, broker.url, { signingKey: bytesToHex(signer.publicKey), ackTimeoutSeconds: 5 });
   const config = validateConfig(raw);
-  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: config.macKey, groups: config.groups }]]));
+  const collector = await Collector.connect(
+    broker.url,
+    new Map([[config.meterId, { macKey: config.macKey, deviceKey: config.deviceKey, groups: config.groups }]]),
+  );
   t.teardown(async () => {
     await collector.close();
     await broker.close();

@@ -23,7 +23,10 @@ async function runSlots(t: any, overrides: Record<string, unknown>, slots: numbe
   const { publicKey, privateKey } = await keys;
   const broker = await startTestBroker();
   const config = validateConfig(rawMeterConfig(publicKey, broker.url, { slotSeconds: 10, ...overrides }));
-  const collector = await Collector.connect(broker.url, new Map([[config.meterId, { macKey: config.macKey, groups: config.groups }]]));
+  const collector = await Collector.connect(
+    broker.url,
+    new Map([[config.meterId, { macKey: config.macKey, deviceKey: config.deviceKey, groups: config.groups }]]),
+  );
   const clock = new VirtualClock(START);
   const logs: string[] = [];
   const meter = new Meter(createNodePlatform({ config, clock, storage: new MemoryStorage(), log: (l) => logs.push(l) }), config);

@@ -14,7 +14,9 @@ import { validateConfig } from '../../firmware/config/schema.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { custodianUser, meterUser } from '../../host/config/identities.ts';
 import { loadConfig } from '../../host/config/load.ts';
-import { meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { readPublicKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
 import { provision } from '../../host/provision/cli.ts';
@@ -112,7 +114,7 @@ test('the firmware validator running in XS accepts every provisioned configurati
   }
 });
 
-test("each aggregator's config loads and holds its own members' MAC keys and nothing else", async (t) => {
+test("each aggregator's config loads and holds its own members' MAC keys, their acknowledgement keys for its group, and nothing else", async (t) => {
   const { out, pair } = await deployment;
   for (const group of GROUPS) {
     const config = loadConfig(join(out, 'aggregators', group.id, 'config.json'));
@@ -122,7 +124,15 @@ test("each aggregator's config loads and holds its own members' MAC keys and not
     t.deepEqual(Object.keys(secrets.meters).sort(), group.members);
     for (const meterId of group.members) {
       t.is(bytesToHex(meterMacKey(secrets, meterId)), read(join(out, 'meters', meterId, 'config.json')).macKey);
-      t.deepEqual(Object.keys(secrets.meters[meterId]), ['macKey'], 'no meter broker password for an aggregator');
+      const meterConfig = validateConfig(read(join(out, 'meters', meterId, 'config.json')));
+      t.deepEqual(
+        Object.keys(secrets.meters[meterId]),
+        ['macKey', 'ackKeys'],
+        'no device key and no meter broker password for an aggregator',
+      );
+      t.deepEqual(Object.keys(secrets.meters[meterId].ackKeys!), [group.id], "no other group's acknowledgement key");
+      t.deepEqual(meterAckKey(secrets, meterId, group.id), deriveAckKey(meterConfig.deviceKey, group.id, hmacSha256));
+      t.throws(() => meterAckKey(secrets, meterId, 'another-group'), { message: /secrets-missing/ });
     }
     t.deepEqual(Object.keys(secrets.services), [`aggregator.${group.id}`]);
     t.regex(servicePassword(secrets, `aggregator.${group.id}`), /^[0-9a-f]{64}$/);

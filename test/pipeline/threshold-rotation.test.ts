@@ -73,6 +73,7 @@ test("threshold mode: a key announced for slot S; every slot decrypted once by t
     meterId,
     publicKey: publicKeyToJson(oldSet.publicKey.paillier),
     macKey: d.secrets.meters[meterId].macKey,
+    deviceKey: d.secrets.meters[meterId].deviceKey,
     broker: { url: d.config.broker.url, username: meterUser(meterId), password: d.secrets.meters[meterId].password },
     groups: ['street'],
     slotSeconds: d.config.slotSeconds,

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import {
   ackTopic,
   decodeAck,
@@ -10,6 +11,7 @@ import {
   encodeAck,
   encodeReport,
   MAX_REPORT_BYTES,
+  peekAckGroupId,
   peekReportMeterId,
   reportTopic,
   type Ack,
@@ -44,12 +46,23 @@ test('reports encode to the independently computed vectors and decode back', (t)
   }
 });
 
-test('acks encode to the independently computed vectors and decode back', (t) => {
+test('acks encode to the independently computed vectors, under the key derived for their group, and decode back', (t) => {
   for (const v of vectors.acks) {
-    const { wire, ...ack } = v;
-    t.is(bytesToHex(encodeAck(ack as Ack, macKey, hmacSha256)), wire);
-    t.deepEqual(decodeAck(hexToBytes(wire), macKey, hmacSha256), ack);
+    const { wire, ackKey: ackKeyHex, ...ack } = v;
+    const ackKey = deriveAckKey(hexToBytes(vectors.deviceKey), ack.groupId, hmacSha256);
+    t.is(bytesToHex(ackKey), ackKeyHex);
+    t.is(bytesToHex(encodeAck(ack as Ack, ackKey, hmacSha256)), wire);
+    t.deepEqual(decodeAck(hexToBytes(wire), ackKey, hmacSha256), ack);
+    t.is(peekAckGroupId(hexToBytes(wire)), ack.groupId);
   }
+});
+
+test("an ack sealed under one group's key does not verify under another group's key, nor under the MAC key", (t) => {
+  const deviceKey = hexToBytes(vectors.deviceKey);
+  const ack: Ack = { meterId: 'm', groupId: 'g1', slot: 3, seq: 4, status: 0 };
+  const wire = encodeAck(ack, deriveAckKey(deviceKey, 'g1', hmacSha256), hmacSha256);
+  refuses(t, () => decodeAck(wire, deriveAckKey(deviceKey, 'g2', hmacSha256), hmacSha256), 'bad-mac');
+  refuses(t, () => decodeAck(wire, macKey, hmacSha256), 'bad-mac');
 });
 
 test('topics are per meter', (t) => {
@@ -78,7 +91,8 @@ test('truncated, oversized, wrong-type and trailing-byte messages are refused by
   refuses(t, () => decodeReport(seal(body.subarray(0, body.length - 3)), macKey, hmacSha256), 'truncated');
   refuses(t, () => decodeReport(seal(new Uint8Array([...body, 0])), macKey, hmacSha256), 'trailing-bytes');
   refuses(t, () => decodeReport(seal(new Uint8Array([2, ...body.subarray(1)])), macKey, hmacSha256), 'unsupported-version');
-  refuses(t, () => decodeReport(hexToBytes(vectors.acks[0].wire), macKey, hmacSha256), 'wrong-message-type');
+  const ackUnderMacKey = encodeAck({ meterId: 'm', groupId: 'g', slot: 1, seq: 1, status: 0 }, macKey, hmacSha256);
+  refuses(t, () => decodeReport(ackUnderMacKey, macKey, hmacSha256), 'wrong-message-type');
   refuses(t, () => decodeAck(wire, macKey, hmacSha256), 'oversized');
   const badId = body.slice();
   badId[11] = 0x2f; // '/' would let a meter id reach into another topic level

@@ -9,7 +9,7 @@ import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { ackTopic, decodeAck, encodeReport, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
+import { ackTopic, decodeAck, encodeReport, peekAckGroupId, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { meterUser } from '../../host/config/identities.ts';
 
@@ -18,6 +18,8 @@ export interface NodeMeterOptions {
   groups: string[];
   publicKey: PaillierPublicKey;
   macKey: Uint8Array;
+  /** By group: the key that group's aggregator acknowledges with. */
+  ackKeys: Map<string, Uint8Array>;
   password: string;
   url: string;
   packing: SlotPacking;
@@ -90,7 +92,9 @@ export class NodeMeter {
   private onAck(payload: Uint8Array): void {
     let ack: Ack;
     try {
-      ack = decodeAck(payload, this.o.macKey, hmacSha256);
+      const ackKey = this.o.ackKeys.get(peekAckGroupId(payload));
+      if (!ackKey) return;
+      ack = decodeAck(payload, ackKey, hmacSha256);
     } catch {
       return;
     }

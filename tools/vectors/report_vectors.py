@@ -10,6 +10,7 @@ import struct
 import sys
 
 MAC_KEY = bytes(range(32))
+DEVICE_KEY = bytes(range(32, 64))
 
 
 def ident(s):
@@ -17,8 +18,13 @@ def ident(s):
     return struct.pack('>B', len(b)) + b
 
 
-def seal(body):
-    return body + hmac.new(MAC_KEY, body, hashlib.sha256).digest()
+def seal(body, key=MAC_KEY):
+    return body + hmac.new(key, body, hashlib.sha256).digest()
+
+
+def ack_key(group_id):
+    """The (meter, group) acknowledgement key, derived from the meter's device key."""
+    return hmac.new(DEVICE_KEY, b'meterveil/v1/ack-key\n' + group_id.encode('ascii'), hashlib.sha256).digest()
 
 
 def report(key_id, meter_id, slot, seq, dropped, packed, ciphertext):
@@ -28,13 +34,15 @@ def report(key_id, meter_id, slot, seq, dropped, packed, ciphertext):
 
 
 def ack(meter_id, group_id, slot, seq, status):
-    return seal(struct.pack('>BB', 1, 2) + ident(meter_id) + ident(group_id) + struct.pack('>IIB', slot, seq, status))
+    body = struct.pack('>BB', 1, 2) + ident(meter_id) + ident(group_id) + struct.pack('>IIB', slot, seq, status)
+    return seal(body, ack_key(group_id))
 
 
 ciphertext = bytes((i * 37 + 11) % 256 for i in range(512))
 vectors = {
     'generator': 'tools/vectors/report_vectors.py',
     'macKey': MAC_KEY.hex(),
+    'deviceKey': DEVICE_KEY.hex(),
     'reports': [
         {'keyId': '0123456789abcdef', 'meterId': 'meter-0001', 'slot': 29_664_000, 'seq': 1, 'dropped': 0, 'packed': 1,
          'ciphertext': ciphertext.hex()},
@@ -49,6 +57,7 @@ vectors = {
 for r in vectors['reports']:
     r['wire'] = report(r['keyId'], r['meterId'], r['slot'], r['seq'], r['dropped'], r['packed'], bytes.fromhex(r['ciphertext'])).hex()
 for a in vectors['acks']:
+    a['ackKey'] = ack_key(a['groupId']).hex()
     a['wire'] = ack(a['meterId'], a['groupId'], a['slot'], a['seq'], a['status']).hex()
 json.dump(vectors, sys.stdout, indent=1)
 sys.stdout.write('\n')

@@ -12,6 +12,7 @@ export function rawMeterConfig(
     meterId: 'meter-1',
     publicKey: publicKeyToJson(publicKey),
     macKey: randomBytes(32).toString('hex'),
+    deviceKey: randomBytes(32).toString('hex'),
     broker: { url: brokerUrl },
     groups: ['feeder-a'],
     slotSeconds: 60,

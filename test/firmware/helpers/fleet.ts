@@ -1,6 +1,5 @@
 /** Driving XS meters in tests: one meter against a real broker, virtual time, draining the network. */
 import type { ExecutionContext } from 'ava';
-import { hexToBytes } from '../../../firmware/bytes.ts';
 import { validateConfig } from '../../../firmware/config/schema.ts';
 import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
 import { XsFleet } from '../../../host/simulate/xs-fleet.ts';
@@ -20,7 +19,7 @@ export async function startXsMeter(
   const config = validateConfig(raw);
   const collector = await Collector.connect(
     broker.url,
-    new Map([[config.meterId, { macKey: hexToBytes(raw.macKey as string), groups: config.groups }]]),
+    new Map([[config.meterId, { macKey: config.macKey, deviceKey: config.deviceKey, groups: config.groups }]]),
   );
   const fleet = await XsFleet.start({ configs: [raw], startMs });
   t.teardown(async () => {

@@ -24,6 +24,7 @@ function meterConfig(publicKey: Awaited<ReturnType<typeof generateKeyPair>>['pub
     meterId: 'bench-meter',
     publicKey: publicKeyToJson(publicKey),
     macKey: randomBytes(32).toString('hex'),
+    deviceKey: randomBytes(32).toString('hex'),
     broker: { url: 'mqtt://127.0.0.1:1883' },
     groups: ['feeder-a', 'street-7'],
     slotSeconds: 900,

@@ -1,0 +1,61 @@
+/**
+ * Attack: one group's aggregator acknowledges a shared meter's report for another group. The
+ * firmware runs in XS against a real broker; the meter is in groups g1 and g2. Whoever holds what
+ * provisioning gives g1's aggregator (the meter's MAC key and its g1 acknowledgement key) claims
+ * to be g2 with each of those keys: the meter refuses both, keeps the report, and still hands it
+ * to g2, whose own acknowledgement is the one that lets it go.
+ */
+import test from 'ava';
+import mqtt from 'mqtt';
+import { hmacSha256 } from '../../firmware/protocol/mac.ts';
+import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { AckStatus, ackTopic, encodeAck } from '../../firmware/protocol/report.ts';
+import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { until } from './helpers/collector.ts';
+import { drain, startXsMeter } from './helpers/fleet.ts';
+
+const START = Date.UTC(2026, 9, 7, 17, 0, 0);
+const SLOT_MS = 60_000;
+
+test("g1's keys cannot acknowledge for g2: the meter keeps the report until g2 itself acknowledges", async (t) => {
+  const { publicKey } = await generateKeyPair(2048);
+  const { broker, config, collector, fleet } = await startXsMeter(t, publicKey, START, { groups: ['g1', 'g2'] });
+  collector.acking = false;
+  await fleet.advanceTo(START + SLOT_MS);
+  await until(() => collector.reports.length > 0, 'the first report');
+  const report = collector.reports[0];
+  t.is((await fleet.stats(config.meterId)).outboxSize, 1);
+
+  const g1Keys = { macKey: config.macKey, ackKey: deriveAckKey(config.deviceKey, 'g1', hmacSha256) };
+  const ack = (groupId: string, key: Uint8Array) =>
+    Buffer.from(
+      encodeAck({ meterId: config.meterId, groupId, slot: report.slot, seq: report.seq, status: AckStatus.stored }, key, hmacSha256),
+    );
+  const g1 = await mqtt.connectAsync(broker.url, { clientId: 'aggregator.g1' });
+  t.teardown(() => g1.endAsync(true));
+  await g1.publishAsync(ackTopic(config.meterId), ack('g1', g1Keys.ackKey), { qos: 1 });
+  await g1.publishAsync(ackTopic(config.meterId), ack('g2', g1Keys.ackKey), { qos: 1 });
+  await g1.publishAsync(ackTopic(config.meterId), ack('g2', g1Keys.macKey), { qos: 1 });
+
+  let afterAttack = await fleet.stats(config.meterId);
+  for (const deadline = Date.now() + 10_000; Object.values(afterAttack.acksRejected).reduce((a, b) => a + b, 0) < 2;) {
+    if (Date.now() > deadline) t.fail('the forged acknowledgements never reached the meter');
+    await fleet.settle();
+    afterAttack = await fleet.stats(config.meterId);
+  }
+  // The legitimate g1 acknowledgement went out first on the same connection: it has arrived too.
+  t.deepEqual(afterAttack.acksRejected, { 'bad-mac': 2 }, 'both forged g2 acknowledgements are refused');
+  t.is(afterAttack.outboxSize, 1, 'the report is kept for g2');
+  t.is(afterAttack.reportsAcknowledged, 0);
+
+  // g2's aggregator (here the collector, acknowledging with each group's own key) still receives it.
+  const before = collector.reports.length;
+  collector.acking = true;
+  await fleet.advanceTo(START + SLOT_MS + config.ackTimeoutSeconds * 1000);
+  await drain(fleet);
+  t.true(collector.reports.length > before, 'the report was sent again');
+  t.true(collector.reports.slice(before).some((r) => r.slot === report.slot && r.seq === report.seq));
+  const after = await fleet.stats(config.meterId);
+  t.is(after.outboxSize, 0);
+  t.is(after.reportsAcknowledged, after.reportsCreated, 'every report, the first one included, was let go on acknowledgement');
+});
