@@ -7,11 +7,10 @@
  * key), and a key id outside the ring is refused (`wrong-key-id`) before anything is asked.
  *
  * Proofs are checked one partial at a time while answers come in (an invalid one is rejected by
- * custodian index and reason); T checked partials are combined. When T + 1 partials are in before
- * T are checked, they are combined without waiting for the remaining proofs if two sets of T agree
- * (combineConsistent: catches any single wrong partial), and the proofs of the partials used are
- * checked right after, off the critical path: `audit()` names any that fail (custodians colluding
- * to forge consistently). Nothing unchecked is ever combined alone.
+ * custodian index and reason, and the next answer is checked in its place); only T partials whose
+ * proofs were checked are ever combined, so the result is the aggregate's plaintext whatever
+ * fewer than T custodians send. No consistency shortcut: T + 1 unchecked partials that agree prove
+ * nothing when two or more of them come from custodians shifting their partials together.
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
@@ -20,7 +19,7 @@ import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { Aggregate } from '../protocol/aggregate.ts';
 import { partialFromJson } from '../threshold/codec.ts';
-import { combineConsistent, combineVerified, type RejectedPartial } from '../threshold/combine.ts';
+import { combineVerified, type RejectedPartial } from '../threshold/combine.ts';
 import { checkPartialForm, verifyPartial, type PartialDecryption } from '../threshold/partial.ts';
 import type { ThresholdPublicKey } from '../threshold/threshold-key.ts';
 import { decodeResponse, encodeRequest } from './messages.ts';
@@ -28,13 +27,11 @@ import { CUSTODIAN_PARTIAL_FILTER, custodianOfPartialTopic, DECRYPTION_REQUEST_T
 
 export interface ThresholdDecryption {
   plaintext: bigint;
+  /** Custodians whose partials, proofs checked, were combined. */
   used: number[];
+  /** Answers that were not used because they failed a check (a failed proof: a forged partial). */
   rejected: RejectedPartial[];
   refused: RejectedPartial[];
-  /** Custodians whose partials were used on the strength of the consistency check alone. */
-  unchecked: number[];
-  /** Checks the proofs of the unchecked partials; returns those that fail (empty: all valid). */
-  audit(): RejectedPartial[];
 }
 
 /**
@@ -59,8 +56,6 @@ interface Pending {
   /** Answers that passed the cheap checks, proofs checked or not. */
   received: PartialDecryption[];
   checked: Set<number>;
-  /** Received-count at which the consistency check last failed: not tried again on the same set. */
-  inconsistentAt: number;
   verifying: boolean;
   rejected: RejectedPartial[];
   refused: RejectedPartial[];
@@ -107,7 +102,6 @@ export class ThresholdDecryptionClient {
         c,
         received: [],
         checked: new Set(),
-        inconsistentAt: 0,
         verifying: false,
         rejected: [],
         refused: [],
@@ -171,7 +165,7 @@ export class ThresholdDecryptionClient {
     this.progress(response.requestId);
   }
 
-  /** Combines if it can; otherwise checks one more proof, letting further answers in between. */
+  /** Combines if T proofs are checked; otherwise checks one more proof, letting further answers in between. */
   private progress(requestId: string): void {
     const p = this.pending.get(requestId);
     if (!p) return;
@@ -179,29 +173,12 @@ export class ThresholdDecryptionClient {
     const checked = p.received.filter((x) => p.checked.has(x.index));
     if (checked.length >= key.threshold) {
       const chosen = checked.sort((a, b) => a.index - b.index).slice(0, key.threshold);
-      return this.succeed(
-        requestId,
-        combineVerified(key, chosen),
-        chosen.map((x) => x.index),
-        [],
-      );
-    }
-    if (p.received.length >= key.threshold + 1 && p.inconsistentAt !== p.received.length) {
-      const candidates = [...p.received]
-        .sort((a, b) => Number(p.checked.has(b.index)) - Number(p.checked.has(a.index)))
-        .slice(0, key.threshold + 1);
-      try {
-        const { plaintext, used } = combineConsistent(key, candidates);
-        return this.succeed(
-          requestId,
-          plaintext,
-          used,
-          candidates.filter((x) => !p.checked.has(x.index)),
-        );
-      } catch (e) {
-        if (!(e instanceof MeterveilError)) throw e;
-        p.inconsistentAt = p.received.length;
-      }
+      return this.finish(requestId, {
+        plaintext: combineVerified(key, chosen),
+        used: chosen.map((x) => x.index),
+        rejected: p.rejected,
+        refused: p.refused,
+      });
     }
     if (key.custodians - p.refused.length - p.rejected.length < key.threshold) {
       return this.finish(requestId, this.failure(requestId, 'too many custodians refused or failed', false));
@@ -222,21 +199,5 @@ export class ThresholdDecryptionClient {
       }
       this.progress(requestId);
     });
-  }
-
-  private succeed(requestId: string, plaintext: bigint, used: number[], unchecked: PartialDecryption[]): void {
-    const p = this.pending.get(requestId)!;
-    const { key } = p;
-    const audit = () =>
-      unchecked.flatMap((partial): RejectedPartial[] => {
-        try {
-          verifyPartial(key, p.c, partial);
-          return [];
-        } catch (e) {
-          if (!(e instanceof MeterveilError)) throw e;
-          return [{ index: partial.index, reason: e.reason, message: e.message }];
-        }
-      });
-    this.finish(requestId, { plaintext, used, rejected: p.rejected, refused: p.refused, unchecked: unchecked.map((x) => x.index), audit });
   }
 }

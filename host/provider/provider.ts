@@ -21,6 +21,7 @@ import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
 import { ThresholdDecryptionFailure, type ThresholdDecryption, type ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
+import type { RejectedPartial } from '../threshold/combine.ts';
 import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
 import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
@@ -154,6 +155,11 @@ export class Provider {
   }
 
   private refuse(groupId: string | null, slot: number | null, refusal: Refusal, aggregate?: Aggregate, hash?: string): void {
+    this.recordRefusal(groupId, slot, refusal, aggregate, hash);
+  }
+
+  /** Counts a refusal and records it; true if it was not on record before. */
+  private recordRefusal(groupId: string | null, slot: number | null, refusal: Refusal, aggregate?: Aggregate, hash?: string): boolean {
     this.counts.count(refusal.reason);
     const stored = this.o.store.insertRefusal(
       { groupId, slot, reason: refusal.reason, detail: refusal.detail, count: aggregate?.count ?? null, receivedAt: this.now() },
@@ -163,6 +169,7 @@ export class Provider {
       this.log(`provider: refused ${groupId ?? '?'}/${slot ?? '?'}: ${refusal.reason} (${refusal.detail})`);
       this.o.onRefused?.(groupId, slot, refusal);
     }
+    return stored;
   }
 
   private receiveAggregate(topicGroup: string, payload: Uint8Array): void {
@@ -315,48 +322,40 @@ export class Provider {
     this.inFlight.add(key);
     Promise.resolve()
       .then(() => d.client.decrypt(aggregate))
-      .then((result) => {
-        this.settle(group, aggregate, row.aggregateHash, result.plaintext);
-        if (result.unchecked.length > 0) setImmediate(() => this.audit(group, aggregate, row.aggregateHash, result));
-      })
+      .then((result) => this.settle(group, aggregate, row.aggregateHash, result))
       .catch((e: Error) => this.settle(group, aggregate, row.aggregateHash, e))
       .finally(() => this.inFlight.delete(key));
   }
 
   /**
-   * The proofs of partials that were combined on the strength of the consistency check alone
-   * (host/decryption/threshold-client.ts). A failure means custodians colluded to forge consistent partials:
-   * the total stored for the slot is not to be trusted, which is recorded and raised.
+   * Inside a transaction: names the custodians whose partials failed their proofs. The total, if
+   * one is stored, was combined without them; the record and the alert say who forged.
    */
-  private audit(group: GroupConfig, aggregate: Aggregate, hash: string, result: ThresholdDecryption): void {
-    if (this.stopped) return;
-    const failed = result.audit();
-    if (failed.length === 0) return;
-    const detail = `the stored total was combined from partial decryptions that fail their proofs: ${failed.map((f) => `custodian ${f.index}: ${f.reason}`).join('; ')}`;
-    this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${detail}`);
-    try {
-      this.refuse(group.id, aggregate.slot, { reason: 'forged-partial', detail }, aggregate, hash);
-    } catch (e) {
-      this.counts.count('internal-error');
-      this.log(`provider: forged-partial record for ${group.id}/${aggregate.slot} not stored: ${(e as Error).message}`);
-    }
+  private nameForgers(group: GroupConfig, aggregate: Aggregate, hash: string, rejected: readonly RejectedPartial[]): void {
+    const forged = rejected.filter((r) => r.reason === 'invalid-partial-proof').sort((a, b) => a.index - b.index);
+    if (forged.length === 0) return;
+    const detail = `partial decryptions failing their proofs, not used: ${forged.map((f) => `custodian ${f.index}`).join(', ')}`;
+    if (this.recordRefusal(group.id, aggregate.slot, { reason: 'forged-partial', detail }, aggregate, hash))
+      this.afterCommit(() => this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${detail}`));
   }
 
   /** Stores the custodians' outcome for a reservation, if it is still waiting for exactly that aggregate. */
-  private settle(group: GroupConfig, aggregate: Aggregate, hash: string, outcome: bigint | Error): void {
+  private settle(group: GroupConfig, aggregate: Aggregate, hash: string, outcome: ThresholdDecryption | Error): void {
     if (this.stopped) return;
     const { store } = this.o;
     try {
       store.transaction(() => {
         const row = store.reservation(group.id, aggregate.slot, aggregate.keyId);
         if (!row || row.aggregateHash !== hash || row.state !== 'waiting') return;
-        if (typeof outcome === 'bigint') {
-          const refusal = this.storeDecrypted(group, aggregate, hash, outcome);
+        if (!(outcome instanceof Error)) {
+          this.nameForgers(group, aggregate, hash, outcome.rejected);
+          const refusal = this.storeDecrypted(group, aggregate, hash, outcome.plaintext);
           if (refusal) store.updateReservation(row, 'refused', refusal.reason, refusal.detail, this.now());
           else store.deleteReservation(row);
           return;
         }
         if (!(outcome instanceof MeterveilError)) throw outcome;
+        if (outcome instanceof ThresholdDecryptionFailure) this.nameForgers(group, aggregate, hash, outcome.rejected);
         // Out of time with custodians silent: still waiting, asked again. Answered and refused: final.
         const retry = outcome instanceof ThresholdDecryptionFailure && outcome.timedOut;
         const reason = outcome instanceof ThresholdDecryptionFailure && !retry ? 'custodians-refused' : outcome.reason;

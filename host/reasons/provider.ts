@@ -14,7 +14,7 @@ export const providerReasons = {
   republished: 'an identical republication of an aggregate already decrypted (counted, not a refusal)',
   'overlapping-parts': 'an aggregate that shares a contributor with another part of the same (group, slot)',
   'unverified-aggregate': 'an aggregate the custodian did not see its group’s aggregator publish',
-  'forged-partial': 'a stored total combined from partial decryptions that fail their proofs',
+  'forged-partial': 'custodians whose partial decryptions failed their proofs; a total stored for the slot was combined without them',
   'custodians-refused': 'every custodian answered and too many refused or sent invalid partials; final for the slot',
   'unknown-feeder': 'a feeder id that no group names',
 } as const;

@@ -86,32 +86,3 @@ export function combineVerified(key: ThresholdPublicKey, partials: PartialDecryp
   const fourDeltaSquared = (4n * key.delta * key.delta) % n;
   return (((combined - 1n) / n) * modInverse(fourDeltaSquared, n)) % n;
 }
-
-/**
- * Combination without proof checks, from T + 1 partials whose proofs are not (yet) checked: the
- * first T and the last T by custodian index are combined separately and must agree. A single
- * wrong partial, wherever it sits, changes the two results differently (its Lagrange coefficient
- * differs between the two sets, and in the squares of Z*_{n^2} only the identity has an order
- * that small), so it is caught. Custodians colluding on two or more partials can make both agree:
- * the proofs, checked afterwards, catch that (see ThresholdDecryptionClient).
- */
-export function combineConsistent(key: ThresholdPublicKey, partials: PartialDecryption[]): { plaintext: bigint; used: number[] } {
-  if (partials.length !== key.threshold + 1)
-    fail('not-enough-partials', `a consistency check needs ${key.threshold + 1} partial decryptions, got ${partials.length}`);
-  const sorted = [...partials].sort((a, b) => a.index - b.index);
-  if (new Set(sorted.map((p) => p.index)).size !== sorted.length) fail('duplicate-partial', 'two partial decryptions from one custodian');
-  const first = sorted.slice(0, key.threshold);
-  const last = sorted.slice(1);
-  let a: bigint;
-  let b: bigint;
-  try {
-    a = combineVerified(key, first);
-    b = combineVerified(key, last);
-  } catch (e) {
-    if (e instanceof MeterveilError && (e.reason === 'combination-failed' || e.reason === 'not-invertible'))
-      fail('inconsistent-partials', 'a partial decryption does not fit the others');
-    throw e;
-  }
-  if (a !== b) fail('inconsistent-partials', 'two sets of partial decryptions give different plaintexts');
-  return { plaintext: a, used: first.map((p) => p.index) };
-}

@@ -3,15 +3,13 @@
  * primes) against single-key generation. "total" runs every custodian's partial decryption and
  * the combination in one process (the CPU the whole decryption costs). Custodians work in
  * parallel on their own machines, so the latency is the critical path: one partial decryption
- * with its proof, then the provider's combination, either with the T proofs checked
- * ("critical-path": what the provider does when only T custodians answer) or from T + 1 partials
- * checked for consistency, proofs audited after the result is out ("critical-path-consistent":
- * what it does when all answer in time).
+ * with its proof, then the provider's combination with the T proofs checked ("critical-path"; the
+ * provider never combines a partial whose proof it has not checked).
  */
 import { randomBytes } from 'node:crypto';
 import { measureInterleaved, type Candidate } from '../measure.ts';
 import { generateKeyPair } from '../../../host/paillier/keygen.ts';
-import { combineConsistent, combinePartials } from '../../../host/threshold/combine.ts';
+import { combinePartials } from '../../../host/threshold/combine.ts';
 import { generateThresholdKey } from '../../../host/threshold/dealer.ts';
 import { partialDecrypt, precomputeProofNonce } from '../../../host/threshold/partial.ts';
 import type { PrecomputedNonce } from '../../../host/threshold/proof.ts';
@@ -65,7 +63,6 @@ async function measureKeySize(bits: number, context: BenchContext): Promise<Benc
     const c = publicKey.paillier.encrypt(123456789n, random);
     const chosen = shares.slice(0, publicKey.threshold);
     const partials = chosen.map((share) => partialDecrypt(share, c));
-    const oneMore = [...partials, partialDecrypt(shares[publicKey.threshold], c)];
     decryption.push(
       {
         key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-total` },
@@ -83,25 +80,17 @@ async function measureKeySize(bits: number, context: BenchContext): Promise<Benc
         sample: sampler(() => combinePartials(publicKey, c, partials)),
       },
       {
-        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-combine-consistent` },
-        sample: sampler(() => combineConsistent(publicKey, oneMore)),
-      },
-      {
         key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-critical-path` },
         sample: sampler(() => combinePartials(publicKey, c, [partialDecrypt(chosen[0], c), ...partials.slice(1)])),
-      },
-      {
-        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-critical-path-consistent` },
-        sample: sampler(() => combineConsistent(publicKey, [partialDecrypt(chosen[0], c), ...oneMore.slice(1)])),
       },
       {
         key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-one-partial-pooled-nonce` },
         sample: pooledSampler(publicKey, (nonce) => partialDecrypt(chosen[0], c, undefined, nonce)),
       },
       {
-        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-critical-path-consistent-pooled-nonce` },
+        key: { ...V8, op: 'threshold-decrypt', variant: `${shape}-critical-path-pooled-nonce` },
         sample: pooledSampler(publicKey, (nonce) =>
-          combineConsistent(publicKey, [partialDecrypt(chosen[0], c, undefined, nonce), ...oneMore.slice(1)]),
+          combinePartials(publicKey, c, [partialDecrypt(chosen[0], c, undefined, nonce), ...partials.slice(1)]),
         ),
       },
     );
@@ -146,16 +135,9 @@ const targets: BenchTarget[] = SHAPES.flatMap(([t, n]) => [
     maxRatio: 10,
   },
   {
-    name: `V8: threshold decryption ${t} of ${n} critical path (one partial with proof + consistency check of ${t + 1} partials) <= 10x CRT`,
+    name: `V8: threshold decryption ${t} of ${n} critical path as the pipeline runs it (proof nonce prepared ahead, ${t} proofs checked) <= 10x CRT`,
     bits: 2048,
-    numerator: { ...V8, op: 'threshold-decrypt', variant: `${t}of${n}-critical-path-consistent` },
-    denominator: crt,
-    maxRatio: 10,
-  },
-  {
-    name: `V8: threshold decryption ${t} of ${n} critical path as the custodian service runs it (proof nonce prepared ahead, consistency check) <= 10x CRT`,
-    bits: 2048,
-    numerator: { ...V8, op: 'threshold-decrypt', variant: `${t}of${n}-critical-path-consistent-pooled-nonce` },
+    numerator: { ...V8, op: 'threshold-decrypt', variant: `${t}of${n}-critical-path-pooled-nonce` },
     denominator: crt,
     maxRatio: 10,
   },
@@ -171,7 +153,7 @@ export const suite: BenchSuite = {
       rows,
       notes: [
         'threshold-decrypt total = T partial decryptions (each with its proof) + verification of T proofs + combination (the CPU of one decryption, everything in one process)',
-        'critical-path = one partial with its proof + combination with T proofs checked (latency with custodians in parallel, when only T answer); critical-path-consistent = one partial with its proof + two combinations of T of T + 1 partials compared (when all answer; proofs are checked after the result, off the path); pooled-nonce = the proof of the partial uses a nonce with v^nonce prepared in idle time, as the custodian service does',
+        'critical-path = one partial with its proof + combination with T proofs checked (latency with custodians in parallel; the provider combines only partials whose proofs it checked); pooled-nonce = the proof of the partial uses a nonce with v^nonce prepared in idle time, as the custodian service does',
         "threshold-keygen 2of3-safe-primes: two safe primes p = 2p'+1 from OpenSSL (node:crypto), then shares and verification keys",
       ],
     };
