@@ -13,6 +13,8 @@ import { wireReasons } from './wire.ts';
 
 /** A domain's reasons: the reason → its one-line description. */
 export interface Catalogue {
+  /** How docs name the catalogue in a generated table's marker (tools/docs/reasons.ts). */
+  readonly id: string;
   /** A short name for the domain, used as the heading of its table. */
   readonly domain: string;
   /** Where the reasons arise. */
@@ -21,12 +23,22 @@ export interface Catalogue {
 }
 
 export const firmwareCatalogues = [
-  { domain: 'Wire: reports, acknowledgements, messages', source: 'firmware/protocol/, host/protocol/', reasons: wireReasons },
-  { domain: 'Codecs: bytes, keys, ciphertexts', source: 'firmware/bytes.ts, firmware/paillier/codec.ts', reasons: codecReasons },
-  { domain: 'Paillier arithmetic and packing', source: 'firmware/paillier/', reasons: paillierReasons },
-  { domain: 'Key announcements and schedule', source: 'firmware/keys/, firmware/meter/key-schedule.ts', reasons: keyReasons },
-  { domain: 'Meter', source: 'firmware/meter/, firmware/config/, firmware/platform/', reasons: meterReasons },
-  { domain: 'XS simulator bridge', source: 'firmware/platform/xs-sim/', reasons: simulatorReasons },
+  { id: 'wire', domain: 'Wire: reports, acknowledgements, messages', source: 'firmware/protocol/, host/protocol/', reasons: wireReasons },
+  {
+    id: 'codec',
+    domain: 'Codecs: bytes, keys, ciphertexts',
+    source: 'firmware/bytes.ts, firmware/paillier/codec.ts',
+    reasons: codecReasons,
+  },
+  { id: 'paillier', domain: 'Paillier arithmetic and packing', source: 'firmware/paillier/', reasons: paillierReasons },
+  {
+    id: 'announcement',
+    domain: 'Key announcements and schedule',
+    source: 'firmware/keys/, firmware/meter/key-schedule.ts',
+    reasons: keyReasons,
+  },
+  { id: 'meter', domain: 'Meter', source: 'firmware/meter/, firmware/config/, firmware/platform/', reasons: meterReasons },
+  { id: 'simulator', domain: 'XS simulator bridge', source: 'firmware/platform/xs-sim/', reasons: simulatorReasons },
 ] as const satisfies readonly Catalogue[];
 
 /** The reasons of one or more catalogues (a union distributes over each). */

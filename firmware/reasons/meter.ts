@@ -10,7 +10,6 @@ export const meterReasons = {
   'seq-exhausted': 'the meter’s report sequence numbers are used up',
   'storage-key-too-long': 'a storage key longer than the 15 characters a device preference allows',
   'storage-value-too-large': 'a storage value larger than the 4000 bytes a device preference allows',
-  'unexpected-topic': 'a message on a topic that names no known meter, or not the meter’s own',
   'wrong-meter': 'an acknowledgement addressed to another meter',
   'unknown-group': 'a group id that the configuration does not list',
   'not-in-outbox': 'an acknowledgement for a report that is not (or no longer) in the outbox',

@@ -11,5 +11,6 @@ export const wireReasons = {
   'wrong-message-type': 'a message of another type than the topic or decoder expects',
   'malformed-id': 'a meter, group or request id that is not 1-64 characters of A-Z a-z 0-9 . _ -',
   'malformed-key-id': 'a key id that is not 16 lowercase hex characters',
+  'unexpected-topic': 'a message on a topic that names no known meter, or not the receiving meter’s own',
   'bad-mac': 'a report or acknowledgement whose HMAC tag does not verify under the meter’s key',
 } as const;
