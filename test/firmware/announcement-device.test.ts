@@ -6,14 +6,14 @@
  */
 import test from 'ava';
 import { bytesToHex } from '../../firmware/bytes.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
 
 const signer = generateSigningKey();
 
 async function announcementCommand() {
-  const [oldPair, newPair] = await Promise.all([generateKeyPair(2048), generateKeyPair(2048)]);
+  const [oldPair, newPair] = [testKeyPair(0), testKeyPair(1)];
   const signed = signKeyAnnouncement(signer, { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot: 5000 });
   return {
     newKeyId: newPair.publicKey.keyId,

@@ -7,15 +7,16 @@ import { validateConfig, DEFAULTS } from '../../firmware/config/schema.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { XsFleet } from '../../host/simulate/xs-fleet.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { rawMeterConfig } from './helpers/config.ts';
 
-const keys = generateKeyPair(2048);
+const keys = testKeyPair();
 const BROKER = 'mqtt://127.0.0.1:1883';
 
 async function refusal(t: any, overrides: Record<string, unknown>, field: RegExp) {
-  const { publicKey } = await keys;
+  const { publicKey } = keys;
   const raw = rawMeterConfig(publicKey, BROKER, overrides);
   for (const key of Object.keys(overrides)) if (overrides[key] === undefined) delete raw[key];
   const error = t.throws(() => validateConfig(raw), { instanceOf: MeterveilError });
@@ -24,7 +25,7 @@ async function refusal(t: any, overrides: Record<string, unknown>, field: RegExp
 }
 
 test('a complete configuration is accepted and gets documented defaults', async (t) => {
-  const { publicKey } = await keys;
+  const { publicKey } = keys;
   const config = validateConfig(rawMeterConfig(publicKey, BROKER, { slotSeconds: undefined, sampleMs: undefined }));
   t.is(config.slotSeconds, DEFAULTS.slotSeconds);
   t.is(config.sampleMs, DEFAULTS.sampleMs);
@@ -35,7 +36,7 @@ test('a complete configuration is accepted and gets documented defaults', async 
 
 test('a missing public key is refused', (t) => refusal(t, { publicKey: undefined }, /^invalid-config: publicKey: is required/));
 test('a public key whose id does not match n is refused', async (t) => {
-  const { publicKey } = await keys;
+  const { publicKey } = keys;
   await refusal(t, { publicKey: { ...publicKeyToJson(publicKey), keyId: '0000000000000000' } }, /publicKey: key-id-mismatch/);
 });
 test('a public key below 2048 bits is refused', async (t) => {
@@ -66,7 +67,7 @@ test('a CT clamp without calibration is refused', (t) =>
   refusal(t, { sensor: { kind: 'ct-clamp', pin: 4 } }, /sensor\.ampsPerCount: is required/));
 
 test('inside XS, a meter without a valid key refuses to start and never touches the broker', async (t) => {
-  const { publicKey } = await keys;
+  const { publicKey } = keys;
   const broker = await startTestBroker();
   const raw = rawMeterConfig(publicKey, broker.url);
   delete raw.macKey;

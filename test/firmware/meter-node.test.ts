@@ -9,7 +9,7 @@ import { validateConfig } from '../../firmware/config/schema.ts';
 import { Meter, packingFor } from '../../firmware/meter/meter.ts';
 import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
 import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { createNodePlatform } from '../../host/simulate/node-platform.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { Collector, until } from './helpers/collector.ts';
@@ -20,11 +20,11 @@ import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { AckStatus, ackTopic, encodeAck } from '../../firmware/protocol/report.ts';
 
-const keys = generateKeyPair(2048);
+const keys = testKeyPair();
 const START = Date.UTC(2026, 5, 1, 6, 0, 0);
 
 async function setup(t: any, overrides: Record<string, unknown> = {}) {
-  const { publicKey, privateKey } = await keys;
+  const { publicKey, privateKey } = keys;
   const broker = await startTestBroker();
   const config = validateConfig(rawMeterConfig(publicKey, broker.url, overrides));
   const collector = await Collector.connect(

@@ -16,7 +16,8 @@ import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
 import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
 import type { Report } from '../../firmware/protocol/report.ts';
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
-import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
+import type { KeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { createNodePlatform } from '../../host/simulate/node-platform.ts';
 import { XsFleet } from '../../host/simulate/xs-fleet.ts';
 import { startTestBroker } from './helpers/broker.ts';
@@ -24,7 +25,7 @@ import { Collector, until } from './helpers/collector.ts';
 import { rawMeterConfig } from './helpers/config.ts';
 import { expectedReadings } from './helpers/expected.ts';
 
-const keys = Promise.all([generateKeyPair(2048), generateKeyPair(2048), generateKeyPair(2048)]);
+const keys = [testKeyPair(0), testKeyPair(1), testKeyPair(2)];
 const signer = generateSigningKey();
 const START = Date.UTC(2026, 2, 3, 9, 0, 0);
 const SLOT_MS = 60_000;
@@ -37,7 +38,7 @@ async function publishRetained(url: string, message: unknown) {
 }
 
 async function setup(t: any) {
-  const [oldPair, newPair, otherPair] = await keys;
+  const [oldPair, newPair, otherPair] = keys;
   const broker = await startTestBroker();
   const raw = rawMeterConfig(oldPair.publicKey, broker.url, { signingKey: bytesToHex(signer.publicKey), ackTimeoutSeconds: 5 });
   const config = validateConfig(raw);

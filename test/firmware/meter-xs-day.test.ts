@@ -7,7 +7,7 @@
 import test from 'ava';
 import { packingFor } from '../../firmware/meter/meter.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { expectedReadings } from './helpers/expected.ts';
 import { advanceAndDrain, startXsMeter } from './helpers/fleet.ts';
 
@@ -15,7 +15,7 @@ const START = Date.UTC(2026, 2, 14, 0, 0, 0); // a Saturday in March: the profil
 const SLOT_MS = 900_000;
 
 test('a simulated day in XS: every slot once, each decrypting to the energy drawn, no slot leak', async (t) => {
-  const { publicKey, privateKey } = await generateKeyPair(2048);
+  const { publicKey, privateKey } = testKeyPair();
   const { config, collector, fleet } = await startXsMeter(t, publicKey, START, { slotSeconds: 900, packing: { readings: 15 } });
   let slotsAfterFirstHour = 0;
   for (let k = 1; k <= 96; k++) {

@@ -7,18 +7,18 @@
 import test from 'ava';
 import { packingFor } from '../../firmware/meter/meter.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import type { XsFleet } from '../../host/simulate/xs-fleet.ts';
 import { until } from './helpers/collector.ts';
 import { expectedReadings } from './helpers/expected.ts';
 import { advanceAndDrain, drain, startXsMeter } from './helpers/fleet.ts';
 
-const keys = generateKeyPair(2048);
+const keys = testKeyPair();
 const START = Date.UTC(2026, 9, 7, 17, 0, 0);
 const SLOT_MS = 60_000;
 
 async function setup(t: any, overrides: Record<string, unknown>) {
-  const { publicKey, privateKey } = await keys;
+  const { publicKey, privateKey } = keys;
   return { privateKey, ...(await startXsMeter(t, publicKey, START, { reconnectMaxMs: 8000, ...overrides })) };
 }
 

@@ -9,18 +9,18 @@ import { Meter } from '../../firmware/meter/meter.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
 import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { createNodePlatform } from '../../host/simulate/node-platform.ts';
 import { startTestBroker } from './helpers/broker.ts';
 import { Collector, until } from './helpers/collector.ts';
 import { rawMeterConfig } from './helpers/config.ts';
 import { expectedReadings } from './helpers/expected.ts';
 
-const keys = generateKeyPair(2048);
+const keys = testKeyPair();
 const START = Date.UTC(2026, 6, 1, 12, 0, 0);
 
 async function runSlots(t: any, overrides: Record<string, unknown>, slots: number) {
-  const { publicKey, privateKey } = await keys;
+  const { publicKey, privateKey } = keys;
   const broker = await startTestBroker();
   const config = validateConfig(rawMeterConfig(publicKey, broker.url, { slotSeconds: 10, ...overrides }));
   const collector = await Collector.connect(

@@ -20,10 +20,10 @@ import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.t
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { partialFromJson } from '../../host/threshold/codec.ts';
 import { combinePartials } from '../../host/threshold/combine.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySets } from '../helpers/test-keys.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 
-const keySets = Promise.all([1, 2, 3].map(() => generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 })));
+const keySets = testThresholdKeySets(2, 3, 3);
 const random = (n: number) => new Uint8Array(randomBytes(n));
 
 function setup(t: { teardown(fn: () => void): void }) {
@@ -50,7 +50,7 @@ function aggregateOf(set: ThresholdKeySet, groupId: string, slot: number, readin
 }
 
 test('one custodian, two keys: the share the key id names; parts disjoint and checked part by part; a foreign key refused by name', async (t) => {
-  const [oldSet, newSet, foreignSet] = await keySets;
+  const [oldSet, newSet, foreignSet] = keySets;
   const { dir, config } = setup(t);
   const custodianFor = (index: number) => {
     const store = new CustodianStore(
@@ -103,7 +103,7 @@ test('one custodian, two keys: the share the key id names; parts disjoint and ch
 });
 
 test('a record written with one share: helped rows keep their key id, the custodian index and key are checked', async (t) => {
-  const [oldSet, newSet, foreignSet] = await keySets;
+  const [oldSet, newSet, foreignSet] = keySets;
   const { dir } = setup(t);
   const path = join(dir, 'custodian-2.sqlite');
   const old = new Database(path);

@@ -23,7 +23,7 @@ import { runCustodian, type RunningCustodian } from '../../host/custodian/run.ts
 import { CustodianStore } from '../../host/custodian/store.ts';
 import { aggregateHash, encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 const password = () => randomBytes(16).toString('hex');
@@ -40,7 +40,7 @@ function freePort(): Promise<number> {
 const dir = mkdtempSync(join(tmpdir(), 'meterveil-custodian-'));
 let port: number;
 let keyId: string;
-const keySet = generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+const keySet = testThresholdKeySet(2, 3);
 const storePath = (index: number) => join(dir, `custodian-${index}.sqlite`);
 const passwords = new Map<string, string>();
 let config: ReturnType<typeof parseConfig>;
@@ -66,7 +66,7 @@ test.before(async () => {
   for (const user of [PROVIDER_USER, aggregatorUser('g1'), aggregatorUser('g2'), custodianUser(1), custodianUser(2), custodianUser(3)])
     passwords.set(user, password());
   broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users: passwords, acl: addCustodianAcl(buildAcl(config), 3) });
-  const { publicKey, shares } = await keySet;
+  const { publicKey, shares } = keySet;
   keyId = publicKey.keyId;
   for (const share of shares) {
     custodians.push(
@@ -96,7 +96,7 @@ test.after.always(async () => {
 });
 
 async function aggregateOf(groupId: string, slot: number, readings: Record<string, bigint>): Promise<Aggregate> {
-  const { publicKey } = await keySet;
+  const { publicKey } = keySet;
   const key = publicKey.paillier;
   const c = key.add(...Object.values(readings).map((m) => key.encrypt(m, random)));
   const contributors = Object.keys(readings).sort();
@@ -158,7 +158,7 @@ test.serial('a different aggregate for a (group, slot) already decrypted is refu
 });
 
 test.serial('the record survives a restart: a restarted custodian still refuses the differencing request', async (t) => {
-  const { shares } = await keySet;
+  const { shares } = keySet;
   await custodians[0].stop();
   custodians[0] = await runCustodian(config, shares[0], {
     password: passwords.get(custodianUser(1)),
@@ -174,7 +174,7 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
 });
 
 test.serial('custodians restarted between seeing an aggregate and being asked still answer (the sighting is durable)', async (t) => {
-  const { shares } = await keySet;
+  const { shares } = keySet;
   const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n });
   await publishAsAggregator(aggregate);
   const hash = aggregateHash(aggregate);

@@ -25,7 +25,7 @@ import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decr
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { partialToJson } from '../../host/threshold/codec.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import type { KeyShare } from '../../host/threshold/threshold-key.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
@@ -33,7 +33,7 @@ import { freePort } from '../../tools/pipeline/deployment.ts';
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
 test('forged partials are caught by name; with one forger among three the result is still right', async (t) => {
-  const set = await generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+  const set = testThresholdKeySet(2, 3);
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-forged-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();

@@ -5,14 +5,14 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { MeterveilError } from '../../firmware/errors.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { ProofNoncePool } from '../../host/threshold/nonce-pool.ts';
 import { partialDecrypt, verifyPartial } from '../../host/threshold/partial.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
 test('partials proved with precomputed nonces verify; nonces are never handed out twice', async (t) => {
-  const { publicKey, shares } = await generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+  const { publicKey, shares } = testThresholdKeySet(2, 3);
   const pool = new ProofNoncePool(publicKey, 2);
   t.true(pool.refillOne());
   t.true(pool.refillOne());

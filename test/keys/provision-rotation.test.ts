@@ -21,13 +21,12 @@ import { aggregatorUser, meterUser } from '../../host/config/identities.ts';
 import { readAcceptedPublicKeys, readPrivateKeyRing, readThresholdKeyRing } from '../../host/config/key-ring.ts';
 import { loadConfig } from '../../host/config/load.ts';
 import { readSecrets } from '../../host/config/secrets.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { provision } from '../../host/provision/cli.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testKeyPair, testThresholdKeySet, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 
 const GROUPS = [{ id: 'street', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f', k: 2 }];
@@ -78,7 +77,7 @@ async function deployment(t: { teardown(fn: () => unknown): void }, extra: objec
 }
 
 test('single mode: aggregator and provider start from the provisioned configs with both keys, and the provider decrypts under each', async (t) => {
-  const [oldPair, newPair] = await Promise.all([generateKeyPair(2048), generateKeyPair(2048)]);
+  const [oldPair, newPair] = [testKeyPair(0), testKeyPair(1)];
   const { dir, configPath, out } = await deployment(t, {
     keys: { publicKeys: ROTATING, privateKeys: ['keys/private.json', 'keys/next/private.json'] },
   });
@@ -136,7 +135,7 @@ test('single mode: aggregator and provider start from the provisioned configs wi
 });
 
 test('threshold mode: custodians counted from provider.decryption, the threshold ring copied for the provider and the custodians', async (t) => {
-  const [oldSet, newSet] = await Promise.all([1, 2].map(() => generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 })));
+  const [oldSet, newSet] = testThresholdKeySets(2, 3, 2);
   const decryption = { mode: 'threshold', custodians: 3, threshold: 2, publicKeys: ROTATING };
   const { dir, configPath, out } = await deployment(t, { keys: { publicKeys: ROTATING }, provider: { decryption } });
   writeThresholdKeySet(join(dir, 'data/keys'), oldSet);
@@ -172,7 +171,7 @@ test('threshold mode: custodians counted from provider.decryption, the threshold
   t.is(provider.store.countWaiting(), 0);
 
   // A ring whose keys are not the configured t of n is refused before anything is written.
-  const other = await generateThresholdKey({ bits: 2048, threshold: 3, custodians: 3 });
+  const other = testThresholdKeySet(3, 3);
   writeThresholdKeySet(join(dir, 'data/keys/third'), other);
   writeFileSync(
     configPath,

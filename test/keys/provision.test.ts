@@ -17,7 +17,6 @@ import { loadConfig } from '../../host/config/load.ts';
 import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { readPublicKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
 import { provision } from '../../host/provision/cli.ts';
 import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
@@ -26,7 +25,7 @@ import { bytesToHex } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testKeyPair, testThresholdKeySet } from '../helpers/test-keys.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 
 const GROUPS = [
@@ -45,7 +44,7 @@ function freePort(): Promise<number> {
 
 const deployment = (async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-'));
-  const pair = await generateKeyPair(2048);
+  const pair = testKeyPair();
   writeKeyPair(join(dir, 'data/keys'), pair);
   const port = await freePort();
   const configPath = join(dir, 'meterveil.json');
@@ -249,7 +248,7 @@ test('provisioning never writes into a directory that already holds output', asy
 
 test('a threshold key: every custodian gets its own broker login, config and ACL entries; the provider keeps the verification keys', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-threshold-'));
-  const set = await generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+  const set = testThresholdKeySet(2, 3);
   writeThresholdKeySet(join(dir, 'data/keys'), set);
   const configPath = join(dir, 'meterveil.json');
   const raw = { dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883', embedded: true }, groups: GROUPS };

@@ -11,19 +11,19 @@ import { promisify } from 'node:util';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { verifyKeyAnnouncement } from '../../firmware/keys/announcement.ts';
 import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { generateSigningKey, readSigningPublicFile, signKeyAnnouncement } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
 import { reasonOf } from '../helpers/reference.ts';
 
-const keys = Promise.all([generateKeyPair(2048), generateKeyPair(2048), generateKeyPair(2048)]);
+const keys = [testKeyPair(0), testKeyPair(1), testKeyPair(2)];
 const signer = generateSigningKey();
 const run = promisify(execFile);
 const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
 
 async function announcement(effectiveSlot = 1000) {
-  const [oldPair, newPair] = await keys;
+  const [oldPair, newPair] = keys;
   return {
     oldPair,
     newPair,
@@ -41,7 +41,7 @@ test('a signed announcement verifies and names the new key and its first slot', 
 
 test('any change to a signed field, or another signer, is bad-signature', async (t) => {
   const { oldPair, signed } = await announcement();
-  const [, , otherPair] = await keys;
+  const [, , otherPair] = keys;
   const state = { currentKeyId: oldPair.publicKey.keyId, currentSlot: 0 };
   t.is(
     reasonOf(() => verifyKeyAnnouncement({ ...signed, effectiveSlot: 1001 }, signer.publicKey, state)),
@@ -104,7 +104,7 @@ test('the verifier running in XS accepts the host-signed announcement and refuse
 });
 
 test('signing-keygen and announce-key on the command line, with a sealed signing key', async (t) => {
-  const [oldPair, newPair] = await keys;
+  const [oldPair, newPair] = keys;
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-rotation-'));
   writeKeyPair(join(dir, 'old'), oldPair);
   writeKeyPair(join(dir, 'new'), newPair);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { readPrivateKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
 import { describeSealed, seal, unseal } from '../../host/keys/seal.ts';
 import { resolvePassphrase } from '../../host/keys/passphrase.ts';
@@ -81,7 +81,7 @@ test('malformed sealed files and weak passphrases are refused by name', (t) => {
 
 test('a sealed private key: written by keygen, read with the passphrase, refused without it or with a wrong one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-seal-'));
-  const pair = await generateKeyPair(2048);
+  const pair = testKeyPair();
   const { privatePath } = writeKeyPair(dir, pair, PASSPHRASE);
   t.is(statSync(privatePath).mode & 0o777, 0o600);
   t.false(readFileSync(privatePath, 'utf8').includes(pair.privateKey.p.toString(16)));

@@ -14,19 +14,12 @@ import {
   thresholdPublicKeyToJson,
 } from '../../host/threshold/codec.ts';
 import { generateThresholdKey, type ThresholdKeySet } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { modPow } from '../../host/paillier/openssl-pow.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import { custodianSetsOverlap } from '../../host/threshold/threshold-key.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
-
-// One real 2048-bit key per (T, N), generated once for the whole file.
-const keys = new Map<string, Promise<ThresholdKeySet>>();
-function keySet(threshold: number, custodians: number): Promise<ThresholdKeySet> {
-  const id = `${threshold}/${custodians}`;
-  if (!keys.has(id)) keys.set(id, generateThresholdKey({ bits: 2048, threshold, custodians }));
-  return keys.get(id)!;
-}
 
 function subsets<T>(items: T[], size: number): T[][] {
   if (size === 0) return [[]];
@@ -50,7 +43,7 @@ for (const [threshold, custodians] of [
   [3, 5],
 ] as const) {
   test(`(${threshold},${custodians}) on a 2048-bit key: every set of ${threshold} custodians decrypts a homomorphic sum`, async (t) => {
-    const { publicKey, shares } = await keySet(threshold, custodians);
+    const { publicKey, shares } = testThresholdKeySet(threshold, custodians);
     t.is(publicKey.paillier.bits, 2048);
     const readings = [1234n, 0n, 987654321n, 42n];
     const sum = publicKey.paillier.add(...readings.map((m) => publicKey.paillier.encrypt(m, random)));
@@ -67,7 +60,7 @@ for (const [threshold, custodians] of [
   });
 
   test(`(${threshold},${custodians}): ${threshold - 1} partials do not decrypt`, async (t) => {
-    const { publicKey, shares } = await keySet(threshold, custodians);
+    const { publicKey, shares } = testThresholdKeySet(threshold, custodians);
     const c = publicKey.paillier.encrypt(777n, random);
     const partials = shares.slice(0, threshold - 1).map((share) => partialDecrypt(share, c));
     const error = errorOf(() => combinePartials(publicKey, c, partials));
@@ -77,7 +70,7 @@ for (const [threshold, custodians] of [
 }
 
 test('(2,3): a forged partial is rejected by custodian index and reason', async (t) => {
-  const { publicKey, shares } = await keySet(2, 3);
+  const { publicKey, shares } = testThresholdKeySet(2, 3);
   const c = publicKey.paillier.encrypt(5000n, random);
   const honest = shares.map((share) => partialDecrypt(share, c));
   // Custodian 2 answers with its honest proof but a value shifted by a plaintext of 1.
@@ -97,7 +90,7 @@ test('(2,3): a forged partial is rejected by custodian index and reason', async 
 });
 
 test('(2,3): a partial made with a wrong share, for another ciphertext, or twice is rejected', async (t) => {
-  const { publicKey, shares } = await keySet(2, 3);
+  const { publicKey, shares } = testThresholdKeySet(2, 3);
   const c = publicKey.paillier.encrypt(10n, random);
   const other = publicKey.paillier.encrypt(10n, random);
   const wrongShare = partialDecrypt({ ...shares[0], share: shares[0].share + 1n }, c);
@@ -109,8 +102,8 @@ test('(2,3): a partial made with a wrong share, for another ciphertext, or twice
 });
 
 test('(2,3): a partial for another key is rejected as such', async (t) => {
-  const { publicKey, shares } = await keySet(2, 3);
-  const other = await keySet(3, 5);
+  const { publicKey, shares } = testThresholdKeySet(2, 3);
+  const other = testThresholdKeySet(3, 5);
   const c = publicKey.paillier.encrypt(10n, random);
   const foreign = { ...partialDecrypt(shares[0], c), keyId: other.publicKey.keyId };
   const result = combinePartials(publicKey, c, [foreign, partialDecrypt(shares[1], c), partialDecrypt(shares[2], c)]);
@@ -122,7 +115,7 @@ test('(2,3): a partial for another key is rejected as such', async (t) => {
 });
 
 test('(2,3): keys, shares and partials survive their JSON forms; meters read the public key unchanged', async (t) => {
-  const { publicKey, shares } = await keySet(2, 3);
+  const { publicKey, shares } = testThresholdKeySet(2, 3);
   const json = JSON.stringify(thresholdPublicKeyToJson(publicKey));
   const plain = publicKeyFromJson(json);
   t.is(plain.n, publicKey.paillier.n);
@@ -141,13 +134,13 @@ test('(2,3): keys, shares and partials survive their JSON forms; meters read the
 });
 
 test('a single-key public key is refused where a threshold key is required', async (t) => {
-  const { publicKey } = await keySet(2, 3);
+  const { publicKey } = testThresholdKeySet(2, 3);
   const { threshold: _, ...plain } = thresholdPublicKeyToJson(publicKey);
   t.is(errorOf(() => thresholdPublicKeyFromJson(plain)).reason, 'not-threshold-key');
 });
 
 test('a share whose index does not exist is refused', async (t) => {
-  const { shares } = await keySet(2, 3);
+  const { shares } = testThresholdKeySet(2, 3);
   const json = { ...keyShareToJson(shares[0]), index: 4 };
   t.is(errorOf(() => keyShareFromJson(json)).reason, 'bad-custodian-index');
 });

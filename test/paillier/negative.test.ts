@@ -17,7 +17,7 @@ import { RandomnessPool } from '../../firmware/paillier/pool.ts';
 import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { randomUnit } from '../../firmware/paillier/random.ts';
 import { privateKeyFromJson, privateKeyToJson, readPrivateKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { PaillierPrivateKey } from '../../host/paillier/private-key.ts';
 import { hexToBig, katKeys } from '../helpers/kat.ts';
 
@@ -112,7 +112,7 @@ test('private key decoder refuses keys whose primes do not match n', (t) => {
 
 test('key files: private key mode 0600, never overwritten, unreadable files named', async (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'meterveil-keys-')), 'keys');
-  const pair = await generateKeyPair(2048);
+  const pair = testKeyPair();
   const { privatePath, publicPath } = writeKeyPair(dir, pair);
   t.is(statSync(privatePath).mode & 0o777, 0o600);
   t.is(readPrivateKeyFile(privatePath).publicKey.keyId, pair.publicKey.keyId);

@@ -11,7 +11,7 @@ import { runAggregator } from '../../host/aggregator/run.ts';
 import type { SlotClosed } from '../../host/aggregator/aggregator.ts';
 import { PROVIDER_USER } from '../../host/config/identities.ts';
 import { parseConfig } from '../../host/config/schema.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { decodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
@@ -19,15 +19,15 @@ import { AGGREGATE_TOPIC_FILTER } from '../../host/protocol/topics.ts';
 import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
 import { until } from './support/probe.ts';
 
-const nextPair = generateKeyPair(2048);
-const strangerPair = generateKeyPair(2048);
+const nextPair = testKeyPair(1);
+const strangerPair = testKeyPair(2);
 const ROTATING_KEYS = { keys: { publicKeys: ['keys/public.json', 'keys/next/public.json'] } };
 
 test('a slot with reports under the old and the new key gives two aggregates, never a mixed one', async (t) => {
   const members = ids('m', 7);
   const d = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }], extra: ROTATING_KEYS });
   t.teardown(() => d.cleanup());
-  const [oldPair, newPair, stranger] = await Promise.all([sharedKeyPair(), nextPair, strangerPair]);
+  const [oldPair, newPair, stranger] = [await sharedKeyPair(), nextPair, strangerPair];
   writeKeyPair(join(d.config.dataDir, 'keys/next'), newPair);
 
   const watcher = await mqtt.connectAsync(d.config.broker.url, {

@@ -12,7 +12,7 @@ import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { aggregatorUser, feederUser } from '../../host/config/identities.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { encodeFeederReading } from '../../host/protocol/feeder.ts';
@@ -24,7 +24,7 @@ import { runProvider } from '../../host/provider/run.ts';
 import { deploy, sharedKeyPair, type TestDeployment } from '../../tools/pipeline/deployment.ts';
 import { until } from './support/probe.ts';
 
-const nextPair = generateKeyPair(2048);
+const nextPair = testKeyPair(1);
 const random = (n: number) => new Uint8Array(randomBytes(n));
 
 async function rotatingProvider(
@@ -38,7 +38,7 @@ async function rotatingProvider(
     },
   });
   t.teardown(() => d.cleanup());
-  const [oldPair, newPair] = await Promise.all([sharedKeyPair(), nextPair]);
+  const [oldPair, newPair] = [await sharedKeyPair(), nextPair];
   writeKeyPair(join(d.config.dataDir, 'keys/next'), newPair);
   const clock = { now: Date.now() };
   const decrypted: Decrypted[] = [];

@@ -13,7 +13,7 @@ import { runAggregator } from '../../host/aggregator/run.ts';
 import { meterUser } from '../../host/config/identities.ts';
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
 import { publishKeyAnnouncement } from '../../host/keys/publish-announcement.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
@@ -33,7 +33,7 @@ test("a key announced for slot S: every slot before and after is decrypted once,
     },
   });
   t.teardown(() => d.cleanup());
-  const [oldPair, newPair] = await Promise.all([sharedKeyPair(), generateKeyPair(2048)]);
+  const [oldPair, newPair] = [await sharedKeyPair(), testKeyPair(1)];
   writeKeyPair(join(d.config.dataDir, 'keys/next'), newPair);
   const signer = generateSigningKey();
   const slotMs = d.config.slotSeconds * 1000;

@@ -22,7 +22,7 @@ import { encodeAggregate } from '../../host/protocol/aggregate.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
@@ -30,11 +30,8 @@ import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
 import { until } from './support/probe.ts';
 
 test("threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households'", async (t) => {
-  const [oldSet, newSet, stranger] = await Promise.all([
-    generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 }),
-    generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 }),
-    sharedKeyPair(),
-  ]);
+  const [oldSet, newSet] = testThresholdKeySets(2, 3, 2);
+  const stranger = await sharedKeyPair();
   const [oldKey, newKey] = [oldSet.publicKey.keyId, newSet.publicKey.keyId];
   const members = ids('m', 6);
   const ring = ['keys/public.json', 'keys/next/public.json'];

@@ -20,7 +20,6 @@ import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { providerStorePath, runProvider } from '../../host/provider/run.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { provision } from '../../host/start/provision.ts';
 import { readThresholdPublicKeyFile } from '../../host/threshold/key-files.ts';
@@ -28,12 +27,13 @@ import { MeterveilError } from '../../firmware/errors.ts';
 import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { getJson, until } from './support/probe.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
-const keySet = generateThresholdKey({ bits: 2048, threshold: 2, custodians: 3 });
+const keySet = testThresholdKeySet(2, 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('2 of 3 custodians: totals with all three and with one stopped; with two stopped the slot waits with a reason, and after kill -9 of the provider it is decrypted once', async (t) => {
-  const set = await keySet;
+  const set = keySet;
   const members = ids('m', 5);
   const httpPort = await freePort();
   const d = await deploy({
@@ -129,7 +129,7 @@ test('2 of 3 custodians: totals with all three and with one stopped; with two st
 });
 
 test('a differencing pair that only the custodians can see is refused by them, and the refusal surfaces at the provider with their reasons', async (t) => {
-  const set = await keySet;
+  const set = keySet;
   const d = await deploy({
     groups: [
       { id: 'g1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
