@@ -1,8 +1,10 @@
 /**
  * Every command runs through cliAction so that a refusal is one line on stderr with its reason
- * and a non-zero exit code, never a stack trace.
+ * and a non-zero exit code, never a stack trace; a supervised role also sends the refusal to its
+ * supervisor.
  */
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
+import { announceFailure } from './role-channel.ts';
 
 export class UsageError extends MeterveilError {}
 
@@ -14,6 +16,7 @@ export function cliAction<A extends unknown[]>(fn: (...args: A) => unknown | Pro
       // Anything else is a bug; it still ends as one line, not a stack trace.
       const refusal = e instanceof MeterveilError ? e : new MeterveilError('internal-error', e instanceof Error ? e.message : String(e));
       process.stderr.write(`meterveil: ${refusal.message}\n`);
+      await announceFailure(refusal.reason, refusal.message);
       process.exitCode = refusal instanceof UsageError ? 2 : 1;
     }
   };

@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander';
 import { cliAction } from '../cli/action.ts';
+import { announceReady } from '../cli/role-channel.ts';
+import { untilSignal } from '../cli/until-signal.ts';
 import { loadConfig } from '../config/load.ts';
 import { addPassphraseOption, resolvePassphrase, type PassphraseOptions } from '../keys/passphrase.ts';
 import { readKeyShareFile } from '../threshold/key-files.ts';
@@ -40,11 +42,8 @@ export function register(program: Command) {
         log(
           `warning: ${threshold} of ${custodians} lets two disjoint sets of custodians decrypt; this custodian cannot see differencing between them`,
         );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await running.stop();
+      await announceReady();
+      await untilSignal(() => running.stop());
     }),
   );
 }

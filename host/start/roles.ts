@@ -14,26 +14,11 @@ import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { runFeeders } from '../feeder/run.ts';
 import { describeDecrypted } from '../provider/describe.ts';
 import { runProvider } from '../provider/run.ts';
+import { announceReady } from '../cli/role-channel.ts';
+import { untilSignal } from '../cli/until-signal.ts';
 import { DEFAULT_START_CONFIG, DEFAULT_THRESHOLD_START_CONFIG, startAll } from './start.ts';
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-
-export function untilSignal(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = () => {
-      if (stopping) return;
-      stopping = true;
-      stop().then(resolve, (e) => {
-        process.stderr.write(`meterveil: stopping failed: ${(e as Error).message}\n`);
-        process.exitCode = 1;
-        resolve();
-      });
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
-}
 
 function number(text: string, what: string): number {
   const n = Number(text);
@@ -71,6 +56,7 @@ export function registerRoles(program: Command): void {
         }
         const broker = await runBroker(config, log);
         log(`broker listening on ${config.broker.url}`);
+        await announceReady();
         await untilSignal(() => broker.close());
       }),
     );
@@ -84,6 +70,7 @@ export function registerRoles(program: Command): void {
       cliAction(async (opts: { config: string; group: string }) => {
         const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
         log(`aggregator ${opts.group} running`);
+        await announceReady();
         await untilSignal(() => running.stop());
       }),
     );
@@ -102,6 +89,7 @@ export function registerRoles(program: Command): void {
           onDecrypted: (d) => log(describeDecrypted(d, config.slotSeconds)),
         });
         log(`provider API on ${running.apiUrl}/api/health`);
+        await announceReady();
         await untilSignal(() => running.stop());
       }),
     );
@@ -124,6 +112,7 @@ export function registerRoles(program: Command): void {
           log,
         });
         log(`${running.feeders.length} feeder meter(s) running`);
+        await announceReady();
         await untilSignal(() => running.stop());
       }),
     );
@@ -149,6 +138,7 @@ export function registerRoles(program: Command): void {
           threshold,
           print: (line) => process.stdout.write(`${line}\n`),
         });
+        await announceReady();
         await untilSignal(async () => {
           process.stdout.write('stopping...\n');
           await stop();

@@ -70,7 +70,6 @@ export async function startAll(options: {
           supervisor.start({
             name: `custodian-${index}`,
             args: ['custodian', '--share', demoSharePath(decryption, index), ...args],
-            ready: /connected to/,
             show: /refused/,
           }),
         ),
@@ -80,7 +79,6 @@ export async function startAll(options: {
     await supervisor.start({
       name: 'provider',
       args: ['provider', ...args],
-      ready: /provider API on/,
       show: /provider API on|slot \d+|ALERT|refused/,
     });
     await Promise.all(
@@ -88,7 +86,6 @@ export async function startAll(options: {
         supervisor.start({
           name: `aggregator-${g.id}`,
           args: ['aggregator', ...args, '--group', g.id],
-          ready: /running/,
           show: /suppressed|not stored/,
         }),
       ),
@@ -105,7 +102,7 @@ export async function startAll(options: {
         `${meters} meters running; first totals after the first slot closes (${config.slotSeconds} s slots + ${config.latenessSeconds} s lateness)`,
       );
     }
-    await supervisor.start({ name: 'feeders', args: feederArgs, ready: /feeder meter\(s\) running/, show: /^$/ });
+    await supervisor.start({ name: 'feeders', args: feederArgs, show: /^$/ });
     print(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
     print(`API: http://${config.http.host}:${config.http.port}/api/health  (groups, series, refusals, alerts under /api)`);
     print('Ctrl-C stops everything');

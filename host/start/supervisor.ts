@@ -1,20 +1,22 @@
 /**
  * Runs each service role as a child process (bin/meterveil.js <role> --config FILE), writes its
  * output to a log file, passes the lines an operator watches to the console, and restarts a child
- * that dies unexpectedly: its durable state makes a restart lose nothing.
+ * that dies unexpectedly: its durable state makes a restart lose nothing. A child says over its
+ * IPC channel when it is ready and why it stopped (host/cli/role-channel.ts); log lines are only
+ * shown, never parsed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MeterveilError } from '../../firmware/errors.ts';
+import { onRoleMessage } from '../cli/role-channel.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
 export interface ChildRole {
   name: string;
   args: string[];
-  ready: RegExp;
   /** Lines shown on the console (all lines go to the log file). */
   show: RegExp;
 }
@@ -33,12 +35,22 @@ export class Supervisor {
 
   start(role: ChildRole): Promise<void> {
     let log = this.logs.get(role.name);
-    if (!log) this.logs.set(role.name, (log = createWriteStream(join(this.logDir, `${role.name}.log`), { flags: 'a' })));
-    const child = spawn(process.execPath, [BIN, ...role.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logPath = join(this.logDir, `${role.name}.log`);
+    if (!log) this.logs.set(role.name, (log = createWriteStream(logPath, { flags: 'a' })));
+    const child = spawn(process.execPath, [BIN, ...role.args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.children.set(role.name, child);
     return new Promise((resolve, reject) => {
       let ready = false;
-      // A role may announce readiness on either stream (the custodian logs to stderr); stderr is always shown.
+      let stoppedOnSignal = false;
+      let failure: string | undefined;
+      onRoleMessage(child, (message) => {
+        if (message.role === 'ready') {
+          ready = true;
+          resolve();
+        } else if (message.role === 'stopping') stoppedOnSignal = true;
+        else failure = message.message;
+      });
+      // stderr is always shown (the custodian logs there).
       const lineReader = (always: boolean) => {
         let partial = '';
         return (chunk: Buffer) => {
@@ -46,10 +58,6 @@ export class Supervisor {
           const lines = (partial + chunk.toString()).split('\n');
           partial = lines.pop()!;
           for (const line of lines) {
-            if (!ready && role.ready.test(line)) {
-              ready = true;
-              resolve();
-            }
             if (always) this.print(`${role.name}: ${line}`);
             else if (role.show.test(line)) this.print(line.replace(/^\S+Z /, ''));
           }
@@ -57,15 +65,13 @@ export class Supervisor {
       };
       child.stdout!.on('data', lineReader(false));
       child.stderr!.on('data', lineReader(true));
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes after the last message on the channel.
+      child.once('close', (code, signal) => {
         if (this.stopping) return;
-        const why = signal ? `signal ${signal}` : `code ${code}`;
-        if (!ready)
-          return reject(
-            new MeterveilError('role-exited', `${role.name} exited during start-up (${why}); see ${join(this.logDir, `${role.name}.log`)}`),
-          );
-        // A clean exit is a stop, not a crash: Ctrl-C in a terminal reaches the children too.
-        if (code === 0) return this.print(`${role.name} stopped`);
+        const why = (signal ? `signal ${signal}` : `code ${code}`) + (failure ? `: ${failure}` : '');
+        if (!ready) return reject(new MeterveilError('role-exited', `${role.name} exited during start-up (${why}); see ${logPath}`));
+        // A stop, not a crash: Ctrl-C in a terminal reaches the children too.
+        if (stoppedOnSignal || code === 0) return this.print(`${role.name} stopped`);
         this.print(`${role.name} exited (${why}); restarting`);
         setTimeout(() => {
           if (!this.stopping) this.start(role).catch((e) => this.print((e as Error).message));

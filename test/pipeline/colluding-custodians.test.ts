@@ -120,7 +120,7 @@ test('custodians 4 and 5 shifting their partials consistently: no wrong total is
 
   const provider = new RoleProcess(['provider', '--config', d.configPath]);
   t.teardown(() => provider.stop());
-  await provider.start(/provider API on/);
+  await provider.start();
   const api = `http://127.0.0.1:${httpPort}/api`;
   const aggregator = await login(aggregatorUser('g'));
   const slot = 7000;

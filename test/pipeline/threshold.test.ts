@@ -60,7 +60,7 @@ test('2 of 3 custodians: totals with all three and with one stopped; with two st
   t.teardown(() => aggregator.stop());
   const provider = new RoleProcess(['provider', '--config', d.configPath]);
   t.teardown(() => provider.stop());
-  await provider.start(/provider API on/);
+  await provider.start();
   const api = `http://127.0.0.1:${httpPort}/api`;
 
   const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
@@ -117,7 +117,7 @@ test('2 of 3 custodians: totals with all three and with one stopped; with two st
   // The provider dies with the request out; custodian 2 comes back while it is down.
   await provider.kill9();
   await startCustodian(2);
-  await provider.start(/provider API on/);
+  await provider.start();
   t.is((await waitDecrypted(one)).total, expected(one).toString(), 'decrypted after the restart');
   t.is((await getJson(`${api}/health`)).body.waiting, 0);
   await provider.stop();

@@ -1,6 +1,11 @@
-/** Runs a role as its own process through bin/meterveil.js, as an operator would, so it can be killed with SIGKILL. */
+/**
+ * Runs a role as its own process through bin/meterveil.js, as an operator would, so it can be
+ * killed with SIGKILL. Like the `start` supervisor, it learns over the IPC channel that the role is
+ * ready or why it failed.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onRoleMessage } from '../../host/cli/role-channel.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
@@ -14,26 +19,24 @@ export class RoleProcess {
 
   constructor(private readonly args: string[]) {}
 
-  /** Starts the process and waits for a line matching `ready`. */
-  start(ready: RegExp, timeoutMs = 30_000): Promise<string> {
-    const child = spawn(process.execPath, [BIN, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts the process and waits until it says it is ready. */
+  start(timeoutMs = 30_000): Promise<void> {
+    const child = spawn(process.execPath, [BIN, ...this.args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.args[0]} not ready:\n${this.output.join('')}`)), timeoutMs);
-      const onData = (chunk: Buffer) => {
-        const text = chunk.toString();
-        this.output.push(text);
-        const match = ready.exec(text);
-        if (match) {
+      let failure = '';
+      onRoleMessage(child, (message) => {
+        if (message.role === 'ready') {
           clearTimeout(timer);
-          resolve(match[0]);
-        }
-      };
-      child.stdout!.on('data', onData);
+          resolve();
+        } else if (message.role === 'failed') failure = `: ${message.message}`;
+      });
+      child.stdout!.on('data', (c: Buffer) => this.output.push(c.toString()));
       child.stderr!.on('data', (c: Buffer) => this.output.push(c.toString()));
-      child.once('exit', (code) => {
+      child.once('close', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${this.args[0]} exited with ${code}:\n${this.output.join('')}`));
+        reject(new Error(`${this.args[0]} exited with ${code}${failure}:\n${this.output.join('')}`));
       });
     });
   }

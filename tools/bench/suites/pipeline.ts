@@ -32,7 +32,7 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
   });
   const aggregator = new RoleProcess(['aggregator', '--config', d.configPath, '--group', 'bench']);
   try {
-    await aggregator.start(/aggregator bench running/);
+    await aggregator.start();
     const rn = benchRandomness(d.publicKey);
     const meters = await Promise.all(members.map((m) => d.meter(m, ['bench'], { rn, resendMs: 600_000 })));
     const current = slotAt(Date.now(), 60);
@@ -117,7 +117,7 @@ async function endToEnd(context: BenchContext): Promise<{ rows: BenchRow[]; note
     ...groups.map((g) => new RoleProcess(['aggregator', '--config', d.configPath, '--group', g.id])),
   ];
   try {
-    await Promise.all(roles.map((r, i) => r.start(i === 0 ? /provider API on/ : /running/)));
+    await Promise.all(roles.map((r) => r.start()));
     const rn = benchRandomness(d.publicKey);
     context.log(`  end to end: connecting ${groupCount * perGroup} meters`);
     const meters = (await Promise.all(groups.flatMap((g) => g.members.map((m) => d.meter(m, [g.id], { rn }))))).map((m, i) => ({ m, i }));
