@@ -10,7 +10,7 @@ import mqtt from 'mqtt';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { AckStatus, ackTopic, encodeAck } from '../../firmware/protocol/report.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { until } from './helpers/collector.ts';
 import { drain, startXsMeter } from './helpers/fleet.ts';
 
@@ -18,7 +18,7 @@ const START = Date.UTC(2026, 9, 7, 17, 0, 0);
 const SLOT_MS = 60_000;
 
 test("g1's keys cannot acknowledge for g2: the meter keeps the report until g2 itself acknowledges", async (t) => {
-  const { publicKey } = await generateKeyPair(2048);
+  const { publicKey } = testKeyPair();
   const { broker, config, collector, fleet } = await startXsMeter(t, publicKey, START, { groups: ['g1', 'g2'] });
   collector.acking = false;
   await fleet.advanceTo(START + SLOT_MS);

@@ -20,7 +20,7 @@ import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.t
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { slotStartMs } from '../../host/protocol/slots.ts';
 import { partialToJson } from '../../host/threshold/codec.ts';
-import { generateThresholdKey } from '../../host/threshold/dealer.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import { modPow } from '../../host/paillier/openssl-pow.ts';
 import type { KeyShare } from '../../host/threshold/threshold-key.ts';
@@ -31,7 +31,7 @@ import { getJson } from './support/probe.ts';
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
 test('custodians 4 and 5 shifting their partials consistently: no wrong total is stored, the forgers are named, the honest total is', async (t) => {
-  const set = await generateThresholdKey({ bits: 2048, threshold: 3, custodians: 5 });
+  const set = testThresholdKeySet(3, 5);
   const members = ids('m', 5);
   const httpPort = await freePort();
   const d = await deploy({

@@ -11,15 +11,15 @@ import { PACKING_LIMITS } from '../../firmware/config/packing.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { brokerAddress, HOST_TRANSPORTS, parseConfig } from '../../host/config/schema.ts';
-import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
 import { bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
 import { rawMeterConfig } from '../firmware/helpers/config.ts';
 
-const keys = generateKeyPair(2048);
+const keys = testKeyPair();
 const groups = [{ id: 'north', members: ['a1', 'a2'], feeder: 'f-north', k: 2 }];
 
 const hostConfig = (patch: Record<string, unknown>) => parseConfig({ groups, ...patch }, (p) => resolve('/srv/mv', p));
-const meterConfig = async (patch: Record<string, unknown>) => rawMeterConfig((await keys).publicKey, 'mqtt://127.0.0.1:1883', patch);
+const meterConfig = async (patch: Record<string, unknown>) => rawMeterConfig(keys.publicKey, 'mqtt://127.0.0.1:1883', patch);
 
 /** "reason: field: explanation" split at the first colon; 'accepted' when nothing was refused. */
 function refusal(fn: () => unknown): { reason: string; problem: string } | 'accepted' {
