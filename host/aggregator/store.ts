@@ -7,7 +7,8 @@
  * never multiplied together.
  */
 import { fail } from '../../firmware/errors.ts';
-import { openDatabase, type Db } from '../store/sqlite.ts';
+import { bindValue, META_TABLE } from '../store/identity.ts';
+import { StoreFile, type MigrationContext, type StoreLayout } from '../store/sqlite.ts';
 
 export type SlotState = 'open' | 'closing' | 'published' | 'suppressed';
 
@@ -28,7 +29,7 @@ export interface ClosedSlot {
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+${META_TABLE}
 CREATE TABLE IF NOT EXISTS slots (
   slot INTEGER NOT NULL,
   key_id TEXT NOT NULL,
@@ -51,70 +52,67 @@ CREATE TABLE IF NOT EXISTS seen (
 CREATE TABLE IF NOT EXISTS rejections (reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
 `;
 
-export class AggregatorStore {
-  readonly db: Db;
-  private readonly insertSeenStmt;
-  private readonly seenStmt;
-  private readonly slotStateStmt;
-  private readonly upsertSlotStmt;
-  private readonly closeStmt;
-  private readonly publishedStmt;
-  private readonly contributorsStmt;
-  private readonly addRejectionStmt;
-
-  constructor(path: string, identity: { groupId: string }, durability: 'process' | 'power' = 'process') {
-    this.db = openDatabase(path, durability);
-    const columns = this.db.prepare(`SELECT name FROM pragma_table_info('slots')`).pluck().all() as string[];
+/**
+ * Version 1: the layout above. A file from before versions were recorded has it already or lacks
+ * some tables; one from before key rotation (one key per file, `slots` without `key_id`) cannot be
+ * migrated, since its open products carry no key id.
+ */
+function firstLayout(path: string) {
+  return (db: MigrationContext) => {
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('slots')`).pluck().all() as string[];
     if (columns.length > 0 && !columns.includes('key_id')) {
       fail('store-version', `${path} was written before key rotation (one key per file): let its slots drain, then move it away`);
     }
-    this.db.exec(SCHEMA);
-    this.bindIdentity(identity);
-    this.insertSeenStmt = this.db.prepare('INSERT OR IGNORE INTO seen (slot, meter_id, key_id, seq, received_at) VALUES (?, ?, ?, ?, ?)');
-    this.seenStmt = this.db.prepare('SELECT 1 FROM seen WHERE slot = ? AND meter_id = ?').pluck();
-    this.slotStateStmt = this.db.prepare('SELECT state FROM slots WHERE slot = ? AND key_id = ?').pluck();
-    this.upsertSlotStmt = this.db.prepare(
-      `INSERT INTO slots (slot, key_id, state, product, count) VALUES (?, ?, 'open', ?, ?)
-       ON CONFLICT (slot, key_id) DO UPDATE SET product = excluded.product, count = excluded.count WHERE state = 'open'`,
-    );
-    this.closeStmt = this.db.prepare(
-      `UPDATE slots SET state = ?, reason = ?, message = ?, closed_at = ? WHERE slot = ? AND key_id = ? AND state = 'open'`,
-    );
-    this.publishedStmt = this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`);
-    this.contributorsStmt = this.db.prepare('SELECT meter_id FROM seen WHERE slot = ? AND key_id = ? ORDER BY meter_id').pluck();
-    this.addRejectionStmt = this.db.prepare(
-      'INSERT INTO rejections (reason, count) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count',
-    );
-  }
+    db.exec(SCHEMA);
+  };
+}
+
+export class AggregatorStore {
+  readonly db: StoreFile;
 
   /** A file belongs to one group: reusing it for another would mix their slots. */
-  private bindIdentity(identity: { groupId: string }) {
-    for (const [key, value] of Object.entries(identity)) {
-      const stored = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
-      if (stored === undefined) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
-      else if (stored !== value) fail('store-mismatch', `this aggregator store belongs to ${key} ${stored}, not ${value}`);
-    }
+  constructor(path: string, identity: { groupId: string }, durability: 'process' | 'power' = 'process') {
+    const layout: StoreLayout = {
+      migrations: [firstLayout(path)],
+      checkIdentity: (file) =>
+        bindValue(
+          file,
+          'groupId',
+          identity.groupId,
+          (stored) => `this aggregator store belongs to groupId ${stored}, not ${identity.groupId}`,
+        ),
+    };
+    this.db = StoreFile.open(path, layout, durability);
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn);
   }
 
   /** True if the pair is new (and now recorded); false if it was seen before. */
   recordSeen(slot: number, meterId: string, keyId: string, seq: number, now: number): boolean {
-    return this.insertSeenStmt.run(slot, meterId, keyId, seq, now).changes === 1;
+    return (
+      this.db
+        .prepare('INSERT OR IGNORE INTO seen (slot, meter_id, key_id, seq, received_at) VALUES (?, ?, ?, ?, ?)')
+        .run(slot, meterId, keyId, seq, now).changes === 1
+    );
   }
 
   hasSeen(slot: number, meterId: string): boolean {
-    return this.seenStmt.get(slot, meterId) !== undefined;
+    return this.db.prepare('SELECT 1 FROM seen WHERE slot = ? AND meter_id = ?').pluck().get(slot, meterId) !== undefined;
   }
 
   slotState(slot: number, keyId: string): SlotState | undefined {
-    return this.slotStateStmt.get(slot, keyId) as SlotState | undefined;
+    return this.db.prepare('SELECT state FROM slots WHERE slot = ? AND key_id = ?').pluck().get(slot, keyId) as SlotState | undefined;
   }
 
   saveOpenSlot(slot: number, keyId: string, product: Uint8Array, count: number) {
-    this.upsertSlotStmt.run(slot, keyId, product, count);
+    this.db
+      .prepare(
+        `INSERT INTO slots (slot, key_id, state, product, count) VALUES (?, ?, 'open', ?, ?)
+       ON CONFLICT (slot, key_id) DO UPDATE SET product = excluded.product, count = excluded.count WHERE state = 'open'`,
+      )
+      .run(slot, keyId, product, count);
   }
 
   openSlots(): OpenSlot[] {
@@ -129,16 +127,21 @@ export class AggregatorStore {
 
   /** Meters counted in (slot, keyId)'s product, sorted. */
   contributors(slot: number, keyId: string): string[] {
-    return this.contributorsStmt.all(slot, keyId) as string[];
+    return this.db
+      .prepare('SELECT meter_id FROM seen WHERE slot = ? AND key_id = ? ORDER BY meter_id')
+      .pluck()
+      .all(slot, keyId) as string[];
   }
 
   closeSlot(slot: number, keyId: string, state: 'closing' | 'suppressed', reason: string | null, message: Uint8Array | null, now: number) {
-    if (this.closeStmt.run(state, reason, message, now, slot, keyId).changes !== 1)
-      fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
+    const closed = this.db
+      .prepare(`UPDATE slots SET state = ?, reason = ?, message = ?, closed_at = ? WHERE slot = ? AND key_id = ? AND state = 'open'`)
+      .run(state, reason, message, now, slot, keyId);
+    if (closed.changes !== 1) fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
   }
 
   markPublished(slot: number, keyId: string) {
-    this.publishedStmt.run(slot, keyId);
+    this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`).run(slot, keyId);
   }
 
   /** Slots closed but not yet confirmed published by the broker: publish them (again) after a restart. */
@@ -160,7 +163,10 @@ export class AggregatorStore {
 
   addRejections(counts: Map<string, number>) {
     this.transaction(() => {
-      for (const [reason, n] of counts) this.addRejectionStmt.run(reason, n);
+      const add = this.db.prepare(
+        'INSERT INTO rejections (reason, count) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count',
+      );
+      for (const [reason, n] of counts) add.run(reason, n);
     });
   }
 

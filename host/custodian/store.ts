@@ -6,8 +6,8 @@
  * request into an `unverified-aggregate` refusal). The policy is checked against this
  * record, never against what the provider says it has done.
  */
-import { fail } from '../../firmware/errors.ts';
-import { openDatabase, type Db } from '../store/sqlite.ts';
+import { bindKeyIds, bindValue, META_TABLE } from '../store/identity.ts';
+import { StoreFile, type MigrationContext } from '../store/sqlite.ts';
 
 const HELPED = `
 CREATE TABLE IF NOT EXISTS helped (
@@ -19,24 +19,22 @@ CREATE INDEX IF NOT EXISTS helped_by_slot ON helped (slot);`;
  * A record written when a custodian held one share: the key id moves from meta 'share'
  * ("<keyId>/<index>") to one row per key, and each helped row takes the key id of its partial.
  */
-function migrate(db: Db): void {
+function addKeyIds(db: MigrationContext): void {
   const columns = db.prepare(`SELECT name FROM pragma_table_info('helped')`).pluck().all() as string[];
   if (columns.length === 0 || columns.includes('key_id')) return;
-  db.transaction(() => {
-    db.exec('ALTER TABLE helped RENAME TO helped_without_key; DROP INDEX IF EXISTS helped_by_slot;');
-    db.exec(HELPED);
-    db.exec(`INSERT INTO helped SELECT group_id, slot, json_extract(partial, '$.keyId'), contributors, aggregate_hash, partial, helped_at
-      FROM helped_without_key; DROP TABLE helped_without_key;`);
-    const share = db.prepare(`SELECT value FROM meta WHERE key = 'share'`).pluck().get() as string | undefined;
-    if (share === undefined) return;
-    const [keyId, index] = share.split('/');
-    db.prepare(`INSERT INTO meta (key, value) VALUES ('index', ?), (?, ?)`).run(index, `keyId.${keyId}`, keyId);
-    db.prepare(`DELETE FROM meta WHERE key = 'share'`).run();
-  })();
+  db.exec('ALTER TABLE helped RENAME TO helped_without_key; DROP INDEX IF EXISTS helped_by_slot;');
+  db.exec(HELPED);
+  db.exec(`INSERT INTO helped SELECT group_id, slot, json_extract(partial, '$.keyId'), contributors, aggregate_hash, partial, helped_at
+    FROM helped_without_key; DROP TABLE helped_without_key;`);
+  const share = db.prepare(`SELECT value FROM meta WHERE key = 'share'`).pluck().get() as string | undefined;
+  if (share === undefined) return;
+  const [keyId, index] = share.split('/');
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('index', ?), (?, ?)`).run(index, `keyId.${keyId}`, keyId);
+  db.prepare(`DELETE FROM meta WHERE key = 'share'`).run();
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+${META_TABLE}
 ${HELPED}
 CREATE TABLE IF NOT EXISTS seen (aggregate_hash TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_by_time ON seen (seen_at);
@@ -56,8 +54,19 @@ export interface HelpedRow {
   helpedAt: number;
 }
 
+/**
+ * Version 1: the layout above. A file from before versions were recorded has it, lacks some
+ * tables, or was written when a custodian held one share (addKeyIds).
+ */
+const MIGRATIONS = [
+  (db: MigrationContext) => {
+    addKeyIds(db);
+    db.exec(SCHEMA);
+  },
+];
+
 export class CustodianStore {
-  private readonly db: Db;
+  private readonly db: StoreFile;
 
   /**
    * One store per custodian: it records its index and every key it has held shares of (meta
@@ -65,23 +74,22 @@ export class CustodianStore {
    * deployment's), is refused; a rotation shares the old key while both are held.
    */
   constructor(path: string, identity: { keyIds: readonly string[]; index: number }, durability: 'process' | 'power' = 'power') {
-    this.db = openDatabase(path, durability);
-    migrate(this.db);
-    this.db.exec(SCHEMA);
-    const index = this.db.prepare(`SELECT value FROM meta WHERE key = 'index'`).pluck().get() as string | undefined;
-    if (index !== undefined && index !== String(identity.index)) {
-      fail('store-mismatch', `this custodian store belongs to custodian ${index}, not ${identity.index}`);
-    }
-    const stored = this.db.prepare(`SELECT value FROM meta WHERE key LIKE 'keyId.%'`).pluck().all() as string[];
-    if (stored.length > 0 && !identity.keyIds.some((id) => stored.includes(id))) {
-      fail('store-mismatch', `this custodian store belongs to key ${stored.join(', ')}, not ${identity.keyIds.join(', ')}`);
-    }
-    this.db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('index', ?)`).run(String(identity.index));
-    for (const id of identity.keyIds) this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(`keyId.${id}`, id);
+    const index = String(identity.index);
+    this.db = StoreFile.open(
+      path,
+      {
+        migrations: MIGRATIONS,
+        checkIdentity: (file) => {
+          bindValue(file, 'index', index, (stored) => `this custodian store belongs to custodian ${stored}, not ${index}`);
+          bindKeyIds(file, identity.keyIds, 'custodian store');
+        },
+      },
+      durability,
+    );
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn);
   }
 
   helped(groupId: string, slot: number, keyId: string): HelpedRow | undefined {

@@ -11,9 +11,10 @@
  */
 import type { MeterveilConfig } from '../config/schema.ts';
 import { slotEndMs } from '../protocol/slots.ts';
-import type { Db } from '../store/sqlite.ts';
+import type { Statements } from '../store/sqlite.ts';
 
-const SCHEMA = `
+/** Part of the provider's file; created with the rest of it by host/provider/store.ts. */
+export const HELD_COMPARISONS_TABLE = `
 CREATE TABLE IF NOT EXISTS held_comparisons (
   group_id TEXT NOT NULL, slot INTEGER NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (group_id, slot)
 );
@@ -26,9 +27,7 @@ export function partsDueMs(slot: number, config: Pick<MeterveilConfig, 'slotSeco
 }
 
 export class HeldComparisons {
-  constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
-  }
+  constructor(private readonly db: Statements) {}
 
   hold(groupId: string, slot: number, dueAt: number): void {
     this.db.prepare('INSERT OR IGNORE INTO held_comparisons (group_id, slot, due_at) VALUES (?, ?, ?)').run(groupId, slot, dueAt);

@@ -27,9 +27,9 @@ import { decodeFeederReading } from '../protocol/feeder.ts';
 import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
-import { HeldComparisons, partsDueMs } from './held-comparisons.ts';
+import { partsDueMs, type HeldComparisons } from './held-comparisons.ts';
 import { checkDifferencing, checkMembership, type Refusal } from '../policy/decryption-policy.ts';
-import { SeriesParts } from './series-parts.ts';
+import type { SeriesParts } from './series-parts.ts';
 import type { ProviderStore, ReservationRow, SeriesRow } from './store.ts';
 
 export interface Decrypted {
@@ -86,8 +86,8 @@ export class Provider {
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
     this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : o.decryption.keyIds);
-    this.parts = new SeriesParts(o.store.db);
-    this.held = new HeldComparisons(o.store.db);
+    this.parts = o.store.parts;
+    this.held = o.store.held;
     // Attached before the connection completes: a persistent session delivers queued messages at once.
     o.client.on('message', (topic, payload) => this.receive(topic, payload));
   }
@@ -282,7 +282,7 @@ export class Provider {
     const earlier = store.series(group.id, aggregate.slot);
     let row: SeriesRow;
     if (earlier) {
-      row = this.parts.addToSeries(earlier, aggregate.contributors, readings);
+      row = this.o.store.addToSeries(earlier, aggregate.contributors, readings);
     } else {
       row = {
         groupId: group.id,

@@ -2,12 +2,12 @@
  * A (group, slot) decrypted in parts: during a key rotation the aggregator publishes one
  * aggregate per key id for the same slot (docs/keys.md). Each part is decrypted once with its
  * own key; the series row of the (group, slot) holds their sum and the union of their
- * contributors. Parts must have disjoint contributors: a meter counted twice would be a wrong
+ * contributors (ProviderStore.addToSeries). Parts must have disjoint contributors: a meter counted twice would be a wrong
  * total, and two overlapping parts would difference each other.
- * Table `series_parts` lives in the provider's SQLite file beside `series` (host/provider/store.ts).
+ * Table `series_parts` lives in the provider's SQLite file beside `series`; host/provider/store.ts
+ * creates it with the rest of the file and gives this class its statements.
  */
-import type { Db } from '../store/sqlite.ts';
-import type { SeriesRow } from './store.ts';
+import type { Statements } from '../store/sqlite.ts';
 
 export interface SeriesPart {
   groupId: string;
@@ -17,7 +17,7 @@ export interface SeriesPart {
   aggregateHash: string;
 }
 
-const SCHEMA = `
+export const SERIES_PARTS_TABLE = `
 CREATE TABLE IF NOT EXISTS series_parts (
   group_id TEXT NOT NULL, slot INTEGER NOT NULL, key_id TEXT NOT NULL, contributors TEXT NOT NULL,
   aggregate_hash TEXT NOT NULL, decrypted_at INTEGER NOT NULL,
@@ -27,9 +27,7 @@ CREATE INDEX IF NOT EXISTS series_parts_by_slot ON series_parts (slot);
 `;
 
 export class SeriesParts {
-  constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
-  }
+  constructor(private readonly db: Statements) {}
 
   parts(groupId: string, slot: number): SeriesPart[] {
     const rows = this.db.prepare('SELECT * FROM series_parts WHERE group_id = ? AND slot = ? ORDER BY key_id').all(groupId, slot) as {
@@ -59,26 +57,5 @@ export class SeriesParts {
     this.db
       .prepare('INSERT INTO series_parts (group_id, slot, key_id, contributors, aggregate_hash, decrypted_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(part.groupId, part.slot, part.keyId, JSON.stringify(part.contributors), part.aggregateHash, now);
-  }
-
-  /** Adds a further part's readings to the (group, slot)'s series row; returns the new row. */
-  addToSeries(row: SeriesRow, contributors: readonly string[], readings: readonly bigint[]): SeriesRow {
-    const merged: SeriesRow = {
-      ...row,
-      contributors: [...row.contributors, ...contributors].sort(),
-      readings: row.readings.map((r, i) => r + readings[i]),
-      total: row.total + readings.reduce((a, b) => a + b, 0n),
-    };
-    this.db
-      .prepare('UPDATE series SET contributors = ?, count = ?, total = ?, readings = ? WHERE group_id = ? AND slot = ?')
-      .run(
-        JSON.stringify(merged.contributors),
-        merged.contributors.length,
-        merged.total.toString(),
-        JSON.stringify(merged.readings.map(String)),
-        row.groupId,
-        row.slot,
-      );
-    return merged;
   }
 }

@@ -7,8 +7,10 @@
  * the custodians are asked; the reservation is removed and the total stored in one transaction
  * when the answer is in.
  */
-import { fail } from '../../firmware/errors.ts';
-import { openDatabase, type Db } from '../store/sqlite.ts';
+import { bindKeyIds, META_TABLE } from '../store/identity.ts';
+import { StoreFile, type MigrationContext, type Statements } from '../store/sqlite.ts';
+import { HeldComparisons, HELD_COMPARISONS_TABLE } from './held-comparisons.ts';
+import { SeriesParts, SERIES_PARTS_TABLE } from './series-parts.ts';
 
 export interface SeriesRow {
   groupId: string;
@@ -70,19 +72,18 @@ CREATE TABLE IF NOT EXISTS reservations (
 CREATE INDEX IF NOT EXISTS reservations_by_slot ON reservations (slot);`;
 
 /** A store written before reservations had a key id: rebuilt with the key id its aggregate names. */
-function migrateReservations(db: Db): void {
+function addReservationKeyIds(db: MigrationContext): void {
   const columns = db.prepare(`SELECT name FROM pragma_table_info('reservations')`).pluck().all() as string[];
   if (columns.length === 0 || columns.includes('key_id')) return;
-  db.transaction(() => {
-    db.exec('ALTER TABLE reservations RENAME TO reservations_without_key; DROP INDEX IF EXISTS reservations_by_slot;');
-    db.exec(RESERVATIONS);
-    db.exec(`INSERT INTO reservations SELECT group_id, slot, json_extract(aggregate, '$.keyId'), contributors, aggregate, aggregate_hash,
-      state, attempts, reason, detail, received_at, updated_at FROM reservations_without_key; DROP TABLE reservations_without_key;`);
-  })();
+  db.exec('ALTER TABLE reservations RENAME TO reservations_without_key; DROP INDEX IF EXISTS reservations_by_slot;');
+  db.exec(RESERVATIONS);
+  db.exec(`INSERT INTO reservations SELECT group_id, slot, json_extract(aggregate, '$.keyId'), contributors, aggregate, aggregate_hash,
+    state, attempts, reason, detail, received_at, updated_at FROM reservations_without_key; DROP TABLE reservations_without_key;`);
 }
 
+/** Every table of the provider's file, this module's and its parts' (held comparisons, series parts). */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+${META_TABLE}
 CREATE TABLE IF NOT EXISTS series (
   group_id TEXT NOT NULL, slot INTEGER NOT NULL, contributors TEXT NOT NULL, count INTEGER NOT NULL,
   total TEXT NOT NULL, readings TEXT NOT NULL, aggregate_hash TEXT NOT NULL, decrypted_at INTEGER NOT NULL,
@@ -104,7 +105,20 @@ CREATE TABLE IF NOT EXISTS alerts (
   total TEXT NOT NULL, feeder TEXT NOT NULL, deviation REAL NOT NULL, missing INTEGER NOT NULL, created_at INTEGER NOT NULL,
   UNIQUE (group_id, slot, kind)
 );
+${HELD_COMPARISONS_TABLE}
+${SERIES_PARTS_TABLE}
 `;
+
+/**
+ * Version 1: the layout above. A file from before versions were recorded has it, lacks some
+ * tables, or has reservations without a key id (addReservationKeyIds).
+ */
+const MIGRATIONS = [
+  (db: MigrationContext) => {
+    addReservationKeyIds(db);
+    db.exec(SCHEMA);
+  },
+];
 
 interface RawSeries {
   group_id: string;
@@ -157,7 +171,10 @@ const toSeries = (r: RawSeries): SeriesRow => ({
 });
 
 export class ProviderStore {
-  readonly db: Db;
+  /** The file itself, for the store's own queries and for inspection; its tables' parts below. */
+  readonly db: StoreFile;
+  readonly parts: SeriesParts;
+  readonly held: HeldComparisons;
 
   /**
    * keyIds: the keys the provider decrypts with now. A store belongs to one deployment: it records
@@ -165,18 +182,18 @@ export class ProviderStore {
    * deployment's. A rotation shares the old key while both are in the ring.
    */
   constructor(path: string, keyIds: string[], durability: 'process' | 'power' = 'process') {
-    this.db = openDatabase(path, durability);
-    migrateReservations(this.db);
-    this.db.exec(SCHEMA);
-    const stored = this.db.prepare(`SELECT value FROM meta WHERE key = 'keyId' OR key LIKE 'keyId.%'`).pluck().all() as string[];
-    if (stored.length > 0 && !keyIds.some((id) => stored.includes(id))) {
-      fail('store-mismatch', `this provider store belongs to key ${stored.join(', ')}, not ${keyIds.join(', ')}`);
-    }
-    for (const id of keyIds) this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(`keyId.${id}`, id);
+    this.db = StoreFile.open(
+      path,
+      { migrations: MIGRATIONS, checkIdentity: (file) => bindKeyIds(file, keyIds, 'provider store') },
+      durability,
+    );
+    const statements: Statements = { prepare: (sql) => this.db.prepare(sql) };
+    this.parts = new SeriesParts(statements);
+    this.held = new HeldComparisons(statements);
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn);
   }
 
   series(groupId: string, slot: number): SeriesRow | undefined {
@@ -263,6 +280,27 @@ export class ProviderStore {
 
   countWaiting(): number {
     return this.db.prepare(`SELECT count(*) FROM reservations WHERE state = 'waiting'`).pluck().get() as number;
+  }
+
+  /** Adds a further part's readings (host/provider/series-parts.ts) to the (group, slot)'s series row; returns the new row. */
+  addToSeries(row: SeriesRow, contributors: readonly string[], readings: readonly bigint[]): SeriesRow {
+    const merged: SeriesRow = {
+      ...row,
+      contributors: [...row.contributors, ...contributors].sort(),
+      readings: row.readings.map((r, i) => r + readings[i]),
+      total: row.total + readings.reduce((a, b) => a + b, 0n),
+    };
+    this.db
+      .prepare('UPDATE series SET contributors = ?, count = ?, total = ?, readings = ? WHERE group_id = ? AND slot = ?')
+      .run(
+        JSON.stringify(merged.contributors),
+        merged.contributors.length,
+        merged.total.toString(),
+        JSON.stringify(merged.readings.map(String)),
+        row.groupId,
+        row.slot,
+      );
+    return merged;
   }
 
   insertSeries(row: SeriesRow): void {

@@ -2,5 +2,5 @@
 export const storeReasons = {
   'store-mismatch': 'a SQLite file that belongs to another identity (group, key, custodian) than the role opening it',
   'store-unreadable': 'a role’s SQLite file that cannot be opened or is not a SQLite database',
-  'store-version': 'a SQLite file written by an older layout that this build does not migrate',
+  'store-version': 'a SQLite file written by an older layout that this build does not migrate, or by a newer build',
 } as const;

@@ -1,28 +1,111 @@
 /**
- * Opens a SQLite file for one role. WAL lets the HTTP API read while the role writes;
+ * The one way a role opens its SQLite file. WAL lets the HTTP API read while the role writes;
  * synchronous=NORMAL in WAL mode keeps every commit across a crash of the process (kill -9),
  * FULL also across a power loss, at the price of an fsync per commit.
+ *
+ * A file's layout is an ordered list of migrations, one per `PRAGMA user_version`: step i brings
+ * the file from version i to i + 1. Files written before versions were recorded are at 0, in any
+ * layout an earlier release wrote, so step 0 brings every one of those to the first version.
+ * The migrations and the identity check (does this file belong to this group, key, custodian?)
+ * run in one transaction: a file that is refused is left exactly as it was.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from '../../firmware/errors.ts';
 
-export type Db = Database.Database;
+type Db = Database.Database;
+export type Statement = Database.Statement;
 
-export function openDatabase(path: string, durability: 'process' | 'power' = 'process'): Db {
-  mkdirSync(dirname(path), { recursive: true });
-  let db: Db | undefined;
-  try {
-    db = new Database(path);
-    db.pragma('journal_mode = WAL');
-  } catch (e) {
-    // Not a SQLite file, or one that cannot be opened: the operator has to fix the path.
-    db?.close();
-    return fail('store-unreadable', `${path}: ${(e as Error).message}`);
+/** What a migration step may do to the file: run SQL and read what is there. */
+export interface MigrationContext {
+  exec(sql: string): void;
+  prepare(sql: string): Statement;
+}
+
+export interface StoreLayout {
+  /** Ordered: the step at index i brings the file from user_version i to i + 1. */
+  migrations: readonly ((db: MigrationContext) => void)[];
+  /** Refuses (store-mismatch) a file that belongs to another identity; records the identity in a new one. */
+  checkIdentity(file: StoreFile): void;
+}
+
+/** What a part of a store (a helper owning some of its tables' queries) gets from the store: statements. */
+export interface Statements {
+  prepare(sql: string): Statement;
+}
+
+/**
+ * A role's open SQLite file: statements prepared once and reused, transactions, close. A
+ * statement is shared by every caller of the same SQL text, so a mode set on it (pluck) belongs
+ * to that text: use one text one way.
+ */
+export class StoreFile {
+  private readonly statements = new Map<string, Statement>();
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Db,
+  ) {}
+
+  static open(path: string, layout: StoreLayout, durability: 'process' | 'power'): StoreFile {
+    mkdirSync(dirname(path), { recursive: true });
+    let db: Db | undefined;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+    } catch (e) {
+      // Not a SQLite file, or one that cannot be opened: the operator has to fix the path.
+      db?.close();
+      return fail('store-unreadable', `${path}: ${(e as Error).message}`);
+    }
+    const file = new StoreFile(path, db);
+    try {
+      db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      db.transaction(() => {
+        file.migrate(layout.migrations);
+        layout.checkIdentity(file);
+      })();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return file;
   }
-  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  return db;
+
+  private migrate(migrations: StoreLayout['migrations']): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > migrations.length)
+      fail(
+        'store-version',
+        `${this.path} has layout version ${version}, newer than this build's ${migrations.length}: a newer meterveil wrote it`,
+      );
+    const context: MigrationContext = { exec: (sql) => void this.db.exec(sql), prepare: (sql) => this.db.prepare(sql) };
+    for (let step = version; step < migrations.length; step++) migrations[step](context);
+    if (version !== migrations.length) this.db.pragma(`user_version = ${migrations.length}`);
+  }
+
+  /** The statement for this SQL, prepared on first use. */
+  prepare(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    this.db.close();
+  }
 }
