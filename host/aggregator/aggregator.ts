@@ -10,7 +10,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
-import { MeterveilError } from '../../firmware/errors.ts';
+import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import { checkCiphertext, isCiphertextShaped } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import {
@@ -41,7 +41,7 @@ export interface SlotClosed {
   keyId: string;
   state: 'published' | 'suppressed';
   count: number;
-  reason: string | null;
+  reason: Reason | null;
 }
 
 export interface AggregatorOptions {
@@ -157,7 +157,7 @@ export class Aggregator {
     }
   }
 
-  private check(report: Report, key: PaillierPublicKey): string | undefined {
+  private check(report: Report, key: PaillierPublicKey): Reason | undefined {
     const { config } = this.o;
     if (report.ciphertext.length !== key.ciphertextBytes) return 'ciphertext-length';
     if (report.packed !== config.packing.readings) return 'packing-mismatch';
@@ -181,7 +181,7 @@ export class Aggregator {
     const { store } = this.o;
     const now = this.o.now();
     const updated = new Map<string, OpenProduct>();
-    const outcomes: [Report, AckStatusCode, string | undefined][] = [];
+    const outcomes: [Report, AckStatusCode, Reason | undefined][] = [];
     try {
       store.transaction(() => {
         for (const { report, key, ciphertext } of batch) {
@@ -234,7 +234,7 @@ export class Aggregator {
   private closeProduct({ slot, keyId, product, count }: OpenProduct, now: number): void {
     const { store, group } = this.o;
     const key = this.keys.get(keyId);
-    let reason: string | null = null;
+    let reason: Reason | null = null;
     if (!key) reason = 'key-retired';
     else if (count < group.k) reason = 'below-k';
     else {
@@ -278,7 +278,7 @@ export class Aggregator {
     });
   }
 
-  private answer(report: Report, status: AckStatusCode, reason: string | undefined): void {
+  private answer(report: Report, status: AckStatusCode, reason: Reason | undefined): void {
     if (reason) this.rejections.count(reason);
     const ack = encodeAck(
       { meterId: report.meterId, groupId: this.groupId, slot: report.slot, seq: report.seq, status },
@@ -289,7 +289,7 @@ export class Aggregator {
     this.o.client.publish(ackTopic(report.meterId), Buffer.from(ack.buffer, ack.byteOffset, ack.byteLength), { qos: 0 });
   }
 
-  private refuse(reason: string): void {
+  private refuse(reason: Reason): void {
     this.rejections.count(reason);
   }
 
@@ -316,6 +316,6 @@ function fastBytesToBigInt(bytes: Uint8Array): bigint {
   return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
 }
 
-function reasonOf(e: unknown): string {
+function reasonOf(e: unknown): Reason {
   return e instanceof MeterveilError ? e.reason : 'malformed';
 }

@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Reason } from '../../firmware/errors.ts';
 import { clientIdAllowed } from '../config/identities.ts';
 import { listen } from '../net/listen.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
@@ -30,7 +31,7 @@ export async function startEmbeddedBroker(options: {
   log?: (line: string) => void;
 }): Promise<EmbeddedBroker> {
   const refusals = new Map<string, number>();
-  const refuse = (reason: string, detail: string) => {
+  const refuse = (reason: Reason, detail: string) => {
     refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
     options.log?.(`broker refused ${reason}: ${detail}`);
   };

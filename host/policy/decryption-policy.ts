@@ -6,12 +6,13 @@
  * (differencing: e.g. two groups whose contributor sets differ by one meter) or a combination of
  * fewer than k meters visible in the reduced basis.
  */
+import type { Reason } from '../../firmware/errors.ts';
 import type { GroupConfig } from '../config/schema.ts';
 import type { Aggregate } from '../protocol/aggregate.ts';
 import { analyseSpan } from './span.ts';
 
 export interface Refusal {
-  reason: string;
+  reason: Reason;
   detail: string;
 }
 

@@ -15,7 +15,7 @@
  * is final and stored with their reasons.
  */
 import type { MqttClient } from 'mqtt';
-import { MeterveilError } from '../../firmware/errors.ts';
+import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
@@ -65,7 +65,7 @@ export interface ProviderOptions {
 
 export class Provider {
   /** Refusals and dropped messages by reason, including those that could not be stored (no group or slot). */
-  readonly counts = new ReasonCounter();
+  readonly counts = new ReasonCounter<Reason | `feeder-${Reason}`>();
   private readonly groups: Map<string, GroupConfig>;
   private readonly groupsOfFeeder = new Map<string, GroupConfig[]>();
   private readonly now: () => number;
@@ -183,7 +183,7 @@ export class Provider {
       return this.refuse(group.id, null, { reason, detail: (e as Error).message });
     }
     const hash = aggregateHash(aggregate);
-    const refuse = (reason: string, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
+    const refuse = (reason: Reason, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
     if (aggregate.groupId !== group.id) return refuse('topic-mismatch', `aggregate of ${aggregate.groupId} on ${group.id}'s topic`);
     if (!this.keyIds.has(aggregate.keyId)) return refuse('wrong-key-id', `key ${aggregate.keyId} is not in the provider's key ring`);
     if (aggregate.packed !== this.o.packing.readings) return refuse('packing-mismatch', `packed ${aggregate.packed}`);

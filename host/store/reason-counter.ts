@@ -1,5 +1,10 @@
-/** Counts refusals by named reason; keeps the total and the part not yet saved. */
-export class ReasonCounter {
+import type { Reason } from '../../firmware/errors.ts';
+
+/**
+ * Counts refusals by named reason; keeps the total and the part not yet saved. Counts read back
+ * from a store keep whatever names they were saved under; new counts take catalogued reasons.
+ */
+export class ReasonCounter<R extends string = Reason> {
   readonly totals = new Map<string, number>();
   private unsaved = new Map<string, number>();
 
@@ -7,7 +12,7 @@ export class ReasonCounter {
     for (const [reason, n] of Object.entries(initial)) this.totals.set(reason, n);
   }
 
-  count(reason: string, n = 1) {
+  count(reason: R, n = 1) {
     this.totals.set(reason, (this.totals.get(reason) ?? 0) + n);
     this.unsaved.set(reason, (this.unsaved.get(reason) ?? 0) + n);
   }
