@@ -35,6 +35,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { build } from 'esbuild';
+import { MeterveilError } from '../../firmware/errors.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -257,7 +258,7 @@ export async function startXsWorker(options: XsWorkerOptions): Promise<XsWorker>
         try {
           answer = { ok: await handleCommand(JSON.parse(message.subarray(1).toString('utf8'))) };
         } catch (error) {
-          answer = { error: { message: (error as Error).message, reason: (error as any).reason } };
+          answer = { error: { message: (error as Error).message, reason: error instanceof MeterveilError ? error.reason : undefined } };
         }
         toXs.write(netstring('/', JSON.stringify(answer ?? { ok: null })));
         continue;

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { assertXsnapWorkerPresent, bundle, startXsWorker, XsCommandError } from '../../host/xs/harness.ts';
+import { fail } from '../../firmware/errors.ts';
 
 const entry = new URL('./fixtures/harness-entry.ts', import.meta.url).pathname;
 
@@ -50,6 +51,22 @@ test('XS can call the host while handling a command', async (t) => {
   try {
     t.deepEqual(await worker.issue({ op: 'ask-host', question: 'life' }), { answer: 42 });
     t.deepEqual(asked, [{ question: 'life' }]);
+  } finally {
+    await worker.close();
+  }
+});
+
+test("the host's refusal reaches XS as a MeterveilError with its reason", async (t) => {
+  const worker = await startXsWorker({
+    bundle: await bundle(entry),
+    handleCommand: async () => fail('bad-random-request', 'random length must be 1..4096'),
+  });
+  try {
+    t.deepEqual(await worker.issue({ op: 'ask-host-refused', question: 'random' }), {
+      refusal: true,
+      reason: 'bad-random-request',
+      message: 'bad-random-request: host: random length must be 1..4096',
+    });
   } finally {
     await worker.close();
   }

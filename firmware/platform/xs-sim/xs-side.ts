@@ -6,10 +6,13 @@
  *                           back as JSON. A throw becomes an XsCommandError in Node that keeps a
  *                           MeterveilError's `reason`.
  *   callHost(command)       sends a JSON command to Node's handleCommand and blocks until the
- *                           answer arrives; rethrows the host's error.
+ *                           answer arrives; rethrows the host's error, a MeterveilError with the
+ *                           host's reason when it had one.
  *
  * JSON carries no BigInt: send big numbers as hex or decimal strings.
  */
+
+import { MeterveilError, type Reason } from '../../errors.ts';
 
 declare const issueCommand: (request: ArrayBuffer) => ArrayBuffer;
 
@@ -28,8 +31,8 @@ export function serveCommands(handler: (command: any) => unknown): void {
       const result = handler(JSON.parse(decoder.decode(new Uint8Array(request))));
       answer = { ok: result === undefined ? null : result };
     } catch (error) {
-      const e = error as { message?: string; reason?: string };
-      answer = { error: { message: String(e?.message ?? error), reason: e?.reason } };
+      const reason = error instanceof MeterveilError ? error.reason : undefined;
+      answer = { error: { message: String((error as Error)?.message ?? error), reason } };
     }
     return toArrayBuffer(JSON.stringify(answer));
   };
@@ -38,9 +41,9 @@ export function serveCommands(handler: (command: any) => unknown): void {
 export function callHost<Reply = any>(command: unknown): Reply {
   const answer = JSON.parse(decoder.decode(new Uint8Array(issueCommand(toArrayBuffer(JSON.stringify(command))))));
   if (answer.error) {
-    const error = new Error(`host: ${answer.error.message}`) as Error & { reason?: string };
-    error.reason = answer.error.reason;
-    throw error;
+    const { message, reason } = answer.error as { message: string; reason?: Reason };
+    if (reason === undefined) throw new Error(`host: ${message}`);
+    throw new MeterveilError(reason, `host: ${message.startsWith(`${reason}: `) ? message.slice(reason.length + 2) : message}`);
   }
   return answer.ok as Reply;
 }
