@@ -4,6 +4,7 @@
  * anything. Every problem names its field; the whole configuration is refused, never patched,
  * because a meter with a wrong key or id must not publish at all. Documented in docs/firmware.md.
  */
+import type { Cosigners } from '../keys/announcement.ts';
 import { hexToBytes } from '../bytes.ts';
 import { MeterveilError, fail } from '../errors.ts';
 import { publicKeyFromJson } from '../paillier/codec.ts';
@@ -64,6 +65,11 @@ export interface MeterConfig {
   sensor: SensorConfig;
   /** The provider's Ed25519 signing public key (32 bytes); without it the meter never changes keys. */
   signingKey?: Uint8Array;
+  /**
+   * Threshold deployments: the custodians' Ed25519 public keys and t. A key announcement then needs
+   * the cosignatures of t of them besides the provider's signature (firmware/keys/announcement.ts).
+   */
+  cosigners?: Cosigners;
 }
 
 export const DEFAULTS = {
@@ -139,6 +145,21 @@ function parseSecretKey(value: unknown, field: string, purpose: string): Uint8Ar
   return key;
 }
 
+function parseCosigners(value: unknown): Cosigners | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) return invalid('cosigners', 'must be an object {"threshold","keys"}');
+  for (const key of Object.keys(value)) if (key !== 'threshold' && key !== 'keys') invalid('cosigners', `unknown key "${key}"`);
+  const keys = value.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > 16)
+    return invalid('cosigners.keys', 'must list 1-16 custodian signing keys');
+  for (const k of keys)
+    if (typeof k !== 'string' || !/^[0-9a-f]{64}$/.test(k))
+      invalid('cosigners.keys', 'each must be 64 lowercase hex characters (an Ed25519 public key)');
+  if (new Set(keys).size !== keys.length) invalid('cosigners.keys', 'lists a key twice');
+  const threshold = integer(value, 'threshold', 1, keys.length, undefined, 'cosigners.');
+  return { threshold, keys: keys.map((k: string) => hexToBytes(k, 'cosigners.keys')) };
+}
+
 function parseSigningKey(value: unknown): Uint8Array | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
@@ -209,6 +230,9 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
   if (!isObject(raw)) return invalid('config', 'must be a JSON object');
   const meterId = id(raw.meterId, 'meterId', invalid);
   const publicKey = parsePublicKey(raw.publicKey);
+  const signingKey = parseSigningKey(raw.signingKey);
+  const cosigners = parseCosigners(raw.cosigners);
+  if (cosigners && !signingKey) invalid('cosigners', 'needs signingKey: without it the meter never changes keys');
   const macKey = parseSecretKey(raw.macKey, 'macKey', 'reports must be authenticated');
   const deviceKey = parseSecretKey(raw.deviceKey, 'deviceKey', 'acknowledgements must be authenticated per group');
   if (raw.deviceKey === raw.macKey) invalid('deviceKey', 'must differ from macKey: the aggregators hold macKey');
@@ -255,6 +279,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     reconnectMinMs,
     reconnectMaxMs,
     sensor: parseSensor(raw.sensor),
-    signingKey: parseSigningKey(raw.signingKey),
+    signingKey,
+    cosigners,
   };
 }

@@ -11,7 +11,7 @@
  */
 import { fail, MeterveilError } from '../errors.ts';
 import { MIN_KEY_BITS } from '../config/schema.ts';
-import { verifyKeyAnnouncement } from '../keys/announcement.ts';
+import { verifyKeyAnnouncement, type Cosigners } from '../keys/announcement.ts';
 import { parseJsonObject, publicKeyFromJson, publicKeyToJson } from '../paillier/codec.ts';
 import { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
@@ -40,6 +40,8 @@ export class KeySchedule {
     private readonly signingKey: Uint8Array | undefined,
     private readonly packing: SlotPacking,
     log: (line: string) => void,
+    /** Threshold deployments: announcements need these custodians' cosignatures too. */
+    private readonly cosigners?: Cosigners,
   ) {
     this.keys = [{ effectiveSlot: 0, publicKey: provisioned }];
     try {
@@ -71,15 +73,15 @@ export class KeySchedule {
    * Verifies an announcement against the signing key and, when valid, stores the new key before
    * returning. The retained announcement arrives again after every reconnect: a key already in
    * the schedule changes nothing. Refusals: no-signing-key, announcement-pending (one rotation at
-   * a time), the verifier's reasons (bad-signature, wrong-previous-key, stale-announcement,
-   * malformed-announcement), unusable-key.
+   * a time), the verifier's reasons (bad-signature, cosignatures-below-threshold, wrong-previous-key,
+   * stale-announcement, malformed-announcement), unusable-key.
    */
   offer(payload: Uint8Array, currentSlot: number): AnnouncementOutcome {
     const text = decoder.decode(payload);
     const keyId = announcedKeyId(text);
     if (keyId !== undefined && this.keys.some((k) => k.publicKey.keyId === keyId)) return { kind: 'known', keyId };
     if (!this.signingKey) fail('no-signing-key', 'this meter was provisioned without a signing key: it keeps its key');
-    const a = verifyKeyAnnouncement(text, this.signingKey, { currentKeyId: this.latest.publicKey.keyId, currentSlot });
+    const a = verifyKeyAnnouncement(text, this.signingKey, { currentKeyId: this.latest.publicKey.keyId, currentSlot }, this.cosigners);
     const pending = this.upcoming(currentSlot);
     if (pending.length > 0)
       fail(

@@ -111,7 +111,14 @@ export class Meter {
     private readonly config: MeterConfig,
   ) {
     this.packing = packingFor(config);
-    this.keys = new KeySchedule(platform.storage, config.publicKey, config.signingKey, this.packing, (line) => this.log(line));
+    this.keys = new KeySchedule(
+      platform.storage,
+      config.publicKey,
+      config.signingKey,
+      this.packing,
+      (line) => this.log(line),
+      config.cosigners,
+    );
     this.outbox = new Outbox(platform.storage, config.outboxCapacity);
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
     for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));

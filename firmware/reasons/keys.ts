@@ -8,5 +8,6 @@ export const keyReasons = {
   'no-signing-key': 'a key announcement to a meter provisioned without a signing key: it keeps its key',
   'malformed-schedule': 'a stored key schedule that is not a short array with increasing effective slots',
   'schedule-mismatch': 'a stored key schedule written for another provisioned key',
+  'cosignatures-below-threshold': 'a key announcement to a threshold deployment without valid cosignatures of at least t custodians',
   'unusable-key': 'an announced key too small for the meter or that cannot hold its packing',
 } as const;

@@ -13,6 +13,7 @@ import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import { checkCiphertext, isCiphertextShaped } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { KEY_ANNOUNCEMENT_TOPIC, verifyCosignedAnnouncement, type Cosigners } from '../../firmware/keys/announcement.ts';
 import {
   AckStatus,
   ackTopic,
@@ -52,6 +53,13 @@ export interface AggregatorOptions {
   macKeys: Map<string, Uint8Array>;
   /** Per member: the key this group acknowledges its reports with (another group's aggregator holds another). */
   ackKeys: Map<string, Uint8Array>;
+  /**
+   * Threshold deployments with custodian signing keys: reports under a key other than
+   * `provisionedKeyId` count only once a key announcement for it arrived with the cosignatures of
+   * `cosigners.threshold` custodians; until then they are counted as `key-not-endorsed` and not
+   * acknowledged, so the meters keep them and send them again.
+   */
+  endorsement?: { provisionedKeyId: string; cosigners: Cosigners };
   store: AggregatorStore;
   client: MqttClient;
   now?: () => number;
@@ -78,12 +86,15 @@ const productKey = (slot: number, keyId: string) => `${slot}/${keyId}`;
 export class Aggregator {
   readonly rejections: ReasonCounter;
   accepted = 0;
-  private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed'>> & Pick<AggregatorOptions, 'onSlotClosed'>;
+  private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed' | 'endorsement'>> &
+    Pick<AggregatorOptions, 'onSlotClosed' | 'endorsement'>;
   private readonly keys: Map<string, PaillierPublicKey>;
   /** Open products by productKey(slot, keyId). */
   private readonly open = new Map<string, OpenProduct>();
   /** Meters already counted in each open slot, under any key: answers replays without a query (the store stays the authority). */
   private readonly openSeen = new Map<number, Set<string>>();
+  /** Key ids the custodians cosigned (and the provisioned one); undefined: every configured key counts. */
+  private readonly endorsed: Set<string> | undefined;
   private pending: Pending[] = [];
   private flushScheduled = false;
   private timers: NodeJS.Timeout[] = [];
@@ -93,6 +104,7 @@ export class Aggregator {
     this.o = { now: Date.now, log: () => {}, ...options };
     this.rejections = new ReasonCounter(options.store.rejections());
     this.keys = new Map(options.publicKeys.map((k) => [k.keyId, k]));
+    this.endorsed = options.endorsement && new Set([options.endorsement.provisionedKeyId]);
     for (const s of options.store.openSlots()) {
       this.open.set(productKey(s.slot, s.keyId), { slot: s.slot, keyId: s.keyId, product: bytesToBigInt(s.product), count: s.count });
       const seen = this.openSeen.get(s.slot) ?? new Set<string>();
@@ -100,7 +112,9 @@ export class Aggregator {
       this.openSeen.set(s.slot, seen);
     }
     // Attached before the connection completes: a persistent session delivers queued reports at once.
-    options.client.on('message', (topic, payload) => this.receive(topic, payload));
+    options.client.on('message', (topic, payload) =>
+      topic === KEY_ANNOUNCEMENT_TOPIC ? this.receiveAnnouncement(payload) : this.receive(topic, payload),
+    );
   }
 
   get groupId(): string {
@@ -110,6 +124,8 @@ export class Aggregator {
   /** Subscribes to the members' report topics and starts closing slots; the client must be connected. */
   async start(): Promise<void> {
     const { client, group } = this.o;
+    // Retained: the latest announcement arrives at every subscription, before reports under its key count.
+    if (this.endorsed) await client.subscribeAsync(KEY_ANNOUNCEMENT_TOPIC, { qos: 1 });
     await client.subscribeAsync(group.members.map(reportTopic), { qos: 1 });
     for (const { slot, keyId, message } of this.o.store.unpublished()) this.publish(slot, keyId, message);
     const tick = Math.min(1000, this.o.config.slotSeconds * 250);
@@ -123,6 +139,17 @@ export class Aggregator {
     for (const t of this.timers) clearInterval(t);
     this.flush();
     this.saveStatus();
+  }
+
+  /** A key announcement: its key counts once t custodians cosigned it; anything else is counted by reason. */
+  receiveAnnouncement(payload: Uint8Array): void {
+    if (!this.endorsed || !this.o.endorsement) return;
+    try {
+      const announcement = verifyCosignedAnnouncement(new TextDecoder().decode(payload), this.o.endorsement.cosigners);
+      this.endorsed.add(announcement.publicKey.keyId);
+    } catch (e) {
+      this.refuse(reasonOf(e));
+    }
   }
 
   /** One MQTT message on a report topic. Never throws: every refusal is counted by reason. */
@@ -142,6 +169,8 @@ export class Aggregator {
     }
     const key = this.keys.get(report.keyId);
     if (!key) return this.answer(report, AckStatus.refused, 'wrong-key-id');
+    // Not acknowledged: the cosigned announcement may still be on its way, and the meter resends.
+    if (this.endorsed && !this.endorsed.has(key.keyId)) return this.refuse('key-not-endorsed');
     const refusal = this.check(report, key);
     if (refusal === 'duplicate') return this.answer(report, AckStatus.duplicate, 'duplicate');
     if (refusal) return this.answer(report, AckStatus.refused, refusal);

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { aggregatorUser } from '../config/identities.ts';
-import { readAcceptedPublicKeys } from '../config/key-ring.ts';
+import { readAcceptedPublicKeys, readCosigners } from '../config/key-ring.ts';
+import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { findGroup, type MeterveilConfig } from '../config/schema.ts';
 import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../config/secrets.ts';
 import { Aggregator, type SlotClosed } from './aggregator.ts';
@@ -24,13 +25,15 @@ export async function runAggregator(
 ): Promise<RunningAggregator> {
   const group = findGroup(config, groupId);
   const publicKeys = readAcceptedPublicKeys(config);
+  const cosigners = readCosigners(config);
+  const endorsement = cosigners && { provisionedKeyId: readPublicKeyFile(config.keys.publicKey).keyId, cosigners };
   const secrets = readSecrets(config.keys.secrets);
   const macKeys = new Map(group.members.map((m) => [m, meterMacKey(secrets, m)]));
   const ackKeys = new Map(group.members.map((m) => [m, meterAckKey(secrets, m, groupId)]));
   const store = new AggregatorStore(aggregatorStorePath(config, groupId), { groupId }, config.durability);
   const user = aggregatorUser(groupId);
   const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user) });
-  const aggregator = new Aggregator({ config, group, publicKeys, macKeys, ackKeys, store, client, ...options });
+  const aggregator = new Aggregator({ config, group, publicKeys, macKeys, ackKeys, endorsement, store, client, ...options });
   try {
     await connected(client);
     await aggregator.start();

@@ -3,8 +3,9 @@
  * embedded broker and the ACL file written for mosquitto, so the two cannot drift apart.
  *   meter M:        publishes meterveil/v1/meters/M/reports, reads meterveil/v1/meters/M/acks
  *                   and the key announcements (meterveil/v1/keys/announcements)
- *   aggregator G:   reads its members' report topics, publishes their ack topics and G's
- *                   aggregates and status topics (only aggregators publish aggregates)
+ *   aggregator G:   reads its members' report topics and the key announcements, publishes
+ *                   their ack topics and G's aggregates and status topics (only aggregators
+ *                   publish aggregates)
  *   feeder F:       publishes meterveil/v1/feeders/F/readings
  *   provider:       reads all aggregates, status and feeder readings; publishes (retained) the
  *                   key announcements and nothing else: no one else may replace them
@@ -46,6 +47,8 @@ export function buildAcl(config: MeterveilConfig): Acl {
       a.publish.add(ackTopic(meterId));
     }
     a.publish.add(aggregateTopic(group.id));
+    // Threshold deployments: a key counts only once its announcement is cosigned (host/aggregator/).
+    a.subscribe.add(KEY_ANNOUNCEMENT_TOPIC);
     a.publish.add(aggregatorStatusTopic(group.id));
     entry(acl, feederUser(group.feeder)).publish.add(feederTopic(group.feeder));
   }

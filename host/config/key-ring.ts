@@ -6,6 +6,8 @@
  * stops the role at start, before it accepts or decrypts anything.
  */
 import { fail, MeterveilError } from '../../firmware/errors.ts';
+import type { Cosigners } from '../../firmware/keys/announcement.ts';
+import { readSigningPublicFile } from '../keys/signing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { readPrivateKeyFile, readPublicKeyFile } from '../paillier/key-files.ts';
 import type { PaillierPrivateKey } from '../paillier/private-key.ts';
@@ -65,4 +67,14 @@ export function readThresholdKeyRing(config: MeterveilConfig): ThresholdPublicKe
     }
   });
   return keys;
+}
+
+/**
+ * Threshold mode with provider.decryption.cosigners: the custodians whose cosignatures a key
+ * announcement needs (t of them) before aggregators count reports under the announced key.
+ */
+export function readCosigners(config: MeterveilConfig): Cosigners | undefined {
+  const d = config.provider.decryption;
+  if (d.mode !== 'threshold' || d.cosigners === undefined) return undefined;
+  return { threshold: d.threshold, keys: d.cosigners.map(readSigningPublicFile) };
 }

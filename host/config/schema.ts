@@ -44,6 +44,12 @@ export type DecryptionConfig =
       timeoutMs: number;
       /** How often a slot whose decryption failed for want of answers is asked for again. */
       retryMs: number;
+      /**
+       * The custodians' signing-public files, custodian i's at [i - 1]: aggregators then accept
+       * reports under a key besides keys.publicKey only once an announcement of it carries the
+       * cosignatures of `threshold` custodians (firmware/keys/announcement.ts).
+       */
+      cosigners?: string[];
     };
 
 export interface MeterveilConfig {
@@ -142,7 +148,7 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
     return { mode: 'single' };
   }
   if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode must be "single" or "threshold"');
-  onlyKeys(d, ['mode', 'publicKey', 'publicKeys', 'custodians', 'threshold', 'timeoutMs', 'retryMs'], 'provider.decryption');
+  onlyKeys(d, ['mode', 'publicKey', 'publicKeys', 'custodians', 'threshold', 'timeoutMs', 'retryMs', 'cosigners'], 'provider.decryption');
   if (d.publicKey !== undefined && d.publicKeys !== undefined)
     fail('bad-config', 'provider.decryption: give publicKey (one key) or publicKeys (a key ring), not both');
   const custodians = integer(d.custodians, 'provider.decryption.custodians', 1, MAX_CUSTODIANS);
@@ -156,7 +162,14 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
     threshold: integer(d.threshold, 'provider.decryption.threshold', 1, custodians),
     timeoutMs: integer(d.timeoutMs ?? 30_000, 'provider.decryption.timeoutMs', 100, 3_600_000),
     retryMs: integer(d.retryMs ?? 60_000, 'provider.decryption.retryMs', 100, 86_400_000),
+    ...(d.cosigners === undefined ? {} : { cosigners: cosignerFiles(d.cosigners, custodians, inData) }),
   };
+}
+
+function cosignerFiles(value: unknown, custodians: number, inData: (p: string) => string): string[] {
+  if (!Array.isArray(value) || value.length !== custodians)
+    fail('bad-config', `provider.decryption.cosigners must list one signing-public file per custodian (${custodians})`);
+  return value.map((p, i) => inData(text(p, `provider.decryption.cosigners[${i}]`)));
 }
 
 /** A list of key files: 1..MAX_RING_KEYS distinct paths; absent means the one default. */

@@ -1,6 +1,8 @@
 /**
  * `meterveil custodian --share FILE [--share FILE...] --config FILE`: one custodian, until SIGINT
  * or SIGTERM. One --share per key it holds shares of (during a key rotation, the old and the new).
+ * `meterveil cosign-announcement --signing-key FILE --share FILE --announcement FILE`: the
+ * announcement with this custodian's cosignature added, on stdout.
  */
 import type { Command } from 'commander';
 import { cliAction } from '../cli/action.ts';
@@ -8,7 +10,10 @@ import { announceReady } from '../cli/role-channel.ts';
 import { untilSignal } from '../cli/until-signal.ts';
 import { loadConfig } from '../config/load.ts';
 import { addPassphraseOption, resolvePassphrase, type PassphraseOptions } from '../keys/passphrase.ts';
+import { readFileSync } from 'node:fs';
+import { readSigningKeyFile } from '../keys/signing.ts';
 import { readKeyShareFile } from '../threshold/key-files.ts';
+import { cosignKeyAnnouncement } from './cosign.ts';
 import { custodianSetsOverlap } from '../threshold/threshold-key.ts';
 import { runCustodian } from './run.ts';
 
@@ -44,6 +49,24 @@ export function register(program: Command) {
         );
       await announceReady();
       await untilSignal(() => running.stop());
+    }),
+  );
+
+  addPassphraseOption(
+    program
+      .command('cosign-announcement')
+      .description('cosign a key announcement for a key this custodian holds a share of (JSON with the cosignature added, on stdout)')
+      .requiredOption('--signing-key <file>', "this custodian's signing key file (signing-keygen)")
+      .requiredOption('--share <file>', "this custodian's share of the announced key")
+      .requiredOption('--announcement <file>', 'the announcement, as announce-key printed it or with other cosignatures already'),
+    'opens a sealed signing key and share',
+  ).action(
+    cliAction((opts: PassphraseOptions & { signingKey: string; share: string; announcement: string }) => {
+      const passphrase = resolvePassphrase(opts);
+      const share = readKeyShareFile(opts.share, passphrase);
+      const key = readSigningKeyFile(opts.signingKey, passphrase);
+      const cosigned = cosignKeyAnnouncement(key, share, readFileSync(opts.announcement, 'utf8'));
+      process.stdout.write(JSON.stringify(cosigned) + '\n');
     }),
   );
 }

@@ -1,4 +1,5 @@
 /** `meterveil provision --config FILE --out DIR`: credentials and configurations for every party. */
+import { readCosigners } from '../config/key-ring.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseJsonObject } from '../../firmware/paillier/codec.ts';
@@ -24,7 +25,7 @@ export function provision(
   const d = config.provider.decryption;
   const custodians = d.mode === 'threshold' ? d.custodians : 0;
   const signingPublicKey = signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath);
-  const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians });
+  const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians, cosigners: readCosigners(config) });
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
   const files = writeProvisioning(outDir, plan, rawConfig, publicJson, keyLists);
   return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, custodians, files };

@@ -6,12 +6,14 @@
  *   provider:     keys.publicKeys, and its ring: keys.privateKeys in single mode (copied byte for
  *                 byte, mode 0600, so a sealed key stays sealed) or provider.decryption.publicKeys
  *                 in threshold mode;
- *   custodians:   provider.decryption.publicKeys (their shares are handed over separately).
+ *   custodians:   provider.decryption.publicKeys (their shares are handed over separately);
+ *   aggregators, provider: provider.decryption.cosigners, the custodians' signing-public files
+ *                 (data/keys/cosigners/custodian-<i>.signing-public.json), when the config names them.
  * Every list is read and checked as the roles will read it (distinct key ids, packing, t of n).
  */
 import { fail } from '../../firmware/errors.ts';
 import { parseJsonObject } from '../../firmware/paillier/codec.ts';
-import { readAcceptedPublicKeys, readThresholdKeyRing } from '../config/key-ring.ts';
+import { readAcceptedPublicKeys, readCosigners, readThresholdKeyRing } from '../config/key-ring.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readKeyFileText } from '../paillier/key-files.ts';
 
@@ -30,6 +32,8 @@ export interface RoleKeyLists {
   privateKeys?: string[];
   /** Threshold mode: provider.decryption.publicKeys of the provider's and custodians' configs. */
   thresholdKeys?: string[];
+  /** Threshold mode: provider.decryption.cosigners, custodian i's signing-public file at [i - 1]. */
+  cosigners?: string[];
 }
 
 const ringPath = (keyId: string, kind: 'public' | 'private') => `keys/ring/${keyId}.${kind}.json`;
@@ -67,5 +71,14 @@ export function roleKeyLists(config: MeterveilConfig): RoleKeyLists {
   }
   readAcceptedPublicKeys(config);
   const publicKeys = config.keys.publicKeys.map((source) => add(source, 'public'));
-  return { files: [...files.values()], publicKeys, privateKeys, thresholdKeys };
+  let cosigners: string[] | undefined;
+  if (d.mode === 'threshold' && d.cosigners) {
+    readCosigners(config);
+    cosigners = d.cosigners.map((source, i) => {
+      const path = `keys/cosigners/custodian-${i + 1}.signing-public.json`;
+      files.set(path, { path, text: readKeyFileText(source), secret: false });
+      return path;
+    });
+  }
+  return { files: [...files.values()], publicKeys, privateKeys, thresholdKeys, cosigners };
 }

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
+import type { Cosigners } from '../../firmware/keys/announcement.ts';
 import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
@@ -38,6 +39,8 @@ export interface FirmwareConfigJson {
   packing: { readings: number; maxGroupSize: number; maxPowerWatts: number };
   /** The provider's Ed25519 signing public key (hex), which key rotation announcements must verify under. */
   signingKey?: string;
+  /** Threshold mode: announcements need t of these custodians' cosignatures too. */
+  cosigners?: { threshold: number; keys: string[] };
 }
 
 /** A role's secrets file: the format of host/config/secrets.ts, holding only what the role needs. */
@@ -65,10 +68,12 @@ export interface PlanOptions {
   signingPublicKey?: Uint8Array;
   /** Number of custodians when the key is a threshold key; they get broker users and ACL entries. */
   custodians?: number;
+  /** Threshold mode: the custodians whose cosignatures a key announcement needs (t of them). */
+  cosigners?: Cosigners;
 }
 
 export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey, options: PlanOptions = {}): ProvisionPlan {
-  const { signingPublicKey, custodians: custodianCount = 0 } = options;
+  const { signingPublicKey, custodians: custodianCount = 0, cosigners } = options;
   const publicKeyJson = publicKeyToJson(publicKey);
   const macKeys = new Map<string, string>();
   const deviceKeys = new Map<string, Uint8Array>();
@@ -98,6 +103,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
         maxPowerWatts: config.packing.maxPowerWatts,
       },
       ...(signingPublicKey ? { signingKey: bytesToHex(signingPublicKey) } : {}),
+      ...(cosigners ? { cosigners: { threshold: cosigners.threshold, keys: cosigners.keys.map(bytesToHex) } } : {}),
     };
     try {
       validateConfig(firmwareConfig);

@@ -45,7 +45,11 @@ function roleConfig(rawConfig: Record<string, unknown>, role: Role, lists: RoleK
   const decryption = (provider as { decryption?: Record<string, unknown> } | undefined)?.decryption;
   const { publicKey: _publicKey, publicKeys: _publicKeys, ...settings } = decryption ?? {};
   const rewritten = lists.thresholdKeys
-    ? { provider: { decryption: { ...settings, publicKeys: lists.thresholdKeys } } }
+    ? {
+        provider: {
+          decryption: { ...settings, publicKeys: lists.thresholdKeys, ...(lists.cosigners ? { cosigners: lists.cosigners } : {}) },
+        },
+      }
     : provider === undefined
       ? {}
       : { provider };
@@ -55,10 +59,10 @@ function roleConfig(rawConfig: Record<string, unknown>, role: Role, lists: RoleK
 function keyFilesFor(role: Role, lists: RoleKeyLists) {
   const wanted = new Set(
     role === 'aggregator'
-      ? lists.publicKeys
+      ? [...lists.publicKeys, ...(lists.cosigners ?? [])]
       : role === 'custodian'
-        ? lists.thresholdKeys
-        : [...lists.publicKeys, ...(lists.privateKeys ?? []), ...(lists.thresholdKeys ?? [])],
+        ? [...(lists.thresholdKeys ?? []), ...(lists.cosigners ?? [])]
+        : [...lists.publicKeys, ...(lists.privateKeys ?? []), ...(lists.thresholdKeys ?? []), ...(lists.cosigners ?? [])],
   );
   return lists.files.filter((f) => wanted.has(f.path));
 }

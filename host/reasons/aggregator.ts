@@ -5,6 +5,8 @@
 export const aggregatorReasons = {
   'meter-mismatch': 'a report whose meter id is not the one its topic names',
   'wrong-key-id': 'a report, aggregate or request under a key id that is not in the party’s key ring',
+  'key-not-endorsed':
+    'a report under a key no announcement cosigned by t custodians has named yet (threshold deployments; not acknowledged, the meter resends)',
   'packing-mismatch': 'a report or aggregate packed with another number of readings than the config’s',
   duplicate: 'a second report from one meter for one slot (acknowledged `duplicate`, not stored twice)',
   'slot-in-future': 'a report for a slot that starts later than the aggregator’s clock plus skewSeconds',

@@ -12,5 +12,6 @@ export const thresholdReasons = {
   'inconsistent-partials': 'partial decryptions that do not combine to one plaintext',
   'combination-failed': 'a combined value that is not of the form 1 + kn',
   'not-enough-partials': 'fewer valid partial decryptions than the threshold, after refusals or the timeout',
+  'not-a-shared-key': 'a key announcement a custodian was asked to cosign for a key it holds no share of',
   stopped: 'a decryption request pending when its client was stopped',
 } as const;

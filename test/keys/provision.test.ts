@@ -13,6 +13,7 @@ import mqtt from 'mqtt';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { custodianUser, meterUser } from '../../host/config/identities.ts';
+import { readCosigners } from '../../host/config/key-ring.ts';
 import { loadConfig } from '../../host/config/load.ts';
 import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
@@ -275,4 +276,34 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
   const providerKey = readThresholdPublicKeyFile(providerConfig.keys.publicKey);
   t.like(providerConfig.provider.decryption, { mode: 'threshold', custodians: 3, threshold: 2 });
   t.deepEqual(providerKey.verificationKeys, set.publicKey.verificationKeys);
+});
+
+test('a threshold key with custodian signing keys: meters and aggregators are provisioned with the cosigners and t', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-cosigners-'));
+  const set = testThresholdKeySet(2, 3);
+  writeThresholdKeySet(join(dir, 'data/keys'), set);
+  const custodians = [1, 2, 3].map((i) => {
+    const key = generateSigningKey();
+    writeSigningKey(join(dir, 'data/keys', `custodian-${i}`), key);
+    return key;
+  });
+  const signer = generateSigningKey();
+  const { publicPath: signingPublic } = writeSigningKey(join(dir, 'signing'), signer);
+  const cosigners = [1, 2, 3].map((i) => `keys/custodian-${i}/signing-public.json`);
+  const configPath = join(dir, 'meterveil.json');
+  const decryption = { mode: 'threshold', custodians: 3, threshold: 2, cosigners };
+  writeFileSync(
+    configPath,
+    JSON.stringify({ dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883' }, groups: GROUPS, provider: { decryption } }),
+  );
+  const out = join(dir, 'out');
+  t.throws(() => provision(configPath, join(dir, 'without-signing-key')), { message: /meter-would-refuse.*cosigners: needs signingKey/ });
+  provision(configPath, out, signingPublic);
+  const expected = { threshold: 2, keys: custodians.map((c) => c.publicKey) };
+  for (const meterId of ['m1', 'm4']) {
+    t.deepEqual(validateConfig(read(join(out, 'meters', meterId, 'config.json'))).cosigners, expected, meterId);
+  }
+  for (const role of ['aggregators/street-2', 'provider']) {
+    t.deepEqual(readCosigners(loadConfig(join(out, role, 'config.json'))), expected, role);
+  }
 });
