@@ -6,8 +6,9 @@
  *     slip in a single meter's ciphertext dressed up as an aggregate),
  *   - the aggregate passes the provider's own policy (host/policy/decryption-policy.ts): contributors all
  *     members of the group, at least k of them; each (group, slot, key id) once, and the parts of
- *     one (group, slot) under several keys with disjoint contributors; no differencing with what
- *     this custodian already helped decrypt for that slot, part by part,
+ *     one (group, slot) under several keys with disjoint contributors; with what this custodian
+ *     already helped decrypt for that slot, part by part, and every group's feeder reading, no
+ *     cell of meters below its k (host/policy/disclosure.ts),
  * and records it durably before answering. A second request for the same aggregate gets the same
  * partial again, which reveals nothing new.
  */
@@ -16,7 +17,8 @@ import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
 import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { groupOfAggregateTopic } from '../protocol/topics.ts';
-import { checkDifferencing, checkMembership, type Refusal } from '../policy/decryption-policy.ts';
+import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
+import { DisclosureRule } from '../policy/disclosure.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { partialToJson } from '../threshold/codec.ts';
 import { partialDecrypt } from '../threshold/partial.ts';
@@ -48,6 +50,8 @@ interface Waiter {
 export class Custodian {
   readonly refusals = new ReasonCounter();
   private readonly groups: Map<string, GroupConfig>;
+  /** The provider's disclosure rule, applied to this custodian's own record and every group's feeder. */
+  private readonly disclosure: DisclosureRule;
   /** Aggregates an aggregator published, by hash, with the time they were seen. */
   private readonly seen = new Map<string, number>();
   private readonly waiters = new Map<string, Waiter[]>();
@@ -58,6 +62,7 @@ export class Custodian {
   constructor(private readonly o: CustodianOptions) {
     this.shares = checkedShares(o.shares);
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
+    this.disclosure = new DisclosureRule(o.config.groups);
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
   }
@@ -162,8 +167,11 @@ export class Custodian {
           detail: `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`,
         });
       }
-      const differencing = checkDifferencing(aggregate.contributors, store.helpedSetsForSlot(aggregate.slot), group.k);
-      if (differencing) return refuse(differencing);
+      const disclosure = this.disclosure.refusal([
+        ...store.helpedSetsForSlot(aggregate.slot),
+        { group: group.id, contributors: aggregate.contributors },
+      ]);
+      if (disclosure) return refuse(disclosure);
       let partial;
       try {
         const c = ciphertextFromBytes(share.publicKey.paillier, aggregate.ciphertext);

@@ -6,6 +6,7 @@
  * request into an `unverified-aggregate` refusal). The policy is checked against this
  * record, never against what the provider says it has done.
  */
+import type { ContributorSet } from '../policy/disclosure.ts';
 import { bindKeyIds, bindValue, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext } from '../store/sqlite.ts';
 
@@ -119,8 +120,12 @@ export class CustodianStore {
   }
 
   /** Contributor sets of everything this custodian helped decrypt for the slot, in every group, part by part. */
-  helpedSetsForSlot(slot: number): string[][] {
-    return (this.db.prepare('SELECT contributors FROM helped WHERE slot = ?').pluck().all(slot) as string[]).map((s) => JSON.parse(s));
+  helpedSetsForSlot(slot: number): ContributorSet[] {
+    const rows = this.db.prepare('SELECT group_id, contributors FROM helped WHERE slot = ?').all(slot) as {
+      group_id: string;
+      contributors: string;
+    }[];
+    return rows.map((r) => ({ group: r.group_id, contributors: JSON.parse(r.contributors) }));
   }
 
   insertHelped(row: HelpedRow): void {

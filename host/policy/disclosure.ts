@@ -91,6 +91,14 @@ export class DisclosureRule {
     return violations;
   }
 
+  /** The refusal of a release after which `sets` are known in its slot: the first cell below its k, and how many more. */
+  refusal(sets: readonly ContributorSet[]): { reason: DisclosureReason; detail: string } | undefined {
+    const found = this.violations(sets);
+    if (found.length === 0) return undefined;
+    const more = found.length > 1 ? `, and ${found.length - 1} more cell(s)` : '';
+    return { reason: found[0].reason, detail: `with the totals known for the slot, ${describeViolation(found[0])}${more}` };
+  }
+
   /** The cells below their k when every member of every group reports. */
   layoutViolations(): DisclosureViolation[] {
     return this.violations(this.layout.map((g) => ({ group: g.id, contributors: g.members })));

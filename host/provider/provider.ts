@@ -28,7 +28,8 @@ import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggr
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
 import { partsDueMs, type HeldComparisons } from './held-comparisons.ts';
-import { checkDifferencing, checkMembership, type Refusal } from '../policy/decryption-policy.ts';
+import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
+import { DisclosureRule, type ContributorSet } from '../policy/disclosure.ts';
 import type { SeriesParts } from './series-parts.ts';
 import type { ProviderStore, ReservationRow, SeriesRow } from './store.ts';
 
@@ -67,6 +68,8 @@ export class Provider {
   /** Refusals and dropped messages by reason, including those that could not be stored (no group or slot). */
   readonly counts = new ReasonCounter<Reason | `feeder-${Reason}`>();
   private readonly groups: Map<string, GroupConfig>;
+  /** What may be released: every group's feeder reading and the slot's decrypted totals leave no cell below its k. */
+  private readonly disclosure: DisclosureRule;
   private readonly groupsOfFeeder = new Map<string, GroupConfig[]>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -82,6 +85,7 @@ export class Provider {
 
   constructor(private readonly o: ProviderOptions) {
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
+    this.disclosure = new DisclosureRule(o.config.groups);
     for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
     this.now = o.now ?? Date.now;
     this.log = o.log ?? (() => {});
@@ -228,8 +232,11 @@ export class Provider {
           'overlapping-parts',
           `${twice.length} contributor(s) already counted in slot ${aggregate.slot} of ${group.id} under another key`,
         );
-      const differencing = checkDifferencing(aggregate.contributors, this.decryptedSetsForSlot(aggregate.slot), group.k);
-      if (differencing) return refuse(differencing.reason, differencing.detail);
+      const disclosure = this.disclosure.refusal([
+        ...this.knownSetsForSlot(aggregate.slot),
+        { group: group.id, contributors: aggregate.contributors },
+      ]);
+      if (disclosure) return refuse(disclosure.reason, disclosure.detail);
       if (d.mode === 'threshold') {
         store.insertReservation({
           groupId: group.id,
@@ -257,10 +264,11 @@ export class Provider {
   }
 
   /**
-   * What the provider knows for a slot: every total decrypted or waiting for the custodians, in
-   * every group, and each part of a total taken in parts (it learns the parts one by one).
+   * What the provider knows for a slot besides the feeder readings: every total decrypted or
+   * waiting for the custodians, in every group, and each part of a total taken in parts (it
+   * learns the parts one by one).
    */
-  private decryptedSetsForSlot(slot: number): string[][] {
+  private knownSetsForSlot(slot: number): ContributorSet[] {
     return [...this.o.store.decryptedSetsForSlot(slot), ...this.parts.setsForSlot(slot)];
   }
 

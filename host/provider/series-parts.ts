@@ -7,6 +7,7 @@
  * Table `series_parts` lives in the provider's SQLite file beside `series`; host/provider/store.ts
  * creates it with the rest of the file and gives this class its statements.
  */
+import type { ContributorSet } from '../policy/disclosure.ts';
 import type { Statements } from '../store/sqlite.ts';
 
 export interface SeriesPart {
@@ -47,10 +48,12 @@ export class SeriesParts {
   }
 
   /** Contributor sets of every part decrypted for the slot, in every group. */
-  setsForSlot(slot: number): string[][] {
-    return (this.db.prepare('SELECT contributors FROM series_parts WHERE slot = ?').pluck().all(slot) as string[]).map((s) =>
-      JSON.parse(s),
-    );
+  setsForSlot(slot: number): ContributorSet[] {
+    const rows = this.db.prepare('SELECT group_id, contributors FROM series_parts WHERE slot = ?').all(slot) as {
+      group_id: string;
+      contributors: string;
+    }[];
+    return rows.map((r) => ({ group: r.group_id, contributors: JSON.parse(r.contributors) }));
   }
 
   insert(part: SeriesPart, now: number): void {

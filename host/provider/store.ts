@@ -7,6 +7,7 @@
  * the custodians are asked; the reservation is removed and the total stored in one transaction
  * when the answer is in.
  */
+import type { ContributorSet } from '../policy/disclosure.ts';
 import { bindKeyIds, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext, type Statements } from '../store/sqlite.ts';
 import { HeldComparisons, HELD_COMPARISONS_TABLE } from './held-comparisons.ts';
@@ -205,14 +206,13 @@ export class ProviderStore {
    * Contributor sets of everything decrypted for this slot, in every group, and of everything
    * waiting for the custodians: it may be decrypted yet, so the policy counts it as decrypted.
    */
-  decryptedSetsForSlot(slot: number): string[][] {
-    const sets = this.db
+  decryptedSetsForSlot(slot: number): ContributorSet[] {
+    const rows = this.db
       .prepare(
-        `SELECT contributors FROM series WHERE slot = ? UNION ALL SELECT contributors FROM reservations WHERE slot = ? AND state = 'waiting'`,
+        `SELECT group_id, contributors FROM series WHERE slot = ? UNION ALL SELECT group_id, contributors FROM reservations WHERE slot = ? AND state = 'waiting'`,
       )
-      .pluck()
-      .all(slot, slot) as string[];
-    return sets.map((s) => JSON.parse(s));
+      .all(slot, slot) as { group_id: string; contributors: string }[];
+    return rows.map((r) => ({ group: r.group_id, contributors: JSON.parse(r.contributors) }));
   }
 
   reservation(groupId: string, slot: number, keyId: string): ReservationRow | undefined {

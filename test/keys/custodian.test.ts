@@ -58,7 +58,7 @@ test.before(async () => {
       broker: { url: `mqtt://127.0.0.1:${port}`, embedded: true },
       groups: [
         { id: 'g1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
-        { id: 'g2', members: ['m1', 'm2', 'm3', 'm5'], feeder: 'f2', k: 2 },
+        { id: 'g2', members: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'], feeder: 'f2', k: 2 },
       ],
     },
     (p) => resolve(dir, p),
@@ -132,14 +132,22 @@ test.serial('an aggregate its aggregator published is decrypted by 2 of 3 custod
 });
 
 test.serial('custodians refuse a differencing request that the provider would have made', async (t) => {
-  // g2's contributors {m1, m2, m3} differ from g1's {m1..m4} in slot 100 by m4 alone.
-  const aggregate = await aggregateOf('g2', 100, { m1: 400n, m2: 1200n, m3: 0n });
+  // g2's contributors {m1, m2, m3, m5, m6}, with g1's {m1..m4} in slot 100 and g2's feeder, single out m4.
+  const aggregate = await aggregateOf('g2', 100, { m1: 400n, m2: 1200n, m3: 0n, m5: 3n, m6: 9n });
   await publishAsAggregator(aggregate);
   const error = await refusalOf(client.decrypt(aggregate));
   t.is(error.reason, 'not-enough-partials');
-  t.regex(error.message, /custodian \d refused: differencing/);
-  for (const index of [1, 2, 3]) await waitFor(() => refusalsIn(index).includes('differencing'));
+  t.regex(error.message, /custodian \d refused: cell-below-k/);
+  for (const index of [1, 2, 3]) await waitFor(() => refusalsIn(index).includes('cell-below-k'));
   t.pass();
+});
+
+test.serial('custodians refuse a total short of fewer than k members: with the feeder reading it gives the missing one away', async (t) => {
+  const aggregate = await aggregateOf('g1', 103, { m1: 1n, m2: 2n, m3: 3n });
+  await publishAsAggregator(aggregate);
+  const error = await refusalOf(client.decrypt(aggregate));
+  t.regex(error.message, /custodian \d refused: feeder-complement-below-k/);
+  t.is(error.message.match(/refused: feeder-complement-below-k/g)?.length, 2);
 });
 
 test.serial('custodians refuse a ciphertext no aggregator published, even with a plausible contributor list', async (t) => {
@@ -165,17 +173,17 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
     storePath: storePath(1),
     waitForAggregateMs: 1500,
   });
-  const aggregate = await aggregateOf('g2', 100, { m1: 5n, m2: 6n, m3: 7n });
+  const aggregate = await aggregateOf('g2', 100, { m1: 5n, m2: 6n, m3: 7n, m5: 8n, m6: 9n });
   await publishAsAggregator(aggregate);
-  const before = refusalsIn(1).filter((r) => r === 'differencing').length;
+  const before = refusalsIn(1).filter((r) => r === 'cell-below-k').length;
   await refusalOf(client.decrypt(aggregate));
-  await waitFor(() => refusalsIn(1).filter((r) => r === 'differencing').length === before + 1);
+  await waitFor(() => refusalsIn(1).filter((r) => r === 'cell-below-k').length === before + 1);
   t.pass();
 });
 
 test.serial('custodians restarted between seeing an aggregate and being asked still answer (the sighting is durable)', async (t) => {
   const { shares } = keySet;
-  const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n });
+  const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n, m4: 0n });
   await publishAsAggregator(aggregate);
   const hash = aggregateHash(aggregate);
   await waitFor(() => seenIn(1, hash) && seenIn(2, hash));

@@ -1,50 +1,70 @@
+/** The provider's decryption policy: membership and k (host/policy/decryption-policy.ts), then the disclosure rule with every feeder known. */
 import test from 'ava';
-import fc from 'fast-check';
-import { checkDifferencing } from '../../host/policy/decryption-policy.ts';
-import { analyseSpan } from '../../host/policy/span.ts';
+import { checkMembership } from '../../host/policy/decryption-policy.ts';
+import { DisclosureRule } from '../../host/policy/disclosure.ts';
+import type { Aggregate } from '../../host/protocol/aggregate.ts';
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => `m${a + i}`);
+const aggregate = (contributors: string[]): Aggregate =>
+  ({ groupId: 'g', slot: 1, keyId: 'k', packed: 1, contributors, count: contributors.length, ciphertext: new Uint8Array() }) as Aggregate;
 
-test('two groups differing by one meter expose that meter', (t) => {
-  t.deepEqual(analyseSpan([range(1, 20), range(1, 19)]).exposedMeters, ['m20']);
-  t.is(checkDifferencing(range(1, 19), [range(1, 20)], 5)?.reason, 'differencing');
+test('contributors outside the group and fewer than k contributors are refused by name', (t) => {
+  const group = { id: 'g', members: range(1, 10), feeder: 'f', k: 5 };
+  t.is(checkMembership(aggregate(['m1', 'm2', 'm3', 'm4', 'x']), group)?.reason, 'unknown-contributor');
+  t.is(checkMembership(aggregate(range(1, 4)), group)?.reason, 'below-k');
+  t.is(checkMembership(aggregate(range(1, 5)), group), undefined);
 });
 
-test('exposure through three overlapping groups is found (A + B - C = one meter)', (t) => {
-  // A = {1..10}, B = {11..20}, C = {2..20}: A + B - C = m1
-  t.deepEqual(analyseSpan([range(1, 10), range(11, 20), range(2, 20)]).exposedMeters, ['m1']);
-  t.is(checkDifferencing(range(2, 20), [range(1, 10), range(11, 20)], 5)?.reason, 'differencing');
+test('two groups whose members differ by one meter: the layout itself gives it away through the feeders', (t) => {
+  const rule = new DisclosureRule([
+    { id: 'big', members: range(1, 20), k: 5 },
+    { id: 'less', members: range(1, 19), k: 5 },
+  ]);
+  t.deepEqual(
+    rule.layoutViolations().map((v) => [v.reason, v.cell]),
+    [['cell-below-k', ['m20']]],
+  );
+  t.is(rule.refusal([{ group: 'big', contributors: range(1, 20) }])?.reason, 'cell-below-k');
 });
 
-test('disjoint groups and groups overlapping in many meters are accepted', (t) => {
-  t.is(checkDifferencing(range(21, 40), [range(1, 20)], 5), undefined);
-  t.is(checkDifferencing(range(11, 30), [range(1, 20)], 5), undefined);
-  t.is(checkDifferencing(range(1, 20), [], 5), undefined);
-});
-
-test('a difference of fewer than k meters is refused even if no single meter is exposed', (t) => {
-  t.is(checkDifferencing(range(1, 17), [range(1, 20)], 5)?.reason, 'differencing');
-  t.is(checkDifferencing(range(1, 15), [range(1, 20)], 5), undefined);
-});
-
-test('fast property (small sets): every exposure that a brute-force search over coefficients -1, 0, 1 finds is reported', (t) => {
-  fc.assert(
-    fc.property(fc.array(fc.subarray(range(1, 5), { minLength: 1 }), { minLength: 1, maxLength: 3 }), (sets) => {
-      const { exposedMeters } = analyseSpan(sets);
-      const meters = [...new Set(sets.flat())].sort();
-      for (const coeffs of combinations(sets.length, [-1, 0, 1])) {
-        const v = new Map<string, number>();
-        sets.forEach((s, i) => s.forEach((m) => v.set(m, (v.get(m) ?? 0) + coeffs[i])));
-        const nonzero = meters.filter((m) => (v.get(m) ?? 0) !== 0);
-        if (nonzero.length === 1 && v.get(nonzero[0]) === 1) t.true(exposedMeters.includes(nonzero[0]), JSON.stringify({ sets, coeffs }));
-      }
-      for (const m of exposedMeters) t.true(meters.includes(m));
-    }),
-    { numRuns: 300 },
+test('within one group, a contributor set that differs from the whole by fewer than k is refused, by k or more is not', (t) => {
+  const rule = new DisclosureRule([{ id: 'g', members: range(1, 20), k: 5 }]);
+  t.is(rule.refusal([{ group: 'g', contributors: range(1, 17) }])?.reason, 'feeder-complement-below-k');
+  t.is(rule.refusal([{ group: 'g', contributors: range(1, 15) }]), undefined);
+  // Two aggregates of one slot (a key rotation's parts) each leave fewer than k out of the other.
+  t.is(
+    rule.refusal([
+      { group: 'g', contributors: range(1, 15) },
+      { group: 'g', contributors: range(16, 18) },
+    ])?.reason,
+    'cell-below-k',
   );
 });
 
-function* combinations(n: number, values: number[]): Generator<number[]> {
-  if (n === 0) return yield [];
-  for (const rest of combinations(n - 1, values)) for (const v of values) yield [...rest, v];
-}
+test('exposure through three overlapping aggregates is found (A + B - C = one meter)', (t) => {
+  // A = {1..10}, B = {11..20}, C = {2..20}: A + B - C = m1
+  const rule = new DisclosureRule([
+    { id: 'A', members: range(1, 10), k: 5 },
+    { id: 'B', members: range(11, 20), k: 5 },
+    { id: 'C', members: range(1, 20), k: 5 },
+  ]);
+  const refusal = rule.refusal([
+    { group: 'A', contributors: range(1, 10) },
+    { group: 'B', contributors: range(11, 20) },
+    { group: 'C', contributors: range(2, 20) },
+  ]);
+  // m1 is counted in A's total, so this is no feeder complement: A's and C's totals single it out.
+  t.is(refusal?.reason, 'cell-below-k');
+  t.regex(refusal!.detail, /cell of 1 meter\(s\) m1 is below k = 5 \(group A\)/);
+});
+
+test('disjoint groups, and groups overlapping in at least k with at least k outside, are allowed', (t) => {
+  const rule = new DisclosureRule([
+    { id: 'a', members: range(1, 20), k: 5 },
+    { id: 'b', members: range(21, 40), k: 5 },
+    { id: 'c', members: range(11, 30), k: 5 },
+  ]);
+  t.deepEqual(rule.layoutViolations(), []);
+  t.is(rule.refusal([{ group: 'b', contributors: range(21, 40) }]), undefined);
+  t.is(rule.refusal([]), undefined);
+});
