@@ -35,5 +35,5 @@ test('reservations without a key id take the key id of their aggregate', (t) => 
     store.waitingReservations().map((r) => r.keyId),
     [keyId],
   );
-  t.deepEqual(store.decryptedSetsForSlot(12), [['m1', 'm2']]);
+  t.deepEqual(store.decryptedSetsForSlot(12), [{ group: 'g', contributors: ['m1', 'm2'] }]);
 });

@@ -116,12 +116,12 @@ test("differencing through one group's parts: its two parts and another group's 
   await send.aggregate(aggregateOf(oldKey, 'a', slot, { m1: 1n, m2: 2n }));
   await send.aggregate(aggregateOf(newKey, 'a', slot, { m3: 3n, m4: 4n }));
   await until(() => provider.store.series('a', slot)?.contributors.length === 4, 10_000, "a's two parts");
-  // With the union {m1..m4} alone nothing is exposed; with the part {m1, m2}, b's total gives m5.
+  // b's total minus a's part {m1, m2} is m5's reading.
   await send.aggregate(aggregateOf(newKey, 'b', slot, { m1: 1n, m2: 2n, m5: 5n }));
-  await until(() => provider.provider.counts.totals.get('differencing') === 1, 10_000, 'the differencing refusal');
+  await until(() => provider.provider.counts.totals.get('cell-below-k') === 1, 10_000, 'the differencing refusal');
   t.is(provider.store.series('b', slot), undefined);
-  t.regex(provider.store.refusals(5).find((r) => r.groupId === 'b')!.detail, /expose 1 meter/);
-  // b's next slot with a set that exposes nothing is decrypted.
+  t.regex(provider.store.refusals(5).find((r) => r.groupId === 'b')!.detail, /cell of 1 meter\(s\) m5 is below k = 2/);
+  // b's next slot with a set that exposes nothing (it leaves out m1 and m2, two, k = 2) is decrypted.
   await send.aggregate(aggregateOf(newKey, 'b', slot + 1, { m5: 5n, m6: 6n }));
   await until(() => provider.store.series('b', slot + 1) !== undefined, 10_000, "b's next slot");
   t.is(provider.store.series('b', slot + 1)!.total, 11n);

@@ -132,8 +132,8 @@ test('a differencing pair that only the custodians can see is refused by them, a
   const set = keySet;
   const d = await deploy({
     groups: [
-      { id: 'g1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
-      { id: 'g2', members: ['m1', 'm2', 'm3', 'm5'], feeder: 'f2', k: 2 },
+      { id: 'g1', members: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'], feeder: 'f1', k: 2 },
+      { id: 'g2', members: ['m1', 'm2', 'm3', 'm4', 'm7', 'm8'], feeder: 'f2', k: 2 },
     ],
     threshold: { set, timeoutMs: 10_000, retryMs: 500 },
   });
@@ -159,7 +159,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
 
   // An earlier provider, whose store is gone, had g1's slot decrypted: only the custodians remember.
   const slot = 5000;
-  const g1 = aggregateOf('g1', slot, { m1: 10n, m2: 20n, m3: 30n, m4: 40n });
+  const g1 = aggregateOf('g1', slot, { m1: 10n, m2: 20n, m5: 30n, m6: 40n });
   await publish(g1);
   const earlier = connectRole({
     url: d.config.broker.url,
@@ -178,13 +178,14 @@ test('a differencing pair that only the custodians can see is refused by them, a
   const decrypted: Decrypted[] = [];
   const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
   t.teardown(() => provider.stop());
-  // g2's {m1, m2, m3} with g1's {m1..m4} would give m4's reading; the provider's own record is empty.
-  const g2 = aggregateOf('g2', slot, { m1: 10n, m2: 20n, m3: 30n });
+  // With the feeders alone, g2's {m1, m3, m7, m8} splits no cell below k = 2, so the provider, whose
+  // own record is empty, asks; with g1's {m1, m2, m5, m6} too, m1, m2, m3 and m4 each form a cell.
+  const g2 = aggregateOf('g2', slot, { m1: 10n, m3: 30n, m7: 70n, m8: 80n });
   await publish(g2);
   await until(() => provider.store.reservation('g2', slot, key.keyId)?.state === 'refused', 20_000, "the custodians' refusal");
   const reservation = provider.store.reservation('g2', slot, key.keyId)!;
   t.is(reservation.reason, 'custodians-refused');
-  t.regex(reservation.detail!, /have 0 \(custodian \d refused: differencing; custodian \d refused: differencing\)/);
+  t.regex(reservation.detail!, /have 0 \(custodian \d refused: cell-below-k; custodian \d refused: cell-below-k\)/);
   const refusal = provider.store.refusals(10).find((r) => r.groupId === 'g2' && r.slot === slot)!;
   t.is(refusal.reason, 'custodians-refused');
   t.is(provider.store.series('g2', slot), undefined);
