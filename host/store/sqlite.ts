@@ -17,10 +17,14 @@ import { fail } from '../../firmware/errors.ts';
 type Db = Database.Database;
 export type Statement = Database.Statement;
 
-/** What a migration step may do to the file: run SQL and read what is there. */
-export interface MigrationContext {
-  exec(sql: string): void;
+/** What a part of a store (a helper owning some of its tables' queries) gets from the store: statements. */
+export interface Statements {
   prepare(sql: string): Statement;
+}
+
+/** What a migration step may do to the file: read what is there and run SQL. */
+export interface MigrationContext extends Statements {
+  exec(sql: string): void;
 }
 
 export interface StoreLayout {
@@ -28,11 +32,6 @@ export interface StoreLayout {
   migrations: readonly ((db: MigrationContext) => void)[];
   /** Refuses (store-mismatch) a file that belongs to another identity; records the identity in a new one. */
   checkIdentity(file: StoreFile): void;
-}
-
-/** What a part of a store (a helper owning some of its tables' queries) gets from the store: statements. */
-export interface Statements {
-  prepare(sql: string): Statement;
 }
 
 /**
