@@ -1,19 +1,29 @@
 /**
  * The embedded MQTT broker (aedes): per-party passwords, the ACL of acl.ts, and a cap on message
- * size. Refusals are counted by reason. Retained messages and offline sessions live in memory:
+ * size. Before a client has authenticated it can make the broker hold little: each connection's
+ * bytes are framed as they arrive (frame-guard.ts), so a first packet that is not a small CONNECT,
+ * or any packet declaring more than a message may be, closes the connection at once, and a
+ * connection that sends no CONNECT is closed after connectTimeoutMs. Refusals are counted by reason. Retained messages and offline sessions live in memory:
  * the roles keep their own durable state and the meters their outboxes, so a broker restart
  * loses nothing acknowledged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
+import { Duplex, pipeline } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Reason } from '../../firmware/errors.ts';
 import { clientIdAllowed } from '../config/identities.ts';
 import { listen } from '../net/listen.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
+import { MqttFrameGuard } from './frame-guard.ts';
 
 /** Far above any legitimate message (largest: an aggregate of 10,000 contributors). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** A PUBLISH packet: the message, its topic and properties. */
+const MAX_PACKET_BYTES = MAX_MESSAGE_BYTES + 64 * 1024;
+/** A CONNECT packet: client id, user name, password (and a will, which no role sets). */
+const MAX_CONNECT_BYTES = 16 * 1024;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface EmbeddedBroker {
   port: number;
@@ -29,6 +39,8 @@ export async function startEmbeddedBroker(options: {
   users: Map<string, string>;
   acl: Acl;
   log?: (line: string) => void;
+  /** How long a connection may stay open without a CONNECT. */
+  connectTimeoutMs?: number;
 }): Promise<EmbeddedBroker> {
   const refusals = new Map<string, number>();
   const refuse = (reason: Reason, detail: string) => {
@@ -39,6 +51,7 @@ export async function startEmbeddedBroker(options: {
   const userOf = new WeakMap<Client, string>();
 
   const broker = await Aedes.createBroker({
+    connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     authenticate(client, username, password, done) {
       const expected = username === undefined ? undefined : passwords.get(username);
       const ok = expected !== undefined && password !== undefined && timingSafeEqual(expected, digest(password));
@@ -73,7 +86,18 @@ export async function startEmbeddedBroker(options: {
     },
   });
 
-  const server: Server = createServer(broker.handle);
+  broker.on('connectionError', (_client, error) => {
+    if (/connect did not arrive in time/.test(error.message)) refuse('connect-timeout', 'no CONNECT in time');
+  });
+  const server: Server = createServer((socket) => {
+    const guard = new MqttFrameGuard({ maxConnectBytes: MAX_CONNECT_BYTES, maxPacketBytes: MAX_PACKET_BYTES }, (reason, detail) => {
+      refuse(reason, `${socket.remoteAddress}:${socket.remotePort}: ${detail}`);
+      socket.destroy();
+    });
+    // pipeline: a reset or a refusal on either side destroys both, so nothing stays buffered.
+    pipeline(socket, guard, () => {});
+    broker.handle(Duplex.from({ readable: guard, writable: socket }));
+  });
   await listen(server, options.port, options.host);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -3,5 +3,10 @@ export const brokerReasons = {
   'bad-credentials': 'a connection with an unknown user name or a wrong password',
   'client-id-not-allowed': 'a connection whose client id is not the user name or `<user>/<suffix>`',
   'publish-not-allowed': 'a publish to a topic the user’s ACL does not allow',
+  'connect-expected': 'a connection whose first packet is not CONNECT; closed before its body is read',
+  'oversized-packet':
+    'a packet whose header declares more bytes than the broker accepts (a CONNECT above 16 KiB, any packet above a message); closed at once',
+  'malformed-packet': 'a packet whose remaining length is not a valid MQTT length; the connection is closed',
+  'connect-timeout': 'a connection that sent no CONNECT within the broker’s connect timeout; closed',
   'subscribe-not-allowed': 'a subscription to a filter the user’s ACL does not name exactly',
 } as const;
