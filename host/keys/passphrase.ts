@@ -17,6 +17,22 @@ export function addPassphraseOption(command: Command, purpose: string): Command 
   return command.option('--passphrase-file <file>', `file whose first line is the passphrase that ${purpose} (else $${PASSPHRASE_ENV})`);
 }
 
+/**
+ * Takes the passphrase out of this process's environment, so that no child it spawns inherits it
+ * unless it is handed on explicitly (withPassphrase) to a process that unseals a key.
+ */
+export function takePassphraseFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[PASSPHRASE_ENV];
+  delete env[PASSPHRASE_ENV];
+  return value === '' ? undefined : value;
+}
+
+/** A child's environment: `env` without the passphrase, or with exactly `passphrase` if given. */
+export function childEnvironment(env: NodeJS.ProcessEnv, passphrase: string | undefined): NodeJS.ProcessEnv {
+  const { [PASSPHRASE_ENV]: _inherited, ...rest } = env;
+  return passphrase === undefined ? rest : { ...rest, [PASSPHRASE_ENV]: passphrase };
+}
+
 export function resolvePassphrase(options: PassphraseOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (options.passphraseFile !== undefined) {
     let text: string;

@@ -12,6 +12,7 @@ import { fail } from '../../firmware/errors.ts';
 import { demoSharePath, provision } from './provision.ts';
 import { runFleet, type RunningFleet } from './fleet.ts';
 import { Supervisor } from './supervisor.ts';
+import { takePassphraseFromEnv } from '../keys/passphrase.ts';
 import { writeDemoConfigIfAbsent, type DemoThreshold } from './demo-config.ts';
 import type { EmbeddedBroker } from '../broker/embedded.ts';
 
@@ -52,7 +53,9 @@ export async function startAll(options: {
 
   let broker: EmbeddedBroker | undefined;
   let fleet: RunningFleet | undefined;
-  const supervisor = new Supervisor(join(config.dataDir, 'logs'), print);
+  // Only the custodians unseal a key (their shares); the provider, aggregators, feeders and the XS
+  // workers of the fleet never see the passphrase.
+  const supervisor = new Supervisor(join(config.dataDir, 'logs'), print, takePassphraseFromEnv());
   const stop = async () => {
     await fleet?.stop();
     await supervisor.stopAll();
@@ -71,6 +74,7 @@ export async function startAll(options: {
             name: `custodian-${index}`,
             args: ['custodian', '--share', demoSharePath(decryption, index), ...args],
             show: /refused/,
+            unsealsKey: true,
           }),
         ),
       );

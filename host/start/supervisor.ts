@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { onRoleMessage } from '../cli/role-channel.ts';
+import { childEnvironment } from '../keys/passphrase.ts';
+import { ensurePrivateFile, PRIVATE_FILE_MODE } from '../store/private-file.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
@@ -19,6 +21,8 @@ export interface ChildRole {
   args: string[];
   /** Lines shown on the console (all lines go to the log file). */
   show: RegExp;
+  /** The role opens a sealed key file: only such a role is given the passphrase. */
+  unsealsKey?: boolean;
 }
 
 export class Supervisor {
@@ -26,9 +30,11 @@ export class Supervisor {
   private readonly logs = new Map<string, WriteStream>();
   private stopping = false;
 
+  /** passphrase: for the roles that unseal a key; every other child gets an environment without it. */
   constructor(
     private readonly logDir: string,
     private readonly print: (line: string) => void,
+    private readonly passphrase?: string,
   ) {
     mkdirSync(logDir, { recursive: true });
   }
@@ -36,8 +42,12 @@ export class Supervisor {
   start(role: ChildRole): Promise<void> {
     let log = this.logs.get(role.name);
     const logPath = join(this.logDir, `${role.name}.log`);
-    if (!log) this.logs.set(role.name, (log = createWriteStream(logPath, { flags: 'a' })));
-    const child = spawn(process.execPath, [BIN, ...role.args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    if (!log) {
+      ensurePrivateFile(logPath);
+      this.logs.set(role.name, (log = createWriteStream(logPath, { flags: 'a', mode: PRIVATE_FILE_MODE })));
+    }
+    const env = childEnvironment(process.env, role.unsealsKey ? this.passphrase : undefined);
+    const child = spawn(process.execPath, [BIN, ...role.args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
     this.children.set(role.name, child);
     return new Promise((resolve, reject) => {
       let ready = false;

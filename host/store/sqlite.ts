@@ -1,7 +1,9 @@
 /**
  * The one way a role opens its SQLite file. WAL lets the HTTP API read while the role writes;
  * synchronous=NORMAL in WAL mode keeps every commit across a crash of the process (kill -9),
- * FULL also across a power loss, at the price of an fsync per commit.
+ * FULL also across a power loss, at the price of an fsync per commit. The file is created 0600
+ * before SQLite opens it; SQLite gives the WAL and shared-memory files the mode of the database
+ * file (and corrects them for the umask), and those of an earlier run are narrowed here too.
  *
  * A file's layout is an ordered list of migrations, one per `PRAGMA user_version`: step i brings
  * the file from version i to i + 1. Files written before versions were recorded are at 0, in any
@@ -13,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from '../../firmware/errors.ts';
+import { ensurePrivateFile, narrowIfPresent } from './private-file.ts';
 
 type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -51,6 +54,8 @@ export class StoreFile {
     mkdirSync(dirname(path), { recursive: true });
     let db: Db | undefined;
     try {
+      ensurePrivateFile(path);
+      for (const companion of [`${path}-wal`, `${path}-shm`]) narrowIfPresent(companion);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
     } catch (e) {
