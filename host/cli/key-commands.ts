@@ -20,7 +20,11 @@ export function register(program: Command) {
       .option('--bits <bits>', `modulus size in bits (${SUPPORTED_KEY_BITS.join(' or ')})`, '2048')
       .requiredOption('--out <dir>', 'directory for the key files; existing keys are never overwritten')
       .option('--threshold <t>', 'threshold key: number of custodians needed to decrypt')
-      .option('--custodians <n>', 'threshold key: number of custodians, each given one share'),
+      .option('--custodians <n>', 'threshold key: number of custodians, each given one share')
+      .option(
+        '--allow-undetectable-differencing',
+        'accept 2t <= n: two disjoint sets of custodians could each decrypt one of two aggregates that difference each other',
+      ),
     'seals the private key or shares',
   ).action(
     cliAction(async (opts: ThresholdKeygenCliOptions) => {

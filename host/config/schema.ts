@@ -8,7 +8,7 @@ import { checkPacking, subSlotMs, type PackingConfig } from '../../firmware/conf
 import { id as checkId, integerIn, slotSeconds as checkSlotSeconds, type Refuse } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isServiceName } from './identities.ts';
-import { MAX_CUSTODIANS } from '../threshold/threshold-key.ts';
+import { MAX_CUSTODIANS, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
 
 export interface GroupConfig {
   id: string;
@@ -50,6 +50,8 @@ export type DecryptionConfig =
        * cosignatures of `threshold` custodians (firmware/keys/announcement.ts).
        */
       cosigners?: string[];
+      /** 2 * threshold <= custodians accepted: two disjoint custodian sets could each decrypt one of a differencing pair. */
+      allowUndetectableDifferencing: boolean;
     };
 
 export interface MeterveilConfig {
@@ -148,18 +150,33 @@ function parseDecryption(value: unknown, defaultPublicKey: string, inData: (p: s
     return { mode: 'single' };
   }
   if (d.mode !== 'threshold') fail('bad-config', 'provider.decryption.mode must be "single" or "threshold"');
-  onlyKeys(d, ['mode', 'publicKey', 'publicKeys', 'custodians', 'threshold', 'timeoutMs', 'retryMs', 'cosigners'], 'provider.decryption');
+  onlyKeys(
+    d,
+    ['mode', 'publicKey', 'publicKeys', 'custodians', 'threshold', 'timeoutMs', 'retryMs', 'cosigners', 'allowUndetectableDifferencing'],
+    'provider.decryption',
+  );
   if (d.publicKey !== undefined && d.publicKeys !== undefined)
     fail('bad-config', 'provider.decryption: give publicKey (one key) or publicKeys (a key ring), not both');
   const custodians = integer(d.custodians, 'provider.decryption.custodians', 1, MAX_CUSTODIANS);
   const single = d.publicKey === undefined ? defaultPublicKey : inData(text(d.publicKey, 'provider.decryption.publicKey'));
   const publicKeys = keyFiles(d.publicKeys, 'provider.decryption.publicKeys', single, inData);
+  const threshold = integer(d.threshold, 'provider.decryption.threshold', 1, custodians);
+  if (d.allowUndetectableDifferencing !== undefined && typeof d.allowUndetectableDifferencing !== 'boolean')
+    fail('bad-config', 'provider.decryption.allowUndetectableDifferencing must be true or false');
+  const allowUndetectableDifferencing = d.allowUndetectableDifferencing === true;
+  refuseDisjointQuorums(
+    threshold,
+    custodians,
+    allowUndetectableDifferencing,
+    'set provider.decryption.allowUndetectableDifferencing to true',
+  );
   return {
     mode: 'threshold',
     publicKeys,
     publicKey: publicKeys.at(-1)!,
     custodians,
-    threshold: integer(d.threshold, 'provider.decryption.threshold', 1, custodians),
+    threshold,
+    allowUndetectableDifferencing,
     timeoutMs: integer(d.timeoutMs ?? 30_000, 'provider.decryption.timeoutMs', 100, 3_600_000),
     retryMs: integer(d.retryMs ?? 60_000, 'provider.decryption.retryMs', 100, 86_400_000),
     ...(d.cosigners === undefined ? {} : { cosigners: cosignerFiles(d.cosigners, custodians, inData) }),

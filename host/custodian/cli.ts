@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { readSigningKeyFile } from '../keys/signing.ts';
 import { readKeyShareFile } from '../threshold/key-files.ts';
 import { cosignKeyAnnouncement } from './cosign.ts';
-import { custodianSetsOverlap } from '../threshold/threshold-key.ts';
+import { custodianSetsOverlap, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
 import { runCustodian } from './run.ts';
 
 export function register(program: Command) {
@@ -36,6 +36,13 @@ export function register(program: Command) {
       const config = loadConfig(opts.config);
       const passphrase = resolvePassphrase(opts);
       const shares = opts.share.map((file) => readKeyShareFile(file, passphrase));
+      const d = config.provider.decryption;
+      refuseDisjointQuorums(
+        shares[0].publicKey.threshold,
+        shares[0].publicKey.custodians,
+        d.mode === 'threshold' && d.allowUndetectableDifferencing,
+        'set provider.decryption.allowUndetectableDifferencing to true in the config',
+      );
       const log = (line: string) => process.stderr.write(line + '\n');
       const running = await runCustodian(config, shares, { log });
       const { threshold, custodians } = shares[0].publicKey;

@@ -1,5 +1,6 @@
 /** Threshold decryption: key shares, partial decryptions and their combination (host/threshold/, host/custodian/, docs/keys.md). */
 export const thresholdReasons = {
+  'disjoint-quorums': 'a threshold t of n with 2t <= n, refused unless undetectable differencing is explicitly allowed',
   'bad-threshold': 'custodians or threshold out of range (threshold from 1 to the number of custodians)',
   'bad-custodian-index': 'a custodian index outside 1..the number of custodians',
   'not-threshold-key': 'a single-key public key where a threshold public key is needed',

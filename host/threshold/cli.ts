@@ -10,13 +10,14 @@ import { combinePartials } from './combine.ts';
 import { generateThresholdKey, SUPPORTED_THRESHOLD_BITS } from './dealer.ts';
 import { readKeyShareFile, readThresholdPublicKeyFile, writeThresholdKeySet } from './key-files.ts';
 import { partialDecrypt, type PartialDecryption } from './partial.ts';
-import { custodianSetsOverlap } from './threshold-key.ts';
+import { custodianSetsOverlap, refuseDisjointQuorums } from './threshold-key.ts';
 
 export interface ThresholdKeygenCliOptions extends PassphraseOptions {
   bits: string;
   out: string;
   threshold?: string;
   custodians?: string;
+  allowUndetectableDifferencing?: boolean;
 }
 
 function positiveInteger(text: string | undefined, what: string): number {
@@ -28,6 +29,7 @@ function positiveInteger(text: string | undefined, what: string): number {
 export async function thresholdKeygen(opts: ThresholdKeygenCliOptions): Promise<void> {
   const threshold = positiveInteger(opts.threshold, '--threshold');
   const custodians = positiveInteger(opts.custodians, '--custodians');
+  refuseDisjointQuorums(threshold, custodians, opts.allowUndetectableDifferencing === true, 'give --allow-undetectable-differencing');
   const bits = Number(opts.bits);
   if (!SUPPORTED_THRESHOLD_BITS.includes(bits as never)) usage('bad-argument', `--bits must be ${SUPPORTED_THRESHOLD_BITS.join(' or ')}`);
   const passphrase = resolvePassphrase(opts);

@@ -35,6 +35,18 @@ export function custodianSetsOverlap(threshold: number, custodians: number): boo
   return 2 * threshold > custodians;
 }
 
+/**
+ * Refuses a threshold with 2t <= n unless the operator said, by a name that states the danger,
+ * that undetectable differencing is acceptable (`allowed`).
+ */
+export function refuseDisjointQuorums(threshold: number, custodians: number, allowed: boolean, howToAllow: string): void {
+  if (allowed || custodianSetsOverlap(threshold, custodians)) return;
+  fail(
+    'disjoint-quorums',
+    `${threshold} of ${custodians}: two disjoint sets of custodians can each decrypt one of two aggregates that difference each other, and no custodian sees both; choose a threshold above ${custodians / 2}, or ${howToAllow}`,
+  );
+}
+
 export class ThresholdPublicKey {
   readonly paillier: PaillierPublicKey;
   readonly threshold: number;

@@ -110,6 +110,7 @@ test('threshold mode: decryption settings are parsed and checked, custodians get
     threshold: 2,
     timeoutMs: 30_000,
     retryMs: 60_000,
+    allowUndetectableDifferencing: false,
   });
   t.regex(
     reason(() => parse({ provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 4 } } })),
@@ -154,4 +155,27 @@ test('threshold mode: decryption settings are parsed and checked, custodians get
   t.true(mayPublish(acl, 'provider', 'meterveil/v1/custodians/requests'));
   t.true(maySubscribe(acl, 'provider', 'meterveil/v1/custodians/+/partials'));
   t.false(mayPublish(deploymentAcl(parse({})), 'provider', 'meterveil/v1/custodians/requests'), 'single mode has no custodian topics');
+});
+
+test('a threshold of at most half the custodians is refused unless undetectable differencing is allowed by name', (t) => {
+  for (const [threshold, custodians] of [
+    [2, 4],
+    [1, 2],
+    [3, 6],
+  ]) {
+    t.regex(
+      reason(() => parse({ provider: { decryption: { mode: 'threshold', custodians, threshold } } })),
+      /^disjoint-quorums .*two disjoint sets of custodians/,
+      `${threshold} of ${custodians}`,
+    );
+    const allowed = parse({ provider: { decryption: { mode: 'threshold', custodians, threshold, allowUndetectableDifferencing: true } } });
+    t.like(allowed.provider.decryption, { threshold, custodians, allowUndetectableDifferencing: true });
+  }
+  t.like(parse({ provider: { decryption: { mode: 'threshold', custodians: 5, threshold: 3 } } }).provider.decryption, { threshold: 3 });
+  t.regex(
+    reason(() =>
+      parse({ provider: { decryption: { mode: 'threshold', custodians: 4, threshold: 2, allowUndetectableDifferencing: 'yes' } } }),
+    ),
+    /^bad-config .*allowUndetectableDifferencing/,
+  );
 });
