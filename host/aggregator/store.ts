@@ -7,7 +7,7 @@
  * never multiplied together.
  */
 import { fail } from '../../firmware/errors.ts';
-import { bindValue, META_TABLE } from '../store/identity.ts';
+import { bindRole, bindValue, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext, type StoreLayout } from '../store/sqlite.ts';
 
 export type SlotState = 'open' | 'closing' | 'published' | 'suppressed';
@@ -74,13 +74,15 @@ export class AggregatorStore {
   constructor(path: string, identity: { groupId: string }, durability: 'process' | 'power' = 'process') {
     const layout: StoreLayout = {
       migrations: [firstLayout(path)],
-      checkIdentity: (file) =>
+      checkIdentity: (file) => {
+        bindRole(file, 'aggregator');
         bindValue(
           file,
           'groupId',
           identity.groupId,
           (stored) => `this aggregator store belongs to groupId ${stored}, not ${identity.groupId}`,
-        ),
+        );
+      },
     };
     this.db = StoreFile.open(path, layout, durability);
   }

@@ -7,7 +7,7 @@
  * record, never against what the provider says it has done.
  */
 import type { ContributorSet } from '../policy/disclosure.ts';
-import { bindKeyIds, bindValue, META_TABLE } from '../store/identity.ts';
+import { bindKeyIds, bindRole, bindValue, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext } from '../store/sqlite.ts';
 
 const HELPED = `
@@ -81,6 +81,7 @@ export class CustodianStore {
       {
         migrations: MIGRATIONS,
         checkIdentity: (file) => {
+          bindRole(file, 'custodian');
           bindValue(file, 'index', index, (stored) => `this custodian store belongs to custodian ${stored}, not ${index}`);
           bindKeyIds(file, identity.keyIds, 'custodian store');
         },

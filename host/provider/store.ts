@@ -8,7 +8,7 @@
  * when the answer is in.
  */
 import type { ContributorSet } from '../policy/disclosure.ts';
-import { bindKeyIds, META_TABLE } from '../store/identity.ts';
+import { bindKeyIds, bindRole, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext, type Statements } from '../store/sqlite.ts';
 import { HeldComparisons, HELD_COMPARISONS_TABLE } from './held-comparisons.ts';
 import { SeriesParts, SERIES_PARTS_TABLE } from './series-parts.ts';
@@ -185,7 +185,13 @@ export class ProviderStore {
   constructor(path: string, keyIds: string[], durability: 'process' | 'power' = 'process') {
     this.db = StoreFile.open(
       path,
-      { migrations: MIGRATIONS, checkIdentity: (file) => bindKeyIds(file, keyIds, 'provider store') },
+      {
+        migrations: MIGRATIONS,
+        checkIdentity: (file) => {
+          bindRole(file, 'provider');
+          bindKeyIds(file, keyIds, 'provider store');
+        },
+      },
       durability,
     );
     const statements: Statements = { prepare: (sql) => this.db.prepare(sql) };

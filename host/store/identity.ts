@@ -8,6 +8,14 @@ import type { StoreFile } from './sqlite.ts';
 
 export const META_TABLE = 'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);';
 
+/**
+ * The role whose file it is, so that a file given to another role is refused even where the rest
+ * of its identity would pass. Files written before roles were recorded get theirs on next open.
+ */
+export function bindRole(file: StoreFile, role: 'aggregator' | 'provider' | 'custodian'): void {
+  bindValue(file, 'role', role, (stored) => `this is the ${stored}'s store, not the ${role}'s`);
+}
+
 /** A value the file must hold exactly: an aggregator's group, a custodian's index. */
 export function bindValue(file: StoreFile, key: string, value: string, describe: (stored: string) => string): void {
   const stored = file.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;

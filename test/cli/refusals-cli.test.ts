@@ -31,7 +31,8 @@ const deployment = deploy({
     { id: 'g2', members: ['m3', 'm4'], feeder: 'f2', k: 2 },
   ],
 });
-test.after.always(async () => (await deployment).cleanup());
+const another = deploy({ groups: [{ id: 'g1', members: ['m1', 'm2'], feeder: 'f1', k: 2 }] });
+test.after.always(async () => Promise.all([(await deployment).cleanup(), (await another).cleanup()]));
 
 test("an aggregator given another group's SQLite file refuses with store-mismatch on one line", async (t) => {
   const { config, configPath } = await deployment;
@@ -47,6 +48,14 @@ test("a provider given another deployment's SQLite file refuses with store-misma
   const r = await cli('provider', '-c', configPath, '--port', '0');
   t.is(r.code, 1);
   t.is(r.stderr, `meterveil: store-mismatch: this provider store belongs to key 0123456789abcdef, not ${publicKey.keyId}\n`);
+});
+
+test("a provider given an aggregator's SQLite file refuses with store-mismatch on one line", async (t) => {
+  const { config, configPath } = await another;
+  new AggregatorStore(providerStorePath(config), { groupId: 'g1' }).close();
+  const r = await cli('provider', '-c', configPath, '--port', '0');
+  t.is(r.code, 1);
+  t.is(r.stderr, "meterveil: store-mismatch: this is the aggregator's store, not the provider's\n");
 });
 
 test('a role whose SQLite file is not a database refuses with store-unreadable on one line', async (t) => {
