@@ -7,5 +7,6 @@ export const cliReasons = {
   'cannot-listen': 'a port the broker or the HTTP API cannot listen on: in use by another process, or not permitted',
   'role-exited': 'a role that `meterveil start` runs exited before it was ready; its log says why',
   'internal-error': 'an unexpected failure (a bug): the provider counts the message or answers HTTP 500, the CLI prints one line',
+  'xs-unavailable': 'the XS engine that simulate and start run the meters in is not built, or the platform is not Linux',
   'bad-random-request': 'a request from the XS simulator for randomness of a length outside 1..4096',
 } as const;

@@ -35,7 +35,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { build } from 'esbuild';
-import { MeterveilError } from '../../firmware/errors.ts';
+import { fail, MeterveilError } from '../../firmware/errors.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -47,10 +47,11 @@ export const XSNAP_WORKER_PATH = resolve(
 /** Fails (never skips) when the engine was not built, with the command that builds it. */
 export function assertXsnapWorkerPresent(workerPath = XSNAP_WORKER_PATH): void {
   if (process.platform !== 'linux') {
-    throw new Error(`the XS harness runs the Linux xsnap-worker; this is ${process.platform}`);
+    fail('xs-unavailable', `the XS harness runs the Linux xsnap-worker; this is ${process.platform}`);
   }
   if (!existsSync(workerPath)) {
-    throw new Error(
+    fail(
+      'xs-unavailable',
       `XS engine not built: ${workerPath} is missing. ` +
         'Run `npm rebuild @agoric/xsnap` (needs make and cc), or `npm ci` without --ignore-scripts.',
     );

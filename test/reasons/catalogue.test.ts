@@ -51,12 +51,14 @@ const PUBLISHED = [
   'bad-secrets',
   'bad-share',
   'bad-signature',
+  'bad-slots',
   'bad-threshold',
   'bad-time',
   'below-k',
   'broker-login-refused',
   'broker-unreachable',
   'cannot-listen',
+  'cell-below-k',
   'ciphertext-length',
   'ciphertext-not-unit',
   'ciphertext-out-of-range',
@@ -72,6 +74,7 @@ const PUBLISHED = [
   'duplicate-partial',
   'empty-passphrase',
   'even-modulus',
+  'feeder-complement-below-k',
   'forged-partial',
   'inconsistent-partials',
   'internal-error',
@@ -157,6 +160,7 @@ const PUBLISHED = [
   'wrong-meter',
   'wrong-previous-key',
   'wrong-reading-count',
+  'xs-unavailable',
 ];
 
 test('no published reason is renamed or dropped', (t) => {
