@@ -277,13 +277,17 @@ export class Provider {
    * a key rotation split it), adding it to the parts decrypted before; or refuses.
    */
   private storeDecrypted(group: GroupConfig, aggregate: Aggregate, hash: string, plaintext: bigint): Refusal | undefined {
-    let readings: bigint[];
-    try {
-      readings = this.o.packing.unpack(plaintext);
-    } catch (e) {
-      if (!(e instanceof MeterveilError)) throw e;
-      const refusal = { reason: e.reason, detail: e.message };
-      this.refuse(group.id, aggregate.slot, refusal, aggregate, hash);
+    // Decrypted is decrypted, whatever the plaintext: the part is recorded first, so that the slot
+    // is never decrypted a second time (another aggregate for it would difference against this one).
+    this.parts.insert(
+      { groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash },
+      this.now(),
+    );
+    const readings = this.readingsInRange(plaintext, aggregate.count);
+    if (typeof readings === 'string') {
+      const refusal: Refusal = { reason: 'out-of-range-total', detail: readings };
+      if (this.recordRefusal(group.id, aggregate.slot, refusal, aggregate, hash))
+        this.afterCommit(() => this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${readings}`));
       return refusal;
     }
     const { store } = this.o;
@@ -303,10 +307,6 @@ export class Provider {
       };
       store.insertSeries(row);
     }
-    this.parts.insert(
-      { groupId: group.id, slot: aggregate.slot, keyId: aggregate.keyId, contributors: aggregate.contributors, aggregateHash: hash },
-      this.now(),
-    );
     const decrypted: Decrypted = {
       groupId: group.id,
       slot: aggregate.slot,
@@ -317,6 +317,28 @@ export class Provider {
     this.considerComparison(group, aggregate.slot, aggregate.keyId, decrypted);
     this.afterCommit(() => this.o.onDecrypted?.(decrypted));
     return undefined;
+  }
+
+  /**
+   * The slot-wise sums of `count` readings, or why honest readings cannot have given this
+   * plaintext: past the packing (a reading of n - x wraps the sum modulo n; a reading past its
+   * slot carries out of the top), or a slot above count times the largest reading. The plaintext
+   * itself is not repeated: it is a group's total.
+   */
+  private readingsInRange(plaintext: bigint, count: number): bigint[] | string {
+    const { packing } = this.o;
+    let readings: bigint[];
+    try {
+      readings = packing.unpack(plaintext);
+    } catch (e) {
+      if (e instanceof MeterveilError && e.reason === 'packed-overflow')
+        return `the plaintext does not fit the packing (packed-overflow): a reading was negative or overflowed its slot`;
+      throw e;
+    }
+    const bound = BigInt(count) * packing.maxReading;
+    const over = readings.findIndex((r) => r > bound);
+    if (over >= 0) return `packed slot ${over} exceeds ${count} readings of at most ${packing.maxReading}: a reading overflowed its slot`;
+    return readings;
   }
 
   /** Threshold mode: asks the custodians for a reserved aggregate, unless a request for it is out. */

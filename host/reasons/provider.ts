@@ -16,5 +16,7 @@ export const providerReasons = {
   'unverified-aggregate': 'an aggregate the custodian did not see its group’s aggregator publish',
   'forged-partial': 'custodians whose partial decryptions failed their proofs; a total stored for the slot was combined without them',
   'custodians-refused': 'every custodian answered and too many refused or sent invalid partials; final for the slot',
+  'out-of-range-total':
+    'a decrypted total that honest readings cannot give (a slot above count times the largest reading, or past the packing: a negative or overflowing reading); the slot counts as decrypted and an alert is raised',
   'unknown-feeder': 'a feeder id that no group names',
 } as const;
