@@ -46,7 +46,9 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   });
 
   const groupsOf = (m: string) => config.groups.filter((g) => g.members.includes(m)).map((g) => g.id);
-  const meters = new Map(await Promise.all([...wide, 's1', 's2'].map(async (m) => [m, await d.meter(m, groupsOf(m))] as const)));
+  // No resend within the test: the only duplicate the aggregator sees is the attacker's replay.
+  const quiet = { resendMs: 60_000 };
+  const meters = new Map(await Promise.all([...wide, 's1', 's2'].map(async (m) => [m, await d.meter(m, groupsOf(m), quiet)] as const)));
   const m1 = meters.get('m1')!;
 
   // Someone holding m1's credentials, on a session of its own.
@@ -148,24 +150,22 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   await until(() => decrypted.length >= 2, 20_000, 'the slot to close at the provider');
   await until(() => aggregators.get('small')!.aggregator.status().openSlots.length === 0, 10_000, 'the small group to close');
 
-  const counts = wideAgg.rejections.toJSON();
-  for (const reason of [
-    'unsupported-version',
-    'truncated',
-    'oversized',
-    'wrong-key-id',
-    'ciphertext-out-of-range',
-    'bad-mac',
-    'slot-too-old',
-    'slot-in-future',
-    'duplicate',
-  ]) {
-    t.true((counts[reason] ?? 0) >= 1, `aggregator counted ${reason}: ${JSON.stringify(counts)}`);
-  }
-  t.is(counts['ciphertext-out-of-range'], 2);
-  // The report on m2's topic never reached an aggregator: the broker refused it.
+  // Each attack on m1's topic counted once under its reason, nothing else; the report on m2's
+  // topic never reached an aggregator (no meter-mismatch): the broker refused it.
+  t.deepEqual(wideAgg.rejections.toJSON(), {
+    'bad-mac': 1,
+    'ciphertext-out-of-range': 2,
+    duplicate: 1,
+    oversized: 1,
+    'slot-in-future': 1,
+    'slot-too-old': 1,
+    truncated: 1,
+    'unsupported-version': 1,
+    'wrong-key-id': 1,
+  });
   t.is(aggregators.get('narrow')!.aggregator.rejections.totals.get('meter-mismatch') ?? 0, 0);
-  t.is(counts['meter-mismatch'] ?? 0, 0);
+  // At least m2's topic: the broker drops the connection on a refused publication, so whether the
+  // meter's aggregate (sent after it) reaches the broker depends on the reconnection.
   if (broker === 'embedded') t.true((d.refusals()!.get('publish-not-allowed') ?? 0) >= 1, 'the embedded broker refused a foreign topic');
 
   // Both overlapping groups were decrypted, and neither counts the replay twice.
