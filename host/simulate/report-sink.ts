@@ -101,12 +101,3 @@ export class ReportSink {
     await this.client.endAsync(true);
   }
 }
-
-/** Polls `condition` on the event loop until it holds; fails after `timeoutMs`. */
-export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -21,7 +21,8 @@ import { testKeyPair } from '../helpers/test-keys.ts';
 import { createNodePlatform } from '../../host/simulate/node-platform.ts';
 import { XsFleet } from '../../host/simulate/xs-fleet.ts';
 import { startTestBroker } from './helpers/broker.ts';
-import { Collector, until } from './helpers/collector.ts';
+import { Collector } from './helpers/collector.ts';
+import { until } from '../helpers/poll.ts';
 import { rawMeterConfig } from './helpers/config.ts';
 import { expectedReadings } from './helpers/expected.ts';
 

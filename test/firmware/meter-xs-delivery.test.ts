@@ -9,7 +9,7 @@ import { packingFor } from '../../firmware/meter/meter.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 import type { XsFleet } from '../../host/simulate/xs-fleet.ts';
-import { until } from './helpers/collector.ts';
+import { until } from '../helpers/poll.ts';
 import { expectedReadings } from './helpers/expected.ts';
 import { advanceAndDrain, drain, startXsMeter } from './helpers/fleet.ts';
 

@@ -23,6 +23,7 @@ import { runCustodian, type RunningCustodian } from '../../host/custodian/run.ts
 import { CustodianStore } from '../../host/custodian/store.ts';
 import { aggregateHash, encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
@@ -138,7 +139,7 @@ test.serial('custodians refuse a differencing request that the provider would ha
   const error = await refusalOf(client.decrypt(aggregate));
   t.is(error.reason, 'not-enough-partials');
   t.regex(error.message, /custodian \d refused: cell-below-k/);
-  for (const index of [1, 2, 3]) await waitFor(() => refusalsIn(index).includes('cell-below-k'));
+  for (const index of [1, 2, 3]) await until(() => refusalsIn(index).includes('cell-below-k'), `custodian ${index}'s cell-below-k refusal`);
   t.pass();
 });
 
@@ -177,7 +178,7 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
   await publishAsAggregator(aggregate);
   const before = refusalsIn(1).filter((r) => r === 'cell-below-k').length;
   await refusalOf(client.decrypt(aggregate));
-  await waitFor(() => refusalsIn(1).filter((r) => r === 'cell-below-k').length === before + 1);
+  await until(() => refusalsIn(1).filter((r) => r === 'cell-below-k').length === before + 1, 'one more cell-below-k refusal');
   t.pass();
 });
 
@@ -186,7 +187,7 @@ test.serial('custodians restarted between seeing an aggregate and being asked st
   const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n, m4: 0n });
   await publishAsAggregator(aggregate);
   const hash = aggregateHash(aggregate);
-  await waitFor(() => seenIn(1, hash) && seenIn(2, hash));
+  await until(() => seenIn(1, hash) && seenIn(2, hash), 'the aggregate recorded by custodians 1 and 2');
   for (const index of [1, 2]) {
     await custodians[index - 1].stop();
     custodians[index - 1] = await runCustodian(config, shares[index - 1], {
@@ -215,13 +216,5 @@ function refusalsIn(index: number): string[] {
     return store.refusalReasons();
   } finally {
     store.close();
-  }
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!predicate()) {
-    if (Date.now() - started > timeoutMs) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
   }
 }

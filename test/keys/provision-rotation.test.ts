@@ -26,6 +26,7 @@ import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.t
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { provision } from '../../host/provision/cli.ts';
+import { until } from '../helpers/poll.ts';
 import { testKeyPair, testThresholdKeySet, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 
@@ -128,9 +129,7 @@ test('single mode: aggregator and provider start from the provisioned configs wi
   ]) {
     await publisher.publishAsync(aggregateTopic('street'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
   }
-  const deadline = Date.now() + 10_000;
-  while (provider.store.series('street', 10)?.contributors.length !== 4 && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
+  await until(() => provider.store.series('street', 10)?.contributors.length === 4, 'both parts of slot 10');
   t.like(provider.store.series('street', 10), { total: 73n, contributors: ['m1', 'm2', 'm3', 'm4'] });
 });
 

@@ -26,6 +26,7 @@ import { bytesToHex } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
+import { until } from '../helpers/poll.ts';
 import { testKeyPair, testThresholdKeySet } from '../helpers/test-keys.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 
@@ -183,17 +184,17 @@ test('mosquitto with the provisioned password and ACL files admits a meter and i
   const broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   broker.stderr!.resume();
   t.teardown(() => broker.kill('SIGTERM'));
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connectNet(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const s = connectNet(port, '127.0.0.1', () => {
+          s.end();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      }),
+    'mosquitto listening',
+  );
   const url = `mqtt://127.0.0.1:${port}`;
   const meter = read(join(out, 'meters', 'm1', 'config.json')).broker;
   const aggregatorPassword = readSecrets(join(out, 'aggregators', 'street-1', 'data', 'keys', 'secrets.json')).services[

@@ -13,7 +13,7 @@ import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 const config = parseConfig({ groups: [{ id: 'north', members: ['a1', 'a2'], feeder: 'f-north', k: 2 }] }, (p) => join('/tmp', p));
 
@@ -56,7 +56,7 @@ test("in the embedded broker a meter receives the provider's retained announceme
   const forger = await mqtt.connectAsync(url, { username: 'a2', password: 'pw-a2', clientId: 'a2', reconnectPeriod: 0 });
   forger.on('error', () => {});
   forger.publish(KEY_ANNOUNCEMENT_TOPIC, '{"from":"a2"}', { qos: 0, retain: true });
-  await until(() => (broker.refusals.get('publish-not-allowed') ?? 0) === 1, 5000, 'the refusal');
+  await until(() => (broker.refusals.get('publish-not-allowed') ?? 0) === 1, 'the refusal', 5000);
   await forger.endAsync(true);
 
   const meter = await mqtt.connectAsync(url, { username: 'a1', password: 'pw-a1', clientId: 'a1' });
@@ -64,6 +64,6 @@ test("in the embedded broker a meter receives the provider's retained announceme
   const received: string[] = [];
   meter.on('message', (_topic, payload) => received.push(payload.toString()));
   await meter.subscribeAsync(KEY_ANNOUNCEMENT_TOPIC, { qos: 1 });
-  await until(() => received.length === 1, 5000, 'the retained announcement');
+  await until(() => received.length === 1, 'the retained announcement', 5000);
   t.deepEqual(received, ['{"from":"provider"}']);
 });

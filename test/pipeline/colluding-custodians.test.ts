@@ -27,6 +27,7 @@ import type { KeyShare } from '../../host/threshold/threshold-key.ts';
 import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { getJson } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
@@ -149,7 +150,12 @@ test('custodians 4 and 5 shifting their partials consistently: no wrong total is
     );
   await publish();
 
-  await poll(async () => (await forgedRecord()) !== undefined, 'the forgers to be named', provider);
+  await until(
+    async () => (await forgedRecord()) !== undefined,
+    'the forgers to be named',
+    30_000,
+    () => `:\n${provider.output.join('')}`,
+  );
   t.is(await stored(), undefined, 'no total from two honest partials and two forged ones');
   const named = [...(await forgedRecord())!.detail.matchAll(/custodian (\d)/g)].map((m) => Number(m[1]));
   t.deepEqual(named, [4, 5]);
@@ -157,16 +163,12 @@ test('custodians 4 and 5 shifting their partials consistently: no wrong total is
   // Custodian 3 comes up; the aggregator republishes (as after a restart) so that it sees the aggregate.
   honest.push(await runCustodian(d.config, set.shares[2], { waitForAggregateMs: 2000 }));
   await publish();
-  await poll(async () => (await stored()) !== undefined, 'the slot to be decrypted', provider);
+  await until(
+    async () => (await stored()) !== undefined,
+    'the slot to be decrypted',
+    30_000,
+    () => `:\n${provider.output.join('')}`,
+  );
   t.is(await stored(), total.toString(), 'the total of the honest partials');
   t.is((await getJson(`${api}/health`)).body.waiting, 0);
 });
-
-async function poll(predicate: () => Promise<boolean>, what: string, role: RoleProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}:\n${role.output.join('')}`);
-}

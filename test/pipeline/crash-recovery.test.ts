@@ -4,7 +4,8 @@ import { aggregatorStorePath } from '../../host/aggregator/run.ts';
 import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { providerStorePath } from '../../host/provider/run.ts';
 import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
-import { getJson, until } from './support/probe.ts';
+import { getJson } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,7 +37,7 @@ test('kill -9 of the aggregator and of the provider mid-slot loses no acknowledg
 
   // Slot 1: the aggregator dies after some reports are acknowledged, the rest wait in the outboxes.
   const one = sendSlot(slots[0]);
-  await until(() => meters.filter((m) => m.pending === 0).length >= 2, 20_000, 'some acknowledgements');
+  await until(() => meters.filter((m) => m.pending === 0).length >= 2, 'some acknowledgements', 20_000);
   await aggregator.kill9();
   await aggregator.start();
   await one;
@@ -56,12 +57,12 @@ test('kill -9 of the aggregator and of the provider mid-slot loses no acknowledg
 
   const url = `http://127.0.0.1:${httpPort}/api/groups/street/series?from=${slotStartMs(first, 3) / 1000}&to=${slotStartMs(first + 3, 3) / 1000}`;
   let series: { slot: number; total: string; contributors: number }[] = [];
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    series = (await getJson(url)).body.series;
-    if (series.length === 3) break;
-    await sleep(300);
-  }
+  await until(
+    async () => (series = (await getJson(url)).body.series).length === 3,
+    'three slots decrypted',
+    60_000,
+    () => ` (have ${series.map((s) => s.slot).join(', ')}):\n${aggregator.output.join('')}${provider.output.join('')}`,
+  );
   t.deepEqual(
     series.map((s) => s.slot),
     slots,

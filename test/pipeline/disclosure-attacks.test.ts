@@ -17,7 +17,7 @@ import { aggregateTopic } from '../../host/protocol/topics.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 const range = (prefix: string, from: number, to: number) => ids(prefix, to - from + 1, from);
 
@@ -48,7 +48,7 @@ test('seven of eight members report and the feeder reads the slot: refused as fe
     slot,
   );
 
-  await until(() => provider.store.refusals(10).some((r) => r.slot === slot), 15_000, 'the refusal');
+  await until(() => provider.store.refusals(10).some((r) => r.slot === slot), 'the refusal', 15_000);
   const refusal = provider.store.refusals(10).find((r) => r.slot === slot)!;
   t.is(refusal.reason, 'feeder-complement-below-k');
   t.regex(refusal.detail, /cell of 1 meter\(s\) m8 is below k = 5 \(group street\)/);
@@ -88,8 +88,8 @@ async function dishonestAggregators(t: import('ava').ExecutionContext, groups: {
     await until(
       () =>
         groups.every((g) => provider.store.refusals(50).some((r) => r.slot === slot && r.groupId === g) || provider.store.series(g, slot)),
-      15_000,
       `the aggregates of slot ${slot}`,
+      15_000,
     );
     return groups.map((g) => provider.store.refusals(50).find((r) => r.slot === slot && r.groupId === g)?.reason ?? 'decrypted');
   };

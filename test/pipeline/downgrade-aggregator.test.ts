@@ -18,7 +18,7 @@ import { testKeyPair, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { reportTopic } from '../../firmware/protocol/report.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 test('an aggregator of a threshold deployment counts no report under a key the provider announced alone', async (t) => {
   const [current, next] = testThresholdKeySets(2, 3, 2);
@@ -53,7 +53,7 @@ test('an aggregator of a threshold deployment counts no report under a key the p
     effectiveSlot: slotAt(Date.now(), d.config.slotSeconds) + 1,
   });
   await publishKeyAnnouncement(d.config, downgrade);
-  await until(() => aggregator.rejections.toJSON()['cosignatures-below-threshold'] === 1, 10_000, 'the announcement refused');
+  await until(() => aggregator.rejections.toJSON()['cosignatures-below-threshold'] === 1, 'the announcement refused', 10_000);
 
   const [m1, m2, m3] = await Promise.all([
     d.meter('m1', ['street']),
@@ -62,9 +62,9 @@ test('an aggregator of a threshold deployment counts no report under a key the p
   ]);
   const slot = slotAt(Date.now(), d.config.slotSeconds);
   m2.publishRaw(reportTopic('m2'), m2.encode(slot, [2875n]));
-  await until(() => (aggregator.rejections.toJSON()['key-not-endorsed'] ?? 0) >= 1, 10_000, "the provider's key refused");
+  await until(() => (aggregator.rejections.toJSON()['key-not-endorsed'] ?? 0) >= 1, "the provider's key refused", 10_000);
   m3.publishRaw(reportTopic('m3'), m3.encode(slot, [5n]));
-  await until(() => aggregator.rejections.toJSON()['key-not-endorsed'] >= 2, 10_000, 'the unannounced threshold key refused');
+  await until(() => aggregator.rejections.toJSON()['key-not-endorsed'] >= 2, 'the unannounced threshold key refused', 10_000);
   await m1.report(slot, [7n]);
   t.is(aggregator.accepted, 1, 'only the report under the provisioned key counts');
   t.false(
@@ -78,7 +78,7 @@ test('an aggregator of a threshold deployment counts no report under a key the p
     effectiveSlot: slot + 1,
   });
   await publishKeyAnnouncement(d.config, cosignKeyAnnouncement(custodians[0], next.shares[0], genuine));
-  await until(() => aggregator.rejections.toJSON()['cosignatures-below-threshold'] === 2, 10_000, 'one cosignature refused');
+  await until(() => aggregator.rejections.toJSON()['cosignatures-below-threshold'] === 2, 'one cosignature refused', 10_000);
   const cosigned = cosignKeyAnnouncement(custodians[2], next.shares[2], cosignKeyAnnouncement(custodians[0], next.shares[0], genuine));
   await publishKeyAnnouncement(d.config, cosigned);
   const later = slotAt(Date.now(), d.config.slotSeconds);
@@ -87,8 +87,8 @@ test('an aggregator of a threshold deployment counts no report under a key the p
       m3.publishRaw(reportTopic('m3'), m3.encode(later, [5n], { seq: 50 }));
       return aggregator.accepted === 2;
     },
-    10_000,
     'a report under the cosigned key counted',
+    10_000,
   );
   t.is(aggregator.rejections.toJSON()['cosignatures-below-threshold'], 2);
 });

@@ -7,7 +7,8 @@ import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { feederUser } from '../../host/config/identities.ts';
 import { Feeder } from '../../host/feeder/feeder.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { getJson, until } from './support/probe.ts';
+import { getJson } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 test('reports of one group become one decrypted total, acknowledged to every meter, and served by the API', async (t) => {
   const members = ids('m', 5);
@@ -28,7 +29,7 @@ test('reports of one group become one decrypted total, acknowledged to every met
     'every meter got a stored ack',
   );
 
-  await until(() => decrypted.length === 1, 15_000, 'the slot to be decrypted');
+  await until(() => decrypted.length === 1, 'the slot to be decrypted', 15_000);
   t.is(decrypted[0].slot, slot);
   t.is(decrypted[0].count, 5);
   t.is(decrypted[0].total, 165n);
@@ -52,7 +53,7 @@ test('reports of one group become one decrypted total, acknowledged to every met
   await connected(feederClient);
   t.teardown(() => endClient(feederClient));
   new Feeder({ feederId: 'feeder-street', slotSeconds: d.config.slotSeconds, client: feederClient, measure: () => 200n }).publishSlot(slot);
-  await until(() => provider.store.alerts(10).length === 1, 10_000, 'the alert');
+  await until(() => provider.store.alerts(10).length === 1, 'the alert', 10_000);
   const alerts = (await getJson(`${provider.apiUrl}/api/alerts`)).body;
   t.is(alerts[0].groupId, 'street');
   t.is(alerts[0].feeder, '200');

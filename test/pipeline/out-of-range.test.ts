@@ -14,7 +14,7 @@ import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.t
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
@@ -48,23 +48,23 @@ test('a negative or overflowing reading: the total is refused by name with an al
 
   // m1 encrypts n - 5, "minus 5": the sum wraps modulo n.
   await publish(100, [key.n - 5n, 2n, 1n]);
-  await until(() => refusal(100, 'out-of-range-total') !== undefined, 20_000, 'the negative reading to be refused');
+  await until(() => refusal(100, 'out-of-range-total') !== undefined, 'the negative reading to be refused', 20_000);
   t.is(provider.store.series('g', 100), undefined);
   t.true(logs.some((line) => /ALERT g slot 100: .*negative or overflowed/.test(line)));
   t.false(refusal(100, 'out-of-range-total')!.detail.includes((key.n - 2n).toString()), 'the plaintext is not repeated');
 
   // A second aggregate for the slot (the aggregator trying again, or differencing) is not decrypted.
   await publish(100, [10n, 20n, 30n]);
-  await until(() => refusal(100, 'already-decrypted') !== undefined, 20_000, 'the second aggregate to be refused');
+  await until(() => refusal(100, 'already-decrypted') !== undefined, 'the second aggregate to be refused', 20_000);
   t.is(provider.store.series('g', 100), undefined);
 
   // m1 reports more than its packing slot holds: the slot's sum exceeds three honest readings.
   await publish(101, [packing.maxReading * 3n + 1n, 0n, 0n]);
-  await until(() => refusal(101, 'out-of-range-total') !== undefined, 20_000, 'the overflowing reading to be refused');
+  await until(() => refusal(101, 'out-of-range-total') !== undefined, 'the overflowing reading to be refused', 20_000);
   t.is(provider.store.series('g', 101), undefined);
 
   // An honest slot still decrypts.
   await publish(102, [packing.maxReading, 1n, 0n]);
-  await until(() => provider.store.series('g', 102) !== undefined, 20_000, 'the honest slot');
+  await until(() => provider.store.series('g', 102) !== undefined, 'the honest slot', 20_000);
   t.is(provider.store.series('g', 102)!.total, packing.maxReading + 1n);
 });

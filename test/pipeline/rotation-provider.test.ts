@@ -22,7 +22,7 @@ import { partsDueMs } from '../../host/provider/held-comparisons.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy, sharedKeyPair, type TestDeployment } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 const nextPair = testKeyPair(1);
 const random = (n: number) => new Uint8Array(randomBytes(n));
@@ -81,14 +81,14 @@ test("parts of one slot: overlapping contributors refused, a disjoint part summe
   const slot = 4000;
   const first = aggregateOf(oldKey, 'street', slot, { m1: 1n, m2: 2n, m3: 3n });
   await send.aggregate(first);
-  await until(() => provider.store.series('street', slot) !== undefined, 10_000, 'the first part');
+  await until(() => provider.store.series('street', slot) !== undefined, 'the first part', 10_000);
 
   await send.aggregate(aggregateOf(newKey, 'street', slot, { m3: 30n, m4: 40n }));
-  await until(() => counts()['overlapping-parts'] === 1, 10_000, 'the overlapping part refused');
+  await until(() => counts()['overlapping-parts'] === 1, 'the overlapping part refused', 10_000);
   t.is(provider.store.series('street', slot)!.total, 6n, 'nothing of the overlapping part counted');
 
   await send.aggregate(aggregateOf(newKey, 'street', slot, { m4: 4n, m5: 5n, m6: 6n }));
-  await until(() => provider.store.series('street', slot)!.contributors.length === 6, 10_000, 'the second part');
+  await until(() => provider.store.series('street', slot)!.contributors.length === 6, 'the second part', 10_000);
   const row = provider.store.series('street', slot)!;
   t.is(row.total, 21n, 'the sum of both parts');
   t.deepEqual(row.readings, [21n]);
@@ -103,7 +103,7 @@ test("parts of one slot: overlapping contributors refused, a disjoint part summe
 
   await send.aggregate(first);
   await send.aggregate(aggregateOf(oldKey, 'street', slot, { m1: 100n, m2: 200n }));
-  await until(() => counts().republished === 1 && counts()['already-decrypted'] === 1, 10_000, 'the repeats');
+  await until(() => counts().republished === 1 && counts()['already-decrypted'] === 1, 'the repeats', 10_000);
   t.is(provider.store.series('street', slot)!.total, 21n, 'a slot is counted once per key');
 });
 
@@ -115,15 +115,15 @@ test("differencing through one group's parts: its two parts and another group's 
   const slot = 4100;
   await send.aggregate(aggregateOf(oldKey, 'a', slot, { m1: 1n, m2: 2n }));
   await send.aggregate(aggregateOf(newKey, 'a', slot, { m3: 3n, m4: 4n }));
-  await until(() => provider.store.series('a', slot)?.contributors.length === 4, 10_000, "a's two parts");
+  await until(() => provider.store.series('a', slot)?.contributors.length === 4, "a's two parts", 10_000);
   // b's total minus a's part {m1, m2} is m5's reading.
   await send.aggregate(aggregateOf(newKey, 'b', slot, { m1: 1n, m2: 2n, m5: 5n }));
-  await until(() => provider.provider.counts.totals.get('cell-below-k') === 1, 10_000, 'the differencing refusal');
+  await until(() => provider.provider.counts.totals.get('cell-below-k') === 1, 'the differencing refusal', 10_000);
   t.is(provider.store.series('b', slot), undefined);
   t.regex(provider.store.refusals(5).find((r) => r.groupId === 'b')!.detail, /cell of 1 meter\(s\) m5 is below k = 2/);
   // b's next slot with a set that exposes nothing (it leaves out m1 and m2, two, k = 2) is decrypted.
   await send.aggregate(aggregateOf(newKey, 'b', slot + 1, { m5: 5n, m6: 6n }));
-  await until(() => provider.store.series('b', slot + 1) !== undefined, 10_000, "b's next slot");
+  await until(() => provider.store.series('b', slot + 1) !== undefined, "b's next slot", 10_000);
   t.is(provider.store.series('b', slot + 1)!.total, 11n);
 });
 
@@ -138,28 +138,28 @@ test("the feeder comparison waits for the slot's parts: no alert after the first
   // Feeder first, then the two parts: compared when the second is in, and it matches.
   await send.feeder('f', base, 100n);
   await send.aggregate(aggregateOf(oldKey, 'g', base, { m1: 10n, m2: 30n }));
-  await until(() => slotOf(base).length === 1, 10_000, 'the first part');
+  await until(() => slotOf(base).length === 1, 'the first part', 10_000);
   t.true(slotOf(base)[0].comparisonHeld);
   t.deepEqual(alerts(), [], 'no alert on the first part alone');
   await send.aggregate(aggregateOf(newKey, 'g', base, { m3: 25n, m4: 35n }));
-  await until(() => slotOf(base).length === 2, 10_000, 'the second part');
+  await until(() => slotOf(base).length === 2, 'the second part', 10_000);
   t.like(slotOf(base)[1], { total: 100n, count: 4, feeder: 100n, alert: false });
 
   // The first part, then the feeder, then the second part: the feeder's arrival is held too.
   await send.aggregate(aggregateOf(oldKey, 'g', base + 1, { m1: 10n, m2: 10n }));
-  await until(() => slotOf(base + 1).length === 1, 10_000, 'the first part');
+  await until(() => slotOf(base + 1).length === 1, 'the first part', 10_000);
   await send.feeder('f', base + 1, 50n);
-  await until(() => provider.store.feeder('g', base + 1) !== undefined, 10_000, 'the feeder reading');
+  await until(() => provider.store.feeder('g', base + 1) !== undefined, 'the feeder reading', 10_000);
   provider.provider.compareHeld();
   t.deepEqual(alerts(), []);
   await send.aggregate(aggregateOf(newKey, 'g', base + 1, { m3: 15n, m4: 15n }));
-  await until(() => slotOf(base + 1).length === 2, 10_000, 'the second part');
+  await until(() => slotOf(base + 1).length === 2, 'the second part', 10_000);
   t.like(slotOf(base + 1)[1], { total: 50n, alert: false });
 
   // Only one part ever comes: nothing before the slot's parts are due, the alert after.
   await send.feeder('f', base + 2, 100n);
   await send.aggregate(aggregateOf(newKey, 'g', base + 2, { m1: 20n, m2: 20n }));
-  await until(() => slotOf(base + 2).length === 1, 10_000, 'the only part');
+  await until(() => slotOf(base + 2).length === 1, 'the only part', 10_000);
   clock.now = partsDueMs(base + 2, d.config) - 1;
   provider.provider.compareHeld();
   t.deepEqual(alerts(), [], 'not yet due');
@@ -170,7 +170,7 @@ test("the feeder comparison waits for the slot's parts: no alert after the first
   // Every member in one part: nothing more can come, compared at once.
   await send.feeder('f', base + 3, 100n);
   await send.aggregate(aggregateOf(newKey, 'g', base + 3, { m1: 5n, m2: 5n, m3: 5n, m4: 5n }));
-  await until(() => slotOf(base + 3).length === 1, 10_000, 'the slot');
+  await until(() => slotOf(base + 3).length === 1, 'the slot', 10_000);
   t.like(slotOf(base + 3)[0], { total: 20n, alert: true });
   t.deepEqual(
     alerts()

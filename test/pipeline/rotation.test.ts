@@ -19,7 +19,7 @@ import { runProvider } from '../../host/provider/run.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
 import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 test("a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households' total", async (t) => {
   const members = ids('m', 4);
@@ -66,12 +66,12 @@ test("a key announced for slot S: every slot before and after is decrypted once,
     effectiveSlot: first + 2,
   });
   await publishKeyAnnouncement(d.config, forged);
-  await until(() => members.every((m) => fleet.messagesDelivered(m) >= 1), 10_000, 'the forgery delivered');
+  await until(() => members.every((m) => fleet.messagesDelivered(m) >= 1), 'the forgery delivered', 10_000);
   await publishKeyAnnouncement(d.config, genuine);
-  await until(() => members.every((m) => fleet.messagesDelivered(m) >= 2), 10_000, 'the announcement delivered');
+  await until(() => members.every((m) => fleet.messagesDelivered(m) >= 2), 'the announcement delivered', 10_000);
 
   const last = S + 2;
-  await until(() => provider.store.series('street', last) !== undefined, 40_000, `slot ${last} decrypted`);
+  await until(() => provider.store.series('street', last) !== undefined, `slot ${last} decrypted`, 40_000);
   await halt();
 
   for (const m of members) {

@@ -27,7 +27,7 @@ import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
 import { startWallClockFleet } from './support/wall-clock-fleet.ts';
 import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
-import { until } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 
 test("threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households'", async (t) => {
   const [oldSet, newSet] = testThresholdKeySets(2, 3, 2);
@@ -87,14 +87,14 @@ test("threshold mode: a key announced for slot S; every slot decrypted once by t
     d.config,
     signKeyAnnouncement(signer, { publicKey: newSet.publicKey.paillier, previousKeyId: oldKey, effectiveSlot: S }),
   );
-  await until(() => [...switching].every((m) => fleet.messagesDelivered(m) >= 1), 10_000, 'the announcement delivered');
+  await until(() => [...switching].every((m) => fleet.messagesDelivered(m) >= 1), 'the announcement delivered', 10_000);
 
   const last = S + 2;
   try {
     await until(
       () => provider.store.series('street', last)?.contributors.length === members.length,
-      50_000,
       `both parts of slot ${last} decrypted`,
+      50_000,
     );
   } catch (e) {
     t.log({
@@ -135,7 +135,7 @@ test("threshold mode: a key announced for slot S; every slot decrypted once by t
   };
   await aggregatorClient.publishAsync(aggregateTopic('street'), Buffer.from(encodeAggregate(foreign)), { qos: 1 });
   await endClient(aggregatorClient);
-  await until(() => provider.provider.counts.totals.get('wrong-key-id') === 1, 10_000, 'the foreign key refused');
+  await until(() => provider.provider.counts.totals.get('wrong-key-id') === 1, 'the foreign key refused', 10_000);
 
   for (const m of switching) t.is((await fleet.stats(m)).keyId, newKey, `${m} switched`);
   for (const m of members.filter((id) => !switching.has(id))) t.is((await fleet.stats(m)).keyId, oldKey, `${m} kept the old key`);

@@ -25,7 +25,8 @@ import { provision } from '../../host/start/provision.ts';
 import { readThresholdPublicKeyFile } from '../../host/threshold/key-files.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
-import { getJson, until } from './support/probe.ts';
+import { getJson } from './support/probe.ts';
+import { until } from '../helpers/poll.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
@@ -78,15 +79,13 @@ test('2 of 3 custodians: totals with all three and with one stopped; with two st
     return (await getJson(`${api}/groups/street/series?from=${from}&to=${to}`)).body.series as { slot: number; total: string }[];
   };
   const decrypted = async (slot: number) => (await seriesOf([slot])).find((s) => s.slot === slot);
-  const waitDecrypted = async (slot: number) => {
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const row = await decrypted(slot);
-      if (row) return row;
-      await sleep(200);
-    }
-    throw new Error(`slot ${slot} not decrypted:\n${provider.output.join('')}`);
-  };
+  const waitDecrypted = (slot: number) =>
+    until(
+      () => decrypted(slot),
+      `slot ${slot} decrypted`,
+      20_000,
+      () => `:\n${provider.output.join('')}`,
+    );
 
   const all = await nextSlot();
   t.is((await waitDecrypted(all)).total, expected(all).toString(), 'all three custodians');
@@ -97,13 +96,13 @@ test('2 of 3 custodians: totals with all three and with one stopped; with two st
 
   await stopCustodian(2);
   const one = await nextSlot();
-  let waiting: { groupId: string; slot: number; state: string; attempts: number; reason: string }[] = [];
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !waiting.some((r) => r.slot === one && r.attempts >= 1)) {
-    waiting = (await getJson(`${api}/reservations`)).body;
-    await sleep(200);
-  }
-  const row = waiting.find((r) => r.slot === one)!;
+  const reservations = async () =>
+    (await getJson(`${api}/reservations`)).body as { groupId: string; slot: number; state: string; attempts: number; reason: string }[];
+  const row = await until(
+    async () => (await reservations()).find((r) => r.slot === one && r.attempts >= 1),
+    `a decryption attempt for slot ${one}`,
+    20_000,
+  );
   t.is(row.state, 'waiting');
   t.is(row.reason, 'not-enough-partials');
   const refusals = (await getJson(`${api}/refusals`)).body as { slot: number; reason: string; detail: string }[];
@@ -182,7 +181,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
   // own record is empty, asks; with g1's {m1, m2, m5, m6} too, m1, m2, m3 and m4 each form a cell.
   const g2 = aggregateOf('g2', slot, { m1: 10n, m3: 30n, m7: 70n, m8: 80n });
   await publish(g2);
-  await until(() => provider.store.reservation('g2', slot, key.keyId)?.state === 'refused', 20_000, "the custodians' refusal");
+  await until(() => provider.store.reservation('g2', slot, key.keyId)?.state === 'refused', "the custodians' refusal", 20_000);
   const reservation = provider.store.reservation('g2', slot, key.keyId)!;
   t.is(reservation.reason, 'custodians-refused');
   t.regex(reservation.detail!, /have 0 \(custodian \d refused: cell-below-k; custodian \d refused: cell-below-k\)/);
@@ -193,7 +192,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
 
   // A refusal is final: the aggregator's republication is recognised and not asked for again.
   await publish(g2);
-  await until(() => provider.provider.counts.totals.get('republished') === 1, 10_000, 'the republication');
+  await until(() => provider.provider.counts.totals.get('republished') === 1, 'the republication', 10_000);
   t.is(provider.store.reservation('g2', slot, key.keyId)!.attempts, 1);
 });
 

@@ -1,2 +1,2 @@
 /** Tests receive reports through the simulation's report sink (it acknowledges like an aggregator). */
-export { ReportSink as Collector, until } from '../../../host/simulate/report-sink.ts';
+export { ReportSink as Collector } from '../../../host/simulate/report-sink.ts';

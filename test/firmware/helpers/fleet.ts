@@ -6,6 +6,7 @@ import { XsFleet } from '../../../host/simulate/xs-fleet.ts';
 import { startTestBroker } from './broker.ts';
 import { Collector } from './collector.ts';
 import { rawMeterConfig } from './config.ts';
+import { until } from '../../helpers/poll.ts';
 
 /** One meter running the firmware bundle in XS from `startMs`, a test broker and a collector that acknowledges. */
 export async function startXsMeter(
@@ -38,13 +39,12 @@ export async function advanceAndDrain(fleet: XsFleet, toMs: number, ids: string[
 }
 
 export async function drain(fleet: XsFleet, ids: string[] = fleet.meterIds(), timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  let held = 0;
+  const empty = async () => {
     await fleet.settle();
-    let held = 0;
+    held = 0;
     for (const id of ids) held += (await fleet.stats(id)).outboxSize;
-    if (held === 0) return;
-    if (Date.now() > deadline) throw new Error(`outboxes still hold ${held} reports`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+    return held === 0;
+  };
+  await until(empty, 'every outbox emptied', timeoutMs, () => ` (outboxes still hold ${held} reports)`);
 }

@@ -16,7 +16,7 @@ import { slotAt, slotStartMs } from '../../../host/protocol/slots.ts';
 import { runProvider } from '../../../host/provider/run.ts';
 import type { Decrypted } from '../../../host/provider/provider.ts';
 import { deploy, ids, type BrokerKind } from '../../../tools/pipeline/deployment.ts';
-import { until } from './probe.ts';
+import { until } from '../../helpers/poll.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -109,7 +109,7 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   // land first, or m1's valid report would turn its forged twins into mere duplicates.
   const wideAgg = aggregators.get('wide')!.aggregator;
   const attacksOnM1 = 9;
-  await until(() => [...wideAgg.rejections.totals.values()].reduce((a, b) => a + b, 0) >= attacksOnM1, 10_000, 'the attacks to be counted');
+  await until(() => [...wideAgg.rejections.totals.values()].reduce((a, b) => a + b, 0) >= attacksOnM1, 'the attacks to be counted', 10_000);
 
   // Valid traffic: m1's report is the one captured above; the others encrypt their own.
   const readings: Record<string, bigint> = { m1: 7n, m2: 20n, m3: 30n, m4: 40n, m5: 50n, m6: 60n, s1: 1n, s2: 2n };
@@ -146,9 +146,9 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
     { qos: 1 },
   );
 
-  await until(() => (wideAgg.rejections.totals.get('duplicate') ?? 0) >= 1, 10_000, 'the replay to be counted');
-  await until(() => decrypted.length >= 2, 20_000, 'the slot to close at the provider');
-  await until(() => aggregators.get('small')!.aggregator.status().openSlots.length === 0, 10_000, 'the small group to close');
+  await until(() => (wideAgg.rejections.totals.get('duplicate') ?? 0) >= 1, 'the replay to be counted', 10_000);
+  await until(() => decrypted.length >= 2, 'the slot to close at the provider', 20_000);
+  await until(() => aggregators.get('small')!.aggregator.status().openSlots.length === 0, 'the small group to close', 10_000);
 
   // Each attack on m1's topic counted once under its reason, nothing else; the report on m2's
   // topic never reached an aggregator (no meter-mismatch): the broker refused it.
