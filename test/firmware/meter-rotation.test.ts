@@ -134,6 +134,7 @@ test('in Node: the meter switches at the announced slot, keeps queued reports un
 });
 
 test('in XS: the firmware verifies the announcement, switches at the slot boundary and refuses a forgery', async (t) => {
+  t.timeout(120_000, 'XS meters encrypting under two 2048-bit keys across the switch');
   const s = await setup(t);
   const logs: string[] = [];
   const fleet = await XsFleet.start({ configs: [s.raw], startMs: START, onLog: (_, line) => logs.push(line) });

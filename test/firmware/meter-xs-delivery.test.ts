@@ -30,6 +30,7 @@ async function advanceInSteps(fleet: XsFleet, toMs: number, stepMs = 10_000) {
 }
 
 test('broker drop and a reboot mid-slot lose nothing and duplicate nothing', async (t) => {
+  t.timeout(120_000, 'XS meters through a broker outage and a reboot, each report a 2048-bit encryption in XS');
   const { privateKey, broker, config, collector, fleet } = await setup(t, { checkpointSeconds: 10 });
   const id = config.meterId;
   for (let k = 1; k <= 3; k++) await advanceAndDrain(fleet, START + k * SLOT_MS);
@@ -78,6 +79,7 @@ test('broker drop and a reboot mid-slot lose nothing and duplicate nothing', asy
 });
 
 test('a full outbox keeps the newest reports and the next report carries the drop count', async (t) => {
+  t.timeout(120_000, 'an XS meter fills its outbox with 2048-bit encryptions in XS');
   const { broker, config, collector, fleet } = await setup(t, { outboxCapacity: 3 });
   const id = config.meterId;
   await advanceAndDrain(fleet, START + SLOT_MS);

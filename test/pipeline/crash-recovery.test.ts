@@ -11,6 +11,7 @@ import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('kill -9 of the aggregator and of the provider mid-slot loses no acknowledged report and counts none twice', async (t) => {
+  t.timeout(180_000, 'three wall-clock slots, three role restarts, then up to a minute until all are decrypted');
   const members = ids('m', 6);
   const httpPort = await freePort();
   const d = await deploy({

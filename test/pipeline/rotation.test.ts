@@ -22,6 +22,7 @@ import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 
 test("a key announced for slot S: every slot before and after is decrypted once, with the right key, to the households' total", async (t) => {
+  t.timeout(180_000, 'wall-clock slots before and after the announced slot, by XS meters');
   const members = ids('m', 4);
   const d = await deploy({
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],

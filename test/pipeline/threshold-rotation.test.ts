@@ -30,6 +30,7 @@ import { deploy, ids, sharedKeyPair } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 
 test("threshold mode: a key announced for slot S; every slot decrypted once by the custodians, slots from S on in two parts under two keys, totals equal the households'", async (t) => {
+  t.timeout(240_000, 'wall-clock slots before and after the announced slot, by XS meters, decrypted by three custodians');
   const [oldSet, newSet] = testThresholdKeySets(2, 3, 2);
   const stranger = await sharedKeyPair();
   const [oldKey, newKey] = [oldSet.publicKey.keyId, newSet.publicKey.keyId];

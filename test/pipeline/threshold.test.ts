@@ -34,6 +34,7 @@ const keySet = testThresholdKeySet(2, 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('2 of 3 custodians: totals with all three and with one stopped; with two stopped the slot waits with a reason, and after kill -9 of the provider it is decrypted once', async (t) => {
+  t.timeout(180_000, 'four wall-clock slots with custodians stopped and started, and a provider restart');
   const set = keySet;
   const members = ids('m', 5);
   const httpPort = await freePort();
