@@ -28,7 +28,7 @@ test("a key announced for slot S: every slot before and after is decrypted once,
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],
     extra: {
       // Real-time watermarks: room for a report delayed by a loaded machine.
-      latenessSeconds: 4,
+      latenessSeconds: 8,
       packing: { readings: 1, maxPowerWatts: 23_000 },
       keys: { publicKeys: ['keys/public.json', 'keys/next/public.json'], privateKeys: ['keys/private.json', 'keys/next/private.json'] },
     },

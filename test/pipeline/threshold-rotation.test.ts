@@ -41,7 +41,7 @@ test("threshold mode: a key announced for slot S; every slot decrypted once by t
     threshold: { set: oldSet, timeoutMs: 5000, retryMs: 1000 },
     extra: {
       // Real-time watermarks: room for a report delayed by a loaded machine.
-      latenessSeconds: 4,
+      latenessSeconds: 8,
       packing: { readings: 1, maxPowerWatts: 23_000 },
       keys: { publicKeys: ring },
       provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2, publicKeys: ring, timeoutMs: 5000, retryMs: 1000 } },
