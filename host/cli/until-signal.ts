@@ -1,4 +1,8 @@
-/** How a long-running role command ends: on SIGINT or SIGTERM it stops cleanly, once. */
+/**
+ * How a long-running role command ends: on SIGINT or SIGTERM it stops cleanly, once. Call it as
+ * soon as the role runs and before saying so, so that a signal sent on reading that line finds the
+ * handlers installed instead of Node's default of exiting at once.
+ */
 import { announceStopping } from './role-channel.ts';
 
 export function untilSignal(stop: () => Promise<void>): Promise<void> {

@@ -45,6 +45,7 @@ export function register(program: Command) {
       );
       const log = (line: string) => process.stderr.write(line + '\n');
       const running = await runCustodian(config, shares, { log });
+      const stopped = untilSignal(() => running.stop());
       const { threshold, custodians } = shares[0].publicKey;
       const keys = shares.map((s) => s.publicKey.keyId).join(', ');
       log(
@@ -55,7 +56,7 @@ export function register(program: Command) {
           `warning: ${threshold} of ${custodians} lets two disjoint sets of custodians decrypt; this custodian cannot see differencing between them`,
         );
       await announceReady();
-      await untilSignal(() => running.stop());
+      await stopped;
     }),
   );
 

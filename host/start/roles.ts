@@ -55,9 +55,10 @@ export function registerRoles(program: Command): void {
           return;
         }
         const broker = await runBroker(config, log);
+        const stopped = untilSignal(() => broker.close());
         log(`broker listening on ${config.broker.url}`);
         await announceReady();
-        await untilSignal(() => broker.close());
+        await stopped;
       }),
     );
 
@@ -69,9 +70,10 @@ export function registerRoles(program: Command): void {
     .action(
       cliAction(async (opts: { config: string; group: string }) => {
         const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
+        const stopped = untilSignal(() => running.stop());
         log(`aggregator ${opts.group} running`);
         await announceReady();
-        await untilSignal(() => running.stop());
+        await stopped;
       }),
     );
 
@@ -88,9 +90,10 @@ export function registerRoles(program: Command): void {
           httpPort: opts.port === undefined ? undefined : number(opts.port, 'port'),
           onDecrypted: (d) => log(describeDecrypted(d, config.slotSeconds)),
         });
+        const stopped = untilSignal(() => running.stop());
         log(`provider API on ${running.apiUrl}/api/health`);
         await announceReady();
-        await untilSignal(() => running.stop());
+        await stopped;
       }),
     );
 
@@ -111,9 +114,10 @@ export function registerRoles(program: Command): void {
           connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
           log,
         });
+        const stopped = untilSignal(() => running.stop());
         log(`${running.feeders.length} feeder meter(s) running`);
         await announceReady();
-        await untilSignal(() => running.stop());
+        await stopped;
       }),
     );
 
