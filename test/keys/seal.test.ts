@@ -14,6 +14,9 @@ import { reasonOf } from '../helpers/reference.ts';
 const PASSPHRASE = 'correct horse battery staple';
 const document = JSON.stringify({ scheme: 'paillier', version: 1, keyId: '0011223344556677', n: 'abc', p: 'def', q: '123' });
 const description = { content: 'paillier', keyId: '0011223344556677' };
+// Test-only: the cheapest cost the format accepts (2^14), for the tests that are not about the
+// cost; the first test checks that sealing uses the full default.
+const FAST_TEST_SCRYPT = { N: 2 ** 14, r: 8, p: 1 };
 
 test('sealing round trip: the document comes back, the file shows what it holds but not the key', (t) => {
   const sealed = seal(document, PASSPHRASE, description);
@@ -26,15 +29,15 @@ test('sealing round trip: the document comes back, the file shows what it holds 
 });
 
 test('two seals of the same document share neither salt nor IV', (t) => {
-  const a = JSON.parse(seal(document, PASSPHRASE, description));
-  const b = JSON.parse(seal(document, PASSPHRASE, description));
+  const a = JSON.parse(seal(document, PASSPHRASE, description, FAST_TEST_SCRYPT));
+  const b = JSON.parse(seal(document, PASSPHRASE, description, FAST_TEST_SCRYPT));
   t.not(a.kdf.salt, b.kdf.salt);
   t.not(a.iv, b.iv);
   t.not(a.ciphertext, b.ciphertext);
 });
 
 test('a wrong passphrase is bad-passphrase-or-tampered', (t) => {
-  const sealed = seal(document, PASSPHRASE, description);
+  const sealed = seal(document, PASSPHRASE, description, FAST_TEST_SCRYPT);
   t.is(
     reasonOf(() => unseal(sealed, 'correct horse battery stapler')),
     'bad-passphrase-or-tampered',
@@ -42,7 +45,7 @@ test('a wrong passphrase is bad-passphrase-or-tampered', (t) => {
 });
 
 test('a changed ciphertext, tag or header field is bad-passphrase-or-tampered', (t) => {
-  const sealed = JSON.parse(seal(document, PASSPHRASE, { ...description, index: 2 }));
+  const sealed = JSON.parse(seal(document, PASSPHRASE, { ...description, index: 2 }, FAST_TEST_SCRYPT));
   const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
   const variants = [
     { ...sealed, ciphertext: flip(sealed.ciphertext) },
@@ -60,7 +63,7 @@ test('a changed ciphertext, tag or header field is bad-passphrase-or-tampered', 
 });
 
 test('malformed sealed files and weak passphrases are refused by name', (t) => {
-  const sealed = JSON.parse(seal(document, PASSPHRASE, description));
+  const sealed = JSON.parse(seal(document, PASSPHRASE, description, FAST_TEST_SCRYPT));
   t.is(
     reasonOf(() => unseal({ ...sealed, kdf: { ...sealed.kdf, N: 2 ** 30 } }, PASSPHRASE)),
     'malformed-sealed-file',
