@@ -13,6 +13,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const DEVICE_MODULES = [
   'timer',
   'preference',
+  'file',
   'mqtt',
   'mc/config',
   'base64',

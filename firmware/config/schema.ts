@@ -55,7 +55,8 @@ export interface MeterConfig {
   slotSeconds: number;
   sampleMs: number;
   packing: PackingConfig;
-  outboxCapacity: number;
+  /** Reports the outbox holds; absent: what the platform's storage holds (firmware/meter/outbox.ts). */
+  outboxCapacity?: number;
   poolCapacity: number;
   refillPerSample: number;
   checkpointSeconds: number;
@@ -76,7 +77,6 @@ export const DEFAULTS = {
   slotSeconds: 60,
   sampleMs: 1000,
   packing: { readings: 1, maxGroupSize: 10_000, maxPowerWatts: 23_000 },
-  outboxCapacity: 64,
   poolCapacity: 4,
   refillPerSample: 1,
   checkpointSeconds: 10,
@@ -271,7 +271,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     slotSeconds,
     sampleMs,
     packing,
-    outboxCapacity: integer(raw, 'outboxCapacity', 1, 10_000, DEFAULTS.outboxCapacity),
+    outboxCapacity: raw.outboxCapacity === undefined ? undefined : integer(raw, 'outboxCapacity', 1, 10_000),
     poolCapacity: integer(raw, 'poolCapacity', 1, 64, DEFAULTS.poolCapacity),
     refillPerSample: integer(raw, 'refillPerSample', 0, 16, DEFAULTS.refillPerSample),
     checkpointSeconds,

@@ -20,7 +20,7 @@ import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { EnergyIntegrator, type SlotReadings } from './energy.ts';
 import { KeySchedule } from './key-schedule.ts';
-import { Outbox, type OutboxEntry } from './outbox.ts';
+import { Outbox, outboxCapacityFor, type OutboxEntry } from './outbox.ts';
 import { sealSlotReport } from './seal.ts';
 
 /** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
@@ -39,6 +39,11 @@ export interface MeterStats {
   reportsAcknowledged: number;
   acksRefused: number;
   acksRejected: Partial<Record<Reason, number>>;
+  /**
+   * Writes the storage had no room for even after the outbox gave up its reports: a checkpoint
+   * (a reboot would lose the open slot's part) or the outbox counters. Measuring goes on.
+   */
+  storageFull: number;
   /** Encryptions that found the pool empty and computed r^n inline (never reusing one). */
   poolDry: number;
   poolRefills: number;
@@ -95,6 +100,7 @@ export class Meter {
     publishes: 0,
     reportsAcknowledged: 0,
     acksRefused: 0,
+    storageFull: 0,
     poolDry: 0,
     poolRefills: 0,
     connects: 0,
@@ -105,6 +111,7 @@ export class Meter {
   private readonly acksRejected: Partial<Record<Reason, number>> = {};
   private readonly announcementsRefused: Partial<Record<Reason, number>> = {};
   private connected = false;
+  private readonly storageRefusing = new Set<string>();
 
   constructor(
     private readonly platform: Platform,
@@ -119,7 +126,7 @@ export class Meter {
       (line) => this.log(line),
       config.cosigners,
     );
-    this.outbox = new Outbox(platform.storage, config.outboxCapacity);
+    this.outbox = new Outbox(platform.storage, outboxCapacityFor(config.outboxCapacity, platform.storage, config.publicKey.bits));
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
     for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
   }
@@ -215,7 +222,7 @@ export class Meter {
     this.counters.samples += 1;
     const closed = this.integrator.sample(now, this.readMilliwatts());
     this.closeSlots(closed);
-    if (closed.length > 0 || this.checkpointDue(now)) saveCheckpoint(this.platform.storage, this.integrator.snapshot());
+    if (closed.length > 0 || this.checkpointDue(now)) this.checkpoint();
     this.resendOverdue(now);
     this.refillPool();
     this.scheduleSample();
@@ -238,6 +245,23 @@ export class Meter {
       return Math.min(Math.max(milliwatts, 0), this.maxMilliwatts);
     }
     return milliwatts;
+  }
+
+  private checkpoint(): void {
+    this.unlessStorageFull('checkpoint', 'checkpoint not saved', () => saveCheckpoint(this.platform.storage, this.integrator!.snapshot()));
+  }
+
+  /** Sampling must go on whatever the storage says: a write it refused is counted, and said once per run of refusals. */
+  private unlessStorageFull(kind: 'checkpoint' | 'report', what: string, write: () => void): void {
+    try {
+      write();
+      this.storageRefusing.delete(kind);
+    } catch (error) {
+      if (!(error instanceof MeterveilError && error.reason === 'storage-full')) throw error;
+      this.counters.storageFull += 1;
+      if (!this.storageRefusing.has(kind)) this.log(`${what}: ${error.message}`);
+      this.storageRefusing.add(kind);
+    }
   }
 
   private checkpointDue(now: number): boolean {
@@ -282,7 +306,7 @@ export class Meter {
   // --- reporting ---
 
   private closeSlots(closed: SlotReadings[]): void {
-    for (const slot of closed) this.report(slot);
+    for (const slot of closed) this.unlessStorageFull('report', `report for slot ${slot.slot} not recorded`, () => this.report(slot));
   }
 
   private report(closed: SlotReadings): void {
@@ -295,7 +319,8 @@ export class Meter {
     const entry = sealSlotReport(context, closed, this.takeRandomness(closed.slot, publicKey));
     this.counters.reportsCreated += 1;
     this.forgetEvicted();
-    this.publish(entry);
+    if (entry) this.publish(entry);
+    else this.log(`report for slot ${closed.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
   }
 
   private takeRandomness(slot: number, key: PaillierPublicKey): bigint {
@@ -317,7 +342,8 @@ export class Meter {
 
   private publish(entry: OutboxEntry): void {
     if (!this.connected) return;
-    if (this.platform.mqtt.publish(reportTopic(this.config.meterId), entry.message)) {
+    const message = this.outbox.message(entry);
+    if (message && this.platform.mqtt.publish(reportTopic(this.config.meterId), message)) {
       this.counters.publishes += 1;
       this.sentAt.set(entry, this.platform.clock.now());
     }

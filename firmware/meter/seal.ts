@@ -25,7 +25,7 @@ export function sealSlotReport(
   { config, publicKey: key, packing, mac, outbox }: SealContext,
   { slot, readings }: SlotReadings,
   rn: bigint,
-): OutboxEntry {
+): OutboxEntry | undefined {
   const plaintext = packing.pack(readings.map((r) => BigInt(r)));
   const ciphertext = ciphertextToBytes(key, key.encryptWithRn(plaintext, rn));
   return outbox.push(slot, (seq, dropped) =>

@@ -31,9 +31,13 @@ export interface PowerSensor {
 
 /**
  * Small persistent key-value storage. Keys are at most 15 characters (the ESP32 NVS limit) and
- * values at most 4000 bytes. A write is durable once `set` returns.
+ * values at most 4000 bytes. A write is durable once `set` returns. A write the storage has no
+ * room for throws `storage-full` and leaves the previous value in place: callers that can make
+ * room (the outbox) do so and count what they gave up.
  */
 export interface Storage {
+  /** The bytes of values it holds in all, counted as firmware/platform/storage-budget.ts counts. */
+  readonly capacityBytes: number;
   get(key: string): Uint8Array | undefined;
   set(key: string, value: Uint8Array): void;
   delete(key: string): void;

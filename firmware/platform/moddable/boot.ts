@@ -6,16 +6,15 @@ import randomBytes from 'meterveil/random';
 import { DEVICE_TRANSPORTS } from '../../config/broker-url.ts';
 import { validateConfig, type MeterConfig } from '../../config/schema.ts';
 import { Meter } from '../../meter/meter.ts';
-import type { Clock, PowerSensor } from '../port.ts';
+import type { Clock, PowerSensor, Storage } from '../port.ts';
 import { moddableClock } from './clock.ts';
 import { loadRawConfig } from './config.ts';
 import { nativeHmacSha256 } from './hmac.ts';
 import { ModdableMqtt } from './mqtt.ts';
-import { preferenceStorage } from './storage.ts';
 
 export type SensorFactory = (config: MeterConfig, clock: Clock) => PowerSensor;
 
-export function bootMeter(platformName: string, makeSensor: SensorFactory): Meter | undefined {
+export function bootMeter(platformName: string, storage: Storage, makeSensor: SensorFactory): Meter | undefined {
   let config: MeterConfig;
   let sensor: PowerSensor;
   try {
@@ -31,7 +30,7 @@ export function bootMeter(platformName: string, makeSensor: SensorFactory): Mete
       clock: moddableClock,
       sensor,
       randomBytes,
-      storage: preferenceStorage,
+      storage,
       mac: nativeHmacSha256,
       mqtt: new ModdableMqtt(config.broker, config.meterId),
       log: (line) => trace(`${line}\n`),

@@ -6,10 +6,11 @@
 import './web-text.ts';
 import { fail } from '../../errors.ts';
 import { bootMeter } from './boot.ts';
+import { preferenceStorage } from './storage.ts';
 import { CtClampSensor } from './sensors/ct-clamp.ts';
 import { Pzem004tSensor } from './sensors/pzem004t.ts';
 
-bootMeter('esp32', (meterConfig) => {
+bootMeter('esp32', preferenceStorage, (meterConfig) => {
   const sensor = meterConfig.sensor;
   if (sensor.kind === 'pzem004t') return new Pzem004tSensor(sensor, 2 * meterConfig.sampleMs);
   if (sensor.kind === 'ct-clamp') return new CtClampSensor(sensor);

@@ -6,8 +6,9 @@ import './web-text.ts';
 import { fail } from '../../errors.ts';
 import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
 import { bootMeter } from './boot.ts';
+import { fileStorage } from './file-storage.ts';
 
-bootMeter('lin', (meterConfig, clock) => {
+bootMeter('lin', fileStorage(), (meterConfig, clock) => {
   const sensor = meterConfig.sensor;
   if (sensor.kind !== 'simulated') return fail('invalid-config', 'sensor.kind: the lin simulator has no sensor hardware; use "simulated"');
   return new SimulatedSensor(clock, sensor);

@@ -12,7 +12,7 @@ import { serveCommands } from '../../../firmware/platform/xs-sim/xs-side.ts';
 import { validateConfig, type MeterConfig } from '../../../firmware/config/schema.ts';
 import { maxReadingMwh } from '../../../firmware/meter/energy.ts';
 import { packingFor, subSlotMs } from '../../../firmware/meter/meter.ts';
-import { Outbox } from '../../../firmware/meter/outbox.ts';
+import { Outbox, outboxCapacityFor } from '../../../firmware/meter/outbox.ts';
 import { sealSlotReport } from '../../../firmware/meter/seal.ts';
 import type { SlotPacking } from '../../../firmware/paillier/packing.ts';
 import { RandomnessPool } from '../../../firmware/paillier/pool.ts';
@@ -71,7 +71,9 @@ serveCommands((command: { op: string; config?: unknown; name?: string; iteration
       // Readings of an ordinary household: a few hundred watts, below the packing bound.
       const readings = Array.from({ length: config.packing.readings }, (_, i) => Math.min(top, 5000 + 137 * i));
       const rns = [0, 1, 2, 3].map(() => config.publicKey.precomputeRn(random));
-      state = { config, packing, outbox: new Outbox(new MemoryStorage(), config.outboxCapacity), rns, readings, slot: 30_000_000 };
+      const storage = new MemoryStorage();
+      const outbox = new Outbox(storage, outboxCapacityFor(config.outboxCapacity, storage, config.publicKey.bits));
+      state = { config, packing, outbox, rns, readings, slot: 30_000_000 };
       return { arith: config.publicKey.arith.kind, slotBits: packing.slotBits, readings: packing.readings };
     }
     case 'prepare': {
