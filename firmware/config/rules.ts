@@ -12,6 +12,12 @@ export type Refuse = (field: string, explanation: string) => never;
 
 export const SECONDS_PER_DAY = 86_400;
 
+/**
+ * How long a meter waits for every group's acknowledgement before it sends a report again; the
+ * host's default lateness covers one such resend, so a lost report still counts in its slot.
+ */
+export const DEFAULT_ACK_TIMEOUT_SECONDS = 60;
+
 export function integerIn(value: unknown, field: string, min: number, max: number, refuse: Refuse): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     refuse(field, `must be an integer in ${min}..${max}`);

@@ -11,7 +11,7 @@ import { publicKeyFromJson } from '../paillier/codec.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import { MQTTJS_TRANSPORTS, parseBrokerUrl, type BrokerTransports } from './broker-url.ts';
 import { checkPacking, slotPackingFor, subSlotMs as subSlotLengthMs, type PackingConfig } from './packing.ts';
-import { SECONDS_PER_DAY, id, slotSeconds as checkSlotSeconds } from './rules.ts';
+import { DEFAULT_ACK_TIMEOUT_SECONDS, SECONDS_PER_DAY, id, slotSeconds as checkSlotSeconds } from './rules.ts';
 
 export type { PackingConfig } from './packing.ts';
 
@@ -80,7 +80,7 @@ export const DEFAULTS = {
   poolCapacity: 4,
   refillPerSample: 1,
   checkpointSeconds: 10,
-  ackTimeoutSeconds: 60,
+  ackTimeoutSeconds: DEFAULT_ACK_TIMEOUT_SECONDS,
   reconnectMinMs: 1000,
   reconnectMaxMs: 60_000,
 } as const;

@@ -2,9 +2,13 @@
  * One group's aggregator. Per report: authenticate (per-meter MAC), check key id, packing and slot
  * window, de-duplicate (meter, slot), and multiply the ciphertext into the product of its
  * (slot, key id). Accepted reports are committed in small batches (one SQLite transaction per turn
- * of the event loop) and acknowledged only after the commit. At a slot's watermark each of its
- * products closes: with at least k contributors its aggregate is stored, then published; below k
- * it is suppressed. During a key rotation a slot may have reports under the old and the new key
+ * of the event loop) and acknowledged only after the commit. A slot closes as soon as every member
+ * has reported, and otherwise at its watermark (`latenessSeconds` after its end: long enough for an
+ * outbox to resend a report that was lost or sent late). Each of its products then closes: with at
+ * least k contributors its aggregate is stored, then published; below k it is suppressed, and so is
+ * every product of a slot still missing 1..k-1 members (`members-missing`): the group's feeder
+ * reading minus the total would be their sum, so the provider would refuse it anyway, and it need
+ * not see the ciphertext at all. During a key rotation a slot may have reports under the old and the new key
  * (meters switch at the announced slot, but a meter that missed the announcement does not): they
  * become two aggregates, each checked against k on its own, never one product of mixed keys.
  */
@@ -85,6 +89,8 @@ const productKey = (slot: number, keyId: string) => `${slot}/${keyId}`;
 
 export class Aggregator {
   readonly rejections: ReasonCounter;
+  /** Products closed without publishing, by reason (the store's slots table is the record). */
+  readonly suppressions: ReasonCounter;
   accepted = 0;
   private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed' | 'endorsement'>> &
     Pick<AggregatorOptions, 'onSlotClosed' | 'endorsement'>;
@@ -103,6 +109,7 @@ export class Aggregator {
   constructor(options: AggregatorOptions) {
     this.o = { now: Date.now, log: () => {}, ...options };
     this.rejections = new ReasonCounter(options.store.rejections());
+    this.suppressions = new ReasonCounter(options.store.suppressions());
     this.keys = new Map(options.publicKeys.map((k) => [k.keyId, k]));
     this.endorsed = options.endorsement && new Set([options.endorsement.provisionedKeyId]);
     for (const s of options.store.openSlots()) {
@@ -247,38 +254,41 @@ export class Aggregator {
       }
       this.answer(report, status, reason);
     }
+    // A slot whose last member just reported closes now rather than at its watermark.
+    if (!this.stopped) this.closeReadySlots(now);
   }
 
-  /** Closes every open product whose slot's watermark has passed. */
+  /** Closes every slot that all members have reported, and every other slot whose watermark has passed. */
   closeDueSlots(): void {
     if (this.stopped) return;
     this.flush();
-    const now = this.o.now();
-    const due = [...this.open.values()]
-      .filter((p) => watermarkMs(p.slot, this.o.config) <= now)
-      .sort((a, b) => a.slot - b.slot || (a.keyId < b.keyId ? -1 : 1));
-    for (const p of due) this.closeProduct(p, now);
+    this.closeReadySlots(this.o.now());
   }
 
-  private closeProduct({ slot, keyId, product, count }: OpenProduct, now: number): void {
+  private closeReadySlots(now: number): void {
+    const members = this.o.group.members.length;
+    const due = [...this.open.values()]
+      .filter((p) => (this.openSeen.get(p.slot)?.size ?? 0) >= members || watermarkMs(p.slot, this.o.config) <= now)
+      .sort((a, b) => a.slot - b.slot || (a.keyId < b.keyId ? -1 : 1));
+    // Counted before the first product of a slot closes: closing its last one forgets who reported.
+    const missing = new Map(due.map((p) => [p.slot, members - (this.openSeen.get(p.slot)?.size ?? 0)]));
+    for (const p of due) this.closeProduct(p, missing.get(p.slot)!, now);
+  }
+
+  private closeProduct({ slot, keyId, product, count }: OpenProduct, missing: number, now: number): void {
     const { store, group } = this.o;
     const key = this.keys.get(keyId);
-    let reason: Reason | null = null;
-    if (!key) reason = 'key-retired';
-    else if (count < group.k) reason = 'below-k';
-    else {
-      try {
-        checkCiphertext(key, product);
-      } catch {
-        reason = 'ciphertext-not-unit';
-      }
-    }
+    const reason = suppressionOf(key, product, count, missing, group.k);
     this.open.delete(productKey(slot, keyId));
     if (![...this.open.values()].some((p) => p.slot === slot)) this.openSeen.delete(slot);
     if (reason || !key) {
-      store.closeSlot(slot, keyId, 'suppressed', reason, null, now);
-      this.o.log(`aggregator ${group.id}: slot ${slot} under key ${keyId} suppressed (${reason}, ${count} of k=${group.k} contributors)`);
-      this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'suppressed', count, reason });
+      const why = reason ?? 'key-retired';
+      store.closeSlot(slot, keyId, 'suppressed', why, null, now);
+      this.suppressions.count(why);
+      this.o.log(
+        `aggregator ${group.id}: slot ${slot} under key ${keyId} suppressed (${why}, ${count} contributors, ${missing} of ${group.members.length} members missing, k=${group.k})`,
+      );
+      this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'suppressed', count, reason: why });
       return;
     }
     const contributors = store.contributors(slot, keyId);
@@ -328,6 +338,7 @@ export class Aggregator {
       accepted: this.accepted,
       openSlots: [...new Set([...this.open.values()].map((p) => p.slot))].sort((a, b) => a - b),
       rejections: this.rejections.toJSON(),
+      suppressed: this.suppressions.toJSON(),
     };
   }
 
@@ -338,6 +349,19 @@ export class Aggregator {
       this.o.client.publish(aggregatorStatusTopic(this.groupId), JSON.stringify(this.status()), { qos: 0, retain: true });
     }
   }
+}
+
+/** Why a product closing with `count` contributors, `missing` of its slot's members unreported, is not published; null: it is. */
+function suppressionOf(key: PaillierPublicKey | undefined, product: bigint, count: number, missing: number, k: number): Reason | null {
+  if (!key) return 'key-retired';
+  if (count < k) return 'below-k';
+  if (missing > 0 && missing < k) return 'members-missing';
+  try {
+    checkCiphertext(key, product);
+  } catch {
+    return 'ciphertext-not-unit';
+  }
+  return null;
 }
 
 /** bytesToBigInt through Buffer's native hex encoder: this runs once per report. */

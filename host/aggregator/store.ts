@@ -163,6 +163,17 @@ export class AggregatorStore {
     return rows.map(({ key_id, ...r }) => ({ ...r, keyId: key_id, message: r.message ? new Uint8Array(r.message) : null }));
   }
 
+  /** Suppressed (slot, key id) products by reason: read once at start, then counted as they close. */
+  suppressions(): Record<string, number> {
+    const rows = this.db
+      .prepare(`SELECT reason, count(*) AS n FROM slots WHERE state = 'suppressed' GROUP BY reason ORDER BY reason`)
+      .all() as {
+      reason: string;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+  }
+
   addRejections(counts: Map<string, number>) {
     this.transaction(() => {
       const add = this.db.prepare(

@@ -5,7 +5,13 @@
  */
 import { parseBrokerUrl, type BrokerAddress, type BrokerTransports } from '../../firmware/config/broker-url.ts';
 import { checkPacking, subSlotMs, type PackingConfig } from '../../firmware/config/packing.ts';
-import { id as checkId, integerIn, slotSeconds as checkSlotSeconds, type Refuse } from '../../firmware/config/rules.ts';
+import {
+  DEFAULT_ACK_TIMEOUT_SECONDS,
+  id as checkId,
+  integerIn,
+  slotSeconds as checkSlotSeconds,
+  type Refuse,
+} from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isServiceName } from './identities.ts';
 import { MAX_CUSTODIANS, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
@@ -70,7 +76,11 @@ export interface MeterveilConfig {
     embedded: boolean;
   };
   slotSeconds: number;
-  /** How long after a slot's end reports are still accepted; the slot closes then (watermark). */
+  /**
+   * How long after a slot's end reports are still accepted: the aggregator waits that long for
+   * members that have not reported and closes the slot then (its watermark), or as soon as every
+   * member has reported.
+   */
   latenessSeconds: number;
   /** How far ahead of the receiver's clock a report's slot may start. */
   skewSeconds: number;
@@ -264,7 +274,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     },
     broker: { url, embedded },
     slotSeconds,
-    latenessSeconds: integer(c.latenessSeconds ?? Math.max(2, Math.floor(slotSeconds / 2)), 'latenessSeconds', 0, 7 * 86_400),
+    latenessSeconds: integer(c.latenessSeconds ?? defaultLatenessSeconds(slotSeconds), 'latenessSeconds', 0, 7 * 86_400),
     skewSeconds: integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600),
     tolerance,
     packing,
@@ -276,6 +286,15 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
     groups,
   };
+}
+
+/**
+ * Half a slot for reports sent late (a slow encryption, a reboot), plus one resend by a meter with
+ * the default acknowledgement timeout (a report lost on the way): waiting costs little, since a
+ * slot that every member reported closes at once, and a slot short of 1..k-1 members is lost.
+ */
+export function defaultLatenessSeconds(slotSeconds: number): number {
+  return Math.max(2, Math.floor(slotSeconds / 2)) + DEFAULT_ACK_TIMEOUT_SECONDS;
 }
 
 export function findGroup(config: MeterveilConfig, groupId: string): GroupConfig {

@@ -10,11 +10,13 @@ export const aggregatorReasons = {
   'packing-mismatch': 'a report or aggregate packed with another number of readings than the config’s',
   duplicate: 'a second report from one meter for one slot (acknowledged `duplicate`, not stored twice)',
   'slot-in-future': 'a report for a slot that starts later than the aggregator’s clock plus skewSeconds',
-  'slot-too-old': 'a report that arrives after its slot’s watermark',
+  'slot-too-old': 'a report that arrives after its slot’s watermark (latenessSeconds after its end)',
   'slot-closed': 'a report for a slot (and key) that was already closed',
   'store-failed': 'reports that could not be committed to SQLite; not acknowledged, so the meters resend them',
   'slot-not-open': 'an attempt to close a slot that is not open',
   'key-retired': 'an open product whose key was removed from keys.publicKeys before the slot closed (suppressed)',
   'below-k': 'fewer contributors than the group’s k: suppressed by the aggregator, refused by the provider and custodians',
+  'members-missing':
+    'a slot still missing 1..k-1 of its group’s members at its watermark: the feeder reading minus the total would be their sum, so it is suppressed (the provider would refuse it as feeder-complement-below-k)',
   'ciphertext-not-unit': 'a slot’s product that is not a unit modulo n², so some report was not a valid ciphertext (suppressed)',
 } as const;

@@ -1,12 +1,14 @@
 /**
  * The disclosure attacks mounted against the real provider over a real broker: the feeder that
- * gives away missing meters (honest meters and aggregator), and the differencing shapes that a
+ * gives away missing meters (honest meters; an honest aggregator suppresses such a slot, one that
+ * publishes it anyway is refused), and the differencing shapes that a
  * dishonest aggregator, holding its group's credentials, publishes. Each is refused by name and
  * nothing is stored.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
+import type { SlotClosed } from '../../host/aggregator/aggregator.ts';
 import { runAggregator } from '../../host/aggregator/run.ts';
 import { aggregatorUser, feederUser } from '../../host/config/identities.ts';
 import { Feeder } from '../../host/feeder/feeder.ts';
@@ -21,14 +23,15 @@ import { until } from '../helpers/poll.ts';
 
 const range = (prefix: string, from: number, to: number) => ids(prefix, to - from + 1, from);
 
-test('seven of eight members report and the feeder reads the slot: refused as feeder-complement-below-k naming the missing meter, nothing stored', async (t) => {
+test('seven of eight members report and the feeder reads the slot: the aggregator suppresses it, and the provider refuses it from one that publishes anyway, naming the missing meter', async (t) => {
   const members = ids('m', 8);
   const d = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 5 }] });
   t.teardown(() => d.cleanup());
   const decrypted: Decrypted[] = [];
   const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
   t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street');
+  const closed: SlotClosed[] = [];
+  const aggregator = await runAggregator(d.config, 'street', { onSlotClosed: (e) => closed.push(e) });
   t.teardown(() => aggregator.stop());
   const feederClient = connectRole({
     url: d.config.broker.url,
@@ -44,17 +47,50 @@ test('seven of eight members report and the feeder reads the slot: refused as fe
   await Promise.all(present.map((m, i) => m.report(slot, [BigInt(1000 + i)])));
   // The feeder's reading of all eight, the missing m8's 2875 mWh included.
   const total = present.reduce((sum, _m, i) => sum + BigInt(1000 + i), 0n) + 2875n;
-  new Feeder({ feederId: 'feeder-street', slotSeconds: d.config.slotSeconds, client: feederClient, measure: () => total }).publishSlot(
-    slot,
-  );
+  const feeder = new Feeder({ feederId: 'feeder-street', slotSeconds: d.config.slotSeconds, client: feederClient, measure: () => total });
+  feeder.publishSlot(slot);
+  await until(() => closed.some((e) => e.slot === slot), 'the slot closed', 15_000);
+  t.like(closed[0], { state: 'suppressed', reason: 'members-missing', count: 7 });
+  t.is(aggregator.aggregator.accepted, 7);
 
-  await until(() => provider.store.refusals(10).some((r) => r.slot === slot), 'the refusal', 15_000);
-  const refusal = provider.store.refusals(10).find((r) => r.slot === slot)!;
+  // An aggregator that publishes the seven all the same (it holds the group's credentials).
+  const next = slot + 1;
+  feeder.publishSlot(next);
+  const key = d.publicKey;
+  const user = aggregatorUser('street');
+  const client = connectRole({
+    url: d.config.broker.url,
+    username: user,
+    clientId: `${user}/dishonest`,
+    password: d.secrets.services[user],
+    persistent: false,
+  });
+  await connected(client);
+  t.teardown(() => endClient(client));
+  const contributors = members.slice(0, 7);
+  const product = key.add(...contributors.map((_m, i) => key.encrypt(BigInt(1000 + i), (n) => new Uint8Array(randomBytes(n)))));
+  const aggregate: Aggregate = {
+    groupId: 'street',
+    slot: next,
+    keyId: key.keyId,
+    packed: 1,
+    count: contributors.length,
+    contributors,
+    ciphertext: ciphertextToBytes(key, product),
+  };
+  await client.publishAsync(aggregateTopic('street'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+
+  await until(() => provider.store.refusals(10).some((r) => r.slot === next), 'the refusal', 15_000);
+  const refusal = provider.store.refusals(10).find((r) => r.slot === next)!;
   t.is(refusal.reason, 'feeder-complement-below-k');
   t.regex(refusal.detail, /cell of 1 meter\(s\) m8 is below k = 5 \(group street\)/);
   t.is(refusal.count, 7);
-  t.is(aggregator.aggregator.accepted, 7, 'the aggregator published the seven');
   t.is(provider.store.series('street', slot), undefined);
+  t.is(provider.store.series('street', next), undefined);
+  t.false(
+    provider.store.refusals(10).some((r) => r.slot === slot),
+    'the suppressed slot never reached the provider',
+  );
   t.deepEqual(decrypted, []);
   t.is(provider.provider.counts.totals.get('feeder-complement-below-k'), 1);
 });
