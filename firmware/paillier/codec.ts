@@ -6,19 +6,24 @@ import { bigIntToBytes, bytesToBigInt, bytesToHex, hexToBytes } from '../bytes.t
 import { fail, MeterveilError } from '../errors.ts';
 import { deriveKeyId } from './key-id.ts';
 import { gcd } from './numbers.ts';
-import { PaillierPublicKey, type PublicKeyOptions } from './public-key.ts';
+import { PaillierPublicKey, type PublicKeyOptions, type ShortExponentBase } from './public-key.ts';
 
 export const KEY_SCHEME = 'paillier';
-export const KEY_VERSION = 1;
+/** Version 2 adds the short-exponent base "hs" and "exponentBits"; version 1 (n only) means classic r^n. */
+export const KEY_VERSION = 2;
+export const CLASSIC_KEY_VERSION = 1;
 /** Smaller moduli exist only for fast property tests; real keys are 2048 or 3072 bits. */
 export const MIN_MODULUS_BITS = 64;
 export const MAX_MODULUS_BITS = 4096;
 
 export interface PublicKeyJson {
   scheme: 'paillier';
-  version: 1;
+  version: 1 | 2;
   keyId: string;
   n: string;
+  /** Version 2 only. */
+  hs?: string;
+  exponentBits?: number;
 }
 
 export function bigIntToHex(value: bigint): string {
@@ -34,7 +39,16 @@ export function bigIntFromHex(hex: unknown, what: string): bigint {
 }
 
 export function publicKeyToJson(key: PaillierPublicKey): PublicKeyJson {
-  return { scheme: KEY_SCHEME, version: KEY_VERSION, keyId: key.keyId, n: bigIntToHex(key.n) };
+  const se = key.shortExponent;
+  if (!se) return { scheme: KEY_SCHEME, version: CLASSIC_KEY_VERSION, keyId: key.keyId, n: bigIntToHex(key.n) };
+  return {
+    scheme: KEY_SCHEME,
+    version: KEY_VERSION,
+    keyId: key.keyId,
+    n: bigIntToHex(key.n),
+    hs: bigIntToHex(se.hs),
+    exponentBits: se.exponentBits,
+  };
 }
 
 export function parseJsonObject(input: unknown, what: string): Record<string, unknown> {
@@ -50,10 +64,17 @@ export function parseJsonObject(input: unknown, what: string): Record<string, un
   return value as Record<string, unknown>;
 }
 
-/** Checks the fields shared by public and private key files and returns n. */
-export function readKeyHeader(obj: Record<string, unknown>, what: string): { n: bigint; keyId: string } {
+export interface KeyHeader {
+  n: bigint;
+  keyId: string;
+  shortExponent?: ShortExponentBase;
+}
+
+/** Checks the fields shared by public and private key files: n, and hs with exponentBits in version 2. */
+export function readKeyHeader(obj: Record<string, unknown>, what: string): KeyHeader {
   if (obj.scheme !== KEY_SCHEME) fail('unsupported-key', `${what}: scheme must be "${KEY_SCHEME}"`);
-  if (obj.version !== KEY_VERSION) fail('unsupported-key', `${what}: version must be ${KEY_VERSION}`);
+  if (obj.version !== KEY_VERSION && obj.version !== CLASSIC_KEY_VERSION)
+    fail('unsupported-key', `${what}: version must be ${CLASSIC_KEY_VERSION} or ${KEY_VERSION}`);
   if (typeof obj.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(obj.keyId))
     fail('malformed-key', `${what}: keyId must be 16 lowercase hex characters`);
   const n = bigIntFromHex(obj.n, `${what}: n`);
@@ -62,13 +83,25 @@ export function readKeyHeader(obj: Record<string, unknown>, what: string): { n: 
     fail('malformed-key', `${what}: n must be odd and ${MIN_MODULUS_BITS}-${MAX_MODULUS_BITS} bits`);
   }
   if (deriveKeyId(n) !== obj.keyId) fail('key-id-mismatch', `${what}: keyId does not match n`);
-  return { n, keyId: obj.keyId };
+  if (obj.version === CLASSIC_KEY_VERSION) {
+    if (obj.hs !== undefined || obj.exponentBits !== undefined)
+      fail(
+        'malformed-key',
+        `${what}: version ${CLASSIC_KEY_VERSION} has no hs or exponentBits; short-exponent keys are version ${KEY_VERSION}`,
+      );
+    return { n, keyId: obj.keyId };
+  }
+  const hs = bigIntFromHex(obj.hs, `${what}: hs`);
+  const exponentBits = obj.exponentBits;
+  if (typeof exponentBits !== 'number' || !Number.isInteger(exponentBits))
+    fail('malformed-key', `${what}: exponentBits must be an integer`);
+  return { n, keyId: obj.keyId, shortExponent: { hs, exponentBits } };
 }
 
 /** Accepts a JSON string or a parsed object; extra fields (e.g. threshold data) are ignored. */
-export function publicKeyFromJson(input: unknown, options: Omit<PublicKeyOptions, 'keyId'> = {}): PaillierPublicKey {
-  const { n, keyId } = readKeyHeader(parseJsonObject(input, 'public key'), 'public key');
-  return new PaillierPublicKey(n, { ...options, keyId });
+export function publicKeyFromJson(input: unknown, options: Omit<PublicKeyOptions, 'keyId' | 'shortExponent'> = {}): PaillierPublicKey {
+  const { n, keyId, shortExponent } = readKeyHeader(parseJsonObject(input, 'public key'), 'public key');
+  return new PaillierPublicKey(n, { ...options, keyId, shortExponent });
 }
 
 export function ciphertextToBytes(key: PaillierPublicKey, c: bigint): Uint8Array {

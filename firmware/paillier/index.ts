@@ -12,6 +12,7 @@ export {
 export {
   bigIntFromHex,
   bigIntToHex,
+  CLASSIC_KEY_VERSION,
   checkCiphertext,
   ciphertextFromBytes,
   ciphertextFromHex,
@@ -26,5 +27,5 @@ export { deriveKeyId } from './key-id.ts';
 export { gcd, modInverse } from './numbers.ts';
 export { SlotPacking, type PackingBounds } from './packing.ts';
 export { RandomnessPool } from './pool.ts';
-export { PaillierPublicKey, type PublicKeyOptions } from './public-key.ts';
-export { randomBelow, randomUnit, type RandomBytes } from './random.ts';
+export { minExponentBits, PaillierPublicKey, type PublicKeyOptions, type ShortExponentBase } from './public-key.ts';
+export { randomBelow, randomBits, randomUnit, type RandomBytes } from './random.ts';

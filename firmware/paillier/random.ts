@@ -27,6 +27,16 @@ export function randomBelow(bound: bigint, random: RandomBytes): bigint {
   return fail('bad-random-source', 'random source keeps producing out-of-range values');
 }
 
+/** Uniform in [0, 2^bits): no rejection needed, the top byte is only masked. */
+export function randomBits(bits: number, random: RandomBytes): bigint {
+  const bytes = Math.ceil(bits / 8);
+  const buf = random(bytes);
+  if (!(buf instanceof Uint8Array) || buf.length !== bytes) fail('bad-random-source', `random source must return ${bytes} bytes`);
+  const draw = Uint8Array.from(buf);
+  draw[0] &= 0xff >> (bytes * 8 - bits);
+  return bytesToBigInt(draw);
+}
+
 /** Uniform r in Z*_n. */
 export function randomUnit(n: bigint, random: RandomBytes): bigint {
   for (let i = 0; i < MAX_DRAWS; i++) {

@@ -1,6 +1,8 @@
 /** Refusals of the Paillier arithmetic, the slot packing and the randomness pool (firmware/paillier/). */
 export const paillierReasons = {
   'bad-modulus': 'a modulus that is not odd and above 2 (or not the square of one), or an n that is not an odd composite',
+  'bad-short-exponent':
+    'a short-exponent key whose hs is not a unit modulo n^2 other than 1, or whose exponentBits is outside [ceil(bits/2), bits]',
   'negative-exponent': 'a modular exponentiation asked for a negative exponent',
   'even-modulus': 'an inverse modulo a power of two asked for an even number',
   'not-invertible': 'a value that has no inverse modulo the given modulus',

@@ -22,6 +22,10 @@ export function register(program: Command) {
       .option('--threshold <t>', 'threshold key: number of custodians needed to decrypt')
       .option('--custodians <n>', 'threshold key: number of custodians, each given one share')
       .option(
+        '--classic',
+        'classic randomness r^n and a version-1 public key, instead of the short-exponent hs^a (half the exponent; see docs/keys.md)',
+      )
+      .option(
         '--allow-undetectable-differencing',
         'accept 2t <= n: two disjoint sets of custodians could each decrypt one of two aggregates that difference each other',
       ),
@@ -32,9 +36,10 @@ export function register(program: Command) {
       const bits = Number(opts.bits);
       if (!SUPPORTED_KEY_BITS.includes(bits as never)) usage('bad-argument', `--bits must be ${SUPPORTED_KEY_BITS.join(' or ')}`);
       const passphrase = resolvePassphrase(opts);
-      const pair = await generateKeyPair(bits);
+      const pair = await generateKeyPair(bits, opts.classic ? 'classic' : 'short-exponent');
       const { publicPath, privatePath } = writeKeyPair(opts.out, pair, passphrase);
-      process.stdout.write(`key ${pair.publicKey.keyId} (${bits} bits)\npublic: ${publicPath}\nprivate: ${privatePath}\n`);
+      const mode = opts.classic ? 'classic r^n' : 'short-exponent';
+      process.stdout.write(`key ${pair.publicKey.keyId} (${bits} bits, ${mode})\npublic: ${publicPath}\nprivate: ${privatePath}\n`);
     }),
   );
 

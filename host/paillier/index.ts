@@ -1,4 +1,5 @@
-export { generateKeyPair, SUPPORTED_KEY_BITS, type KeyPair } from './keygen.ts';
+export { generateKeyPair, KEY_MODES, SUPPORTED_KEY_BITS, type KeyMode, type KeyPair } from './keygen.ts';
+export { shortExponentAdmissible, shortExponentBase } from './short-exponent.ts';
 export {
   PRIVATE_KEY_FILE,
   PUBLIC_KEY_FILE,

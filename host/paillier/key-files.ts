@@ -1,5 +1,6 @@
 /**
- * Key files. public.json: {"scheme","version","keyId","n"}; private.json adds "p" and "q".
+ * Key files. public.json: {"scheme","version":2,"keyId","n","hs","exponentBits"} (version 1, a
+ * classic key, has no hs or exponentBits); private.json adds "p" and "q".
  * The private file is written with mode 0600 and neither file is ever overwritten.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { openKeyText, sealedOrPlain } from '../keys/seal.ts';
 import type { KeyPair } from './keygen.ts';
 import { createNativeArith, hostPublicKey } from './native-arith.ts';
 import { PaillierPrivateKey } from './private-key.ts';
+import { shortExponentAdmissible } from './short-exponent.ts';
 
 export const PUBLIC_KEY_FILE = 'public.json';
 export const PRIVATE_KEY_FILE = 'private.json';
@@ -28,12 +30,20 @@ export function privateKeyToJson(key: PaillierPrivateKey) {
 
 export function privateKeyFromJson(input: unknown): PaillierPrivateKey {
   const obj = parseJsonObject(input, 'private key');
-  const { n, keyId } = readKeyHeader(obj, 'private key');
+  const { n, keyId, shortExponent } = readKeyHeader(obj, 'private key');
   const p = bigIntFromHex(obj.p, 'private key: p');
   const q = bigIntFromHex(obj.q, 'private key: q');
   if (p * q !== n) fail('bad-private-key', 'private key: p * q does not equal n');
   if (p.toString(2).length !== q.toString(2).length) fail('bad-private-key', 'private key: p and q must have equal length');
-  return new PaillierPrivateKey(p, q, hostPublicKey(n, keyId));
+  const publicKey = hostPublicKey(n, keyId, shortExponent);
+  if (shortExponent) {
+    if (!shortExponentAdmissible(p, q))
+      fail('bad-private-key', 'private key: short-exponent keys need p = q = 3 mod 4 and gcd(p-1, q-1) = 2');
+    // Only the factors show that hs is an n-th residue, as randomness must be: its order divides phi(n).
+    if (publicKey.arith.pow(shortExponent.hs, (p - 1n) * (q - 1n)) !== 1n)
+      fail('bad-private-key', 'private key: hs is not an n-th residue');
+  }
+  return new PaillierPrivateKey(p, q, publicKey);
 }
 
 export function readKeyFileText(path: string): string {

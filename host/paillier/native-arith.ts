@@ -4,7 +4,7 @@
  * node:crypto's call overhead.
  */
 import { createModArith, type ModArith } from '../../firmware/paillier/arith.ts';
-import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
+import { PaillierPublicKey, type ShortExponentBase } from '../../firmware/paillier/public-key.ts';
 import { modPow } from './openssl-pow.ts';
 
 export function createNativeArith(modulus: bigint): ModArith {
@@ -19,6 +19,6 @@ export function createNativeArith(modulus: bigint): ModArith {
 }
 
 /** A public key whose operations run at host speed. */
-export function hostPublicKey(n: bigint, keyId?: string): PaillierPublicKey {
-  return new PaillierPublicKey(n, { keyId, arith: createNativeArith });
+export function hostPublicKey(n: bigint, keyId?: string, shortExponent?: ShortExponentBase): PaillierPublicKey {
+  return new PaillierPublicKey(n, { keyId, arith: createNativeArith, shortExponent });
 }

@@ -18,6 +18,7 @@ export interface ThresholdKeygenCliOptions extends PassphraseOptions {
   threshold?: string;
   custodians?: string;
   allowUndetectableDifferencing?: boolean;
+  classic?: boolean;
 }
 
 function positiveInteger(text: string | undefined, what: string): number {
@@ -37,6 +38,7 @@ export async function thresholdKeygen(opts: ThresholdKeygenCliOptions): Promise<
     bits,
     threshold,
     custodians,
+    mode: opts.classic ? 'classic' : 'short-exponent',
     onProgress: (event) => {
       const what = event.step === 'safe-prime' ? `safe prime ${event.found} of ${event.of} found` : 'shares and verification keys ready';
       process.stderr.write(`${what} (${event.seconds.toFixed(1)} s)\n`);

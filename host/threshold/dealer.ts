@@ -13,7 +13,9 @@ import { fail } from '../../firmware/errors.ts';
 import { gcd, modInverse } from '../../firmware/paillier/numbers.ts';
 import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { randomBelow, randomUnit, type RandomBytes } from '../../firmware/paillier/random.ts';
+import type { KeyMode } from '../paillier/keygen.ts';
 import { modPow } from '../paillier/openssl-pow.ts';
+import { shortExponentBase } from '../paillier/short-exponent.ts';
 import { checkThresholdParameters, factorial, ThresholdPublicKey, type KeyShare } from './threshold-key.ts';
 
 function generateSafePrime(bits: number): Promise<bigint> {
@@ -36,6 +38,8 @@ export interface ThresholdKeygenOptions {
   custodians: number;
   random?: RandomBytes;
   onProgress?: KeygenProgress;
+  /** Short-exponent (default: safe primes are admissible) or classic r^n. */
+  mode?: KeyMode;
 }
 
 export interface ThresholdKeySet {
@@ -62,7 +66,7 @@ function generatesSquares(v: bigint, primes: bigint[], nm: bigint, nSquared: big
 }
 
 export async function generateThresholdKey(options: ThresholdKeygenOptions): Promise<ThresholdKeySet> {
-  const { bits = 2048, threshold, custodians, random = nodeRandom, onProgress } = options;
+  const { bits = 2048, threshold, custodians, random = nodeRandom, onProgress, mode = 'short-exponent' } = options;
   checkThresholdParameters(threshold, custodians);
   if (![...SUPPORTED_THRESHOLD_BITS, ...TEST_ONLY_THRESHOLD_BITS].includes(bits as never)) {
     fail('bad-key-size', `key size must be one of ${SUPPORTED_THRESHOLD_BITS.join(', ')} bits`);
@@ -90,7 +94,8 @@ export async function generateThresholdKey(options: ThresholdKeygenOptions): Pro
     const delta = factorial(custodians);
     const secretShares = Array.from({ length: custodians }, (_, i) => shareOf(i + 1));
     const verificationKeys = secretShares.map((s) => modPow(v, delta * s, nSquared));
-    const publicKey = new ThresholdPublicKey(new PaillierPublicKey(n), threshold, custodians, v, verificationKeys);
+    const shortExponent = mode === 'short-exponent' ? shortExponentBase(n, random) : undefined;
+    const publicKey = new ThresholdPublicKey(new PaillierPublicKey(n, { shortExponent }), threshold, custodians, v, verificationKeys);
     onProgress?.({ step: 'shares', seconds: (Date.now() - started) / 1000 });
     return { publicKey, shares: secretShares.map((share, i) => ({ publicKey, index: i + 1, share })) };
   }

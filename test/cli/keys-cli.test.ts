@@ -1,9 +1,9 @@
 /** The key commands as a user runs them: real processes, real 2048-bit keys, real files. */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -27,8 +27,12 @@ const priv = join(dir, 'private.json');
 test('keygen, encrypt, add and decrypt round-trip through the command line', async (t) => {
   const made = await keygen;
   t.is(made.code, 0, made.stderr);
-  t.regex(made.stdout, /^key [0-9a-f]{16} \(2048 bits\)/);
+  t.regex(made.stdout, /^key [0-9a-f]{16} \(2048 bits, short-exponent\)/);
   t.is(statSync(priv).mode & 0o777, 0o600);
+  const publicJson = JSON.parse(readFileSync(pub, 'utf8'));
+  t.is(publicJson.version, 2);
+  t.is(publicJson.exponentBits, 1024);
+  t.regex(publicJson.hs, /^[1-9a-f][0-9a-f]*$/);
   const a = await cli('encrypt', '--public', pub, '--value', '1500');
   const b = await cli('encrypt', '--public', pub, '--value', '27');
   t.regex(a.stdout, /^[0-9a-f]{1024}$/);
@@ -36,6 +40,18 @@ test('keygen, encrypt, add and decrypt round-trip through the command line', asy
   const sum = await cli('add', '--public', pub, a.stdout, b.stdout);
   t.is(sum.code, 0, sum.stderr);
   t.is((await cli('decrypt', '--private', priv, '--ciphertext', sum.stdout)).stdout, '1527');
+});
+
+test('keygen --classic writes a version-1 key (classic r^n) that encrypts and decrypts', async (t) => {
+  const classicDir = join(dirname(dir), 'classic');
+  const made = await cli('keygen', '--classic', '--out', classicDir);
+  t.is(made.code, 0, made.stderr);
+  t.regex(made.stdout, /\(2048 bits, classic r\^n\)/);
+  const publicJson = JSON.parse(readFileSync(join(classicDir, 'public.json'), 'utf8'));
+  t.deepEqual(Object.keys(publicJson), ['scheme', 'version', 'keyId', 'n']);
+  t.is(publicJson.version, 1);
+  const c = await cli('encrypt', '--public', join(classicDir, 'public.json'), '--value', '4242');
+  t.is((await cli('decrypt', '--private', join(classicDir, 'private.json'), '--ciphertext', c.stdout)).stdout, '4242');
 });
 
 test('bad input fails with a one-line reason and a non-zero exit code', async (t) => {

@@ -10,7 +10,9 @@ import test from 'ava';
 import mqtt from 'mqtt';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
+import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { cosignKeyAnnouncement } from '../../host/custodian/cosign.ts';
+import { modPow } from '../../host/paillier/openssl-pow.ts';
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
 import { testKeyPair, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { startXsMeter } from './helpers/fleet.ts';
@@ -48,6 +50,17 @@ test('a meter of a threshold deployment refuses a key the provider alone (or one
   await announce(downgrade, 1);
   // A custodian cosigns only a key it holds a share of: the provider's own key gets none.
   t.throws(() => cosignKeyAnnouncement(custodians[0], current.shares[0], downgrade), { message: /not-a-shared-key/ });
+
+  // Nor the custodians' own n with a randomness base of the provider's choosing (one whose
+  // discrete logarithm it knows would strip the randomness off every reading).
+  const n = next.publicKey.paillier.n;
+  const ownBase = new PaillierPublicKey(n, { shortExponent: { hs: modPow(n - 4n, n, n * n), exponentBits: 1024 } });
+  const forgedBase = signKeyAnnouncement(provider, {
+    publicKey: ownBase,
+    previousKeyId: current.publicKey.keyId,
+    effectiveSlot: FIRST + 3,
+  });
+  t.throws(() => cosignKeyAnnouncement(custodians[0], next.shares[0], forgedBase), { message: /not-a-shared-key/ });
 
   const genuine = signKeyAnnouncement(provider, {
     publicKey: next.publicKey.paillier,

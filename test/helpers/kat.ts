@@ -8,6 +8,8 @@ export interface KatKey {
   p: string;
   q: string;
   encryptions: { m: string; r: string; rn: string; c: string }[];
+  /** Randomness hs^a with hs = (-y^2 mod n)^n mod n^2; c decrypts to m by textbook decryption. */
+  shortExponent: { y: string; hs: string; exponentBits: number; encryptions: { m: string; a: string; hsa: string; c: string }[] };
   add: { a: string; b: string; sum: string; plain: string };
   addPlain: { c: string; k: string; result: string; plain: string };
   mulPlain: { c: string; k: string; result: string; plain: string };

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bigIntFromHex } from '../../firmware/paillier/codec.ts';
 import { privateKeyFromJson } from '../../host/paillier/key-files.ts';
-import type { KeyPair } from '../../host/paillier/keygen.ts';
+import type { KeyMode, KeyPair } from '../../host/paillier/keygen.ts';
+import { PaillierPrivateKey } from '../../host/paillier/private-key.ts';
 import { thresholdPublicKeyFromJson } from '../../host/threshold/codec.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 
@@ -33,8 +34,17 @@ export function testThresholdKeySets(threshold: number, custodians: number, coun
 export const testThresholdKeySet = (threshold: number, custodians: number): ThresholdKeySet =>
   testThresholdKeySets(threshold, custodians)[0];
 
-/** Key pair `index` (0 is the pipeline harness's shared pair: take others where a test needs a different key). */
-export function testKeyPair(index = 0): KeyPair {
+/**
+ * Key pair `index` (0 is the pipeline harness's shared pair: take others where a test needs a
+ * different key): a short-exponent (version 2) key, or with 'classic' the same primes as a
+ * version-1 key, which means classic r^n.
+ */
+export function testKeyPair(index = 0, mode: KeyMode = 'short-exponent'): KeyPair {
+  if (mode === 'classic') {
+    const { p, q } = testKeyPair(index).privateKey;
+    const privateKey = new PaillierPrivateKey(p, q);
+    return { publicKey: privateKey.publicKey, privateKey };
+  }
   keyPairs ??= (vectors('paillier-keys.test-only.json').pairs as unknown[]).map((json) => {
     const privateKey = privateKeyFromJson(json);
     return { publicKey: privateKey.publicKey, privateKey };

@@ -21,6 +21,12 @@ function gcd(a: bigint, b: bigint): bigint {
   return b === 0n ? a : gcd(b, a % b);
 }
 
+function modPowSlow(base: bigint, exp: bigint, m: bigint): bigint {
+  let [acc, b, e] = [1n, base % m, exp];
+  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) acc = (acc * b) % m;
+  return acc;
+}
+
 // With g = n + 1, L(g^lambda mod n^2) = lambda mod n, so mu = lambda^-1 mod n.
 function modInverseSlow(a: bigint, m: bigint): bigint {
   let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
@@ -33,6 +39,13 @@ function modInverseSlow(a: bigint, m: bigint): bigint {
 
 test('our ciphertexts decrypt with paillier-bigint', (t) => {
   const key = new PaillierPublicKey(n);
+  for (const m of values) t.is(theirPrivate.decrypt(key.encrypt(m, random)), m);
+  t.is(theirPrivate.decrypt(key.add(...values.slice(1, 4).map((m) => key.encrypt(m, random)))), values[1] + values[2] + values[3]);
+});
+
+test('short-exponent ciphertexts (randomness hs^a) decrypt with paillier-bigint, one by one and summed', (t) => {
+  const y = 7n;
+  const key = new PaillierPublicKey(n, { shortExponent: { hs: modPowSlow(n - ((y * y) % n), n, n * n), exponentBits: 1024 } });
   for (const m of values) t.is(theirPrivate.decrypt(key.encrypt(m, random)), m);
   t.is(theirPrivate.decrypt(key.add(...values.slice(1, 4).map((m) => key.encrypt(m, random)))), values[1] + values[2] + values[3]);
 });

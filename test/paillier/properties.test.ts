@@ -8,12 +8,30 @@ import { randomBytes } from 'node:crypto';
 import { createModArith, createSquareModArith } from '../../firmware/paillier/arith.ts';
 import { SlotPacking } from '../../firmware/paillier/packing.ts';
 import { RandomnessPool } from '../../firmware/paillier/pool.ts';
+import { MeterveilError } from '../../firmware/errors.ts';
+import { privateKeyFromJson, privateKeyToJson } from '../../host/paillier/key-files.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
+import { shortExponentAdmissible } from '../../host/paillier/short-exponent.ts';
 import { referenceModPow } from '../helpers/reference.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 const TEST_ONLY_BITS = 512;
 const pairPromise = generateKeyPair(TEST_ONLY_BITS);
+
+test(`keygen makes short-exponent keys with admissible primes and an n-th residue hs; --classic keys have none (test-only ${TEST_ONLY_BITS}-bit)`, async (t) => {
+  const { publicKey, privateKey } = await pairPromise;
+  const { p, q } = privateKey;
+  t.true(shortExponentAdmissible(p, q), 'p = q = 3 mod 4, gcd(p-1, q-1) = 2');
+  const se = publicKey.shortExponent!;
+  t.is(se.exponentBits, TEST_ONLY_BITS / 2);
+  t.is(publicKey.arith.pow(se.hs, (p - 1n) * (q - 1n)), 1n, 'hs is an n-th residue');
+  t.is(privateKeyFromJson(privateKeyToJson(privateKey)).publicKey.shortExponent?.hs, se.hs);
+  const forged = { ...privateKeyToJson(privateKey), hs: (publicKey.n + 2n).toString(16) };
+  t.is(t.throws(() => privateKeyFromJson(forged), { instanceOf: MeterveilError })?.reason, 'bad-private-key');
+  const classic = await generateKeyPair(TEST_ONLY_BITS, 'classic');
+  t.is(classic.publicKey.shortExponent, undefined);
+  t.is(privateKeyToJson(classic.privateKey).version, 1);
+});
 
 test(`decrypt(encrypt(m)) = m for random m (test-only ${TEST_ONLY_BITS}-bit key)`, async (t) => {
   const { publicKey, privateKey } = await pairPromise;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { runAggregator } from '../../host/aggregator/run.ts';
 import { runProvider } from '../../host/provider/run.ts';
@@ -9,6 +10,27 @@ import { Feeder } from '../../host/feeder/feeder.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { getJson } from './support/probe.ts';
 import { until } from '../helpers/poll.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
+
+test('a version-1 key (classic r^n) still works end to end: its meters encrypt with r^n and the total decrypts', async (t) => {
+  const members = ids('v1-', 3);
+  const keyPair = testKeyPair(1, 'classic');
+  t.is(keyPair.publicKey.shortExponent, undefined);
+  const d = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 3 }], keyPair });
+  t.teardown(() => d.cleanup());
+  t.is(JSON.parse(readFileSync(d.config.keys.publicKey, 'utf8')).version, 1);
+  t.is(d.publicKey.shortExponent, undefined, 'the meters encrypt under the version-1 key');
+  const decrypted: Decrypted[] = [];
+  const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
+  t.teardown(() => provider.stop());
+  const aggregator = await runAggregator(d.config, 'street');
+  t.teardown(() => aggregator.stop());
+  const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
+  const slot = slotAt(Date.now(), d.config.slotSeconds);
+  await Promise.all(meters.map((m, i) => m.report(slot, [BigInt(100 + i)])));
+  await until(() => decrypted.length === 1, 'the slot to be decrypted', 15_000);
+  t.is(decrypted[0].total, 303n);
+});
 
 test('reports of one group become one decrypted total, acknowledged to every meter, and served by the API', async (t) => {
   const members = ids('m', 5);

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { PaillierPrivateKey } from '../../host/paillier/private-key.ts';
 import { runCoreCommand, type CoreAnswer, type CoreCommand, type PackingBoundsJson } from '../../tools/xs/core-ops.ts';
 import { bundle, startXsWorker, type XsWorker } from '../../host/xs/harness.ts';
+import { katKeys } from '../helpers/kat.ts';
 import { referenceModPow } from '../helpers/reference.ts';
 
 interface KeyVectors {
@@ -105,6 +106,26 @@ for (const key of vectors.keys) {
   });
 }
 
+for (const kat of katKeys) {
+  test(`short-exponent known answers (tools/vectors/paillier_kat.py), ${kat.bits}-bit: hs^a and its ciphertext in every arithmetic`, async (t) => {
+    const se = kat.shortExponent;
+    for (const arith of ['base-root', 'montgomery', 'plain'] as const) {
+      for (const v of se.encryptions) {
+        const command: CoreCommand = {
+          op: 'precompute-short-exponent',
+          n: kat.n,
+          hs: se.hs,
+          exponentBits: se.exponentBits,
+          a: v.a,
+          m: v.m,
+          arith,
+        };
+        t.deepEqual(await okInBoth(t, command), { hsa: v.hsa, c: v.c }, `${arith} a=${v.a}`);
+      }
+    }
+  });
+}
+
 const small = vectors.keys.find((k) => k.bits === 128)!;
 const large = vectors.keys.find((k) => k.bits === 2048)!;
 
@@ -129,7 +150,10 @@ test('negative cases are refused with the same reason in XS and Node', async (t)
     [{ op: 'public-key-from-json', json: '{"scheme":' }, 'malformed-key'],
     [{ op: 'public-key-from-json', json: [] }, 'malformed-key'],
     [{ op: 'public-key-from-json', json: { ...keyJson, scheme: 'rsa' } }, 'unsupported-key'],
-    [{ op: 'public-key-from-json', json: { ...keyJson, version: 2 } }, 'unsupported-key'],
+    [{ op: 'public-key-from-json', json: { ...keyJson, version: 3 } }, 'unsupported-key'],
+    [{ op: 'public-key-from-json', json: { ...keyJson, version: 2 } }, 'malformed-key'],
+    [{ op: 'public-key-from-json', json: { ...keyJson, version: 2, hs: '2', exponentBits: 1000 } }, 'bad-short-exponent'],
+    [{ op: 'public-key-from-json', json: { ...keyJson, version: 2, hs: '1', exponentBits: 1024 } }, 'bad-short-exponent'],
     [{ op: 'public-key-from-json', json: { ...keyJson, keyId: small.keyId } }, 'key-id-mismatch'],
     [{ op: 'public-key-from-json', json: { ...keyJson, keyId: 'ABCDEF0123456789' } }, 'malformed-key'],
     [{ op: 'public-key-from-json', json: { ...keyJson, n: '0' + large.n } }, 'malformed-key'],

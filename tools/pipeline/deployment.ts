@@ -73,6 +73,8 @@ export async function deploy(options: {
   extra?: Record<string, unknown>;
   /** Threshold mode: the key set written to data/keys (public.json, share-<i>.json) and the request timings. */
   threshold?: { set: ThresholdKeySet; timeoutMs: number; retryMs: number };
+  /** Single-key mode with this pair instead of the shared one (e.g. a version-1 key). */
+  keyPair?: KeyPair;
 }): Promise<TestDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-pipeline-'));
   let publicKey: PaillierPublicKey;
@@ -83,7 +85,7 @@ export async function deploy(options: {
     publicKey = set.publicKey.paillier;
     decryption = { mode: 'threshold', custodians: set.publicKey.custodians, threshold: set.publicKey.threshold, timeoutMs, retryMs };
   } else {
-    const pair = await sharedKeyPair();
+    const pair = options.keyPair ?? (await sharedKeyPair());
     writeKeyPair(join(dir, 'data/keys'), pair);
     publicKey = pair.publicKey;
   }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Known-answer vectors for the Paillier core, computed with Python's own integers and pow(),
 independently of the TypeScript code they test. Decryption here uses lambda and mu (no CRT), so
-the CRT path is checked against the textbook one.
+the CRT path is checked against the textbook one. Short-exponent (Damgard-Jurik-Nielsen)
+vectors use hs = (-y^2 mod n)^n mod n^2 for a fixed y and exponents a below 2^ceil(bits/2): the
+randomness is hs^a, and the same textbook decryption must recover m.
 
 Usage: python3 tools/vectors/paillier_kat.py < primes.txt > test/vectors/paillier-kat.json
 where each input line is "<bits> <p hex> <q hex>"."""
@@ -39,6 +41,14 @@ def vectors_for(p, q):
         c = enc(m, r)
         assert dec(c) == m
         encryptions.append({'m': str(m), 'r': format(r, 'x'), 'rn': format(pow(r, n, n2), 'x'), 'c': hx(c)})
+    y = 5
+    hs = pow(n - y * y % n, n, n2)
+    exponent_bits = (n.bit_length() + 1) // 2
+    short = []
+    for m, a in zip(ms, [1, 2, 0xdeadbeef, (1 << exponent_bits) - 1, 1 << (exponent_bits - 1)]):
+        c = (1 + m * n) * pow(hs, a, n2) % n2
+        assert dec(c) == m
+        short.append({'m': str(m), 'a': format(a, 'x'), 'hsa': format(pow(hs, a, n2), 'x'), 'c': hx(c)})
     c1 = int(encryptions[2]['c'], 16)
     c2 = int(encryptions[3]['c'], 16)
     c_sum = c1 * c2 % n2
@@ -49,6 +59,7 @@ def vectors_for(p, q):
         'p': format(p, 'x'),
         'q': format(q, 'x'),
         'encryptions': encryptions,
+        'shortExponent': {'y': format(y, 'x'), 'hs': format(hs, 'x'), 'exponentBits': exponent_bits, 'encryptions': short},
         'add': {'a': hx(c1), 'b': hx(c2), 'sum': hx(c_sum), 'plain': str(dec(c_sum))},
         'addPlain': {'c': hx(c1), 'k': '1000', 'result': hx(c1 * (1 + 1000 * n) % n2), 'plain': str(dec(c1 * (1 + 1000 * n) % n2))},
         'mulPlain': {'c': hx(c1), 'k': '7', 'result': hx(pow(c1, 7, n2)), 'plain': str(dec(pow(c1, 7, n2)))},

@@ -32,6 +32,7 @@ export type CoreCommand =
   | { op: 'engine' }
   | { op: 'encrypt'; n: string; m: string; r: string; arith?: SquareArithKind }
   | { op: 'precompute-rn'; n: string; r: string; arith?: SquareArithKind }
+  | { op: 'precompute-short-exponent'; n: string; hs: string; exponentBits: number; a: string; m: string; arith?: SquareArithKind }
   | { op: 'encrypt-with-rn'; n: string; m: string; rn: string }
   | { op: 'add'; n: string; ciphertexts: string[]; arith?: SquareArithKind }
   | { op: 'add-plain'; n: string; c: string; k: string }
@@ -94,6 +95,13 @@ function execute(command: CoreCommand): unknown {
     case 'precompute-rn': {
       const key = publicKey(command.n, command.arith);
       return hex(key.precomputeRn(fixedRandom(big(command.r), key.n)));
+    }
+    case 'precompute-short-exponent': {
+      const shortExponent = { hs: big(command.hs), exponentBits: command.exponentBits };
+      const key = new PaillierPublicKey(big(command.n), { arith: command.arith, shortExponent });
+      const a = bigIntToBytes(big(command.a), Math.ceil(command.exponentBits / 8));
+      const hsa = key.precomputeRn(() => a.slice());
+      return { hsa: hex(hsa), c: ciphertextToHex(key, key.encryptWithRn(BigInt(command.m), hsa)) };
     }
     case 'encrypt-with-rn':
       return hex(publicKey(command.n).encryptWithRn(big(command.m), big(command.rn)));
