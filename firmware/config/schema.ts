@@ -9,6 +9,7 @@ import { hexToBytes } from '../bytes.ts';
 import { MeterveilError, fail } from '../errors.ts';
 import { publicKeyFromJson } from '../paillier/codec.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
+import { MAX_AUTHENTICATORS } from '../protocol/report.ts';
 import { MQTTJS_TRANSPORTS, parseBrokerUrl, type BrokerTransports } from './broker-url.ts';
 import { checkPacking, slotPackingFor, subSlotMs as subSlotLengthMs, type PackingConfig } from './packing.ts';
 import { DEFAULT_ACK_TIMEOUT_SECONDS, SECONDS_PER_DAY, id, slotSeconds as checkSlotSeconds } from './rules.ts';
@@ -71,6 +72,11 @@ export interface MeterConfig {
    * the cosignatures of t of them besides the provider's signature (firmware/keys/announcement.ts).
    */
   cosigners?: Cosigners;
+  /**
+   * Threshold deployments: the number of custodians (1..n); each report carries one authenticator
+   * per custodian, under a key derived from deviceKey for that custodian (firmware/protocol/meter-keys.ts).
+   */
+  custodians: number;
 }
 
 export const DEFAULTS = {
@@ -281,5 +287,6 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     sensor: parseSensor(raw.sensor),
     signingKey,
     cosigners,
+    custodians: integer(raw, 'custodians', 0, MAX_AUTHENTICATORS, 0),
   };
 }

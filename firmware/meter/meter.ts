@@ -14,7 +14,7 @@ import { RandomnessPool } from '../paillier/pool.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, TimerHandle } from '../platform/port.ts';
-import { deriveAckKey } from '../protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey } from '../protocol/meter-keys.ts';
 import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
@@ -85,6 +85,8 @@ export class Meter {
   private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
   /** Per group: the key its aggregator acknowledges with (no other group's aggregator holds it). */
   private readonly ackKeys = new Map<string, Uint8Array>();
+  /** Per custodian, in index order: the key only that custodian shares with this meter. */
+  private readonly custodianKeys: Uint8Array[] = [];
   private readonly sentAt = new Map<OutboxEntry, number>();
   private integrator: EnergyIntegrator | undefined;
   private sampleTimer: TimerHandle | undefined;
@@ -126,9 +128,11 @@ export class Meter {
       (line) => this.log(line),
       config.cosigners,
     );
-    this.outbox = new Outbox(platform.storage, outboxCapacityFor(config.outboxCapacity, platform.storage, config.publicKey.bits));
+    this.outbox = new Outbox(platform.storage, outboxCapacityFor(config.outboxCapacity, platform.storage, config.publicKey.bits, config.custodians));
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
     for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
+    for (let index = 1; index <= config.custodians; index++)
+      this.custodianKeys.push(deriveCustodianKey(config.deviceKey, index, platform.mac));
   }
 
   start(): void {
@@ -315,7 +319,8 @@ export class Meter {
       return;
     }
     const publicKey = this.keys.keyFor(closed.slot);
-    const context = { config: this.config, publicKey, packing: this.packing, mac: this.platform.mac, outbox: this.outbox };
+    const { config, packing, custodianKeys, outbox } = this;
+    const context = { config, publicKey, packing, mac: this.platform.mac, custodianKeys, outbox };
     const entry = sealSlotReport(context, closed, this.takeRandomness(closed.slot, publicKey));
     this.counters.reportsCreated += 1;
     this.forgetEvicted();

@@ -37,19 +37,19 @@ export const MAX_OUTBOX_CAPACITY = 10_000;
  */
 export const RESERVED_STORAGE_BYTES = 8192;
 
-/** A report's bytes at this modulus size, with room for the header fields and the MAC. */
-export function reportBytesFor(modulusBits: number): number {
-  return 2 * Math.ceil(modulusBits / 8) + 128;
+/** A report's bytes at this modulus size, with room for the header fields and the MAC, and 32 per custodian's authenticator. */
+export function reportBytesFor(modulusBits: number, custodians = 0): number {
+  return 2 * Math.ceil(modulusBits / 8) + 128 + 32 * custodians;
 }
 
 /** The configured capacity, else the reports the storage holds beside the meter's other records. */
-export function outboxCapacityFor(configured: number | undefined, storage: Storage, modulusBits: number): number {
-  return configured ?? defaultOutboxCapacity(storage.capacityBytes, modulusBits);
+export function outboxCapacityFor(configured: number | undefined, storage: Storage, modulusBits: number, custodians = 0): number {
+  return configured ?? defaultOutboxCapacity(storage.capacityBytes, modulusBits, custodians);
 }
 
 /** The reports a storage of this capacity holds beside the meter's other records (at least 1). */
-export function defaultOutboxCapacity(capacityBytes: number, modulusBits: number): number {
-  const perReport = storedBytes(reportBytesFor(modulusBits) + ENTRY_HEADER_BYTES);
+export function defaultOutboxCapacity(capacityBytes: number, modulusBits: number, custodians = 0): number {
+  const perReport = storedBytes(reportBytesFor(modulusBits, custodians) + ENTRY_HEADER_BYTES);
   const fits = Math.floor((capacityBytes - RESERVED_STORAGE_BYTES) / perReport);
   return Math.min(Math.max(fits, 1), MAX_OUTBOX_CAPACITY);
 }

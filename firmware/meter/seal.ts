@@ -1,6 +1,7 @@
 /**
  * The per-slot work of the meter once the slot's readings are known and r^n is at hand: pack,
- * encrypt online, frame and authenticate the report, and store it in the outbox. Kept apart so
+ * encrypt online, frame and authenticate the report (to the aggregators and to each custodian),
+ * and store it in the outbox. Kept apart so
  * the benchmark measures exactly what the meter runs.
  */
 import type { MeterConfig } from '../config/schema.ts';
@@ -18,11 +19,13 @@ export interface SealContext {
   publicKey: PaillierPublicKey;
   packing: SlotPacking;
   mac: Mac;
+  /** The meter's key of custodian 1, 2, ...: one authenticator each (empty without custodians). */
+  custodianKeys: readonly Uint8Array[];
   outbox: Outbox;
 }
 
 export function sealSlotReport(
-  { config, publicKey: key, packing, mac, outbox }: SealContext,
+  { config, publicKey: key, packing, mac, custodianKeys, outbox }: SealContext,
   { slot, readings }: SlotReadings,
   rn: bigint,
 ): OutboxEntry | undefined {
@@ -33,6 +36,7 @@ export function sealSlotReport(
       { keyId: key.keyId, meterId: config.meterId, slot, seq, dropped, packed: readings.length, ciphertext },
       config.macKey,
       mac,
+      custodianKeys,
     ),
   );
 }

@@ -1,12 +1,15 @@
 /**
  * Keys a meter derives from its device key, which never leaves the meter and its provisioning:
  * one acknowledgement key per group, given only to that group's aggregator, so that one group's
- * aggregator cannot acknowledge a report for another group the meter is also in. HMAC-SHA256 under
- * the device key with a domain-separated label, computed once per key at start.
+ * aggregator cannot acknowledge a report for another group the meter is also in; and one key per
+ * custodian, given only to that custodian, under which each report carries an authenticator that
+ * no aggregator can forge. HMAC-SHA256 under the device key with a domain-separated label,
+ * computed once per key at start.
  */
 import type { Mac } from './mac.ts';
 
 const ACK_KEY_LABEL = 'meterveil/v1/ack-key\n';
+const CUSTODIAN_KEY_LABEL = 'meterveil/v2/custodian-key\n';
 
 function ascii(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
@@ -17,4 +20,9 @@ function ascii(s: string): Uint8Array {
 /** The key that authenticates acknowledgements of `groupId` to this meter. */
 export function deriveAckKey(deviceKey: Uint8Array, groupId: string, mac: Mac): Uint8Array {
   return mac(deviceKey, ascii(ACK_KEY_LABEL + groupId));
+}
+
+/** The key the report authenticator for custodian `index` (1, 2, ...) is made with. */
+export function deriveCustodianKey(deviceKey: Uint8Array, index: number, mac: Mac): Uint8Array {
+  return mac(deviceKey, ascii(CUSTODIAN_KEY_LABEL + String(index)));
 }

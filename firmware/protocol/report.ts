@@ -1,18 +1,31 @@
 /**
- * Wire format v1 of the two messages a meter exchanges: the encrypted report it publishes on
- * `meterveil/v1/meters/{meterId}/reports` and the acknowledgement an aggregator returns on
- * `meterveil/v1/meters/{meterId}/acks`. One codec, used by the firmware and the host.
- * The layout is documented in docs/wire-format.md; keep the two in step.
+ * The two messages a meter exchanges: the encrypted report (version 2) it publishes on
+ * `meterveil/v1/meters/{meterId}/reports` and the acknowledgement (version 1) an aggregator
+ * returns on `meterveil/v1/meters/{meterId}/acks`. One codec, used by the firmware and the host.
+ * A report carries, besides the aggregators' tag, one authenticator per custodian under a key the
+ * meter shares with that custodian alone, so that custodians can check an aggregate report by
+ * report without trusting its aggregator. The layout is documented in docs/wire-format.md; keep
+ * the two in step.
  */
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../bytes.ts';
-import { fail } from '../errors.ts';
+import { fail, MeterveilError } from '../errors.ts';
 import { MAC_BYTES, type Mac } from './mac.ts';
 
-export const WIRE_VERSION = 1;
+/** Version 2 added the custodians' authenticators; a version 1 report is refused. */
+export const REPORT_VERSION = 2;
+export const ACK_VERSION = 1;
 export const MESSAGE_REPORT = 1;
 export const MESSAGE_ACK = 2;
-/** Large enough for a 4096-bit n (8192-bit ciphertexts) and all header fields. */
-export const MAX_REPORT_BYTES = 1200;
+/** At most this many custodians authenticate a report (the meter config's limit too). */
+export const MAX_AUTHENTICATORS = 16;
+/** Large enough for a 4096-bit n (8192-bit ciphertexts), all header fields and 16 authenticators. */
+export const MAX_REPORT_BYTES = 1700;
+/**
+ * The report body is hashed once and each custodian's authenticator MACs the 32-byte digest, so a
+ * custodian costs the meter two SHA-256 compressions, not a pass over the ciphertext. HMAC under
+ * this public key is the hash: the platform port has a MAC and no bare digest.
+ */
+const DIGEST_KEY = asciiBytes('meterveil/v2/report-digest');
 export const MAX_ACK_BYTES = 256;
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -35,6 +48,12 @@ export interface Report {
 
 export const AckStatus = { stored: 0, duplicate: 1, refused: 2 } as const;
 export type AckStatusCode = (typeof AckStatus)[keyof typeof AckStatus];
+
+/** What a custodian reads from a report whose authenticator it checked. */
+export interface AuthenticatedReport extends Report {
+  /** Authenticators the report carries (one per custodian of the deployment). */
+  authenticators: number;
+}
 
 export interface Ack {
   meterId: string;
@@ -135,14 +154,18 @@ function openMessage(message: Uint8Array, key: Uint8Array, mac: Mac, maxBytes: n
   return body;
 }
 
-function readHeader(r: Reader, type: number) {
+function readHeader(r: Reader, type: number, expected: number) {
   const version = r.u8();
-  if (version !== WIRE_VERSION) fail('unsupported-version', `wire version ${version} is not ${WIRE_VERSION}`);
+  if (version !== expected) fail('unsupported-version', `wire version ${version} is not ${expected}`);
   const t = r.u8();
   if (t !== type) fail('wrong-message-type', `message type ${t} where ${type} was expected`);
 }
 
-export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac): Uint8Array {
+/**
+ * custodianKeys: the meter's key of custodian 1, 2, ... (meter-keys.ts: deriveCustodianKey); the
+ * report carries one authenticator per key, in that order.
+ */
+export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac, custodianKeys: readonly Uint8Array[] = []): Uint8Array {
   if (!KEY_ID_PATTERN.test(report.keyId)) fail('malformed-key-id', 'key id must be 16 lowercase hex characters');
   if (!isValidId(report.meterId)) fail('malformed-id', 'meter id must be 1-64 characters of A-Z a-z 0-9 . _ -');
   checkU32(report.slot, 'slot');
@@ -150,8 +173,9 @@ export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac): Uint
   checkU32(report.dropped, 'dropped count');
   if (!Number.isInteger(report.packed) || report.packed < 1 || report.packed > 255) fail('out-of-range', 'packed must be 1..255');
   if (report.ciphertext.length === 0 || report.ciphertext.length > 0xffff) fail('out-of-range', 'ciphertext length');
+  if (custodianKeys.length > MAX_AUTHENTICATORS) fail('out-of-range', `at most ${MAX_AUTHENTICATORS} custodians`);
   const w = new Writer();
-  w.u8(WIRE_VERSION);
+  w.u8(REPORT_VERSION);
   w.u8(MESSAGE_REPORT);
   w.bytes(hexToBytes(report.keyId));
   w.id(report.meterId);
@@ -161,26 +185,55 @@ export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac): Uint
   w.u8(report.packed);
   w.u16(report.ciphertext.length);
   w.bytes(report.ciphertext);
-  return sealMessage(w.done(), macKey, mac);
+  const body = w.done();
+  const digest = mac(DIGEST_KEY, body);
+  const tail = new Writer();
+  tail.u8(custodianKeys.length);
+  for (const key of custodianKeys) tail.bytes(mac(key, digest));
+  const authenticators = tail.done();
+  return concatBytes(body, authenticators, mac(macKey, concatBytes(digest, authenticators)));
 }
 
 /** Reads the meter id without authenticating, so the receiver can look up that meter's MAC key. */
 export function peekReportMeterId(message: Uint8Array): string {
   if (message.length > MAX_REPORT_BYTES) fail('oversized', `message is ${message.length} bytes, the limit is ${MAX_REPORT_BYTES}`);
   const r = new Reader(message);
-  readHeader(r, MESSAGE_REPORT);
+  readHeader(r, MESSAGE_REPORT, REPORT_VERSION);
   r.bytes(8);
   return r.id('meter id');
 }
 
+interface ReportParts {
+  /** Version to ciphertext: what the digest covers. */
+  body: Uint8Array;
+  digest: Uint8Array;
+  /** The authenticator count and the authenticators. */
+  authenticators: Uint8Array;
+  tag: Uint8Array;
+}
+
 /**
- * Authenticates and parses a report. The ciphertext is returned as bytes: checking that it lies
- * in Z*_{n^2} needs the public key and is the receiver's next step (ciphertextFromBytes).
+ * Splits a report by its two length fields only (meter id, ciphertext) and hashes the body;
+ * nothing else is read before a tag or an authenticator verifies. Lengths that do not fit the
+ * message cannot be authenticated, and are refused as a tag that does not verify.
  */
-export function decodeReport(message: Uint8Array, macKey: Uint8Array, mac: Mac): Report {
-  const body = openMessage(message, macKey, mac, MAX_REPORT_BYTES);
+function splitReport(message: Uint8Array, mac: Mac): ReportParts {
+  if (!(message instanceof Uint8Array)) fail('malformed', 'message must be bytes');
+  if (message.length > MAX_REPORT_BYTES) fail('oversized', `message is ${message.length} bytes, the limit is ${MAX_REPORT_BYTES}`);
+  if (message.length < 27 + MAC_BYTES) fail('truncated', 'message is shorter than its header and tag');
+  const tagAt = message.length - MAC_BYTES;
+  const idLength = message[10];
+  const lengthAt = 24 + idLength;
+  const bodyEnd = lengthAt + 2 > tagAt ? tagAt + 1 : lengthAt + 2 + ((message[lengthAt] << 8) | message[lengthAt + 1]);
+  if (bodyEnd >= tagAt) fail('bad-mac', 'authentication tag does not verify: the lengths leave no room for it');
+  const body = message.subarray(0, bodyEnd);
+  return { body, digest: mac(DIGEST_KEY, body), authenticators: message.subarray(bodyEnd, tagAt), tag: message.subarray(tagAt) };
+}
+
+/** The fields of an authenticated report. */
+function parseReport({ body, authenticators }: ReportParts): AuthenticatedReport {
   const r = new Reader(body);
-  readHeader(r, MESSAGE_REPORT);
+  readHeader(r, MESSAGE_REPORT, REPORT_VERSION);
   const keyId = bytesToHex(r.bytes(8));
   const meterId = r.id('meter id');
   const slot = r.u32();
@@ -190,8 +243,50 @@ export function decodeReport(message: Uint8Array, macKey: Uint8Array, mac: Mac):
   if (packed < 1) fail('out-of-range', 'packed must be 1..255');
   const length = r.u16();
   const ciphertext = r.bytes(length).slice();
-  if (r.offset !== body.length) fail('trailing-bytes', 'message has bytes after its last field');
-  return { keyId, meterId, slot, seq, dropped, packed, ciphertext };
+  const count = authenticators[0];
+  if (count > MAX_AUTHENTICATORS) fail('out-of-range', `${count} authenticators, at most ${MAX_AUTHENTICATORS}`);
+  if (authenticators.length < 1 + count * MAC_BYTES) fail('truncated', 'message ends before its authenticators do');
+  if (authenticators.length > 1 + count * MAC_BYTES) fail('trailing-bytes', 'message has bytes after its last field');
+  return { keyId, meterId, slot, seq, dropped, packed, ciphertext, authenticators: count };
+}
+
+/**
+ * Authenticates (the aggregators' tag, under the meter's MAC key) and parses a report. The
+ * ciphertext is returned as bytes: checking that it lies in Z*_{n^2} needs the public key and is
+ * the receiver's next step (ciphertextFromBytes).
+ */
+export function decodeReport(message: Uint8Array, macKey: Uint8Array, mac: Mac): AuthenticatedReport {
+  const parts = splitReport(message, mac);
+  if (!equalBytes(mac(macKey, concatBytes(parts.digest, parts.authenticators)), parts.tag)) {
+    fail('bad-mac', 'authentication tag does not verify');
+  }
+  return parseReport(parts);
+}
+
+/**
+ * What custodian `index` (1-based) checks of a report an aggregator passed on: its own
+ * authenticator, under the key it shares with the meter. The aggregators' tag is not checked (the
+ * custodian does not hold their key); a report whose body was changed in any bit, or which carries
+ * no authenticator for this custodian, is refused as `bad-authenticator`.
+ */
+export function openReportAsCustodian(message: Uint8Array, index: number, custodianKey: Uint8Array, mac: Mac): AuthenticatedReport {
+  let parts: ReportParts;
+  try {
+    parts = splitReport(message, mac);
+  } catch (e) {
+    if (e instanceof MeterveilError && e.reason === 'bad-mac') fail('bad-authenticator', e.message);
+    throw e;
+  }
+  const { digest, authenticators } = parts;
+  const count = authenticators[0];
+  const at = 1 + (index - 1) * MAC_BYTES;
+  if (!Number.isInteger(index) || index < 1 || index > count || authenticators.length < at + MAC_BYTES) {
+    fail('bad-authenticator', `the report carries ${count} authenticator(s), none for custodian ${index}`);
+  }
+  if (!equalBytes(mac(custodianKey, digest), authenticators.subarray(at, at + MAC_BYTES))) {
+    fail('bad-authenticator', `the report does not carry custodian ${index}'s authenticator`);
+  }
+  return parseReport(parts);
 }
 
 /** ackKey: the key of (ack.meterId, ack.groupId), which only that group's aggregator holds. */
@@ -200,7 +295,7 @@ export function encodeAck(ack: Ack, ackKey: Uint8Array, mac: Mac): Uint8Array {
   checkU32(ack.slot, 'slot');
   checkU32(ack.seq, 'sequence number');
   const w = new Writer();
-  w.u8(WIRE_VERSION);
+  w.u8(ACK_VERSION);
   w.u8(MESSAGE_ACK);
   w.id(ack.meterId);
   w.id(ack.groupId);
@@ -217,7 +312,7 @@ export function encodeAck(ack: Ack, ackKey: Uint8Array, mac: Mac): Uint8Array {
 export function peekAckGroupId(message: Uint8Array): string {
   if (message.length > MAX_ACK_BYTES) fail('oversized', `message is ${message.length} bytes, the limit is ${MAX_ACK_BYTES}`);
   const r = new Reader(message);
-  readHeader(r, MESSAGE_ACK);
+  readHeader(r, MESSAGE_ACK, ACK_VERSION);
   r.id('meter id');
   return r.id('group id');
 }
@@ -226,7 +321,7 @@ export function peekAckGroupId(message: Uint8Array): string {
 export function decodeAck(message: Uint8Array, ackKey: Uint8Array, mac: Mac): Ack {
   const body = openMessage(message, ackKey, mac, MAX_ACK_BYTES);
   const r = new Reader(body);
-  readHeader(r, MESSAGE_ACK);
+  readHeader(r, MESSAGE_ACK, ACK_VERSION);
   const meterId = r.id('meter id');
   const groupId = r.id('group id');
   const slot = r.u32();

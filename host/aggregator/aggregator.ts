@@ -11,6 +11,9 @@
  * not see the ciphertext at all. During a key rotation a slot may have reports under the old and the new key
  * (meters switch at the announced slot, but a meter that missed the announcement does not): they
  * become two aggregates, each checked against k on its own, never one product of mixed keys.
+ * In threshold mode each report must carry one authenticator per custodian, the reports are kept
+ * as they arrived, and a closed slot's reports are published for the custodians (never the
+ * provider) before its aggregate, so that each custodian can check them and the product itself.
  */
 import type { MqttClient } from 'mqtt';
 import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
@@ -27,13 +30,15 @@ import {
   peekReportMeterId,
   reportTopic,
   type AckStatusCode,
+  type AuthenticatedReport,
   type Report,
 } from '../../firmware/protocol/report.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { encodeAggregate } from '../protocol/aggregate.ts';
+import { decodeAggregate, encodeAggregate } from '../protocol/aggregate.ts';
+import { encodeEvidence } from '../protocol/evidence.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { slotStartMs, watermarkMs } from '../protocol/slots.ts';
-import { aggregateTopic, aggregatorStatusTopic, meterOfReportTopic } from '../protocol/topics.ts';
+import { aggregateTopic, aggregatorStatusTopic, evidenceTopic, meterOfReportTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import type { AggregatorStore } from './store.ts';
 
@@ -75,6 +80,8 @@ interface Pending {
   report: Report;
   key: PaillierPublicKey;
   ciphertext: bigint;
+  /** Threshold mode: the message as it arrived, for the custodians. */
+  message: Uint8Array | null;
 }
 
 /** The running product of one (slot, key id). */
@@ -95,6 +102,8 @@ export class Aggregator {
   private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed' | 'endorsement'>> &
     Pick<AggregatorOptions, 'onSlotClosed' | 'endorsement'>;
   private readonly keys: Map<string, PaillierPublicKey>;
+  /** Threshold mode: the custodians, each of which needs its authenticator in every report; 0 otherwise. */
+  private readonly custodians: number;
   /** Open products by productKey(slot, keyId). */
   private readonly open = new Map<string, OpenProduct>();
   /** Meters already counted in each open slot, under any key: answers replays without a query (the store stays the authority). */
@@ -111,6 +120,8 @@ export class Aggregator {
     this.rejections = new ReasonCounter(options.store.rejections());
     this.suppressions = new ReasonCounter(options.store.suppressions());
     this.keys = new Map(options.publicKeys.map((k) => [k.keyId, k]));
+    const d = options.config.provider.decryption;
+    this.custodians = d.mode === 'threshold' ? d.custodians : 0;
     this.endorsed = options.endorsement && new Set([options.endorsement.provisionedKeyId]);
     for (const s of options.store.openSlots()) {
       this.open.set(productKey(s.slot, s.keyId), { slot: s.slot, keyId: s.keyId, product: bytesToBigInt(s.product), count: s.count });
@@ -165,7 +176,7 @@ export class Aggregator {
     const meterId = meterOfReportTopic(topic);
     const macKey = meterId === undefined ? undefined : this.o.macKeys.get(meterId);
     if (!macKey) return this.refuse('unexpected-topic');
-    let report: Report;
+    let report: AuthenticatedReport;
     try {
       if (payload.length > MAX_REPORT_BYTES) return this.refuse('oversized');
       if (peekReportMeterId(payload) !== meterId) return this.refuse('meter-mismatch');
@@ -176,6 +187,8 @@ export class Aggregator {
     }
     const key = this.keys.get(report.keyId);
     if (!key) return this.answer(report, AckStatus.refused, 'wrong-key-id');
+    if (this.custodians > 0 && report.authenticators !== this.custodians)
+      return this.answer(report, AckStatus.refused, 'authenticator-count');
     // Not acknowledged: the cosigned announcement may still be on its way, and the meter resends.
     if (this.endorsed && !this.endorsed.has(key.keyId)) return this.refuse('key-not-endorsed');
     const refusal = this.check(report, key);
@@ -185,7 +198,7 @@ export class Aggregator {
     // Range and "not a multiple of n" here; the full unit test (a gcd, ten times the cost of
     // a homomorphic addition) runs once on the product when the slot closes.
     if (!isCiphertextShaped(key, ciphertext)) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
-    this.pending.push({ report, key, ciphertext });
+    this.pending.push({ report, key, ciphertext, message: this.custodians > 0 ? payload.slice() : null });
     if (this.pending.length >= MAX_BATCH) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -220,14 +233,14 @@ export class Aggregator {
     const outcomes: [Report, AckStatusCode, Reason | undefined][] = [];
     try {
       store.transaction(() => {
-        for (const { report, key, ciphertext } of batch) {
+        for (const { report, key, ciphertext, message } of batch) {
           const at = productKey(report.slot, key.keyId);
           const current = updated.get(at) ?? this.open.get(at);
           if (!current && store.slotState(report.slot, key.keyId) !== undefined) {
             outcomes.push([report, AckStatus.refused, 'slot-closed']);
             continue;
           }
-          if (!store.recordSeen(report.slot, report.meterId, key.keyId, report.seq, now)) {
+          if (!store.recordSeen(report.slot, report.meterId, key.keyId, report.seq, now, message)) {
             outcomes.push([report, AckStatus.duplicate, 'duplicate']);
             continue;
           }
@@ -305,9 +318,13 @@ export class Aggregator {
     this.publish(slot, keyId, message);
   }
 
-  /** At-least-once: marked published on the broker's PUBACK; republished after a restart otherwise. */
+  /**
+   * At-least-once: marked published on the broker's PUBACK; republished after a restart otherwise.
+   * Threshold mode: the contributing reports go first, on a topic only the custodians read.
+   */
   private publish(slot: number, keyId: string, message: Uint8Array): void {
     const { client, group, store } = this.o;
+    if (this.custodians > 0) this.publishEvidence(slot, keyId, message);
     client.publish(aggregateTopic(group.id), Buffer.from(message), { qos: 1 }, (err) => {
       if (err || !store.db.open) return;
       store.markPublished(slot, keyId);
@@ -315,6 +332,19 @@ export class Aggregator {
       this.o.log(`aggregator ${group.id}: slot ${slot} under key ${keyId} published with ${count} contributors`);
       this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'published', count, reason: null });
     });
+  }
+
+  private publishEvidence(slot: number, keyId: string, message: Uint8Array): void {
+    const reports = this.o.store.reports(slot, keyId).filter((r) => r !== null);
+    let evidence: Uint8Array;
+    try {
+      evidence = encodeEvidence({ aggregate: decodeAggregate(message), reports });
+    } catch (e) {
+      this.refuse(reasonOf(e));
+      this.o.log(`aggregator ${this.groupId}: slot ${slot} under key ${keyId}: no evidence for the custodians: ${(e as Error).message}`);
+      return;
+    }
+    this.o.client.publish(evidenceTopic(this.groupId), Buffer.from(evidence), { qos: 1 });
   }
 
   private answer(report: Report, status: AckStatusCode, reason: Reason | undefined): void {

@@ -2,8 +2,9 @@
  * The aggregator's durable state, one SQLite file per group: the running product of each open
  * (slot, key id), every (meter, slot) pair it accepted with the key of the report (the
  * de-duplication that survives restarts), closed (slot, key id) pairs with the exact aggregate
- * message (so a restart republishes the same bytes, never a recomputed or doubled one), and
- * rejection counts. During a key rotation one slot can have a product under each key; they are
+ * message (so a restart republishes the same bytes, never a recomputed or doubled one), in
+ * threshold mode each accepted report as it arrived (the custodians are given them with the
+ * aggregate), and rejection counts. During a key rotation one slot can have a product under each key; they are
  * never multiplied together.
  */
 import { fail } from '../../firmware/errors.ts';
@@ -67,13 +68,22 @@ function firstLayout(path: string) {
   };
 }
 
+/**
+ * Version 2: the report as it arrived, kept in threshold mode for the custodians' evidence. A file
+ * whose version was not recorded may have the column already.
+ */
+function reportColumn(db: MigrationContext) {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('seen')`).pluck().all() as string[];
+  if (!columns.includes('report')) db.exec('ALTER TABLE seen ADD COLUMN report BLOB');
+}
+
 export class AggregatorStore {
   readonly db: StoreFile;
 
   /** A file belongs to one group: reusing it for another would mix their slots. */
   constructor(path: string, identity: { groupId: string }, durability: 'process' | 'power' = 'process') {
     const layout: StoreLayout = {
-      migrations: [firstLayout(path)],
+      migrations: [firstLayout(path), reportColumn],
       checkIdentity: (file) => {
         bindRole(file, 'aggregator');
         bindValue(
@@ -91,13 +101,22 @@ export class AggregatorStore {
     return this.db.transaction(fn);
   }
 
-  /** True if the pair is new (and now recorded); false if it was seen before. */
-  recordSeen(slot: number, meterId: string, keyId: string, seq: number, now: number): boolean {
+  /** True if the pair is new (and now recorded); false if it was seen before. `report`: the message, kept in threshold mode. */
+  recordSeen(slot: number, meterId: string, keyId: string, seq: number, now: number, report: Uint8Array | null = null): boolean {
     return (
       this.db
-        .prepare('INSERT OR IGNORE INTO seen (slot, meter_id, key_id, seq, received_at) VALUES (?, ?, ?, ?, ?)')
-        .run(slot, meterId, keyId, seq, now).changes === 1
+        .prepare('INSERT OR IGNORE INTO seen (slot, meter_id, key_id, seq, received_at, report) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(slot, meterId, keyId, seq, now, report).changes === 1
     );
+  }
+
+  /** The reports counted in (slot, keyId)'s product as they arrived, by meter id; null where none was kept. */
+  reports(slot: number, keyId: string): (Uint8Array | null)[] {
+    const rows = this.db
+      .prepare('SELECT report FROM seen WHERE slot = ? AND key_id = ? ORDER BY meter_id')
+      .pluck()
+      .all(slot, keyId) as (Buffer | null)[];
+    return rows.map((r) => (r ? new Uint8Array(r) : null));
   }
 
   hasSeen(slot: number, meterId: string): boolean {

@@ -5,5 +5,11 @@ import { buildAcl, type Acl } from './acl.ts';
 
 export function deploymentAcl(config: MeterveilConfig): Acl {
   const d = config.provider.decryption;
-  return d.mode === 'threshold' ? addCustodianAcl(buildAcl(config), d.custodians) : buildAcl(config);
+  return d.mode === 'threshold'
+    ? addCustodianAcl(
+        buildAcl(config),
+        d.custodians,
+        config.groups.map((g) => g.id),
+      )
+    : buildAcl(config);
 }

@@ -1,17 +1,18 @@
 /**
  * Per-party secrets: each meter's MAC key (authenticates reports), device key (from which each
- * group's acknowledgement key is derived: firmware/protocol/meter-keys.ts) and MQTT password, and
- * each service's MQTT password. Generated on first run into one file (mode 0600) for the
- * all-in-one deployment; when roles run on separate machines, each gets only its own entries
- * (an aggregator needs its members' MAC keys and its own group's acknowledgement keys, never a
- * device key; the broker only the passwords).
+ * group's acknowledgement key and each custodian's report-authenticator key are derived:
+ * firmware/protocol/meter-keys.ts) and MQTT password, and each service's MQTT password. Generated
+ * on first run into one file (mode 0600) for the all-in-one deployment; when roles run on separate
+ * machines, each gets only its own entries (an aggregator needs its members' MAC keys and its own
+ * group's acknowledgement keys, a custodian every meter's key for that custodian, neither a device
+ * key; the broker only the passwords).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
-import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
 import { allMeters, type MeterveilConfig } from './schema.ts';
@@ -22,6 +23,11 @@ export interface MeterSecret {
   deviceKey?: string;
   /** Acknowledgement keys by group id, in an aggregator's own secrets file. */
   ackKeys?: Record<string, string>;
+  /**
+   * In a custodian's own file, which holds only this (no MAC key, no password): the key this meter
+   * shares with that custodian, under which its reports carry that custodian's authenticator.
+   */
+  custodianKey?: string;
   password: string;
 }
 
@@ -50,7 +56,7 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
     if (!entry) {
       secrets.meters[meterId] = { macKey: fresh(), deviceKey: fresh(), password: fresh() };
       changed = true;
-    } else if (!entry.deviceKey && !entry.ackKeys) {
+    } else if (!entry.deviceKey && !entry.ackKeys && !entry.custodianKey) {
       // A file written before acknowledgements were bound to a group: the meter gets a device key.
       entry.deviceKey = fresh();
       changed = true;
@@ -78,15 +84,28 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
   return secrets;
 }
 
+/** Threshold mode: custodians 1..n; none in single-key mode. */
+export function custodianIndices(config: MeterveilConfig): number[] {
+  const d = config.provider.decryption;
+  return d.mode === 'threshold' ? Array.from({ length: d.custodians }, (_, i) => i + 1) : [];
+}
+
 /** Threshold mode: custodian i logs in as custodian.<i>. */
 export function custodianUsers(config: MeterveilConfig): string[] {
-  const d = config.provider.decryption;
-  return d.mode === 'threshold' ? Array.from({ length: d.custodians }, (_, i) => custodianUser(i + 1)) : [];
+  return custodianIndices(config).map(custodianUser);
 }
 
 export function meterMacKey(secrets: Secrets, meterId: string): Uint8Array {
   const entry = secrets.meters[meterId] ?? fail('secrets-missing', `no MAC key for meter ${meterId}`);
   return hexToBytes(entry.macKey, `MAC key of ${meterId}`);
+}
+
+/** The key `meterId` authenticates its reports to custodian `index` with (no aggregator holds it). */
+export function meterCustodianKey(secrets: Secrets, meterId: string, index: number): Uint8Array {
+  const entry = secrets.meters[meterId] ?? fail('secrets-missing', `no keys for meter ${meterId}`);
+  if (entry.custodianKey !== undefined) return hexToBytes(entry.custodianKey, `custodian key of ${meterId}`);
+  if (entry.deviceKey === undefined) fail('secrets-missing', `no key of meter ${meterId} for custodian ${index}`);
+  return deriveCustodianKey(hexToBytes(entry.deviceKey, `device key of ${meterId}`), index, nodeHmacSha256);
 }
 
 /** The key `groupId`'s aggregator acknowledges `meterId`'s reports with. */

@@ -2,8 +2,12 @@
  * A custodian: holds its share of each key of the provider's ring (one key, or during a key
  * rotation the old and the new) and gives its partial decryption of an aggregate, with the share
  * of the key the aggregate names, only if
- *   - an aggregator published exactly that aggregate on its group's topic (the provider cannot
- *     slip in a single meter's ciphertext dressed up as an aggregate),
+ *   - the group's aggregator gave the custodians that aggregate with its contributing reports, and
+ *     every report carries this custodian's authenticator (a key the meter shares with this
+ *     custodian alone), is for the aggregate's slot and key, the reports are exactly the listed
+ *     contributors and the aggregate is their product, recomputed here (host/custodian/evidence.ts):
+ *     neither the provider nor an aggregator holding its members' MAC keys can have a single
+ *     meter's ciphertext decrypted as a total,
  *   - the aggregate passes the provider's own policy (host/policy/decryption-policy.ts): contributors all
  *     members of the group, at least k of them; each (group, slot, key id) once, and the parts of
  *     one (group, slot) under several keys with disjoint contributors; with what this custodian
@@ -15,8 +19,9 @@
 import { MeterveilError } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
-import { groupOfAggregateTopic } from '../protocol/topics.ts';
+import { aggregateHash, type Aggregate } from '../protocol/aggregate.ts';
+import { decodeEvidence, type AggregateEvidence } from '../protocol/evidence.ts';
+import { groupOfEvidenceTopic } from '../protocol/topics.ts';
 import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
 import { DisclosureRule } from '../policy/disclosure.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
@@ -25,6 +30,7 @@ import { partialDecrypt } from '../threshold/partial.ts';
 import type { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { decodeRequest, type CustodianResponse } from '../decryption/messages.ts';
+import { checkEvidence } from './evidence.ts';
 import { checkedShares } from './shares.ts';
 import type { CustodianStore } from './store.ts';
 
@@ -35,25 +41,33 @@ export interface CustodianOptions {
   store: CustodianStore;
   /** Proof nonces prepared in idle time, by key id; without one (or with the pool empty) a partial takes one exponentiation more. */
   nonces?: ReadonlyMap<string, ProofNoncePool>;
-  /** How long a request may wait for the aggregator's own copy of the aggregate to arrive. */
+  /** The key this custodian shares with a meter (its authenticator in the meter's reports); undefined: none. */
+  meterKey: (meterId: string) => Uint8Array | undefined;
+  /** How long a request may wait for the aggregator's evidence of the aggregate to arrive. */
   waitForAggregateMs?: number;
-  /** How long aggregates seen on the aggregate topics are remembered. */
+  /** How long verified aggregates and refused evidence are remembered. */
   rememberAggregatesMs?: number;
   now?: () => number;
   log?: (line: string) => void;
 }
 
 interface Waiter {
-  resolve: (seen: boolean) => void;
+  resolve: () => void;
 }
+
+/** Evidence is checked per (group, slot, key id): the unit a custodian decrypts once. */
+const partKey = (a: Pick<Aggregate, 'groupId' | 'slot' | 'keyId'>) => `${a.groupId}/${a.slot}/${a.keyId}`;
 
 export class Custodian {
   readonly refusals = new ReasonCounter();
   private readonly groups: Map<string, GroupConfig>;
   /** The provider's disclosure rule, applied to this custodian's own record and every group's feeder. */
   private readonly disclosure: DisclosureRule;
-  /** Aggregates an aggregator published, by hash, with the time they were seen. */
+  /** Aggregates whose evidence verified, by hash, with the time it arrived. */
   private readonly seen = new Map<string, number>();
+  /** Evidence that did not verify, by partKey: a request for that part is refused with its reason. */
+  private readonly refusedEvidence = new Map<string, Refusal & { at: number }>();
+  /** Requests waiting for evidence, by partKey. */
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -72,38 +86,62 @@ export class Custodian {
   }
 
   /**
-   * A message on an aggregator's topic (the broker lets only that group's aggregator publish
-   * there). Recorded durably before MQTT.js acknowledges it, so a restart does not forget it.
+   * A message on a group's evidence topic (the broker lets only that group's aggregator publish
+   * there, and only custodians read it). Checked at once; a verified aggregate is recorded durably
+   * before MQTT.js acknowledges the message, so a restart does not forget it.
    */
-  noteAggregate(topic: string, payload: Uint8Array): void {
-    let aggregate: Aggregate;
+  noteEvidence(topic: string, payload: Uint8Array): void {
+    let evidence: AggregateEvidence;
     try {
-      aggregate = decodeAggregate(payload);
-    } catch {
+      evidence = decodeEvidence(payload);
+    } catch (e) {
+      this.refusals.count(e instanceof MeterveilError ? e.reason : 'malformed');
       return;
     }
-    if (groupOfAggregateTopic(topic) !== aggregate.groupId) return;
-    const hash = aggregateHash(aggregate);
+    const { aggregate } = evidence;
+    if (groupOfEvidenceTopic(topic) !== aggregate.groupId) {
+      this.refusals.count('topic-mismatch');
+      return;
+    }
     const now = this.now();
     const horizon = now - (this.o.rememberAggregatesMs ?? 24 * 3600_000);
-    this.o.store.noteSeen(hash, now, horizon);
-    this.seen.set(hash, now);
-    for (const waiter of this.waiters.get(hash) ?? []) waiter.resolve(true);
-    this.waiters.delete(hash);
+    const share = this.shares.get(aggregate.keyId);
+    // Without a share of its key the request is refused by key id anyway.
+    if (!share) return;
+    const refusal = checkEvidence(evidence, share.publicKey.paillier, { index: this.index, keyOf: this.o.meterKey });
+    const part = partKey(aggregate);
+    if (refusal) {
+      this.log(`custodian ${this.index}: evidence of ${part} refused: ${refusal.reason} (${refusal.detail})`);
+      this.refusedEvidence.set(part, { ...refusal, at: now });
+    } else {
+      const hash = aggregateHash(aggregate);
+      this.o.store.noteSeen(hash, now, horizon);
+      this.seen.set(hash, now);
+    }
+    for (const waiter of this.waiters.get(part) ?? []) waiter.resolve();
+    this.waiters.delete(part);
     for (const [h, at] of this.seen) if (at < horizon) this.seen.delete(h);
+    for (const [k, r] of this.refusedEvidence) if (r.at < horizon) this.refusedEvidence.delete(k);
   }
 
-  private aggregatorPublished(hash: string): Promise<boolean> {
-    if (this.seen.has(hash) || this.o.store.wasSeen(hash)) return Promise.resolve(true);
+  private verified(hash: string): boolean {
+    return this.seen.has(hash) || this.o.store.wasSeen(hash);
+  }
+
+  /** Waits until evidence for the aggregate's part arrives (or the wait ends); true if the aggregate verified. */
+  private evidenceFor(aggregate: Aggregate, hash: string): Promise<boolean> {
+    const part = partKey(aggregate);
+    if (this.verified(hash)) return Promise.resolve(true);
+    if (this.refusedEvidence.has(part)) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const waiter = { resolve };
-      this.waiters.set(hash, [...(this.waiters.get(hash) ?? []), waiter]);
+      const waiter = { resolve: () => resolve(this.verified(hash)) };
+      this.waiters.set(part, [...(this.waiters.get(part) ?? []), waiter]);
       setTimeout(() => {
         this.waiters.set(
-          hash,
-          (this.waiters.get(hash) ?? []).filter((w) => w !== waiter),
+          part,
+          (this.waiters.get(part) ?? []).filter((w) => w !== waiter),
         );
-        resolve(this.seen.has(hash));
+        waiter.resolve();
       }, this.o.waitForAggregateMs ?? 10_000);
     });
   }
@@ -143,8 +181,13 @@ export class Custodian {
     // reveals nothing new, and this custodian may have restarted since it saw the aggregate.
     const given = this.o.store.helped(group.id, aggregate.slot, aggregate.keyId);
     if (given?.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(given.partial) };
-    if (!(await this.aggregatorPublished(hash))) {
-      return refuse({ reason: 'unverified-aggregate', detail: `the aggregator of ${group.id} did not publish this aggregate` });
+    if (!(await this.evidenceFor(aggregate, hash))) {
+      const refused = this.refusedEvidence.get(partKey(aggregate));
+      if (refused) return refuse({ reason: refused.reason, detail: refused.detail });
+      return refuse({
+        reason: 'unverified-aggregate',
+        detail: `the aggregator of ${group.id} gave the custodians no reports that make up this aggregate`,
+      });
     }
 
     const { store } = this.o;

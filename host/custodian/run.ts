@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
-import { readSecrets, servicePassword } from '../config/secrets.ts';
-import { AGGREGATE_TOPIC_FILTER } from '../protocol/topics.ts';
+import { meterCustodianKey, readSecrets, servicePassword } from '../config/secrets.ts';
+import { EVIDENCE_TOPIC_FILTER } from '../protocol/topics.ts';
 import { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { Custodian, type CustodianOptions } from './custodian.ts';
@@ -30,12 +30,25 @@ export function custodianStorePath(config: MeterveilConfig, index: number): stri
 export async function runCustodian(
   config: MeterveilConfig,
   shares: KeyShare | readonly KeyShare[],
-  options: Pick<CustodianOptions, 'waitForAggregateMs' | 'now' | 'log'> & { password?: string; storePath?: string } = {},
+  options: Pick<CustodianOptions, 'waitForAggregateMs' | 'now' | 'log'> & {
+    password?: string;
+    storePath?: string;
+    /** The meters' keys of this custodian; by default from the secrets file. */
+    meterKey?: CustodianOptions['meterKey'];
+  } = {},
 ): Promise<RunningCustodian> {
   const held = [...checkedShares(Array.isArray(shares) ? shares : [shares as KeyShare]).values()];
   const { index } = held[0];
   const user = custodianUser(index);
-  const password = options.password ?? servicePassword(readSecrets(config.keys.secrets), user);
+  const secrets = options.password && options.meterKey ? undefined : readSecrets(config.keys.secrets);
+  const password = options.password ?? servicePassword(secrets!, user);
+  // Derived (or read) once per meter: every report of every aggregate is checked with it.
+  const meterKeys = new Map<string, Uint8Array>();
+  const fromSecrets = (meterId: string) => {
+    if (!meterKeys.has(meterId) && secrets?.meters[meterId]) meterKeys.set(meterId, meterCustodianKey(secrets, meterId, index));
+    return meterKeys.get(meterId);
+  };
+  const meterKey = options.meterKey ?? fromSecrets;
   // A custodian's record guards privacy: every commit survives a power loss.
   const store = new CustodianStore(
     options.storePath ?? custodianStorePath(config, index),
@@ -45,7 +58,7 @@ export async function runCustodian(
   const nonces = new Map(held.map((share) => [share.publicKey.keyId, new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY)]));
   const refill = setInterval(() => [...nonces.values()].some((pool) => pool.refillOne()), NONCE_REFILL_MS);
   refill.unref();
-  const custodian = new Custodian({ config, shares: held, store, nonces, ...options });
+  const custodian = new Custodian({ config, shares: held, store, nonces, meterKey, ...options });
   const client = connectRole({ url: config.broker.url, username: user, password });
   const outbound = custodianPartialTopic(index);
   client.on('message', (topic, payload) => {
@@ -57,12 +70,12 @@ export async function runCustodian(
         })
         .catch((e: Error) => options.log?.(`custodian ${index}: ${e.message}`));
     } else {
-      custodian.noteAggregate(topic, payload);
+      custodian.noteEvidence(topic, payload);
     }
   });
   try {
     await connected(client);
-    await client.subscribeAsync([AGGREGATE_TOPIC_FILTER, DECRYPTION_REQUEST_TOPIC], { qos: 1 });
+    await client.subscribeAsync([EVIDENCE_TOPIC_FILTER, DECRYPTION_REQUEST_TOPIC], { qos: 1 });
   } catch (e) {
     clearInterval(refill);
     client.end(true);

@@ -3,6 +3,11 @@ export function aggregateTopic(groupId: string): string {
   return `meterveil/v1/groups/${groupId}/aggregates`;
 }
 
+/** Threshold mode: an aggregate's contributing reports, for the custodians only (host/protocol/evidence.ts). */
+export function evidenceTopic(groupId: string): string {
+  return `meterveil/v1/groups/${groupId}/evidence`;
+}
+
 export function aggregatorStatusTopic(groupId: string): string {
   return `meterveil/v1/groups/${groupId}/status`;
 }
@@ -12,6 +17,7 @@ export function feederTopic(feederId: string): string {
 }
 
 export const AGGREGATE_TOPIC_FILTER = 'meterveil/v1/groups/+/aggregates';
+export const EVIDENCE_TOPIC_FILTER = 'meterveil/v1/groups/+/evidence';
 export const FEEDER_TOPIC_FILTER = 'meterveil/v1/feeders/+/readings';
 
 /** The {id} segment of a topic of the given shape, or undefined. */
@@ -22,5 +28,6 @@ export function topicSegment(topic: string, prefix: string, suffix: string): str
 }
 
 export const groupOfAggregateTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/aggregates');
+export const groupOfEvidenceTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/evidence');
 export const feederOfTopic = (t: string) => topicSegment(t, 'meterveil/v1/feeders/', '/readings');
 export const meterOfReportTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/reports');

@@ -15,7 +15,7 @@ import { bytesToHex } from '../../firmware/bytes.ts';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import type { Cosigners } from '../../firmware/keys/announcement.ts';
-import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { buildAcl, type Acl } from '../broker/acl.ts';
@@ -41,11 +41,16 @@ export interface FirmwareConfigJson {
   signingKey?: string;
   /** Threshold mode: announcements need t of these custodians' cosignatures too. */
   cosigners?: { threshold: number; keys: string[] };
+  /** Threshold mode: the number of custodians, each of which gets an authenticator in every report. */
+  custodians?: number;
 }
 
 /** A role's secrets file: the format of host/config/secrets.ts, holding only what the role needs. */
 export interface RoleSecrets {
-  meters: Record<string, { macKey: string; deviceKey?: string; ackKeys?: Record<string, string>; password?: string }>;
+  meters: Record<
+    string,
+    { macKey?: string; deviceKey?: string; ackKeys?: Record<string, string>; custodianKey?: string; password?: string }
+  >;
   services: Record<string, string>;
 }
 
@@ -56,7 +61,7 @@ export interface ProvisionPlan {
   allInOne: RoleSecrets;
   aggregators: Map<string, RoleSecrets>;
   provider: RoleSecrets;
-  /** Threshold keys only: each custodian's broker password, by custodian index. */
+  /** Threshold keys only: each custodian's broker password and its key of every meter, by custodian index. */
   custodians: Map<number, RoleSecrets>;
   feeders: Map<string, { username: string; password: string; url: string }>;
   /** Plain passwords by broker user; hashed before they are written for the broker. */
@@ -104,6 +109,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       },
       ...(signingPublicKey ? { signingKey: bytesToHex(signingPublicKey) } : {}),
       ...(cosigners ? { cosigners: { threshold: cosigners.threshold, keys: cosigners.keys.map(bytesToHex) } } : {}),
+      ...(custodianCount > 0 ? { custodians: custodianCount } : {}),
     };
     try {
       validateConfig(firmwareConfig);
@@ -141,8 +147,16 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
   const custodians = new Map<number, RoleSecrets>();
   for (let index = 1; index <= custodianCount; index++) {
     const user = custodianUser(index);
-    custodians.set(index, { meters: {}, services: { [user]: service(user) } });
+    const keys = [...deviceKeys].map(([m, deviceKey]) => [
+      m,
+      { custodianKey: bytesToHex(deriveCustodianKey(deviceKey, index, nodeHmacSha256)) },
+    ]);
+    custodians.set(index, { meters: Object.fromEntries(keys), services: { [user]: service(user) } });
   }
-  const acl = addCustodianAcl(buildAcl(config), custodianCount);
+  const acl = addCustodianAcl(
+    buildAcl(config),
+    custodianCount,
+    config.groups.map((g) => g.id),
+  );
   return { keyId: publicKey.keyId, meters, allInOne, aggregators, provider, custodians, feeders, brokerUsers, acl };
 }

@@ -18,5 +18,9 @@ export const aggregatorReasons = {
   'below-k': 'fewer contributors than the group’s k: suppressed by the aggregator, refused by the provider and custodians',
   'members-missing':
     'a slot still missing 1..k-1 of its group’s members at its watermark: the feeder reading minus the total would be their sum, so it is suppressed (the provider would refuse it as feeder-complement-below-k)',
+  'authenticator-count':
+    'a report (threshold mode) that does not carry one authenticator per custodian; refused, since the custodians would refuse its aggregate',
+  'evidence-oversized':
+    'an aggregate whose contributing reports do not fit one message for the custodians (threshold mode; they refuse it unverified)',
   'ciphertext-not-unit': 'a slot’s product that is not a unit modulo n², so some report was not a valid ciphertext (suppressed)',
 } as const;

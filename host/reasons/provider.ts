@@ -13,7 +13,8 @@ export const providerReasons = {
   'already-decrypted': 'an aggregate for a (group, slot, key id) that was decrypted before with different content',
   republished: 'an identical republication of an aggregate already decrypted (counted, not a refusal)',
   'overlapping-parts': 'an aggregate that shares a contributor with another part of the same (group, slot)',
-  'unverified-aggregate': 'an aggregate the custodian did not see its group’s aggregator publish',
+  'unverified-aggregate':
+    'an aggregate that is not the one the custodian checked, report by report, from its group’s aggregator (or whose reports never arrived)',
   'forged-partial': 'custodians whose partial decryptions failed their proofs; a total stored for the slot was combined without them',
   'custodians-refused': 'every custodian answered and too many refused or sent invalid partials; final for the slot',
   'out-of-range-total':

@@ -14,5 +14,8 @@ export const thresholdReasons = {
   'combination-failed': 'a combined value that is not of the form 1 + kn',
   'not-enough-partials': 'fewer valid partial decryptions than the threshold, after refusals or the timeout',
   'not-a-shared-key': 'a key announcement a custodian was asked to cosign for a key it holds no share of',
+  'contributors-mismatch': 'an aggregate whose contributor list is not the meters of the reports its aggregator gave the custodians',
+  'report-mismatch': 'a contributing report for another slot, key id or packing than its aggregate',
+  'product-mismatch': 'an aggregate whose ciphertext is not the product of its contributing reports',
   stopped: 'a decryption request pending when its client was stopped',
 } as const;

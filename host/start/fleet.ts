@@ -12,6 +12,7 @@ import type { Secrets } from '../config/secrets.ts';
 import { householdOf } from '../feeder/households.ts';
 
 export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicKey, secrets: Secrets): Record<string, unknown>[] {
+  const d = config.provider.decryption;
   return allMeters(config).map((meterId) => {
     const household = householdOf(meterId);
     return {
@@ -28,6 +29,7 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
         maxPowerWatts: config.packing.maxPowerWatts,
       },
       sensor: { kind: 'simulated', ...household },
+      ...(d.mode === 'threshold' ? { custodians: d.custodians } : {}),
     };
   });
 }

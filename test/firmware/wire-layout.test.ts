@@ -6,6 +6,7 @@ import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { AckStatus, encodeAck, encodeReport } from '../../firmware/protocol/report.ts';
 
 const key = new Uint8Array(randomBytes(32));
+const custodianKeys = [1, 2, 3].map(() => new Uint8Array(randomBytes(32)));
 
 test('a report is laid out as docs/wire-format.md says', (t) => {
   const ciphertext = new Uint8Array(randomBytes(512));
@@ -14,11 +15,13 @@ test('a report is laid out as docs/wire-format.md says', (t) => {
     { keyId: '3fa90011223344ff', meterId: 'm-1', slot: 29_600_000, seq: 17, dropped: 4, packed: 15, ciphertext },
     key,
     hmacSha256,
+    custodianKeys,
   );
   const L = 3;
   const C = 512;
-  t.is(message.length, 58 + L + C);
-  t.deepEqual([...message.subarray(0, 2)], [1, 1]);
+  const A = 3;
+  t.is(message.length, 59 + L + C + 32 * A);
+  t.deepEqual([...message.subarray(0, 2)], [2, 1]);
   t.deepEqual([...message.subarray(2, 10)], [0x3f, 0xa9, 0x00, 0x11, 0x22, 0x33, 0x44, 0xff]);
   t.deepEqual([...message.subarray(10, 11 + L)], [3, 0x6d, 0x2d, 0x31]);
   t.deepEqual([...message.subarray(11 + L, 15 + L)], [0x01, 0xc3, 0xa9, 0x00]);
@@ -27,7 +30,14 @@ test('a report is laid out as docs/wire-format.md says', (t) => {
   t.is(message[23 + L], 15);
   t.deepEqual([...message.subarray(24 + L, 26 + L)], [0x02, 0x00]);
   t.deepEqual([...message.subarray(26 + L, 26 + L + C)], [...ciphertext]);
-  t.deepEqual([...message.subarray(26 + L + C)], [...hmacSha256(key, message.subarray(0, 26 + L + C))]);
+  t.is(message[26 + L + C], A);
+  const digest = hmacSha256(new TextEncoder().encode('meterveil/v2/report-digest'), message.subarray(0, 26 + L + C));
+  custodianKeys.forEach((custodianKey, i) => {
+    const at = 27 + L + C + 32 * i;
+    t.deepEqual([...message.subarray(at, at + 32)], [...hmacSha256(custodianKey, digest)]);
+  });
+  const tagAt = 27 + L + C + 32 * A;
+  t.deepEqual([...message.subarray(tagAt)], [...hmacSha256(key, new Uint8Array([...digest, ...message.subarray(26 + L + C, tagAt)]))]);
 });
 
 test('an acknowledgement is laid out as docs/wire-format.md says', (t) => {

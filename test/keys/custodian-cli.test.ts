@@ -5,13 +5,11 @@
  */
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { buildAcl } from '../../host/broker/acl.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
@@ -21,7 +19,8 @@ import { brokerUsers, readSecrets, servicePassword } from '../../host/config/sec
 import { addCustodianAcl } from '../../host/broker/custodian-acl.ts';
 import { ThresholdDecryptionClient } from '../../host/decryption/threshold-client.ts';
 import { encodeAggregate } from '../../host/protocol/aggregate.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { aggregateTopic, evidenceTopic } from '../../host/protocol/topics.ts';
+import { deploymentKeys, verifiableAggregate } from '../helpers/evidence.ts';
 import { readThresholdPublicKeyFile } from '../../host/threshold/key-files.ts';
 
 const run = promisify(execFile);
@@ -76,7 +75,11 @@ test('two custodian processes from provisioned configs and sealed shares decrypt
     host: '127.0.0.1',
     port,
     users: brokerUsers(readSecrets(join(out, 'secrets.json'))),
-    acl: addCustodianAcl(buildAcl(config), 3),
+    acl: addCustodianAcl(
+      buildAcl(config),
+      3,
+      config.groups.map((g) => g.id),
+    ),
   });
   const children: ChildProcess[] = [];
   t.teardown(async () => {
@@ -111,18 +114,10 @@ test('two custodian processes from provisioned configs and sealed shares decrypt
   const client = new ThresholdDecryptionClient({ client: provider, publicKeys: [publicKey], timeoutMs: 30_000 });
   await client.start();
   try {
-    const key = publicKey.paillier;
-    const random = (length: number) => new Uint8Array(randomBytes(length));
-    const c = key.add(key.encrypt(250n, random), key.encrypt(4000n, random), key.encrypt(6n, random));
-    const aggregate = {
-      groupId: 'g1',
-      slot: 7,
-      keyId: key.keyId,
-      packed: 1,
-      count: 3,
-      contributors: ['m1', 'm2', 'm3'],
-      ciphertext: ciphertextToBytes(key, c),
-    };
+    // The meters' keys as provisioned: each custodian got only its own key of each meter.
+    const meters = deploymentKeys(readSecrets(join(out, 'secrets.json')), 3);
+    const { aggregate, evidence } = verifiableAggregate(publicKey.paillier, meters, 'g1', 7, { m1: 250n, m2: 4000n, m3: 6n });
+    await aggregator.publishAsync(evidenceTopic('g1'), Buffer.from(evidence), { qos: 1 });
     await aggregator.publishAsync(aggregateTopic('g1'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
     const result = await client.decrypt(aggregate);
     t.is(result.plaintext, 4256n);

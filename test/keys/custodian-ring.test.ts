@@ -3,28 +3,26 @@
  * SQLite records: each request is answered with the share its key id names, parts of one
  * (group, slot) under the two keys must have disjoint contributors and are checked part by part
  * for differencing, an unknown key id is refused by name; a record written by a custodian with
- * one share is carried over.
+ * one share is carried over. Each aggregate comes with its contributors' real reports.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { Custodian } from '../../host/custodian/custodian.ts';
 import { encodeRequest } from '../../host/decryption/messages.ts';
 import { CustodianStore } from '../../host/custodian/store.ts';
-import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { evidenceTopic } from '../../host/protocol/topics.ts';
 import { partialFromJson } from '../../host/threshold/codec.ts';
 import { combinePartials } from '../../host/threshold/combine.ts';
+import { custodianKeyOf, fixedKeys, verifiableAggregate, type VerifiableAggregate } from '../helpers/evidence.ts';
 import { testThresholdKeySets } from '../helpers/test-keys.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 
 const keySets = testThresholdKeySets(2, 3, 3);
-const random = (n: number) => new Uint8Array(randomBytes(n));
+const meterKeys = fixedKeys(3);
 
 function setup(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-custodian-ring-'));
@@ -42,11 +40,8 @@ function setup(t: { teardown(fn: () => void): void }) {
   return { dir, config };
 }
 
-function aggregateOf(set: ThresholdKeySet, groupId: string, slot: number, readings: Record<string, bigint>): Aggregate {
-  const key = set.publicKey.paillier;
-  const contributors = Object.keys(readings).sort();
-  const c = key.add(...Object.values(readings).map((m) => key.encrypt(m, random)));
-  return { groupId, slot, keyId: key.keyId, packed: 1, count: contributors.length, contributors, ciphertext: ciphertextToBytes(key, c) };
+function aggregateOf(set: ThresholdKeySet, groupId: string, slot: number, readings: Record<string, bigint>): VerifiableAggregate {
+  return verifiableAggregate(set.publicKey.paillier, meterKeys, groupId, slot, readings);
 }
 
 test('one custodian, two keys: the share the key id names; parts disjoint and checked part by part; a foreign key refused by name', async (t) => {
@@ -59,26 +54,33 @@ test('one custodian, two keys: the share the key id names; parts disjoint and ch
       'process',
     );
     t.teardown(() => store.close());
-    return new Custodian({ config, shares: [oldSet.shares[index - 1], newSet.shares[index - 1]], store, waitForAggregateMs: 100 });
+    return new Custodian({
+      config,
+      shares: [oldSet.shares[index - 1], newSet.shares[index - 1]],
+      store,
+      meterKey: custodianKeyOf(meterKeys, index),
+      waitForAggregateMs: 100,
+    });
   };
   const custodians = [custodianFor(1), custodianFor(2)];
   let request = 0;
-  const ask = async (aggregate: Aggregate) => {
-    const payload = encodeAggregate(aggregate);
+  const ask = async ({ aggregate, evidence }: VerifiableAggregate) => {
     const answers = [];
     for (const c of custodians) {
-      c.noteAggregate(aggregateTopic(aggregate.groupId), payload);
+      c.noteEvidence(evidenceTopic(aggregate.groupId), evidence);
       answers.push((await c.handleRequest(encodeRequest({ requestId: `r${++request}`, aggregate })))!);
     }
     return answers;
   };
-  const decrypt = async (set: ThresholdKeySet, aggregate: Aggregate) => {
-    const answers = await ask(aggregate);
+  const decrypt = async (set: ThresholdKeySet, verifiable: VerifiableAggregate) => {
+    const answers = await ask(verifiable);
+    const { aggregate } = verifiable;
     const partials = answers.map((a) => (a.status === 'partial' ? partialFromJson(a.partial) : t.fail(`${a.reason}: ${a.detail}`)));
     const c = BigInt('0x' + Buffer.from(aggregate.ciphertext).toString('hex'));
     return combinePartials(set.publicKey, c, partials as never).plaintext;
   };
-  const refusals = async (aggregate: Aggregate) => (await ask(aggregate)).map((a) => (a.status === 'refused' ? a.reason : 'partial'));
+  const refusals = async (aggregate: VerifiableAggregate) =>
+    (await ask(aggregate)).map((a) => (a.status === 'refused' ? a.reason : 'partial'));
 
   const slot = 7000;
   t.is(await decrypt(oldSet, aggregateOf(oldSet, 'a', slot, { m1: 1n, m2: 2n })), 3n, 'old key, old shares');
@@ -97,9 +99,12 @@ test('one custodian, two keys: the share the key id names; parts disjoint and ch
     detail.status === 'refused' && detail.detail.includes(oldSet.publicKey.keyId) && detail.detail.includes(newSet.publicKey.keyId),
     'the refusal names the keys held',
   );
-  t.throws(() => new Custodian({ config, shares: [oldSet.shares[0], newSet.shares[1]], store: undefined as never }), {
-    message: /one custodian holds one index/,
-  });
+  t.throws(
+    () => new Custodian({ config, shares: [oldSet.shares[0], newSet.shares[1]], store: undefined as never, meterKey: () => undefined }),
+    {
+      message: /one custodian holds one index/,
+    },
+  );
 });
 
 test('a record written with one share: helped rows keep their key id, the custodian index and key are checked', async (t) => {

@@ -1,7 +1,8 @@
 /**
  * Custodians over a real MQTT broker (the embedded aedes, with the ACL of host/broker/acl.ts plus
  * threshold mode), a real 2048-bit (2,3) key and real SQLite files: the provider-side client gets
- * a group total only when the custodians' own policy allows it.
+ * a group total only when the custodians' own policy allows it. Aggregates are published as an
+ * aggregator of a threshold deployment does: their contributors' reports first, then the aggregate.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { buildAcl } from '../../host/broker/acl.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
@@ -22,11 +22,12 @@ import { ThresholdDecryptionClient } from '../../host/decryption/threshold-clien
 import { runCustodian, type RunningCustodian } from '../../host/custodian/run.ts';
 import { CustodianStore } from '../../host/custodian/store.ts';
 import { aggregateHash, encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { aggregateTopic, evidenceTopic } from '../../host/protocol/topics.ts';
+import { custodianKeyOf, fixedKeys, verifiableAggregate, type VerifiableAggregate } from '../helpers/evidence.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
-const random = (length: number) => new Uint8Array(randomBytes(length));
+const meterKeys = fixedKeys(3);
 const password = () => randomBytes(16).toString('hex');
 
 function freePort(): Promise<number> {
@@ -66,7 +67,16 @@ test.before(async () => {
   );
   for (const user of [PROVIDER_USER, aggregatorUser('g1'), aggregatorUser('g2'), custodianUser(1), custodianUser(2), custodianUser(3)])
     passwords.set(user, password());
-  broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users: passwords, acl: addCustodianAcl(buildAcl(config), 3) });
+  broker = await startEmbeddedBroker({
+    host: '127.0.0.1',
+    port,
+    users: passwords,
+    acl: addCustodianAcl(
+      buildAcl(config),
+      3,
+      config.groups.map((g) => g.id),
+    ),
+  });
   const { publicKey, shares } = keySet;
   keyId = publicKey.keyId;
   for (const share of shares) {
@@ -74,6 +84,7 @@ test.before(async () => {
       await runCustodian(config, share, {
         password: passwords.get(custodianUser(share.index)),
         storePath: storePath(share.index),
+        meterKey: custodianKeyOf(meterKeys, share.index),
         waitForAggregateMs: 1500,
       }),
     );
@@ -96,18 +107,18 @@ test.after.always(async () => {
   await broker?.close();
 });
 
+const evidenceOf = new Map<Aggregate, Uint8Array>();
+
 async function aggregateOf(groupId: string, slot: number, readings: Record<string, bigint>): Promise<Aggregate> {
-  const { publicKey } = keySet;
-  const key = publicKey.paillier;
-  const c = key.add(...Object.values(readings).map((m) => key.encrypt(m, random)));
-  const contributors = Object.keys(readings).sort();
-  return { groupId, slot, keyId: key.keyId, packed: 1, count: contributors.length, contributors, ciphertext: ciphertextToBytes(key, c) };
+  const { aggregate, evidence }: VerifiableAggregate = verifiableAggregate(keySet.publicKey.paillier, meterKeys, groupId, slot, readings);
+  evidenceOf.set(aggregate, evidence);
+  return aggregate;
 }
 
 async function publishAsAggregator(aggregate: Aggregate): Promise<void> {
-  await aggregators
-    .get(aggregate.groupId)!
-    .publishAsync(aggregateTopic(aggregate.groupId), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+  const aggregator = aggregators.get(aggregate.groupId)!;
+  await aggregator.publishAsync(evidenceTopic(aggregate.groupId), Buffer.from(evidenceOf.get(aggregate)!), { qos: 1 });
+  await aggregator.publishAsync(aggregateTopic(aggregate.groupId), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
 }
 
 async function refusalOf(promise: Promise<unknown>): Promise<MeterveilError> {
@@ -151,7 +162,7 @@ test.serial('custodians refuse a total short of fewer than k members: with the f
   t.is(error.message.match(/refused: feeder-complement-below-k/g)?.length, 2);
 });
 
-test.serial('custodians refuse a ciphertext no aggregator published, even with a plausible contributor list', async (t) => {
+test.serial('custodians refuse a ciphertext no aggregator gave them reports for, even with a plausible contributor list', async (t) => {
   // A single meter's reading presented as a group of four.
   const forged = { ...(await aggregateOf('g1', 101, { m1: 999n })), count: 4, contributors: ['m1', 'm2', 'm3', 'm4'] };
   const error = await refusalOf(client.decrypt(forged));
@@ -172,6 +183,7 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
   custodians[0] = await runCustodian(config, shares[0], {
     password: passwords.get(custodianUser(1)),
     storePath: storePath(1),
+    meterKey: custodianKeyOf(meterKeys, 1),
     waitForAggregateMs: 1500,
   });
   const aggregate = await aggregateOf('g2', 100, { m1: 5n, m2: 6n, m3: 7n, m5: 8n, m6: 9n });
@@ -182,7 +194,7 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
   t.pass();
 });
 
-test.serial('custodians restarted between seeing an aggregate and being asked still answer (the sighting is durable)', async (t) => {
+test.serial('custodians restarted between checking an aggregate and being asked still answer (the check is durable)', async (t) => {
   const { shares } = keySet;
   const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n, m4: 0n });
   await publishAsAggregator(aggregate);
@@ -193,6 +205,7 @@ test.serial('custodians restarted between seeing an aggregate and being asked st
     custodians[index - 1] = await runCustodian(config, shares[index - 1], {
       password: passwords.get(custodianUser(index)),
       storePath: storePath(index),
+      meterKey: custodianKeyOf(meterKeys, index),
       waitForAggregateMs: 1500,
     });
   }

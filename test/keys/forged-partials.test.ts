@@ -5,13 +5,12 @@
  * a result; only partials whose proofs were checked are combined.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { MeterveilError } from '../../firmware/errors.ts';
-import { ciphertextFromBytes, ciphertextToBytes } from '../../firmware/paillier/codec.ts';
+import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
 import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
@@ -23,14 +22,13 @@ import { decodeRequest, encodeResponse } from '../../host/decryption/messages.ts
 import { runCustodian } from '../../host/custodian/run.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { aggregateTopic, evidenceTopic } from '../../host/protocol/topics.ts';
+import { deploymentKeys, verifiableAggregate } from '../helpers/evidence.ts';
 import { partialToJson } from '../../host/threshold/codec.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import type { KeyShare } from '../../host/threshold/threshold-key.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
-
-const random = (length: number) => new Uint8Array(randomBytes(length));
 
 test('forged partials are caught by name; with one forger among three the result is still right', async (t) => {
   const set = testThresholdKeySet(2, 3);
@@ -95,15 +93,8 @@ test('forged partials are caught by name; with one forger among three the result
   const aggregator = await login(aggregatorUser('g'));
   const key = set.publicKey.paillier;
   const publishAggregate = async (slot: number, total: bigint): Promise<Aggregate> => {
-    const aggregate = {
-      groupId: 'g',
-      slot,
-      keyId: key.keyId,
-      packed: 1,
-      count: 3,
-      contributors: ['m1', 'm2', 'm3'],
-      ciphertext: ciphertextToBytes(key, key.encrypt(total, random)),
-    };
+    const { aggregate, evidence } = verifiableAggregate(key, deploymentKeys(secrets, 3), 'g', slot, { m1: total, m2: 0n, m3: 0n });
+    await aggregator.publishAsync(evidenceTopic('g'), Buffer.from(evidence), { qos: 1 });
     await aggregator.publishAsync(aggregateTopic('g'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
     return aggregate;
   };

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect as connectNet, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +15,14 @@ import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { custodianUser, meterUser } from '../../host/config/identities.ts';
 import { readCosigners } from '../../host/config/key-ring.ts';
 import { loadConfig } from '../../host/config/load.ts';
-import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
 import { readPublicKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
 import { provision } from '../../host/provision/cli.ts';
 import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
 import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts';
-import { bytesToHex } from '../../firmware/bytes.ts';
+import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
@@ -265,13 +265,25 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
     const password = servicePassword(readSecrets(config.keys.secrets), custodianUser(index));
     t.true(verifyScryptPasswordHash(password, users[custodianUser(index)]));
     t.deepEqual(Object.keys(readSecrets(config.keys.secrets).services), [custodianUser(index)]);
+    // Its own key of each meter, under which the meter authenticates every report to it; no MAC key, no device key.
+    const meters = readSecrets(config.keys.secrets).meters;
+    const all = readSecrets(join(out, 'secrets.json')).meters;
+    t.deepEqual(Object.keys(meters).sort(), Object.keys(all).sort());
+    for (const [meterId, entry] of Object.entries(meters)) {
+      t.deepEqual(Object.keys(entry), ['custodianKey']);
+      t.is(entry.custodianKey, bytesToHex(deriveCustodianKey(hexToBytes(all[meterId].deviceKey!), index, hmacSha256)));
+    }
   }
+  for (const meter of readdirSync(join(out, 'meters'))) t.is(read(join(out, 'meters', meter, 'config.json')).custodians, 3);
   const acl = readFileSync(join(out, 'broker', 'acl'), 'utf8');
   t.true(
     acl.includes(
-      `user custodian.2\ntopic write ${custodianPartialTopic(2)}\ntopic read meterveil/v1/groups/+/aggregates\ntopic read ${DECRYPTION_REQUEST_TOPIC}\n`,
+      `user custodian.2\ntopic write ${custodianPartialTopic(2)}\ntopic read meterveil/v1/groups/+/evidence\ntopic read ${DECRYPTION_REQUEST_TOPIC}\n`,
     ),
   );
+  // The contributing reports: written by each group's aggregator, read by the custodians, never by the provider.
+  t.regex(acl, /user aggregator\.[^\n]+\n(topic [^\n]*\n)*topic write meterveil\/v1\/groups\/[^/]+\/evidence\n/);
+  t.notRegex(acl.slice(acl.indexOf('user provider')).split('\nuser ')[0], /evidence/);
   t.regex(acl, new RegExp(`user provider\\n(topic [^\\n]*\\n)*topic write ${DECRYPTION_REQUEST_TOPIC}\\n`));
   const providerConfig = loadConfig(join(out, 'provider', 'config.json'));
   const providerKey = readThresholdPublicKeyFile(providerConfig.keys.publicKey);

@@ -8,18 +8,16 @@
  * honest custodians once enough of them answer.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { ciphertextFromBytes, ciphertextToBytes } from '../../firmware/paillier/codec.ts';
+import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import { runCustodian, type RunningCustodian } from '../../host/custodian/run.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { aggregatorUser, custodianUser, PROVIDER_USER } from '../../host/config/identities.ts';
 import { decodeRequest, decodeResponse, encodeResponse } from '../../host/decryption/messages.ts';
 import { CUSTODIAN_PARTIAL_FILTER, custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
-import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { slotStartMs } from '../../host/protocol/slots.ts';
 import { partialToJson } from '../../host/threshold/codec.ts';
+import { deploymentKeys, publishVerifiable, verifiableAggregate } from '../helpers/evidence.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import { modPow } from '../../host/paillier/openssl-pow.ts';
@@ -28,8 +26,6 @@ import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { getJson } from './support/probe.ts';
 import { until } from '../helpers/poll.ts';
-
-const random = (length: number) => new Uint8Array(randomBytes(length));
 
 test('custodians 4 and 5 shifting their partials consistently: no wrong total is stored, the forgers are named, the honest total is', async (t) => {
   const set = testThresholdKeySet(3, 5);
@@ -126,16 +122,9 @@ test('custodians 4 and 5 shifting their partials consistently: no wrong total is
   const aggregator = await login(aggregatorUser('g'));
   const slot = 7000;
   const total = 4321n;
-  const aggregate: Aggregate = {
-    groupId: 'g',
-    slot,
-    keyId: key.keyId,
-    packed: 1,
-    count: members.length,
-    contributors: members,
-    ciphertext: ciphertextToBytes(key, key.encrypt(total, random)),
-  };
-  const publish = () => aggregator.publishAsync(aggregateTopic('g'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+  const readings = Object.fromEntries(members.map((m, i) => [m, i === 0 ? total : 0n]));
+  const verifiable = verifiableAggregate(key, deploymentKeys(d.secrets, 5), 'g', slot, readings);
+  const publish = () => publishVerifiable(aggregator, verifiable);
   const stored = async () => {
     const from = slotStartMs(slot, d.config.slotSeconds) / 1000;
     const series = (await getJson(`${api}/groups/g/series?from=${from}&to=${from + d.config.slotSeconds}`)).body.series as {

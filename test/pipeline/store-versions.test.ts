@@ -52,18 +52,18 @@ const refusal = (fn: () => unknown) => {
   return 'accepted';
 };
 
-test('a new file of each role starts at layout version 1', (t) => {
+test('a new file of each role starts at its current layout version (the aggregator 2: the reports kept for the custodians)', (t) => {
   const dir = folder(t);
   new AggregatorStore(join(dir, 'a.sqlite'), { groupId: 'g' }).close();
   new ProviderStore(join(dir, 'p.sqlite'), [KEY]).close();
   new CustodianStore(join(dir, 'c.sqlite'), { keyIds: [KEY], index: 1 }, 'process').close();
   t.deepEqual(
     ['a', 'p', 'c'].map((f) => version(join(dir, `${f}.sqlite`))),
-    [1, 1, 1],
+    [2, 1, 1],
   );
 });
 
-test('a file the previous release wrote (no version recorded) opens with its rows and is marked version 1', (t) => {
+test('a file the previous release wrote (no version recorded) opens with its rows and is migrated to the current version', (t) => {
   const dir = folder(t);
   const path = join(dir, 'aggregator.sqlite');
   const store = new AggregatorStore(path, { groupId: 'g' });
@@ -80,7 +80,8 @@ test('a file the previous release wrote (no version recorded) opens with its row
   t.true(reopened.hasSeen(7, 'm1'));
   t.deepEqual(reopened.openSlots(), [{ slot: 7, keyId: KEY, product: new Uint8Array([1, 2, 3]), count: 1 }]);
   t.deepEqual(reopened.rejections(), { duplicate: 2 });
-  t.is(version(path), 1);
+  t.deepEqual(reopened.reports(7, KEY), [null], 'a report accepted before the reports were kept');
+  t.is(version(path), 2);
 });
 
 test('a file written by a newer layout is refused with store-version and left as it was', (t) => {

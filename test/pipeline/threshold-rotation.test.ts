@@ -78,6 +78,7 @@ test("threshold mode: a key announced for slot S; every slot decrypted once by t
     packing: { readings: 1, maxGroupSize: d.config.packing.maxGroupSize, maxPowerWatts: 23_000 },
     ...(switching.has(meterId) ? { signingKey: bytesToHex(signer.publicKey) } : {}),
     sensor: sensors[i],
+    custodians: oldSet.shares.length,
   }));
   const { fleet, first, startMs, halt } = await startWallClockFleet(t, configs, d.config.slotSeconds, 3);
 

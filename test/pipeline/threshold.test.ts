@@ -4,20 +4,16 @@
  * it can be killed with SIGKILL). The provider holds no private key.
  */
 import test from 'ava';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { runAggregator } from '../../host/aggregator/run.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { aggregatorUser, PROVIDER_USER } from '../../host/config/identities.ts';
 import { ThresholdDecryptionClient } from '../../host/decryption/threshold-client.ts';
 import { runCustodian, type RunningCustodian } from '../../host/custodian/run.ts';
-import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { providerStorePath, runProvider } from '../../host/provider/run.ts';
 import { parseConfig } from '../../host/config/schema.ts';
@@ -28,6 +24,7 @@ import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { getJson } from './support/probe.ts';
 import { until } from '../helpers/poll.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
+import { deploymentKeys, publishVerifiable, verifiableAggregate, type VerifiableAggregate } from '../helpers/evidence.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
 const keySet = testThresholdKeySet(2, 3);
@@ -143,17 +140,14 @@ test('a differencing pair that only the custodians can see is refused by them, a
     for (const c of custodians) await c.stop();
   });
   const key = set.publicKey.paillier;
-  const random = (n: number) => new Uint8Array(randomBytes(n));
-  const aggregateOf = (groupId: string, slot: number, readings: Record<string, bigint>): Aggregate => {
-    const contributors = Object.keys(readings).sort();
-    const c = key.add(...Object.values(readings).map((m) => key.encrypt(m, random)));
-    return { groupId, slot, keyId: key.keyId, packed: 1, count: contributors.length, contributors, ciphertext: ciphertextToBytes(key, c) };
-  };
-  const publish = async (aggregate: Aggregate) => {
-    const user = aggregatorUser(aggregate.groupId);
+  const meterKeys = deploymentKeys(d.secrets, set.shares.length);
+  const aggregateOf = (groupId: string, slot: number, readings: Record<string, bigint>) =>
+    verifiableAggregate(key, meterKeys, groupId, slot, readings);
+  const publish = async (verifiable: VerifiableAggregate) => {
+    const user = aggregatorUser(verifiable.aggregate.groupId);
     const client = connectRole({ url: d.config.broker.url, username: user, password: d.secrets.services[user], persistent: false });
     await connected(client);
-    await client.publishAsync(aggregateTopic(aggregate.groupId), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+    await publishVerifiable(client, verifiable);
     await endClient(client);
   };
 
@@ -171,7 +165,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
   await connected(earlier);
   const earlierClient = new ThresholdDecryptionClient({ client: earlier, publicKeys: [set.publicKey], timeoutMs: 10_000 });
   await earlierClient.start();
-  t.is((await earlierClient.decrypt(g1)).plaintext, 100n);
+  t.is((await earlierClient.decrypt(g1.aggregate)).plaintext, 100n);
   earlierClient.stop();
   await endClient(earlier);
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { deriveAckKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
 import {
   ackTopic,
   decodeAck,
@@ -11,15 +11,18 @@ import {
   encodeAck,
   encodeReport,
   MAX_REPORT_BYTES,
+  openReportAsCustodian,
   peekAckGroupId,
   peekReportMeterId,
   reportTopic,
   type Ack,
   type Report,
 } from '../../firmware/protocol/report.ts';
-import vectors from '../vectors/wire-v1.json' with { type: 'json' };
+import vectors from '../vectors/wire-v2.json' with { type: 'json' };
 
 const macKey = hexToBytes(vectors.macKey);
+const deviceKey = hexToBytes(vectors.deviceKey);
+const custodianKeys = (n: number) => Array.from({ length: n }, (_, i) => deriveCustodianKey(deviceKey, i + 1, hmacSha256));
 const otherKey = new Uint8Array(32).fill(9);
 
 function refuses(t: import('ava').ExecutionContext, fn: () => unknown, reason: Reason) {
@@ -37,12 +40,40 @@ const reportOf = (v: (typeof vectors.reports)[number]): Report => ({
   ciphertext: hexToBytes(v.ciphertext),
 });
 
-test('reports encode to the independently computed vectors and decode back', (t) => {
+test('reports encode to the independently computed vectors, with one authenticator per custodian, and decode back', (t) => {
+  t.deepEqual(custodianKeys(3).map(bytesToHex), vectors.custodianKeys);
   for (const v of vectors.reports) {
-    const wire = encodeReport(reportOf(v), macKey, hmacSha256);
+    const wire = encodeReport(reportOf(v), macKey, hmacSha256, custodianKeys(v.custodians));
     t.is(bytesToHex(wire), v.wire);
-    t.deepEqual(decodeReport(hexToBytes(v.wire), macKey, hmacSha256), reportOf(v));
+    t.deepEqual(decodeReport(hexToBytes(v.wire), macKey, hmacSha256), { ...reportOf(v), authenticators: v.custodians });
     t.is(peekReportMeterId(hexToBytes(v.wire)), v.meterId);
+    custodianKeys(v.custodians).forEach((key, i) =>
+      t.deepEqual(openReportAsCustodian(hexToBytes(v.wire), i + 1, key, hmacSha256), { ...reportOf(v), authenticators: v.custodians }),
+    );
+  }
+});
+
+test("a custodian's authenticator: refused under another custodian's key, for a custodian the report has none for, and after any change to the body", (t) => {
+  const v = vectors.reports[0];
+  const wire = hexToBytes(v.wire);
+  const [k1, k2] = custodianKeys(2);
+  refuses(t, () => openReportAsCustodian(wire, 1, k2, hmacSha256), 'bad-authenticator');
+  refuses(t, () => openReportAsCustodian(wire, 4, k1, hmacSha256), 'bad-authenticator');
+  refuses(t, () => openReportAsCustodian(wire, 0, k1, hmacSha256), 'bad-authenticator');
+  refuses(t, () => openReportAsCustodian(hexToBytes(vectors.reports[1].wire), 1, k1, hmacSha256), 'bad-authenticator');
+  // Whoever holds the aggregators' MAC key can relabel or re-randomise a report and seal it again:
+  // the aggregators' tag then verifies, the custodians' authenticators do not.
+  const relabelled = encodeReport({ ...reportOf(v), slot: v.slot + 1 }, macKey, hmacSha256, custodianKeys(3));
+  const bodyEnd = 26 + 10 + 512;
+  const tail = wire.subarray(bodyEnd, wire.length - 32);
+  const digest = hmacSha256(new TextEncoder().encode('meterveil/v2/report-digest'), relabelled.subarray(0, bodyEnd));
+  const forged = new Uint8Array([...relabelled.subarray(0, bodyEnd), ...tail, ...hmacSha256(macKey, new Uint8Array([...digest, ...tail]))]);
+  t.is(decodeReport(forged, macKey, hmacSha256).slot, v.slot + 1);
+  refuses(t, () => openReportAsCustodian(forged, 1, k1, hmacSha256), 'bad-authenticator');
+  for (let i = 0; i < 26 + 10 + 512; i += 7) {
+    const bad = wire.slice();
+    bad[i] ^= 1 << (i % 8);
+    t.throws(() => openReportAsCustodian(bad, 1, k1, hmacSha256), { instanceOf: MeterveilError });
   }
 });
 
@@ -81,8 +112,12 @@ test('any single flipped bit is caught by the tag', (t) => {
 });
 
 test('truncated, oversized, wrong-type and trailing-byte messages are refused by name', (t) => {
-  const seal = (body: Uint8Array) => new Uint8Array([...body, ...hmacSha256(macKey, body)]);
   const wire = hexToBytes(vectors.reports[0].wire);
+  // Seals bytes as a meter would: `end` is where the digest's part ends (the ciphertext's last byte).
+  const seal = (bytes: Uint8Array, end = 26 + 10 + 512) => {
+    const digest = hmacSha256(new TextEncoder().encode('meterveil/v2/report-digest'), bytes.subarray(0, end));
+    return new Uint8Array([...bytes, ...hmacSha256(macKey, new Uint8Array([...digest, ...bytes.subarray(end)]))]);
+  };
   const body = wire.subarray(0, wire.length - 32);
   refuses(t, () => decodeReport(wire.subarray(0, 100), macKey, hmacSha256), 'bad-mac');
   refuses(t, () => decodeReport(wire.subarray(0, 20), macKey, hmacSha256), 'truncated');
@@ -90,9 +125,15 @@ test('truncated, oversized, wrong-type and trailing-byte messages are refused by
   refuses(t, () => decodeReport(new Uint8Array(MAX_REPORT_BYTES + 1), macKey, hmacSha256), 'oversized');
   refuses(t, () => decodeReport(seal(body.subarray(0, body.length - 3)), macKey, hmacSha256), 'truncated');
   refuses(t, () => decodeReport(seal(new Uint8Array([...body, 0])), macKey, hmacSha256), 'trailing-bytes');
-  refuses(t, () => decodeReport(seal(new Uint8Array([2, ...body.subarray(1)])), macKey, hmacSha256), 'unsupported-version');
-  const ackUnderMacKey = encodeAck({ meterId: 'm', groupId: 'g', slot: 1, seq: 1, status: 0 }, macKey, hmacSha256);
-  refuses(t, () => decodeReport(ackUnderMacKey, macKey, hmacSha256), 'wrong-message-type');
+  // Version 1 reports carried no custodian authenticators.
+  refuses(t, () => decodeReport(seal(new Uint8Array([1, ...body.subarray(1)])), macKey, hmacSha256), 'unsupported-version');
+  const tooMany = body.slice();
+  tooMany[body.length - 3 * 32 - 1] = 17;
+  refuses(t, () => decodeReport(seal(tooMany), macKey, hmacSha256), 'out-of-range');
+  refuses(t, () => decodeReport(seal(new Uint8Array([2, 2, ...body.subarray(2)])), macKey, hmacSha256), 'wrong-message-type');
+  // An acknowledgement under the MAC key: its lengths do not frame a report, so no tag verifies.
+  const ackUnderMacKey = encodeAck({ meterId: 'meter-0001', groupId: 'g'.repeat(20), slot: 1, seq: 1, status: 0 }, macKey, hmacSha256);
+  refuses(t, () => decodeReport(ackUnderMacKey, macKey, hmacSha256), 'bad-mac');
   refuses(t, () => decodeAck(wire, macKey, hmacSha256), 'oversized');
   const badId = body.slice();
   badId[11] = 0x2f; // '/' would let a meter id reach into another topic level
@@ -124,10 +165,10 @@ test('round trip for arbitrary valid reports', (t) => {
         ciphertext: fc.uint8Array({ minLength: 1, maxLength: 1024 }),
       }),
       (report) => {
-        const back = decodeReport(encodeReport(report, macKey, hmacSha256), macKey, hmacSha256);
+        const back = decodeReport(encodeReport(report, macKey, hmacSha256, custodianKeys(2)), macKey, hmacSha256);
         return (
           JSON.stringify({ ...back, ciphertext: [...back.ciphertext] }) ===
-          JSON.stringify({ ...report, ciphertext: [...report.ciphertext] })
+          JSON.stringify({ ...report, ciphertext: [...report.ciphertext], authenticators: 2 })
         );
       },
     ),

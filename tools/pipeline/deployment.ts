@@ -14,7 +14,15 @@ import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
-import { brokerUsers, ensureSecrets, meterAckKey, meterMacKey, type Secrets } from '../../host/config/secrets.ts';
+import {
+  brokerUsers,
+  custodianIndices,
+  ensureSecrets,
+  meterAckKey,
+  meterCustodianKey,
+  meterMacKey,
+  type Secrets,
+} from '../../host/config/secrets.ts';
 import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
@@ -145,6 +153,7 @@ export async function deploy(options: {
         publicKey,
         macKey: meterMacKey(secrets, meterId),
         ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
+        custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
         password: secrets.meters[meterId].password,
         url: config.broker.url,
         packing,

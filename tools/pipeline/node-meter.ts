@@ -20,6 +20,8 @@ export interface NodeMeterOptions {
   macKey: Uint8Array;
   /** By group: the key that group's aggregator acknowledges with. */
   ackKeys: Map<string, Uint8Array>;
+  /** Threshold mode: the meter's key of custodian 1, 2, ...; one authenticator each in every report. */
+  custodianKeys?: Uint8Array[];
   password: string;
   url: string;
   packing: SlotPacking;
@@ -75,7 +77,7 @@ export class NodeMeter {
       ciphertext: ciphertextToBytes(publicKey, c),
       ...overrides,
     };
-    return encodeReport(report, macKey, hmacSha256);
+    return encodeReport(report, macKey, hmacSha256, this.o.custodianKeys);
   }
 
   send(slot: number, message: Uint8Array): Promise<void> {

@@ -4,6 +4,8 @@
  * inside XS (performance.now), so the pipe to Node does not count.
  *   slot-work     what the meter does per slot once the readings are known: take r^n from the
  *                 pool, pack, encrypt online, frame, MAC (portable HMAC-SHA256), store in the outbox
+ *   slot-work-custodians  the same, with one authenticator per custodian of the configuration
+ *                 (threshold mode: the report body hashed once, each custodian's HMAC over the digest)
  *   encrypt-full  one complete encryption (fresh r^n), the reference for the 2% target
  *   refill-rn     one pool entry: r^n mod n^2, what idle time has to keep up with
  */
@@ -14,6 +16,7 @@ import { maxReadingMwh } from '../../../firmware/meter/energy.ts';
 import { packingFor, subSlotMs } from '../../../firmware/meter/meter.ts';
 import { Outbox, outboxCapacityFor } from '../../../firmware/meter/outbox.ts';
 import { sealSlotReport } from '../../../firmware/meter/seal.ts';
+import { deriveCustodianKey } from '../../../firmware/protocol/meter-keys.ts';
 import type { SlotPacking } from '../../../firmware/paillier/packing.ts';
 import { RandomnessPool } from '../../../firmware/paillier/pool.ts';
 import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
@@ -24,6 +27,7 @@ interface State {
   config: MeterConfig;
   packing: SlotPacking;
   outbox: Outbox;
+  custodianKeys: Uint8Array[];
   rns: bigint[];
   readings: number[];
   pool?: RandomnessPool;
@@ -51,13 +55,16 @@ function recyclingPool(s: State, size: number): RandomnessPool {
   return pool;
 }
 
+const slotWork = (s: State, custodianKeys: Uint8Array[]) =>
+  sealSlotReport(
+    { config: s.config, publicKey: s.config.publicKey, packing: s.packing, mac, custodianKeys, outbox: s.outbox },
+    { slot: s.slot++, readings: s.readings },
+    s.pool!.take(),
+  );
+
 const operations: Record<string, (s: State) => unknown> = {
-  'slot-work': (s) =>
-    sealSlotReport(
-      { config: s.config, publicKey: s.config.publicKey, packing: s.packing, mac, outbox: s.outbox },
-      { slot: s.slot++, readings: s.readings },
-      s.pool!.take(),
-    ),
+  'slot-work': (s) => slotWork(s, []),
+  'slot-work-custodians': (s) => slotWork(s, s.custodianKeys),
   'encrypt-full': (s) => s.config.publicKey.encrypt(s.packing.pack(s.readings.map(BigInt)), random),
   'refill-rn': (s) => s.config.publicKey.precomputeRn(random),
 };
@@ -71,14 +78,15 @@ serveCommands((command: { op: string; config?: unknown; name?: string; iteration
       // Readings of an ordinary household: a few hundred watts, below the packing bound.
       const readings = Array.from({ length: config.packing.readings }, (_, i) => Math.min(top, 5000 + 137 * i));
       const rns = [0, 1, 2, 3].map(() => config.publicKey.precomputeRn(random));
+      const custodianKeys = Array.from({ length: config.custodians }, (_, i) => deriveCustodianKey(config.deviceKey, i + 1, mac));
       const storage = new MemoryStorage();
-      const outbox = new Outbox(storage, outboxCapacityFor(config.outboxCapacity, storage, config.publicKey.bits));
-      state = { config, packing, outbox, rns, readings, slot: 30_000_000 };
+      const outbox = new Outbox(storage, outboxCapacityFor(config.outboxCapacity, storage, config.publicKey.bits, config.custodians));
+      state = { config, packing, outbox, custodianKeys, rns, readings, slot: 30_000_000 };
       return { arith: config.publicKey.arith.kind, slotBits: packing.slotBits, readings: packing.readings };
     }
     case 'prepare': {
       const s = current();
-      if (command.name === 'slot-work') s.pool = recyclingPool(s, command.iterations!);
+      if (command.name!.startsWith('slot-work')) s.pool = recyclingPool(s, command.iterations!);
       return null;
     }
     case 'run': {

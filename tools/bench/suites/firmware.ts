@@ -1,7 +1,8 @@
 /**
  * The meter's own costs, inside XS (the engine of the device): the work per slot once the
  * readings are known (r^n from the pool, packing, online encryption, framing, portable
- * HMAC-SHA256, outbox) against one full encryption, and one pool refill (r^n) with the ESP32
+ * HMAC-SHA256, outbox) against one full encryption, the same with three custodians'
+ * authenticators against it without, and one pool refill (r^n) with the ESP32
  * estimate of docs/benchmarks.md (XS on this machine x 120) and the slot length it supports.
  * On the device the MAC uses the SDK's native SHA-256; here the portable one stands in.
  */
@@ -18,6 +19,9 @@ const ENTRY = fileURLToPath(new URL('../firmware/xs-entry.ts', import.meta.url))
 export const ESP32_SLOWDOWN = 120;
 const XS = { impl: 'meterveil', engine: 'xs' } as const;
 const FULL = { ...XS, op: 'firmware-encrypt-full' };
+const SLOT_WORK = { ...XS, op: 'firmware-slot-work' };
+/** The threshold demo's custodians (npm start -- --threshold 2-of-3): one report authenticator each. */
+const CUSTODIANS = 3;
 
 function meterConfig(publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey']) {
   return {
@@ -27,6 +31,7 @@ function meterConfig(publicKey: Awaited<ReturnType<typeof generateKeyPair>>['pub
     deviceKey: randomBytes(32).toString('hex'),
     broker: { url: 'mqtt://127.0.0.1:1883' },
     groups: ['feeder-a', 'street-7'],
+    custodians: CUSTODIANS,
     slotSeconds: 900,
     packing: { readings: 15, maxGroupSize: 10_000 },
   };
@@ -53,7 +58,8 @@ async function measureKeySize(bits: number, context: BenchContext, notes: string
     const setup = await xs.issue({ op: 'setup', config: meterConfig(publicKey) });
     context.log(`  ${bits} bits: XS ${setup.arith} arithmetic, ${setup.readings} readings of ${setup.slotBits} bits per report`);
     const candidates: Candidate<RowSelector>[] = [
-      { key: { ...XS, op: 'firmware-slot-work' }, sample: xsSampler(xs, 'slot-work') },
+      { key: SLOT_WORK, sample: xsSampler(xs, 'slot-work') },
+      { key: { ...XS, op: 'firmware-slot-work-custodians' }, sample: xsSampler(xs, 'slot-work-custodians') },
       { key: FULL, sample: xsSampler(xs, 'encrypt-full'), batch: 1 },
       { key: { ...XS, op: 'firmware-refill-rn' }, sample: xsSampler(xs, 'refill-rn'), batch: 1 },
     ];
@@ -62,12 +68,14 @@ async function measureKeySize(bits: number, context: BenchContext, notes: string
     const measured = await measureInterleaved(candidates, rounds, 50);
     const names: Record<string, string> = {
       'firmware-slot-work': 'slot-work',
+      'firmware-slot-work-custodians': 'slot-work-custodians',
       'firmware-encrypt-full': 'encrypt-full',
       'firmware-refill-rn': 'refill-rn',
     };
     const rows: BenchRow[] = [];
     for (const m of measured) {
-      const iterations = m.key.op === 'firmware-slot-work' ? Math.max(m.batch, 10) : 1;
+      const perSlot = m.key.op.startsWith('firmware-slot-work');
+      const iterations = perSlot ? Math.max(m.batch, 10) : 1;
       rows.push({
         ...m.key,
         bits,
@@ -76,6 +84,8 @@ async function measureKeySize(bits: number, context: BenchContext, notes: string
         batch: m.batch,
         computrons: Math.round(await computronsPerOp(xs, names[m.key.op], iterations)),
         ...(m.key.op === 'firmware-slot-work' ? { peer: FULL } : {}),
+        // Side by side with the slot work without authenticators: what the custodians cost the meter.
+        ...(m.key.op === 'firmware-slot-work-custodians' ? { peer: SLOT_WORK } : {}),
       });
     }
     const refill = rows.find((r) => r.op === 'firmware-refill-rn')!;
