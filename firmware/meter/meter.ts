@@ -128,7 +128,10 @@ export class Meter {
       (line) => this.log(line),
       config.cosigners,
     );
-    this.outbox = new Outbox(platform.storage, outboxCapacityFor(config.outboxCapacity, platform.storage, config.publicKey.bits, config.custodians));
+    this.outbox = new Outbox(
+      platform.storage,
+      outboxCapacityFor(config.outboxCapacity, platform.storage, config.publicKey.bits, config.custodians),
+    );
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
     for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
     for (let index = 1; index <= config.custodians; index++)

@@ -28,6 +28,7 @@ test('the default outbox of the ESP32 holds 16 reports of a 2048-bit key and lea
   const capacity = defaultOutboxCapacity(capacityBytes, 2048);
   t.is(capacity, 16);
   t.is(defaultOutboxCapacity(capacityBytes, 4096), 9);
+  t.is(defaultOutboxCapacity(capacityBytes, 2048, 3), 14, 'three custodians: 96 bytes of authenticators in each report');
   t.is(defaultOutboxCapacity(usableBytes(0x10000), 2048), 71, 'a 64 KB partition');
   t.is(defaultOutboxCapacity(1000, 2048), 1, 'never below one');
 
