@@ -5,7 +5,9 @@
  * their reports on the broker and publishes, under its own credentials, whatever aggregate and
  * evidence it likes. Each attack would get one household's reading decrypted as a group total;
  * the custodians refuse each by name (each checks its own authenticator in every report,
- * the reports against the aggregate, and recomputes the product), so nothing is stored.
+ * the reports against the aggregate, and recomputes the product), so nothing is stored. In
+ * single-key mode nobody can check (the provider must not see the reports): the last test shows
+ * that documented limit (README, docs/privacy.md: the aggregator must multiply honestly).
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
@@ -53,14 +55,15 @@ function forge(fields: Report, macKey: Uint8Array, authenticatorsOf: Uint8Array)
  * provider and custodians and every meter; the attacker logs in as A's aggregator or B's and
  * captures its members' reports, which the honest meters send.
  */
-async function setup(t: import('ava').ExecutionContext) {
+async function setup(t: import('ava').ExecutionContext, mode: 'threshold' | 'single' = 'threshold') {
   const groups = [
     { id: 'A', members: ['a1', 'a2', 's1', 's2'], feeder: 'feeder-a', k: 2 },
     { id: 'B', members: ['b1', 'b2', 's1', 's2'], feeder: 'feeder-b', k: 2 },
   ];
-  const d = await deploy({ groups, threshold: { set: keySet, timeoutMs: 10_000, retryMs: 1000 } });
+  const d = await deploy(mode === 'threshold' ? { groups, threshold: { set: keySet, timeoutMs: 10_000, retryMs: 1000 } } : { groups });
   t.teardown(() => d.cleanup());
-  const custodians = await Promise.all(keySet.shares.map((share) => runCustodian(d.config, share, { waitForAggregateMs: 2000 })));
+  const shares = mode === 'threshold' ? keySet.shares : [];
+  const custodians = await Promise.all(shares.map((share) => runCustodian(d.config, share, { waitForAggregateMs: 2000 })));
   t.teardown(async () => {
     for (const c of custodians) await c.stop();
   });
@@ -81,7 +84,7 @@ async function setup(t: import('ava').ExecutionContext) {
   const report = (slot: number, ids: string[]) => {
     for (const m of ids) void meters.get(m)!.send(slot, meters.get(m)!.encode(slot, [BigInt(1000 + 111 * meterIds.indexOf(m))]));
   };
-  return { d, provider, decrypted, report };
+  return { d, provider, decrypted, report, readingOf: (m: string) => BigInt(1000 + 111 * meterIds.indexOf(m)) };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -109,7 +112,7 @@ async function attacker(t: import('ava').ExecutionContext, s: Setup, groupId: st
   return { client, capture };
 }
 
-const ciphertextOf = (report: Uint8Array) => ciphertextFromBytes(key, report.subarray(26 + report[10], bodyEnd(report)));
+const ciphertextOf = (report: Uint8Array, under = key) => ciphertextFromBytes(under, report.subarray(26 + report[10], bodyEnd(report)));
 
 async function publishAttack(client: MqttClient, aggregate: Aggregate, reports: Uint8Array[]) {
   await client.publishAsync(evidenceTopic(aggregate.groupId), Buffer.from(encodeEvidence({ aggregate, reports })), { qos: 1 });
@@ -134,14 +137,14 @@ async function refusedByCustodians(t: import('ava').ExecutionContext, s: Setup, 
   return refusal.detail;
 }
 
-const aggregateOf = (groupId: string, slot: number, contributors: string[], ciphertext: bigint): Aggregate => ({
+const aggregateOf = (groupId: string, slot: number, contributors: string[], ciphertext: bigint, under = key): Aggregate => ({
   groupId,
   slot,
-  keyId: key.keyId,
+  keyId: under.keyId,
   packed: 1,
   count: contributors.length,
   contributors: [...contributors].sort(),
-  ciphertext: ciphertextToBytes(key, ciphertext),
+  ciphertext: ciphertextToBytes(under, ciphertext),
 });
 
 test("one member's captured report, re-randomised and relabelled to another slot, with four contributors listed: refused as bad-authenticator", async (t) => {
@@ -162,7 +165,7 @@ test("one member's captured report, re-randomised and relabelled to another slot
     forge({ ...fields, meterId: m, ciphertext: ciphertextToBytes(key, key.encrypt(0n, random)) }, meterMacKey(s.d.secrets, m), relabelled),
   );
   const reports = [...zeros.slice(0, 2), relabelled, zeros[2]];
-  const product = key.arith.product(reports.map(ciphertextOf));
+  const product = key.arith.product(reports.map((r) => ciphertextOf(r)));
   await publishAttack(client, aggregateOf('A', target, members, product), reports);
   const detail = await refusedByCustodians(t, s, 'A', target);
   t.regex(detail, /custodian \d refused: bad-authenticator; custodian \d refused: bad-authenticator/);
@@ -176,7 +179,7 @@ test('genuine reports of one slot presented as another slot: refused as report-m
   const captured = await capture(slot, members);
   const reports = members.map((m) => captured.get(m)!);
   const target = slot - 41;
-  await publishAttack(client, aggregateOf('A', target, members, key.arith.product(reports.map(ciphertextOf))), reports);
+  await publishAttack(client, aggregateOf('A', target, members, key.arith.product(reports.map((r) => ciphertextOf(r)))), reports);
   const detail = await refusedByCustodians(t, s, 'A', target);
   t.regex(detail, /custodian \d refused: report-mismatch; custodian \d refused: report-mismatch/);
 });
@@ -193,7 +196,11 @@ test("reports forged with shared meters' MAC keys into group B, so that B's tota
     forge({ ...fields, meterId: m, ciphertext: ciphertextToBytes(key, key.encrypt(0n, random)) }, meterMacKey(s.d.secrets, m), genuine),
   );
   const reports = [genuine, ...forged];
-  await publishAttack(client, aggregateOf('B', slot, ['b1', 'b2', 's1', 's2'], key.arith.product(reports.map(ciphertextOf))), reports);
+  await publishAttack(
+    client,
+    aggregateOf('B', slot, ['b1', 'b2', 's1', 's2'], key.arith.product(reports.map((r) => ciphertextOf(r)))),
+    reports,
+  );
   const detail = await refusedByCustodians(t, s, 'B', slot);
   t.regex(detail, /custodian \d refused: bad-authenticator; custodian \d refused: bad-authenticator/);
 });
@@ -214,4 +221,18 @@ test('a contributor list that does not match the reports: one report for four co
   await publishAttack(client, aggregateOf('A', next, members, ciphertextOf(nextReports.get('a1')!)), reports);
   const second = await refusedByCustodians(t, s, 'A', next);
   t.regex(second, /custodian \d refused: product-mismatch; custodian \d refused: product-mismatch/);
+});
+
+test('single-key mode, the documented limit: the same relabelled report is decrypted as a total, since nobody but the aggregator vouches for the product', async (t) => {
+  const s = await setup(t, 'single');
+  const single = s.d.publicKey;
+  const slot = slotAt(Date.now(), s.d.config.slotSeconds);
+  const { client, capture } = await attacker(t, s, 'A');
+  const genuine = (await capture(slot, ['s1'])).get('s1')!;
+  const target = slot - 40;
+  const c = single.rerandomize(ciphertextOf(genuine, single), single.precomputeRn(random));
+  const aggregate = aggregateOf('A', target, ['a1', 'a2', 's1', 's2'], c, single);
+  await client.publishAsync(aggregateTopic('A'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
+  await until(() => s.provider.store.series('A', target) !== undefined, 'the relabelled report decrypted', 20_000);
+  t.is(s.provider.store.series('A', target)!.total, s.readingOf('s1'), "s1's reading, stored as A's total");
 });
