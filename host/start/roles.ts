@@ -26,6 +26,13 @@ function number(text: string, what: string): number {
   return n;
 }
 
+/**
+ * What `start` runs without --config, --threshold or --single-key: custodians that check every
+ * aggregate report by report, so that neither the provider nor an aggregator can have one
+ * household's reading decrypted (docs/keys.md, "Verifiable aggregates").
+ */
+const DEFAULT_START_THRESHOLD = { threshold: 2, custodians: 3 };
+
 function parseThreshold(text: string): { threshold: number; custodians: number } {
   const m = /^([1-9][0-9]?)-of-([1-9][0-9]?)$/.exec(text) ?? usage('bad-argument', '--threshold must look like 2-of-3');
   const threshold = Number(m[1]);
@@ -126,16 +133,23 @@ export function registerRoles(program: Command): void {
     .description('run the whole pipeline with a simulated fleet (keys and a demo config are created on first run)')
     .option(
       '-c, --config <file>',
-      `config file (default: ${DEFAULT_START_CONFIG}, with --threshold ${DEFAULT_THRESHOLD_START_CONFIG}; written on first run)`,
+      `config file, whose provider.decryption says the mode (default: ${DEFAULT_THRESHOLD_START_CONFIG}, with --single-key ${DEFAULT_START_CONFIG}; written on first run)`,
     )
     .option('--no-simulate', 'do not run the simulated fleet')
     .option(
       '--threshold <t-of-n>',
-      'threshold decryption by custodians, e.g. 2-of-3 (custodians run as child processes; the provider holds no private key)',
+      'threshold decryption by custodians that verify every aggregate report by report (the default, 2-of-3; custodians run as child processes; the provider holds no private key)',
     )
+    .option('--single-key', 'the provider holds the private key and decrypts alone; it trusts the aggregators to multiply honestly')
     .action(
-      cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string }) => {
-        const threshold = opts.threshold === undefined ? undefined : parseThreshold(opts.threshold);
+      cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean }) => {
+        if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
+        const threshold =
+          opts.threshold !== undefined
+            ? parseThreshold(opts.threshold)
+            : opts.singleKey || opts.config !== undefined
+              ? undefined
+              : DEFAULT_START_THRESHOLD;
         const stop = await startAll({
           config: opts.config,
           simulate: opts.simulate,
