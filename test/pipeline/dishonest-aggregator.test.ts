@@ -16,14 +16,15 @@ import { concatBytes } from '../../firmware/bytes.ts';
 import { ciphertextFromBytes, ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { decodeReport, encodeReport, reportTopic, type Report } from '../../firmware/protocol/report.ts';
-import { aggregatorUser } from '../../host/config/identities.ts';
+import { runAggregator } from '../../host/aggregator/run.ts';
+import { aggregatorUser, PROVIDER_USER } from '../../host/config/identities.ts';
 import { meterMacKey } from '../../host/config/secrets.ts';
 import { runCustodian } from '../../host/custodian/run.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { encodeEvidence } from '../../host/protocol/evidence.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
-import { aggregateTopic, evidenceTopic, meterOfReportTopic } from '../../host/protocol/topics.ts';
+import { aggregateTopic, EVIDENCE_TOPIC_FILTER, evidenceTopic, meterOfReportTopic } from '../../host/protocol/topics.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy } from '../../tools/pipeline/deployment.ts';
@@ -145,6 +146,44 @@ const aggregateOf = (groupId: string, slot: number, contributors: string[], ciph
   count: contributors.length,
   contributors: [...contributors].sort(),
   ciphertext: ciphertextToBytes(under, ciphertext),
+});
+
+test('an honest aggregator: its evidence verifies at the custodians and the total is stored; the provider cannot read the evidence, nor another group publish it', async (t) => {
+  const s = await setup(t);
+  const aggregator = await runAggregator(s.d.config, 'A');
+  t.teardown(() => aggregator.stop());
+  const login = async (user: string, clientId: string) => {
+    const client = connectRole({
+      url: s.d.config.broker.url,
+      username: user,
+      password: s.d.secrets.services[user],
+      clientId,
+      persistent: false,
+    });
+    await connected(client);
+    t.teardown(() => endClient(client));
+    return client;
+  };
+  // With the provider's credentials, a second connection asks for the contributing reports.
+  const curious = await login(PROVIDER_USER, `${PROVIDER_USER}/curious`);
+  const seen: string[] = [];
+  curious.on('message', (topic) => seen.push(topic));
+  const refused = () => s.d.refusals()!.get('subscribe-not-allowed') ?? 0;
+  curious.subscribe(EVIDENCE_TOPIC_FILTER, { qos: 1 });
+  await until(() => refused() === 1, "the broker's refusal of the provider's subscription", 10_000);
+  const intruder = await login(aggregatorUser('B'), `${aggregatorUser('B')}/intruder`);
+  intruder.publish(evidenceTopic('A'), Buffer.from('{}'), { qos: 0 });
+  await until(() => (s.d.refusals()!.get('publish-not-allowed') ?? 0) === 1, "the broker's refusal of B publishing A's evidence", 10_000);
+
+  const slot = slotAt(Date.now(), s.d.config.slotSeconds);
+  const members = ['a1', 'a2', 's1', 's2'];
+  s.report(slot, members);
+  await until(() => s.provider.store.series('A', slot) !== undefined, "A's total", 30_000);
+  t.is(
+    s.provider.store.series('A', slot)!.total,
+    members.reduce((sum, m) => sum + s.readingOf(m), 0n),
+  );
+  t.deepEqual(seen, [], 'the provider received no report');
 });
 
 test("one member's captured report, re-randomised and relabelled to another slot, with four contributors listed: refused as bad-authenticator", async (t) => {
