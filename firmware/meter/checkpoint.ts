@@ -26,7 +26,16 @@ export function loadCheckpoint(storage: Storage): IntegratorState | undefined {
     const s = JSON.parse(decoder.decode(bytes));
     if (!isCount(s.lastSampleMs) || !isCount(s.subSlot) || !isCount(s.accumulated) || !isCount(s.carry)) return undefined;
     if (!Array.isArray(s.readings) || !s.readings.every(isCount)) return undefined;
-    return { lastSampleMs: s.lastSampleMs, subSlot: s.subSlot, accumulated: s.accumulated, carry: s.carry, readings: s.readings };
+    if (s.midSlotStart !== undefined && !isCount(s.midSlotStart)) return undefined;
+    const state: IntegratorState = {
+      lastSampleMs: s.lastSampleMs,
+      subSlot: s.subSlot,
+      accumulated: s.accumulated,
+      carry: s.carry,
+      readings: s.readings,
+    };
+    if (s.midSlotStart !== undefined) state.midSlotStart = s.midSlotStart;
+    return state;
   } catch {
     return undefined;
   }

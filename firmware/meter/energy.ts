@@ -16,6 +16,8 @@ export interface SlotReadings {
   slot: number;
   /** One reading per sub-slot, in mWh. Sub-slots before the meter started read 0. */
   readings: number[];
+  /** The slot the meter first began measuring in, after its start: the readings miss the time before. */
+  startedMidSlot?: true;
 }
 
 export interface IntegratorState {
@@ -24,6 +26,8 @@ export interface IntegratorState {
   accumulated: number;
   carry: number;
   readings: number[];
+  /** The slot measurement first began in, when it began after that slot's start (see SlotReadings.startedMidSlot). */
+  midSlotStart?: number;
 }
 
 /** The largest reading a sub-slot can produce: full power for the whole sub-slot, plus the carry. */
@@ -42,6 +46,8 @@ export class EnergyIntegrator {
   ) {
     if (!Number.isInteger(subSlotMs) || subSlotMs <= 0) fail('bad-integrator', 'sub-slot length must be a positive integer');
     this.state = restored ? { ...restored, readings: [...restored.readings] } : this.freshState(startMs);
+    const slotMs = subSlotMs * readingsPerSlot;
+    if (!restored && startMs % slotMs !== 0) this.state.midSlotStart = Math.floor(startMs / slotMs);
   }
 
   private freshState(startMs: number): IntegratorState {
@@ -119,6 +125,8 @@ export class EnergyIntegrator {
     if (s.readings.length < this.readingsPerSlot) return undefined;
     const readings = s.readings;
     s.readings = [];
-    return { slot, readings };
+    if (s.midSlotStart !== slot) return { slot, readings };
+    s.midSlotStart = undefined;
+    return { slot, readings, startedMidSlot: true };
   }
 }

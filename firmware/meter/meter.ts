@@ -35,6 +35,12 @@ export interface MeterStats {
   reportsCreated: number;
   /** Slots not reported because a report for them already exists (e.g. a reboot just after a close). */
   slotsAlreadyReported: number;
+  /**
+   * The slot a meter with nothing to resume began measuring in after its start (first boot): not
+   * reported, since the household's energy before the start is missing from it; the first report is
+   * the first slot measured whole.
+   */
+  slotsStartedMidSlot: number;
   publishes: number;
   reportsAcknowledged: number;
   acksRefused: number;
@@ -99,6 +105,7 @@ export class Meter {
     clampedSamples: 0,
     reportsCreated: 0,
     slotsAlreadyReported: 0,
+    slotsStartedMidSlot: 0,
     publishes: 0,
     reportsAcknowledged: 0,
     acksRefused: 0,
@@ -317,6 +324,10 @@ export class Meter {
   }
 
   private report(closed: SlotReadings): void {
+    if (closed.startedMidSlot) {
+      this.counters.slotsStartedMidSlot += 1;
+      return;
+    }
     if (this.outbox.hasReported(closed.slot)) {
       this.counters.slotsAlreadyReported += 1;
       return;

@@ -19,7 +19,6 @@ export function demoConfig(httpPort = 8080, brokerPort = 1883, threshold?: DemoT
     dataDir: '.',
     broker: { url: `mqtt://127.0.0.1:${brokerPort}`, embedded: true },
     slotSeconds: 15,
-    latenessSeconds: 10,
     skewSeconds: 5,
     tolerance: 0.05,
     packing: { readings: 3, maxPowerWatts: 23_000, maxGroupSize: 100 },

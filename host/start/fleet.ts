@@ -28,6 +28,9 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
         maxGroupSize: config.packing.maxGroupSize,
         maxPowerWatts: config.packing.maxPowerWatts,
       },
+      // One report per slot needs one r^n per slot: a deeper pool only adds work at boot, where
+      // 55 meters filling four each in one XS engine held virtual time back by a minute.
+      poolCapacity: 1,
       sensor: { kind: 'simulated', ...household },
       ...(d.mode === 'threshold' ? { custodians: d.custodians } : {}),
     };

@@ -15,6 +15,7 @@ import { Supervisor } from './supervisor.ts';
 import { takePassphraseFromEnv } from '../keys/passphrase.ts';
 import { writeDemoConfigIfAbsent, type DemoThreshold } from './demo-config.ts';
 import type { EmbeddedBroker } from '../broker/embedded.ts';
+import { slotStartMs } from '../protocol/slots.ts';
 
 export const DEFAULT_START_CONFIG = './data/meterveil.json';
 /** Threshold mode's own default folder: its keys differ from the single-key demo's. */
@@ -100,10 +101,13 @@ export async function startAll(options: {
       const meters = new Set(config.groups.flatMap((g) => g.members)).size;
       print(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
       fleet = await runFleet(config, publicKey, secrets, { onError: (e) => print(`fleet: ${e.message}`) });
-      // The simulated homes are connected when their meters start, so the first slot compares like for like.
+      // The simulated homes are connected when their meters start: the feeders read nothing before.
       feederArgs.push('--connected-since', String(fleet.startMs));
+      // Meters report from the first slot they measure whole.
+      const first = Math.ceil(fleet.startMs / 1000 / config.slotSeconds);
+      const time = new Date(slotStartMs(first, config.slotSeconds)).toISOString().slice(11, 19);
       print(
-        `${meters} meters running; first totals after the first slot closes (${config.slotSeconds} s slots + ${config.latenessSeconds} s lateness)`,
+        `${meters} meters running; they report from slot ${first} ${time} on, and a slot's totals come once every meter has reported it, at the latest ${config.latenessSeconds} s after its end`,
       );
     }
     await supervisor.start({ name: 'feeders', args: feederArgs, show: /^$/ });

@@ -1,6 +1,7 @@
-/** The integrator's unit and carry rules, and the outbox's persistence, order and drop counting. */
+/** The integrator's unit and carry rules, its mark on a slot measured from its middle, and the outbox's persistence, order and drop counting. */
 import test from 'ava';
 import fc from 'fast-check';
+import { loadCheckpoint, saveCheckpoint } from '../../firmware/meter/checkpoint.ts';
 import { EnergyIntegrator, MILLIWATT_MS_PER_MWH, maxReadingMwh } from '../../firmware/meter/energy.ts';
 import { Outbox } from '../../firmware/meter/outbox.ts';
 import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
@@ -50,13 +51,38 @@ test('an interval that spans a sub-slot boundary is split at the boundary', (t) 
   t.deepEqual(integrator.sample(start + 120_000, 0), [{ slot: start / SUB + 1, readings: [60_000] }]);
 });
 
-test('a meter starting mid-slot reports 0 for the sub-slots before it started', (t) => {
+test('the slot a fresh integrator starts in after its start is marked started mid-slot, with 0 for the sub-slots before; the next is whole', (t) => {
   const slotStart = 1_800_000_000_000 - (1_800_000_000_000 % (4 * SUB));
   const integrator = new EnergyIntegrator(SUB, 4, slotStart + 2 * SUB + 1000);
   const closed = integrator.sample(slotStart + 4 * SUB, 3_600_000);
   t.is(closed.length, 1);
+  t.true(closed[0].startedMidSlot);
   t.deepEqual(closed[0].readings.slice(0, 2), [0, 0]);
   t.deepEqual(closed[0].readings.slice(2), [59_000, 60_000]);
+  t.deepEqual(integrator.sample(slotStart + 8 * SUB, 3_600_000), [
+    { slot: slotStart / (4 * SUB) + 1, readings: [60_000, 60_000, 60_000, 60_000] },
+  ]);
+  // Started on the slot's first millisecond: measured whole.
+  const onTime = new EnergyIntegrator(SUB, 4, slotStart);
+  t.deepEqual(onTime.sample(slotStart + 4 * SUB, 3_600_000), [{ slot: slotStart / (4 * SUB), readings: [60_000, 60_000, 60_000, 60_000] }]);
+});
+
+test('a reboot inside the slot measuring began in resumes it from the checkpoint, still marked started mid-slot', (t) => {
+  const slotStart = 1_800_000_000_000 - (1_800_000_000_000 % (4 * SUB));
+  const storage = new MemoryStorage();
+  const before = new EnergyIntegrator(SUB, 4, slotStart + SUB + 500);
+  before.sample(slotStart + 2 * SUB, 3_600_000);
+  saveCheckpoint(storage, before.snapshot());
+  const restored = loadCheckpoint(storage);
+  t.is(restored?.midSlotStart, slotStart / (4 * SUB));
+  const after = new EnergyIntegrator(SUB, 4, slotStart + 2 * SUB, restored);
+  const [closed] = after.sample(slotStart + 4 * SUB, 3_600_000);
+  t.true(closed.startedMidSlot);
+  // A checkpoint written before the mark existed, or one with a bad mark.
+  storage.set('mt.ck', new TextEncoder().encode(JSON.stringify({ ...before.snapshot(), midSlotStart: undefined })));
+  t.is(loadCheckpoint(storage)?.midSlotStart, undefined);
+  storage.set('mt.ck', new TextEncoder().encode(JSON.stringify({ ...before.snapshot(), midSlotStart: -1 })));
+  t.is(loadCheckpoint(storage), undefined);
 });
 
 test('after a long outage the open slot is closed and measurement restarts without inventing energy', (t) => {

@@ -2,7 +2,8 @@
  * Delivery without loss, with the firmware inside XS against a real broker: the broker goes
  * away and the meter reboots mid-slot while it is away; afterwards every slot has exactly one
  * report, in order, with the energy the household drew. A full outbox keeps the newest reports
- * and the drop count reaches the provider in the next report's header.
+ * and the drop count reaches the provider in the next report's header. A meter first started in
+ * the middle of a slot reports from the first slot it measured whole.
  */
 import test from 'ava';
 import { packingFor } from '../../firmware/meter/meter.ts';
@@ -107,4 +108,37 @@ test('a full outbox keeps the newest reports and the next report carries the dro
     reports.map((r) => r.dropped),
     [0, 0, 1, 2, 2],
   );
+});
+
+test('a meter first started mid-slot reports from the first slot it measured whole, also when it reboots inside the first', async (t) => {
+  t.timeout(120_000, 'an XS meter booted twice, each report a 2048-bit encryption in XS');
+  const bootMs = START + 25_000;
+  const { config, collector, fleet } = await startXsMeter(t, keys.publicKey, bootMs, { checkpointSeconds: 10 });
+  const id = config.meterId;
+  await fleet.advanceTo(bootMs + 20_500);
+  // Just after a checkpoint: the rebooted meter resumes the slot it began in, and still does not report it.
+  await fleet.reboot(id);
+  for (let k = 1; k <= 3; k++) await advanceAndDrain(fleet, START + k * SLOT_MS);
+
+  const reports = collector.distinct(id);
+  t.deepEqual(
+    reports.map((r) => r.slot),
+    [START / SLOT_MS + 1, START / SLOT_MS + 2],
+    'the slot the meter began in is not reported',
+  );
+  t.deepEqual(
+    reports.map((r) => r.seq),
+    [0, 1],
+  );
+  const stats = await fleet.stats(id);
+  t.is(stats.slotsStartedMidSlot, 1);
+  t.is(stats.reportsCreated, 2);
+  const packing = packingFor(config);
+  const decrypted = reports.map((r) =>
+    Number(packing.unpack(keys.privateKey.decrypt(ciphertextFromBytes(config.publicKey, r.ciphertext)))[0]),
+  );
+  const whole = expectedReadings(config.sensor as any, { startMs: START + SLOT_MS, sampleMs: 1000, subSlotMs: SLOT_MS, subSlots: 2 });
+  // The sub-mWh carry of the unreported slot moves into the first whole one.
+  t.true(Math.abs(decrypted[0] - whole[0]) <= 1, `${decrypted[0]} vs ${whole[0]}`);
+  t.true(Math.abs(decrypted[1] - whole[1]) <= 1, `${decrypted[1]} vs ${whole[1]}`);
 });

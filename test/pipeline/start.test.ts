@@ -1,0 +1,57 @@
+/**
+ * `meterveil start` as an operator runs it: the embedded broker, the roles as child processes and
+ * the simulated fleet of XS meters in wall-clock time. The meters report from the first slot they
+ * measure whole, and that first slot is decrypted for every group: the aggregators wait for the
+ * meters still busy after boot instead of closing the slot short.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeKeyPair } from '../../host/paillier/key-files.ts';
+import { freePort, ids } from '../../tools/pipeline/deployment.ts';
+import { until } from '../helpers/poll.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
+
+test('start prints decrypted totals of every group from the first slot the meters report, and stops on SIGINT', async (t) => {
+  t.timeout(180_000, 'start-up of every role, XS meters with 2048-bit keys, and a first slot that may wait for boot stragglers');
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-start-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeKeyPair(join(dir, 'keys'), testKeyPair());
+  const configPath = join(dir, 'meterveil.json');
+  const groups = [
+    { id: 'north', members: ids('m', 5, 1), feeder: 'feeder-north', k: 3 },
+    { id: 'south', members: ids('m', 5, 6), feeder: 'feeder-south', k: 3 },
+  ];
+  const config = {
+    dataDir: '.',
+    broker: { url: `mqtt://127.0.0.1:${await freePort()}`, embedded: true },
+    slotSeconds: 5,
+    http: { host: '127.0.0.1', port: 0 },
+    groups,
+  };
+  writeFileSync(configPath, JSON.stringify(config));
+
+  const child = spawn(process.execPath, [BIN, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const said = () => `\n${output}`;
+
+  const first = Number((await until(() => /they report from slot (\d+)/.exec(output), 'the fleet running', 60_000, said))[1]);
+  const lineOf = (group: string) => new RegExp(`^slot ${first} \\S+ ${group}: 5/5 meters, total [\\d.]+ Wh`, 'm');
+  await until(() => groups.every((g) => lineOf(g.id).test(output)), `slot ${first} decrypted for both groups`, 100_000, said);
+  t.notRegex(output, /refused|suppressed/, 'no slot was refused or suppressed');
+  const firstPrinted = /^slot (\d+) /m.exec(output);
+  t.is(Number(firstPrinted![1]), first, 'the first slot printed is the first one reported');
+
+  child.kill('SIGINT');
+  t.is(await exit, 0);
+  t.regex(output, /stopping\.\.\.\nstopped\n$/);
+});
