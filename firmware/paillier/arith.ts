@@ -51,10 +51,13 @@ export function createModArith(modulus: bigint, kind: ArithKind = preferredArith
   return kind === 'montgomery' ? new MontgomeryArith(modulus) : new PlainArith(modulus);
 }
 
-/** Window width for fixed-window exponentiation: wider windows pay off only on long exponents. */
+/**
+ * Window width for fixed-window exponentiation: wider windows pay off only on long exponents,
+ * and never beyond 4 bits: the table holds 2^w residues, and at w = 6 its 64 entries modulo a
+ * 2048-bit n^2 (about 35 KB) made the meter abort with "memory full" in an ESP32's 78 KB chunk
+ * heap (lin build with the nodemcu's values); 16 entries cost about 5% more multiplications.
+ */
 export function windowBits(expBits: number): number {
-  if (expBits > 1536) return 6;
-  if (expBits > 512) return 5;
   if (expBits > 128) return 4;
   if (expBits > 24) return 3;
   return 1;

@@ -7,7 +7,7 @@
  * minute, so a test can recompute what the sensor delivered. This is simulated load, not key
  * material: the hash below is deliberately not a random generator.
  */
-import { H25_DAY_TYPES, H25_MILLI_KWH, H25_QUARTER_HOURS } from './h25-profile.ts';
+import { H25_DAY_TYPES, H25_QUARTER_HOURS, h25MilliKwh } from './h25-profile.ts';
 
 export interface HouseholdParameters {
   seed: number;
@@ -58,7 +58,7 @@ function profileWatts(localMs: number): number {
   const quarter = Math.floor((date.getUTCHours() * 60 + date.getUTCMinutes()) / 15);
   const index = (date.getUTCMonth() * H25_DAY_TYPES + dayType) * H25_QUARTER_HOURS + quarter;
   // thousandths of kWh per quarter hour -> watts: x / 1000 kWh / 0.25 h * 1000 W/kW
-  return H25_MILLI_KWH[index] * 4;
+  return h25MilliKwh(index) * 4;
 }
 
 export class HouseholdProfile {

@@ -31,21 +31,27 @@ export function parseH25Csv(text: string): number[] {
 }
 
 export function renderProfileModule(values: number[]): string {
-  const lines: string[] = [];
-  for (let i = 0; i < values.length; i += 24) lines.push('  ' + values.slice(i, i + 24).join(',') + ',');
+  if (values.some((v) => v > 0xffff)) fail('bad-profile', 'a value does not fit four hex digits');
+  const hex = values.map((v) => v.toString(16).padStart(4, '0')).join('');
   return `/**
  * BDEW H25 household standard load profile (2025 edition), generated from
  * bdew-h25-household-standard-load-profile.csv by host/simulate/h25-csv.ts: do not edit.
  * Thousandths of kWh per quarter hour for an annual consumption of 1,000,000 kWh, ordered by
  * month (January first), day type (Saturday, Sunday/holiday, working day), quarter hour (00:00 first).
+ * Four hex digits a value in one string literal: XS keeps a literal in the program's code (flash,
+ * or the lin archive); as an array of 3,456 numbers it went into the heap, and the lin build with
+ * the nodemcu's 78 KB chunk heap aborted at boot asking 39 KB for it.
  */
 export const H25_QUARTER_HOURS = 96;
 export const H25_DAY_TYPES = 3;
 export const H25_ANNUAL_KWH = 1_000_000;
 
-export const H25_MILLI_KWH: readonly number[] = [
-${lines.join('\n')}
-];
+const H25_MILLI_KWH_HEX =
+  '${hex}';
+
+export function h25MilliKwh(index: number): number {
+  return parseInt(H25_MILLI_KWH_HEX.slice(4 * index, 4 * index + 4), 16);
+}
 `;
 }
 

@@ -35,7 +35,7 @@ for (const target of ['esp32', 'lin'] as const) {
       [],
     );
     t.false(code.includes('Math.random'));
-    t.is(code.includes('H25_MILLI_KWH'), target === 'lin', 'the load profile ships only to the simulator');
+    t.is(code.includes('H25_MILLI_KWH_HEX'), target === 'lin', 'the load profile ships only to the simulator');
   });
 }
 
