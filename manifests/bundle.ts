@@ -14,6 +14,8 @@ export const DEVICE_MODULES = [
   'timer',
   'preference',
   'file',
+  'instrumentation',
+  'debug',
   'mqtt',
   'mc/config',
   'base64',

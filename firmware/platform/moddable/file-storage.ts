@@ -13,7 +13,8 @@ import type { Storage } from '../port.ts';
 import { storedBytes, usableBytes } from '../storage-budget.ts';
 import { partitionBytes, STATE_DOMAIN } from './storage.ts';
 
-export function fileStorage(folder = `${config.file.root}${STATE_DOMAIN}/`): Storage {
+/** `mcconfig ... stateFolder=<path>/` keeps two simulators apart. */
+export function fileStorage(folder = String(config.stateFolder || `${config.file.root}${STATE_DOMAIN}/`)): Storage {
   const capacityBytes = usableBytes(partitionBytes());
   try {
     Directory.create(folder);

@@ -7,6 +7,9 @@ import { fail } from '../../errors.ts';
 import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
 import { bootMeter } from './boot.ts';
 import { fileStorage } from './file-storage.ts';
+import { traceMemory } from './memory-trace.ts';
+
+traceMemory();
 
 bootMeter('lin', fileStorage(), (meterConfig, clock) => {
   const sensor = meterConfig.sensor;
