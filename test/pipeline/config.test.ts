@@ -149,7 +149,10 @@ test('threshold mode: decryption settings are parsed and checked, custodians get
   t.true(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/2/partials'));
   t.false(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/1/partials'));
   t.true(maySubscribe(acl, 'custodian.2', 'meterveil/v1/custodians/requests'));
-  t.true(maySubscribe(acl, 'custodian.2', 'meterveil/v1/groups/+/aggregates'));
+  t.true(maySubscribe(acl, 'custodian.2', 'meterveil/v1/groups/+/evidence'));
+  t.false(maySubscribe(acl, 'provider', 'meterveil/v1/groups/+/evidence'), 'the provider never receives a report');
+  t.true(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/north/evidence'));
+  t.false(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/south/evidence'));
   t.false(mayPublish(acl, 'custodian.2', 'meterveil/v1/custodians/requests'));
   t.false(acl.has('custodian.4'));
   t.true(mayPublish(acl, 'provider', 'meterveil/v1/custodians/requests'));
