@@ -8,6 +8,7 @@ import type { Cosigners } from '../keys/announcement.ts';
 import { hexToBytes } from '../bytes.ts';
 import { MeterveilError, fail } from '../errors.ts';
 import { publicKeyFromJson } from '../paillier/codec.ts';
+import { MAX_COMB_BLOCKS, MAX_COMB_HEIGHT } from '../paillier/comb.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import { MAX_AUTHENTICATORS } from '../protocol/report.ts';
 import { MQTTJS_TRANSPORTS, parseBrokerUrl, type BrokerTransports } from './broker-url.ts';
@@ -59,7 +60,14 @@ export interface MeterConfig {
   /** Reports the outbox holds; absent: what the platform's storage holds (firmware/meter/outbox.ts). */
   outboxCapacity?: number;
   poolCapacity: number;
-  refillPerSample: number;
+  /**
+   * Modular products the pool refill and the comb table build may run per loop turn
+   * (firmware/meter/randomness.ts); absent: the least that refills two entries per slot without a table.
+   */
+  stepProducts?: number;
+  /** The comb table's height (0: no table) and blocks; absent: the largest the storage holds (randomness.ts). */
+  combHeight?: number;
+  combBlocks?: number;
   checkpointSeconds: number;
   ackTimeoutSeconds: number;
   reconnectMinMs: number;
@@ -84,7 +92,6 @@ export const DEFAULTS = {
   sampleMs: 1000,
   packing: { readings: 1, maxGroupSize: 10_000, maxPowerWatts: 23_000 },
   poolCapacity: 4,
-  refillPerSample: 1,
   checkpointSeconds: 10,
   ackTimeoutSeconds: DEFAULT_ACK_TIMEOUT_SECONDS,
   reconnectMinMs: 1000,
@@ -279,7 +286,9 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     packing,
     outboxCapacity: raw.outboxCapacity === undefined ? undefined : integer(raw, 'outboxCapacity', 1, 10_000),
     poolCapacity: integer(raw, 'poolCapacity', 1, 64, DEFAULTS.poolCapacity),
-    refillPerSample: integer(raw, 'refillPerSample', 0, 16, DEFAULTS.refillPerSample),
+    stepProducts: raw.stepProducts === undefined ? undefined : integer(raw, 'stepProducts', 1, 4096),
+    combHeight: raw.combHeight === undefined ? undefined : integer(raw, 'combHeight', 0, MAX_COMB_HEIGHT),
+    combBlocks: raw.combBlocks === undefined ? undefined : integer(raw, 'combBlocks', 1, MAX_COMB_BLOCKS),
     checkpointSeconds,
     ackTimeoutSeconds: integer(raw, 'ackTimeoutSeconds', 1, SECONDS_PER_DAY, DEFAULTS.ackTimeoutSeconds),
     reconnectMinMs,

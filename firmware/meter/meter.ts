@@ -3,14 +3,14 @@
  * sub-slots, and at every slot boundary pack the sub-slot readings, encrypt them with randomness
  * from the pool, authenticate the report, store it in the outbox and publish it. Acknowledgements
  * from every group the meter belongs to remove a report; reconnects and reboots replay the rest.
- * The pool is refilled between samples. No plaintext reading leaves this module except as the
+ * The pool is refilled between samples, a bounded number of modular products per turn
+ * (randomness.ts). No plaintext reading leaves this module except as the
  * ciphertext, and none is logged.
  */
 import { MeterveilError, type Reason } from '../errors.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../keys/announcement.ts';
 import { slotPackingFor, subSlotMs as subSlotLengthMs } from '../config/packing.ts';
 import type { SlotPacking } from '../paillier/packing.ts';
-import { RandomnessPool } from '../paillier/pool.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, TimerHandle } from '../platform/port.ts';
@@ -20,7 +20,9 @@ import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { EnergyIntegrator, type SlotReadings } from './energy.ts';
 import { KeySchedule } from './key-schedule.ts';
-import { Outbox, outboxCapacityFor, type OutboxEntry } from './outbox.ts';
+import { defaultOutboxCapacity, Outbox, type OutboxEntry } from './outbox.ts';
+import { combStorageBytes } from '../paillier/comb.ts';
+import { defaultCombShape, defaultStepProducts, MeterRandomness, productsPerEntry } from './randomness.ts';
 import { sealSlotReport } from './seal.ts';
 
 /** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
@@ -50,9 +52,14 @@ export interface MeterStats {
    * (a reboot would lose the open slot's part) or the outbox counters. Measuring goes on.
    */
   storageFull: number;
-  /** Encryptions that found the pool empty and computed r^n inline (never reusing one). */
+  /** Slots that closed with the pool empty: their report waited for randomness computed in steps (none is ever reused). */
   poolDry: number;
   poolRefills: number;
+  /** Closed slots whose report waits for randomness. */
+  awaitingRandomness: number;
+  /** The key whose comb table is in storage (complete or being built), and the tables built since start. */
+  combTableKeyId: string | null;
+  combTablesBuilt: number;
   /** Precomputed r^n under the key of the open slot. */
   poolSize: number;
   /** Precomputed r^n under an announced key that is not in use yet. */
@@ -84,8 +91,10 @@ export function packingFor(config: MeterConfig): SlotPacking {
 export class Meter {
   private readonly packing: SlotPacking;
   private readonly keys: KeySchedule;
-  /** One pool per key still needed: the open slot's and an announced one's. */
-  private readonly pools = new Map<string, RandomnessPool>();
+  private readonly randomness: MeterRandomness;
+  private readonly stepProducts: number;
+  /** Closed slots whose report waits for fresh randomness, oldest first. */
+  private readonly awaitingRandomness: SlotReadings[] = [];
   private readonly outbox: Outbox;
   private readonly maxMilliwatts: number;
   private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
@@ -111,7 +120,6 @@ export class Meter {
     acksRefused: 0,
     storageFull: 0,
     poolDry: 0,
-    poolRefills: 0,
     connects: 0,
     disconnects: 0,
     announcementsAccepted: 0,
@@ -135,9 +143,25 @@ export class Meter {
       (line) => this.log(line),
       config.cosigners,
     );
+    const bits = config.publicKey.bits;
+    const comb =
+      config.combHeight === 0
+        ? undefined
+        : config.combHeight === undefined
+          ? defaultCombShape(platform.storage.capacityBytes, bits)
+          : { height: config.combHeight, blocks: config.combBlocks ?? 1 };
+    const tableBytes = comb ? combStorageBytes(bits, Math.ceil(bits / 2), comb) : 0;
+    const samplesPerSlot = (config.slotSeconds * 1000) / config.sampleMs;
+    this.stepProducts = config.stepProducts ?? defaultStepProducts(config.publicKey, samplesPerSlot);
+    this.randomness = new MeterRandomness(platform.storage, platform.randomBytes, {
+      poolCapacity: config.poolCapacity,
+      stepProducts: this.stepProducts,
+      comb,
+      log: (line) => this.log(line),
+    });
     this.outbox = new Outbox(
       platform.storage,
-      outboxCapacityFor(config.outboxCapacity, platform.storage, config.publicKey.bits, config.custodians),
+      config.outboxCapacity ?? defaultOutboxCapacity(platform.storage.capacityBytes - tableBytes, bits, config.custodians),
     );
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
     for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
@@ -150,9 +174,10 @@ export class Meter {
     this.running = true;
     const { config } = this;
     const samplesPerSlot = (config.slotSeconds * 1000) / config.sampleMs;
-    if (samplesPerSlot * config.refillPerSample < 1) {
+    const perEntry = productsPerEntry(config.publicKey);
+    if (samplesPerSlot * this.stepProducts < perEntry) {
       this.log(
-        `pool refill (${config.refillPerSample} per sample, ${samplesPerSlot} samples per slot) cannot keep up with one report per slot`,
+        `pool refill (${this.stepProducts} products per sample, ${samplesPerSlot} samples per slot, about ${perEntry} products per entry) cannot keep up with one report per slot`,
       );
     }
     this.log(
@@ -185,8 +210,12 @@ export class Meter {
       keyId: key.keyId,
       nextKeyId: next ? next.publicKey.keyId : null,
       nextKeySlot: next ? next.effectiveSlot : null,
-      poolSize: this.pools.get(key.keyId)?.size ?? 0,
-      nextPoolSize: next ? (this.pools.get(next.publicKey.keyId)?.size ?? 0) : 0,
+      poolRefills: this.randomness.refills,
+      poolSize: this.randomness.poolSize(key.keyId),
+      nextPoolSize: next ? this.randomness.poolSize(next.publicKey.keyId) : 0,
+      awaitingRandomness: this.awaitingRandomness.length,
+      combTableKeyId: this.randomness.tableKeyId ?? null,
+      combTablesBuilt: this.randomness.tablesBuilt,
       connected: this.connected,
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
@@ -238,7 +267,7 @@ export class Meter {
     this.closeSlots(closed);
     if (closed.length > 0 || this.checkpointDue(now)) this.checkpoint();
     this.resendOverdue(now);
-    this.refillPool();
+    this.workRandomness();
     this.scheduleSample();
   }
 
@@ -288,32 +317,25 @@ export class Meter {
     return this.integrator ? this.integrator.slot : Math.floor(this.platform.clock.now() / (this.config.slotSeconds * 1000));
   }
 
-  private poolFor(key: PaillierPublicKey): RandomnessPool {
-    let pool = this.pools.get(key.keyId);
-    if (!pool) this.pools.set(key.keyId, (pool = new RandomnessPool(key, this.platform.randomBytes, this.config.poolCapacity)));
-    return pool;
-  }
-
   /**
-   * The open slot's key first, then an announced key, so the switch finds its pool full. A pool
-   * whose key no slot from now on uses is erased.
+   * One turn's products towards the open slot's pool, the newest key's comb table and an announced
+   * key's pool (randomness.ts), then the reports that waited for randomness, if it is there now.
    */
-  private refillPool(): void {
+  private workRandomness(): void {
     const slot = this.currentSlot();
-    const needed = [this.keys.keyFor(slot), ...this.keys.upcoming(slot).map((k) => k.publicKey)];
-    for (const [keyId, pool] of this.pools) {
-      if (!needed.some((k) => k.keyId === keyId)) {
-        pool.clear();
-        this.pools.delete(keyId);
-      }
-    }
-    let budget = this.config.refillPerSample;
-    for (const key of needed) {
-      const pool = this.poolFor(key);
-      while (budget > 0 && pool.refillOne()) {
-        budget -= 1;
-        this.counters.poolRefills += 1;
-      }
+    const needed: PaillierPublicKey[] = [];
+    // A report that waits comes first, under its own key even if no later slot uses that key.
+    for (const key of [...this.awaitingRandomness.map((c) => this.keys.keyFor(c.slot)), this.keys.keyFor(slot)])
+      if (!needed.includes(key)) needed.push(key);
+    for (const k of this.keys.upcoming(slot)) if (!needed.includes(k.publicKey)) needed.push(k.publicKey);
+    this.randomness.work(needed);
+    while (this.awaitingRandomness.length > 0) {
+      const closed = this.awaitingRandomness[0];
+      const publicKey = this.keys.keyFor(closed.slot);
+      const randomness = this.randomness.take(publicKey);
+      if (randomness === undefined) return;
+      this.awaitingRandomness.shift();
+      this.unlessStorageFull('report', `report for slot ${closed.slot} not recorded`, () => this.seal(closed, publicKey, randomness));
     }
   }
 
@@ -333,23 +355,26 @@ export class Meter {
       return;
     }
     const publicKey = this.keys.keyFor(closed.slot);
+    const randomness = this.awaitingRandomness.length === 0 ? this.randomness.take(publicKey) : undefined;
+    if (randomness === undefined) {
+      this.counters.poolDry += 1;
+      this.awaitingRandomness.push(closed);
+      this.log(
+        `randomness pool empty at slot ${closed.slot} (${this.counters.poolDry} times): the report waits for randomness computed in steps; raise poolCapacity or stepProducts`,
+      );
+      return;
+    }
+    this.seal(closed, publicKey, randomness);
+  }
+
+  private seal(closed: SlotReadings, publicKey: PaillierPublicKey, randomness: bigint): void {
     const { config, packing, custodianKeys, outbox } = this;
     const context = { config, publicKey, packing, mac: this.platform.mac, custodianKeys, outbox };
-    const entry = sealSlotReport(context, closed, this.takeRandomness(closed.slot, publicKey));
+    const entry = sealSlotReport(context, closed, randomness);
     this.counters.reportsCreated += 1;
     this.forgetEvicted();
     if (entry) this.publish(entry);
     else this.log(`report for slot ${closed.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
-  }
-
-  private takeRandomness(slot: number, key: PaillierPublicKey): bigint {
-    const pool = this.pools.get(key.keyId);
-    if (pool && pool.size > 0) return pool.take();
-    this.counters.poolDry += 1;
-    this.log(
-      `randomness pool empty at slot ${slot} (${this.counters.poolDry} times): computing r^n inline; raise poolCapacity or refillPerSample`,
-    );
-    return key.precomputeRn(this.platform.randomBytes);
   }
 
   /** Bookkeeping for entries the outbox dropped when full. */

@@ -47,9 +47,14 @@ export function outboxCapacityFor(configured: number | undefined, storage: Stora
   return configured ?? defaultOutboxCapacity(storage.capacityBytes, modulusBits, custodians);
 }
 
+/** What one held report costs of the storage. */
+export function storedReportBytes(modulusBits: number, custodians = 0): number {
+  return storedBytes(reportBytesFor(modulusBits, custodians) + ENTRY_HEADER_BYTES);
+}
+
 /** The reports a storage of this capacity holds beside the meter's other records (at least 1). */
 export function defaultOutboxCapacity(capacityBytes: number, modulusBits: number, custodians = 0): number {
-  const perReport = storedBytes(reportBytesFor(modulusBits, custodians) + ENTRY_HEADER_BYTES);
+  const perReport = storedReportBytes(modulusBits, custodians);
   const fits = Math.floor((capacityBytes - RESERVED_STORAGE_BYTES) / perReport);
   return Math.min(Math.max(fits, 1), MAX_OUTBOX_CAPACITY);
 }

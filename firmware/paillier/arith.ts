@@ -4,7 +4,7 @@
  * Montgomery wins there; V8's `%` is fast and Montgomery loses (see docs/benchmarks.md),
  * so each engine takes the faster one through preferredArithKind().
  */
-import { bitLength } from '../bytes.ts';
+import { bigIntToBytes, bitLength, byteLength, bytesToBigInt, concatBytes } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import { inverseModPowerOfTwo } from './numbers.ts';
 
@@ -217,4 +217,64 @@ class BaseRootArith implements ModArith {
     const [lo, hi] = windowPow<Digits>([b % this.root, b / this.root], exp, [1n, 0n], this.mulDigits, this.squareDigits);
     return lo + hi * this.root;
   }
+
+  /** The same digits for work done a few products at a time; stored as the two digits, so reading back divides nothing. */
+  residues(): Residues<Digits> {
+    const digitBytes = byteLength(this.root);
+    return {
+      one: [1n, 0n],
+      encodedBytes: 2 * digitBytes,
+      lift: (x) => {
+        const b = x % this.modulus;
+        return [b % this.root, b / this.root];
+      },
+      lower: ([lo, hi]) => lo + hi * this.root,
+      mul: this.mulDigits,
+      square: this.squareDigits,
+      encode: ([lo, hi]) => concatBytes(bigIntToBytes(lo, digitBytes), bigIntToBytes(hi, digitBytes)),
+      decode: (bytes) => [readBigInt(bytes.subarray(0, digitBytes)), readBigInt(bytes.subarray(digitBytes))],
+    };
+  }
+}
+
+/**
+ * Residues in the form an engine multiplies fastest, with a fixed-length byte form, for
+ * exponentiations done a bounded number of products at a time (steps.ts, comb.ts).
+ */
+export interface Residues<T> {
+  readonly one: T;
+  readonly encodedBytes: number;
+  lift(x: bigint): T;
+  lower(x: T): bigint;
+  mul(a: T, b: T): T;
+  square(a: T): T;
+  encode(x: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+/** Base-n digits where the key's arithmetic uses them (XS), plain BigInt `%` otherwise. */
+export function residuesFor(root: bigint, arith: ModArith): Residues<unknown> {
+  if (arith instanceof BaseRootArith) return arith.residues() as Residues<unknown>;
+  const m = root * root;
+  const bytes = 2 * byteLength(root);
+  const plain: Residues<bigint> = {
+    one: 1n,
+    encodedBytes: bytes,
+    lift: (x) => x % m,
+    lower: (x) => x,
+    mul: (a, b) => (a * b) % m,
+    square: (a) => (a * a) % m,
+    encode: (x) => bigIntToBytes(x, bytes),
+    decode: (b) => readBigInt(b),
+  };
+  return plain as Residues<unknown>;
+}
+
+type XsBigInt = { fromArrayBuffer?: (buffer: ArrayBuffer) => bigint };
+const fromArrayBuffer = (BigInt as unknown as XsBigInt).fromArrayBuffer;
+
+/** XS converts a buffer natively (big-endian); elsewhere through hex. */
+function readBigInt(bytes: Uint8Array): bigint {
+  if (!fromArrayBuffer) return bytesToBigInt(bytes);
+  return fromArrayBuffer(bytes.slice().buffer as ArrayBuffer);
 }

@@ -23,8 +23,8 @@ export class MemoryStorage implements Storage {
   }
 
   get(key: string): Uint8Array | undefined {
-    const value = this.values.get(key);
-    return value && Uint8Array.from(value);
+    // slice, not Uint8Array.from: a native copy, where from() iterates (in XS, metered per byte).
+    return this.values.get(key)?.slice();
   }
 
   set(key: string, value: Uint8Array): void {

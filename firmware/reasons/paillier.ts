@@ -3,6 +3,10 @@ export const paillierReasons = {
   'bad-modulus': 'a modulus that is not odd and above 2 (or not the square of one), or an n that is not an odd composite',
   'bad-short-exponent':
     'a short-exponent key whose hs is not a unit modulo n^2 other than 1, or whose exponentBits is outside [ceil(bits/2), bits]',
+  'bad-comb-shape': 'a fixed-base comb table asked of a classic key, or with a height or block count out of range',
+  'comb-not-ready':
+    'a comb table used before it was complete, after it was replaced by another key’s, or with an entry missing from storage',
+  'job-unfinished': 'the result of a step-wise exponentiation asked for before its last step',
   'negative-exponent': 'a modular exponentiation asked for a negative exponent',
   'even-modulus': 'an inverse modulo a power of two asked for an even number',
   'not-invertible': 'a value that has no inverse modulo the given modulus',

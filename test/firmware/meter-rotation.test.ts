@@ -106,6 +106,8 @@ test('in Node: the meter switches at the announced slot, keeps queued reports un
   clock.advanceTo(START + 2 * SLOT_MS - 1000);
   t.is(meter.stats().outboxSize, 1);
   t.true(meter.stats().nextPoolSize > 0, 'r^n under the new key precomputed before the switch');
+  t.is(meter.stats().combTableKeyId, s.newPair.publicKey.keyId, "the new key's comb table replaced the old one before its first slot");
+  t.true(logs.some((l) => l.includes(`comb table for key ${s.newPair.publicKey.keyId} ready`)));
   t.is(meter.stats().keyId, s.oldPair.publicKey.keyId);
   clock.advanceTo(START + 2 * SLOT_MS);
   t.is(meter.stats().keyId, s.newPair.publicKey.keyId);

@@ -7,6 +7,7 @@
 import { bigIntToBytes, hexToBytes } from '../../firmware/bytes.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import {
+  residuesFor,
   createModArith,
   isXsEngine,
   preferredArithKind,
@@ -22,7 +23,10 @@ import {
   publicKeyFromJson,
   publicKeyToJson,
 } from '../../firmware/paillier/codec.ts';
+import { CombTable } from '../../firmware/paillier/comb.ts';
 import { SlotPacking } from '../../firmware/paillier/packing.ts';
+import { WindowPowJob, type PowJob } from '../../firmware/paillier/steps.ts';
+import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
 import { RandomnessPool } from '../../firmware/paillier/pool.ts';
 import { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import type { RandomBytes } from '../../firmware/paillier/random.ts';
@@ -40,6 +44,7 @@ export type CoreCommand =
   | { op: 'rerandomize'; n: string; c: string; rn: string; arith?: SquareArithKind }
   | { op: 'arith'; modulus: string; kind: ArithKind; pow?: [string, string][]; mul?: [string, string][]; product?: string[] }
   | { op: 'pool'; n: string; seed: string; capacity: number; refill: number; takes: number }
+  | { op: 'comb'; n: string; hs: string; height: number; blocks: number; step: number; exponents: string[]; arith?: SquareArithKind }
   | { op: 'pack'; bounds: PackingBoundsJson; values: string[] }
   | { op: 'unpack'; bounds: PackingBoundsJson; plain: string }
   | { op: 'public-key-from-json'; json: unknown }
@@ -137,6 +142,26 @@ function execute(command: CoreCommand): unknown {
         }
       }
       return { added, taken, sizeAfter: pool.size, refusal };
+    }
+    case 'comb': {
+      const shortExponent = { hs: big(command.hs), exponentBits: Math.ceil(big(command.n).toString(2).length / 2) };
+      const key = new PaillierPublicKey(big(command.n), { arith: command.arith, shortExponent });
+      const storage = new MemoryStorage([], () => {}, 1 << 20);
+      const table = new CombTable(storage, { height: command.height, blocks: command.blocks });
+      const build = table.build(key);
+      let buildSteps = 0;
+      for (; !build.done; buildSteps++) if (build.step(command.step) > command.step) throw new Error('step over budget');
+      const stepwise = (job: PowJob) => {
+        while (!job.done) if (job.step(command.step) > command.step) throw new Error('step over budget');
+        return hex(job.result());
+      };
+      const residues = residuesFor(key.n, key.arith);
+      return {
+        buildSteps,
+        ready: table.readyFor(key),
+        comb: command.exponents.map((e) => stepwise(table.pow(key, big(e)))),
+        window: command.exponents.map((e) => stepwise(new WindowPowJob(residues, shortExponent.hs, big(e)))),
+      };
     }
     case 'pack': {
       const p = packing(command.bounds);

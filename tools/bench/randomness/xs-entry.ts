@@ -1,0 +1,103 @@
+/**
+ * XS side of the randomness benchmark (tools/bench/suites/randomness.ts). `setup` takes a public
+ * key (JSON) and a comb shape; `run` times one named operation inside XS (performance.now), so
+ * the pipe to Node does not count, and the harness reports its computrons:
+ *   classic-rn   r^n mod n^2 for a fresh r (a classic key's pool entry)
+ *   djn          hs^a for a fresh a of exponentBits bits, windowed (no table)
+ *   djn-comb     hs^a with the comb table in storage, read entry by entry
+ *   comb-build   building that table from hs
+ * `meter` starts a whole meter (firmware/meter/meter.ts) on a virtual clock with this key and no
+ * broker; `turn` advances it by one sample and times that one turn of its loop.
+ */
+import { validateConfig } from '../../../firmware/config/schema.ts';
+import { Meter } from '../../../firmware/meter/meter.ts';
+import { publicKeyFromJson } from '../../../firmware/paillier/codec.ts';
+import { CombTable, type CombShape } from '../../../firmware/paillier/comb.ts';
+import { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
+import { randomBits } from '../../../firmware/paillier/random.ts';
+import { runToEnd } from '../../../firmware/paillier/steps.ts';
+import { keyedHmacSha256 } from '../../../firmware/platform/keyed-hmac.ts';
+import { MemoryStorage } from '../../../firmware/platform/memory-storage.ts';
+import type { Platform } from '../../../firmware/platform/port.ts';
+import { VirtualClock } from '../../../firmware/platform/virtual-clock.ts';
+import { serveCommands } from '../../../firmware/platform/xs-sim/xs-side.ts';
+import { seededRandomForTests } from '../../xs/seeded-random.ts';
+
+const random = seededRandomForTests('randomness-benchmark');
+let key: PaillierPublicKey | undefined;
+let classic: PaillierPublicKey | undefined;
+let table: CombTable | undefined;
+let meter: { clock: VirtualClock; sampleMs: number; meter: Meter } | undefined;
+let _sink: unknown;
+
+function ready<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('setup first');
+  return value;
+}
+
+function buildTable(): void {
+  const job = ready(table).build(ready(key));
+  while (!job.done) job.step(1 << 20);
+}
+
+const operations: Record<string, () => unknown> = {
+  'classic-rn': () => ready(classic).precomputeRn(random),
+  djn: () => ready(key).precomputeRn(random),
+  'djn-comb': () => runToEnd(ready(table).pow(ready(key), randomBits(ready(key).shortExponent!.exponentBits, random))),
+  'comb-build': buildTable,
+};
+
+interface Command {
+  op: string;
+  key?: unknown;
+  comb?: CombShape;
+  name?: string;
+  iterations?: number;
+  config?: Record<string, unknown>;
+}
+
+serveCommands((command: Command) => {
+  switch (command.op) {
+    case 'setup': {
+      key = publicKeyFromJson(command.key);
+      classic = new PaillierPublicKey(key.n);
+      table = new CombTable(new MemoryStorage([], () => {}, 1 << 20), command.comb!);
+      buildTable();
+      return { arith: key.arith.kind };
+    }
+    case 'run': {
+      const operation = operations[command.name!];
+      if (!operation) throw new Error(`unknown operation ${command.name}`);
+      const start = performance.now();
+      for (let i = 0; i < command.iterations!; i++) _sink = operation();
+      return { ms: performance.now() - start };
+    }
+    case 'meter': {
+      const config = validateConfig(command.config);
+      const clock = new VirtualClock(Date.UTC(2026, 5, 1, 0, 0, 0));
+      const platform: Platform = {
+        name: 'bench',
+        clock,
+        sensor: { readPowerWatts: () => 640 },
+        randomBytes: random,
+        storage: new MemoryStorage(),
+        mac: keyedHmacSha256(),
+        mqtt: { connect() {}, disconnect() {}, publish: () => false, subscribe() {} },
+        log() {},
+      };
+      meter = { clock, sampleMs: config.sampleMs, meter: new Meter(platform, config) };
+      meter.meter.start();
+      return null;
+    }
+    case 'turn': {
+      const m = ready(meter);
+      const start = performance.now();
+      m.clock.advanceTo(m.clock.now() + m.sampleMs);
+      const ms = performance.now() - start;
+      const stats = m.meter.stats();
+      return { ms, poolSize: stats.poolSize, reports: stats.reportsCreated, dry: stats.poolDry, tables: stats.combTablesBuilt };
+    }
+    default:
+      throw new Error(`unknown command ${command.op}`);
+  }
+});
