@@ -41,7 +41,12 @@ async function publishRetained(url: string, message: unknown) {
 async function setup(t: any) {
   const [oldPair, newPair, otherPair] = keys;
   const broker = await startTestBroker();
-  const raw = rawMeterConfig(oldPair.publicKey, broker.url, { signingKey: bytesToHex(signer.publicKey), ackTimeoutSeconds: 5 });
+  // Products enough for both keys' pools within the two slots between boot and the switch.
+  const raw = rawMeterConfig(oldPair.publicKey, broker.url, {
+    signingKey: bytesToHex(signer.publicKey),
+    ackTimeoutSeconds: 5,
+    stepProducts: 256,
+  });
   const config = validateConfig(raw);
   const collector = await Collector.connect(
     broker.url,
