@@ -125,8 +125,8 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
       status: 200,
       body: alerts.map((a) => ({
         ...a,
-        total: a.total.toString(),
-        feeder: a.feeder.toString(),
+        total: a.total?.toString() ?? null,
+        feeder: a.feeder?.toString() ?? null,
         start: new Date(slotStartMs(a.slot, config.slotSeconds)).toISOString(),
       })),
     };

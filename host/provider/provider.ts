@@ -286,8 +286,20 @@ export class Provider {
     const readings = this.readingsInRange(plaintext, aggregate.count);
     if (typeof readings === 'string') {
       const refusal: Refusal = { reason: 'out-of-range-total', detail: readings };
-      if (this.recordRefusal(group.id, aggregate.slot, refusal, aggregate, hash))
+      if (this.recordRefusal(group.id, aggregate.slot, refusal, aggregate, hash)) {
+        this.o.store.insertAlert({
+          groupId: group.id,
+          slot: aggregate.slot,
+          kind: 'out-of-range-total',
+          total: null,
+          feeder: this.o.store.feeder(group.id, aggregate.slot) ?? null,
+          deviation: null,
+          missing: group.members.length - aggregate.contributors.length,
+          detail: readings,
+          createdAt: this.now(),
+        });
         this.afterCommit(() => this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${readings}`));
+      }
       return refusal;
     }
     const { store } = this.o;
@@ -459,6 +471,7 @@ export class Provider {
       feeder,
       deviation,
       missing,
+      detail: null,
       createdAt: this.now(),
     });
     if (inserted) {

@@ -52,14 +52,22 @@ export interface ReservationRow {
   updatedAt: number;
 }
 
+/**
+ * kind `feeder-deviation`: the decrypted total and the feeder reading differ by more than the
+ * tolerance. `out-of-range-total`: the plaintext was no total honest readings can give (total and
+ * deviation null: it is not kept; feeder the reading if it was in).
+ */
 export interface AlertRow {
   groupId: string;
   slot: number;
-  kind: string;
-  total: bigint;
-  feeder: bigint;
-  deviation: number;
+  kind: 'feeder-deviation' | 'out-of-range-total';
+  total: bigint | null;
+  feeder: bigint | null;
+  deviation: number | null;
+  /** Members not counted in the total (or in the refused part). */
   missing: number;
+  /** What was wrong, in words, for kinds that have no numbers to show. */
+  detail: string | null;
   createdAt: number;
 }
 
@@ -111,6 +119,24 @@ ${SERIES_PARTS_TABLE}
 `;
 
 /**
+ * Version 2: alerts of other kinds than a feeder deviation (an out-of-range total has no total to
+ * show): total, feeder and deviation may be null, and a detail says what was wrong. Rows keep
+ * their ids, so the API's newest-first order holds across the migration.
+ */
+function alertsOfEveryKind(db: MigrationContext): void {
+  db.exec(`
+    ALTER TABLE alerts RENAME TO alerts_v1;
+    CREATE TABLE alerts (
+      id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, slot INTEGER NOT NULL, kind TEXT NOT NULL,
+      total TEXT, feeder TEXT, deviation REAL, missing INTEGER NOT NULL, detail TEXT, created_at INTEGER NOT NULL,
+      UNIQUE (group_id, slot, kind)
+    );
+    INSERT INTO alerts (id, group_id, slot, kind, total, feeder, deviation, missing, detail, created_at)
+      SELECT id, group_id, slot, kind, total, feeder, deviation, missing, NULL, created_at FROM alerts_v1;
+    DROP TABLE alerts_v1;`);
+}
+
+/**
  * Version 1: the layout above. A file from before versions were recorded has it, lacks some
  * tables, or has reservations without a key id (addReservationKeyIds).
  */
@@ -119,6 +145,7 @@ const MIGRATIONS = [
     addReservationKeyIds(db);
     db.exec(SCHEMA);
   },
+  alertsOfEveryKind,
 ];
 
 interface RawSeries {
@@ -394,9 +421,19 @@ export class ProviderStore {
     return (
       this.db
         .prepare(
-          'INSERT OR IGNORE INTO alerts (group_id, slot, kind, total, feeder, deviation, missing, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT OR IGNORE INTO alerts (group_id, slot, kind, total, feeder, deviation, missing, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(a.groupId, a.slot, a.kind, a.total.toString(), a.feeder.toString(), a.deviation, a.missing, a.createdAt).changes === 1
+        .run(
+          a.groupId,
+          a.slot,
+          a.kind,
+          a.total?.toString() ?? null,
+          a.feeder?.toString() ?? null,
+          a.deviation,
+          a.missing,
+          a.detail,
+          a.createdAt,
+        ).changes === 1
     );
   }
 
@@ -413,21 +450,23 @@ export class ProviderStore {
     const rows = this.db.prepare('SELECT * FROM alerts ORDER BY id DESC LIMIT ?').all(limit) as {
       group_id: string;
       slot: number;
-      kind: string;
-      total: string;
-      feeder: string;
-      deviation: number;
+      kind: AlertRow['kind'];
+      total: string | null;
+      feeder: string | null;
+      deviation: number | null;
       missing: number;
+      detail: string | null;
       created_at: number;
     }[];
     return rows.map((r) => ({
       groupId: r.group_id,
       slot: r.slot,
       kind: r.kind,
-      total: BigInt(r.total),
-      feeder: BigInt(r.feeder),
+      total: r.total === null ? null : BigInt(r.total),
+      feeder: r.feeder === null ? null : BigInt(r.feeder),
       deviation: r.deviation,
       missing: r.missing,
+      detail: r.detail,
       createdAt: r.created_at,
     }));
   }

@@ -1,8 +1,8 @@
 /**
  * Readings that honest meters cannot produce (a real 2048-bit key, the embedded broker, the
  * provider as the deployment runs it): a tampered meter reporting n - x (a negative reading) or a
- * value past its packing slot. The provider refuses the total by name, raises an alert, and counts
- * the slot as decrypted, so that no second aggregate for it is ever decrypted.
+ * value past its packing slot. The provider refuses the total by name, raises an alert (a row in
+ * /api/alerts), and counts the slot as decrypted, so that no second aggregate for it is ever decrypted.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
+import { getJson } from './support/probe.ts';
 
 const random = (length: number) => new Uint8Array(randomBytes(length));
 
@@ -62,6 +63,21 @@ test('a negative or overflowing reading: the total is refused by name with an al
   await publish(101, [packing.maxReading * 3n + 1n, 0n, 0n]);
   await until(() => refusal(101, 'out-of-range-total') !== undefined, 'the overflowing reading to be refused', 20_000);
   t.is(provider.store.series('g', 101), undefined);
+
+  // Each raises a row in /api/alerts: no total (it is not kept), the refusal's words as detail.
+  const alerts = (await getJson(`${provider.apiUrl}/api/alerts`)).body as Record<string, unknown>[];
+  t.deepEqual(
+    alerts.map((a) => [a.slot, a.kind]),
+    [
+      [101, 'out-of-range-total'],
+      [100, 'out-of-range-total'],
+    ],
+  );
+  for (const alert of alerts) {
+    t.like(alert, { groupId: 'g', total: null, feeder: null, deviation: null, missing: 0 });
+    t.is(alert.detail, refusal(alert.slot as number, 'out-of-range-total')!.detail);
+  }
+  t.regex(String(alerts[1].detail), /negative or overflowed/);
 
   // An honest slot still decrypts.
   await publish(102, [packing.maxReading, 1n, 0n]);

@@ -1,6 +1,8 @@
 /**
  * A provider store written before reservations had a key id (one key, no rotation) opens with the
- * key ring: a slot still waiting for the custodians keeps its place, under the key its aggregate names.
+ * key ring: a slot still waiting for the custodians keeps its place, under the key its aggregate
+ * names. One written at layout version 1 (alerts of feeder deviations only) keeps its alerts and
+ * takes alerts of other kinds.
  */
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,4 +38,42 @@ test('reservations without a key id take the key id of their aggregate', (t) => 
     [keyId],
   );
   t.deepEqual(store.decryptedSetsForSlot(12), [{ group: 'g', contributors: ['m1', 'm2'] }]);
+});
+
+test('a version 1 file keeps its feeder-deviation alerts, served as before, and takes out-of-range alerts without a total', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-provider-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'provider.sqlite');
+  const keyId = '0123456789abcdef';
+  new ProviderStore(path, [keyId]).close();
+  // The alerts table as version 1 wrote it, with one row.
+  const v1 = new Database(path);
+  v1.exec(`DROP TABLE alerts;
+    CREATE TABLE alerts (
+      id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, slot INTEGER NOT NULL, kind TEXT NOT NULL,
+      total TEXT NOT NULL, feeder TEXT NOT NULL, deviation REAL NOT NULL, missing INTEGER NOT NULL, created_at INTEGER NOT NULL,
+      UNIQUE (group_id, slot, kind));
+    INSERT INTO alerts VALUES (7, 'g', 40, 'feeder-deviation', '165', '200', 0.175, 0, 1000);`);
+  v1.pragma('user_version = 1');
+  v1.close();
+
+  const store = new ProviderStore(path, [keyId]);
+  t.teardown(() => store.close());
+  const feederDeviation = { groupId: 'g', slot: 40, kind: 'feeder-deviation', total: 165n, feeder: 200n, deviation: 0.175, missing: 0 };
+  t.deepEqual(store.alerts(10), [{ ...feederDeviation, detail: null, createdAt: 1000 }]);
+  t.true(
+    store.insertAlert({
+      groupId: 'g',
+      slot: 41,
+      kind: 'out-of-range-total',
+      total: null,
+      feeder: null,
+      deviation: null,
+      missing: 1,
+      detail: 'slot 0: negative or overflowed',
+      createdAt: 2000,
+    }),
+  );
+  t.like(store.alerts(10), [{ slot: 41, kind: 'out-of-range-total', total: null, feeder: null, deviation: null }, feederDeviation]);
+  t.deepEqual([...store.alertSlots('g', 0, 100)].sort(), [40, 41]);
 });
