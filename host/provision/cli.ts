@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.ts';
 import { refuseDisclosingLayout } from '../policy/layout.ts';
 import { readSigningPublicFile } from '../keys/signing.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
+import { readDeviceFile } from './devices.ts';
 import { roleKeyLists } from './key-lists.ts';
 import { planProvisioning } from './plan.ts';
 import { writeProvisioning } from './write.ts';
@@ -16,6 +17,7 @@ export function provision(
   configPath: string,
   outDir: string,
   signingPublicPath?: string,
+  devicesPath?: string,
 ): { keyId: string; meters: number; aggregators: number; custodians: number; files: string[] } {
   const config = loadConfig(configPath);
   refuseDisclosingLayout(config.groups);
@@ -25,7 +27,8 @@ export function provision(
   const d = config.provider.decryption;
   const custodians = d.mode === 'threshold' ? d.custodians : 0;
   const signingPublicKey = signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath);
-  const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians, cosigners: readCosigners(config) });
+  const devices = devicesPath === undefined ? undefined : readDeviceFile(devicesPath);
+  const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians, cosigners: readCosigners(config), devices });
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
   const files = writeProvisioning(outDir, plan, rawConfig, publicJson, keyLists);
   return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, custodians, files };
@@ -38,9 +41,13 @@ export function register(program: Command) {
     .requiredOption('--config <file>', 'deployment config (groups, broker, packing); its public key must exist')
     .requiredOption('--out <dir>', 'new or empty directory for the output; every secret file is mode 0600')
     .option('--signing-public <file>', "the provider's signing-public.json: meters accept key rotations signed with it")
+    .option(
+      '--devices <file>',
+      "the meters' boards, sensors, Wi-Fi and broker URLs: JSON with defaults and per-meter settings, or a CSV (docs/firmware.md)",
+    )
     .action(
-      cliAction((opts: { config: string; out: string; signingPublic?: string }) => {
-        const result = provision(opts.config, opts.out, opts.signingPublic);
+      cliAction((opts: { config: string; out: string; signingPublic?: string; devices?: string }) => {
+        const result = provision(opts.config, opts.out, opts.signingPublic, opts.devices);
         const custodians = result.custodians > 0 ? ` and ${result.custodians} custodians` : '';
         process.stdout.write(
           `provisioned ${result.meters} meters, ${result.aggregators} aggregators${custodians} for key ${result.keyId} into ${opts.out}\n`,

@@ -4,7 +4,10 @@
  *   - at build time: one mcconfig argument `meterveilConfig=<base64 of the JSON>` (base64 so that
  *     neither the shell nor mcconfig's generated mc/config module has to escape anything), or
  *   - at provisioning time: one preference, domain "meterveil", key "config", the JSON as a
- *     string (ESP32 NVS: key at most 15 characters, value at most 4000 bytes).
+ *     string (ESP32 NVS: key at most 15 characters, value at most 4000 bytes); for the `lin`
+ *     simulator the same preference in the file its preference module reads (modpreferences.json).
+ * A meter built for a board gets its whole mcconfig command line, one argument per line, so that
+ * a Wi-Fi name with a space in it stays one argument (`xargs -d '\n' -a mcconfig.args mcconfig ...`).
  */
 import { fail } from '../../firmware/errors.ts';
 
@@ -23,6 +26,14 @@ export function mcconfigArgument(firmwareConfig: object): string {
   return `${MCCONFIG_KEY}=${Buffer.from(JSON.stringify(firmwareConfig), 'utf8').toString('base64')}`;
 }
 
+/** The mcconfig arguments of a meter's build: its configuration, and on an ESP32 its Wi-Fi (the SDK's `ssid` and `password`). */
+export function mcconfigArguments(firmwareConfig: object, wifi?: { ssid: string; password: string }): string[] {
+  return [
+    mcconfigArgument(firmwareConfig),
+    ...(wifi ? [`ssid=${wifi.ssid}`, ...(wifi.password ? [`password=${wifi.password}`] : [])] : []),
+  ];
+}
+
 export function firmwareConfigFromMcconfig(argument: string): unknown {
   const prefix = `${MCCONFIG_KEY}=`;
   if (!argument.startsWith(prefix)) fail('malformed-device-config', `expected ${prefix}<base64>`);
@@ -38,4 +49,10 @@ export function preferenceEntries(firmwareConfig: object): PreferenceEntry[] {
     );
   }
   return [{ domain: PREFERENCE_DOMAIN, key: PREFERENCE_KEY, value }];
+}
+
+/** The `lin` preference module's file (its domains, then keys, then values), holding the meter's configuration. */
+export function linPreferenceFile(firmwareConfig: object): Record<string, Record<string, string>> {
+  const [entry] = preferenceEntries(firmwareConfig);
+  return { [entry.domain]: { [entry.key]: entry.value } };
 }

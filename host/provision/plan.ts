@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '../../firmware/bytes.ts';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
+import { validateDeviceConfig } from '../../firmware/config/platform-sensors.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import type { Cosigners } from '../../firmware/keys/announcement.ts';
 import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
@@ -22,8 +23,10 @@ import { buildAcl, type Acl } from '../broker/acl.ts';
 import { addCustodianAcl } from '../broker/custodian-acl.ts';
 import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
+import { householdOf } from '../feeder/households.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { freshPassword } from './credentials.ts';
+import { mergeSettings, platformOf, type DeviceFile, type WifiSettings } from './devices.ts';
 
 export const MAC_KEY_BYTES = 32;
 
@@ -43,6 +46,14 @@ export interface FirmwareConfigJson {
   cosigners?: { threshold: number; keys: string[] };
   /** Threshold mode: the number of custodians, each of which gets an authenticator in every report. */
   custodians?: number;
+  sensor: Record<string, unknown>;
+}
+
+/** A meter that is built for a board (`provision --devices`): what its firmware build needs besides its config. */
+export interface DeviceBuild {
+  board: string;
+  /** ESP32 boards: the network the meter joins before it reaches the broker. */
+  wifi?: WifiSettings;
 }
 
 /** A role's secrets file: the format of host/config/secrets.ts, holding only what the role needs. */
@@ -57,6 +68,8 @@ export interface RoleSecrets {
 export interface ProvisionPlan {
   keyId: string;
   meters: FirmwareConfigJson[];
+  /** The meters provisioned for a board, by meter id; the others run in simulation. */
+  devices: Map<string, DeviceBuild>;
   /** All secrets, for a deployment that runs every service in one process (`meterveil start`). */
   allInOne: RoleSecrets;
   aggregators: Map<string, RoleSecrets>;
@@ -75,17 +88,40 @@ export interface PlanOptions {
   custodians?: number;
   /** Threshold mode: the custodians whose cosignatures a key announcement needs (t of them). */
   cosigners?: Cosigners;
+  /** Boards, sensors, Wi-Fi and broker URLs of the meters (host/provision/devices.ts). */
+  devices?: DeviceFile;
+}
+
+/**
+ * A meter's sensor settings: its own, or the simulated household the simulated feeders assume for
+ * it (host/feeder/households.ts), which also fills what a simulated sensor leaves out, so that no
+ * two meters share a household by default.
+ */
+function sensorFor(meterId: string, given: Record<string, unknown> | undefined): Record<string, unknown> {
+  const household = householdOf(meterId);
+  if (given === undefined) return { kind: 'simulated', ...household };
+  return given.kind === 'simulated' ? { ...household, ...given } : given;
+}
+
+function refuseMeter(meterId: string, board: string | undefined, explanation: string): never {
+  return fail('meter-would-refuse', `meter ${meterId}${board ? ` (${board})` : ''}: ${explanation}`);
 }
 
 export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey, options: PlanOptions = {}): ProvisionPlan {
-  const { signingPublicKey, custodians: custodianCount = 0, cosigners } = options;
+  const { signingPublicKey, custodians: custodianCount = 0, cosigners, devices: deviceFile } = options;
   const publicKeyJson = publicKeyToJson(publicKey);
   const macKeys = new Map<string, string>();
   const deviceKeys = new Map<string, Uint8Array>();
   const brokerUsers = new Map<string, string>();
   const allInOne: RoleSecrets = { meters: {}, services: {} };
+  const devices = new Map<string, DeviceBuild>();
+  const layoutMeters = new Set(allMeters(config));
+  for (const meterId of deviceFile?.meters.keys() ?? [])
+    if (!layoutMeters.has(meterId)) fail('bad-device-settings', `meters.${meterId}: no group lists this meter`);
 
   const meters = allMeters(config).map((meterId): FirmwareConfigJson => {
+    const settings = mergeSettings(deviceFile?.defaults, deviceFile?.meters.get(meterId));
+    const board = settings.board;
     const macKey = bytesToHex(randomBytes(MAC_KEY_BYTES));
     const deviceKey = new Uint8Array(randomBytes(MAC_KEY_BYTES));
     const password = freshPassword();
@@ -99,7 +135,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       publicKey: publicKeyJson,
       macKey,
       deviceKey: bytesToHex(deviceKey),
-      broker: { url: config.broker.url, username, password },
+      broker: { url: settings.brokerUrl ?? config.broker.url, username, password },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
       packing: {
@@ -110,12 +146,20 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       ...(signingPublicKey ? { signingKey: bytesToHex(signingPublicKey) } : {}),
       ...(cosigners ? { cosigners: { threshold: cosigners.threshold, keys: cosigners.keys.map(bytesToHex) } } : {}),
       ...(custodianCount > 0 ? { custodians: custodianCount } : {}),
+      sensor: sensorFor(meterId, settings.sensor),
     };
     try {
-      validateConfig(firmwareConfig);
+      // A board's build checks its config as its entry does at boot; a simulated meter runs MQTT.js.
+      if (board) validateDeviceConfig(firmwareConfig, platformOf(board));
+      else validateConfig(firmwareConfig);
     } catch (e) {
-      if (e instanceof MeterveilError) fail('meter-would-refuse', `meter ${meterId}: ${e.message}`);
+      if (e instanceof MeterveilError) refuseMeter(meterId, board, e.message);
       throw e;
+    }
+    if (board) {
+      if (platformOf(board) === 'esp32' && !settings.wifi)
+        refuseMeter(meterId, board, 'wifi is required: the ESP32 joins a Wi-Fi network before it reaches the broker');
+      devices.set(meterId, { board, ...(platformOf(board) === 'esp32' ? { wifi: settings.wifi } : {}) });
     }
     return firmwareConfig;
   });
@@ -158,5 +202,5 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     custodianCount,
     config.groups.map((g) => g.id),
   );
-  return { keyId: publicKey.keyId, meters, allInOne, aggregators, provider, custodians, feeders, brokerUsers, acl };
+  return { keyId: publicKey.keyId, meters, devices, allInOne, aggregators, provider, custodians, feeders, brokerUsers, acl };
 }

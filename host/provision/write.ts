@@ -3,8 +3,10 @@
  * every directory 0700. Layout:
  *   secrets.json                          all secrets (for `meterveil start`, all roles in one process)
  *   meters/<id>/config.json               the firmware configuration (JSON bundle; simulator input)
- *   meters/<id>/mcconfig.args             the same for `mcconfig ... $(cat mcconfig.args)`
+ *   meters/<id>/mcconfig.args             the same for mcconfig, one argument per line (with Wi-Fi for an ESP32)
  *   meters/<id>/preferences.json          the same as preference entries to write on the device
+ *   meters/<id>/device.json               meters built for a board: the board and the manifest to build
+ *   meters/<id>/modpreferences.json       meters built for lin: the simulator's preference file
  *   aggregators/<group>/config.json       the deployment config, dataDir ./data, key lists rewritten
  *   aggregators/<group>/data/keys/        public.json, ring/ (keys.publicKeys), secrets.json (its members' MAC keys only)
  *   provider/config.json, provider/data/keys/   likewise with its ring (host/provision/key-lists.ts), its broker password only
@@ -17,7 +19,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
 import { mosquittoPasswordLine, scryptPasswordHash } from './credentials.ts';
-import { mcconfigArgument, preferenceEntries } from './device-forms.ts';
+import { linPreferenceFile, mcconfigArguments, preferenceEntries } from './device-forms.ts';
+import { platformOf } from './devices.ts';
 import type { RoleKeyLists } from './key-lists.ts';
 import type { ProvisionPlan } from './plan.ts';
 
@@ -88,9 +91,16 @@ export function writeProvisioning(
 
   file('secrets.json', plan.allInOne);
   for (const meter of plan.meters) {
-    file(`meters/${meter.meterId}/config.json`, meter);
-    file(`meters/${meter.meterId}/mcconfig.args`, mcconfigArgument(meter) + '\n');
-    file(`meters/${meter.meterId}/preferences.json`, preferenceEntries(meter));
+    const device = plan.devices.get(meter.meterId);
+    const dir = `meters/${meter.meterId}`;
+    file(`${dir}/config.json`, meter);
+    file(`${dir}/mcconfig.args`, mcconfigArguments(meter, device?.wifi).join('\n') + '\n');
+    file(`${dir}/preferences.json`, preferenceEntries(meter));
+    if (device) {
+      const platform = platformOf(device.board);
+      file(`${dir}/device.json`, { board: device.board, platform, manifest: `manifests/${platform}` }, 0o644);
+      if (platform === 'lin') file(`${dir}/modpreferences.json`, linPreferenceFile(meter));
+    }
   }
   for (const [groupId, secrets] of plan.aggregators) role(`aggregators/${groupId}`, 'aggregator', secrets);
   role('provider', 'provider', plan.provider);

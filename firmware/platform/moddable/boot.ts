@@ -3,8 +3,8 @@
  * logs why and stays off the network), build the platform port and run the meter.
  */
 import randomBytes from 'meterveil/random';
-import { DEVICE_TRANSPORTS } from '../../config/broker-url.ts';
-import { validateConfig, type MeterConfig } from '../../config/schema.ts';
+import { validateDeviceConfig, type DevicePlatform } from '../../config/platform-sensors.ts';
+import type { MeterConfig } from '../../config/schema.ts';
 import { Meter } from '../../meter/meter.ts';
 import type { Clock, PowerSensor, Storage } from '../port.ts';
 import { moddableClock } from './clock.ts';
@@ -14,11 +14,11 @@ import { ModdableMqtt } from './mqtt.ts';
 
 export type SensorFactory = (config: MeterConfig, clock: Clock) => PowerSensor;
 
-export function bootMeter(platformName: string, storage: Storage, makeSensor: SensorFactory): Meter | undefined {
+export function bootMeter(platformName: DevicePlatform, storage: Storage, makeSensor: SensorFactory): Meter | undefined {
   let config: MeterConfig;
   let sensor: PowerSensor;
   try {
-    config = validateConfig(loadRawConfig(), DEVICE_TRANSPORTS);
+    config = validateDeviceConfig(loadRawConfig(), platformName);
     sensor = makeSensor(config, moddableClock);
   } catch (error) {
     trace(`meterveil: refusing to start: ${(error as Error).message}\n`);
