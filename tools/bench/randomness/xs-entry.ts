@@ -3,7 +3,8 @@
  * key (JSON) and a comb shape; `run` times one named operation inside XS (performance.now), so
  * the pipe to Node does not count, and the harness reports its computrons:
  *   classic-rn   r^n mod n^2 for a fresh r (a classic key's pool entry)
- *   djn          hs^a for a fresh a of exponentBits bits, windowed (no table)
+ *   djn          hs^a for a fresh a of exponentBits bits, windowed (no table), as the meter's pool
+ *                computes it (steps.ts, run to its end)
  *   djn-comb     hs^a with the comb table in storage, read entry by entry
  *   comb-build   building that table from hs
  * `meter` starts a whole meter (firmware/meter/meter.ts) on a virtual clock with this key and no
@@ -15,7 +16,8 @@ import { publicKeyFromJson } from '../../../firmware/paillier/codec.ts';
 import { CombTable, type CombShape } from '../../../firmware/paillier/comb.ts';
 import { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
 import { randomBits } from '../../../firmware/paillier/random.ts';
-import { runToEnd } from '../../../firmware/paillier/steps.ts';
+import { runToEnd, WindowPowJob } from '../../../firmware/paillier/steps.ts';
+import { residuesFor } from '../../../firmware/paillier/arith.ts';
 import { keyedHmacSha256 } from '../../../firmware/platform/keyed-hmac.ts';
 import { MemoryStorage } from '../../../firmware/platform/memory-storage.ts';
 import type { Platform } from '../../../firmware/platform/port.ts';
@@ -42,7 +44,10 @@ function buildTable(): void {
 
 const operations: Record<string, () => unknown> = {
   'classic-rn': () => ready(classic).precomputeRn(random),
-  djn: () => ready(key).precomputeRn(random),
+  djn: () => {
+    const k = ready(key);
+    return runToEnd(new WindowPowJob(residuesFor(k.n, k.arith), k.shortExponent!.hs, randomBits(k.shortExponent!.exponentBits, random)));
+  },
   'djn-comb': () => runToEnd(ready(table).pow(ready(key), randomBits(ready(key).shortExponent!.exponentBits, random))),
   'comb-build': buildTable,
 };
