@@ -21,8 +21,8 @@ import { expectedReadings } from './helpers/expected.ts';
 const keys = testKeyPair();
 const START = Date.UTC(2026, 6, 1, 12, 0, 0);
 
-async function runSlots(t: any, overrides: Record<string, unknown>, slots: number, eachSlot = true) {
-  const { publicKey, privateKey } = keys;
+async function runSlots(t: any, overrides: Record<string, unknown>, slots: number, eachSlot = true, pair = keys) {
+  const { publicKey, privateKey } = pair;
   const broker = await startTestBroker();
   const config = validateConfig(rawMeterConfig(publicKey, broker.url, { slotSeconds: 10, ...overrides }));
   const collector = await Collector.connect(
@@ -79,6 +79,16 @@ test('with enough products per slot the pool never runs dry, the comb table is b
   t.is(stats.combTablesBuilt, 1);
   t.is(stats.combTableKeyId, keys.publicKey.keyId);
   t.true(logs.some((l) => l.includes('comb table for key') && l.includes('ready')));
+  t.deepEqual(plain, expected);
+  t.is(new Set(rn).size, rn.length);
+});
+
+test('a version-1 key: the meter computes classic r^n in steps, builds no table, and the reports decrypt', async (t) => {
+  const classic = testKeyPair(1, 'classic');
+  const { stats, plain, rn, expected } = await runSlots(t, { poolCapacity: 2 }, 4, true, classic);
+  t.is(stats.poolDry, 0);
+  t.is(stats.combTablesBuilt, 0);
+  t.is(stats.combTableKeyId, null);
   t.deepEqual(plain, expected);
   t.is(new Set(rn).size, rn.length);
 });
