@@ -5,9 +5,12 @@
  * a report still waiting in the outbox) is encrypted under the key of its own slot, never the
  * newer one, and no aggregate can mix keys.
  *
- * Storage "ky.s": {"base":"<provisioned keyId>","keys":[{"effectiveSlot","publicKey":{...}}]},
- * the announced keys, oldest first (at most MAX_ANNOUNCED: one rotation at a time). A record written for another
- * provisioned key (the meter was re-provisioned) is ignored.
+ * Storage "ky.s": {"base":"<provisioned keyId>","keys":[{"effectiveSlot","keyId"}]}, the announced
+ * keys, oldest first (at most MAX_ANNOUNCED: one rotation at a time), and "ky.<i>" the i-th one's
+ * public key JSON: a short-exponent key's JSON (1.6 KB at 2048 bits, 2.4 KB at 3072) is too large
+ * for two in one value of at most 4000 bytes. A record of the earlier form, with each publicKey
+ * inline, still loads. A record written for another provisioned key (the meter was
+ * re-provisioned) is ignored.
  */
 import { fail, MeterveilError } from '../errors.ts';
 import { MIN_KEY_BITS } from '../config/schema.ts';
@@ -18,6 +21,7 @@ import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { Storage } from '../platform/port.ts';
 
 const STORAGE_KEY = 'ky.s';
+const keyEntry = (index: number) => `ky.${index}`;
 /** Keys kept besides the provisioned one: the one in use and the one announced to follow it. */
 const MAX_ANNOUNCED = 2;
 const encoder = new TextEncoder();
@@ -105,11 +109,15 @@ export class KeySchedule {
   }
 
   private save(): void {
+    const announced = this.keys.slice(1);
+    // The keys first: a record never names a key whose JSON is not stored yet.
+    announced.forEach((k, i) => this.storage.set(keyEntry(i), encoder.encode(JSON.stringify(publicKeyToJson(k.publicKey)))));
     const record = {
       base: this.provisioned.keyId,
-      keys: this.keys.slice(1).map((k) => ({ effectiveSlot: k.effectiveSlot, publicKey: publicKeyToJson(k.publicKey) })),
+      keys: announced.map((k) => ({ effectiveSlot: k.effectiveSlot, keyId: k.publicKey.keyId })),
     };
     this.storage.set(STORAGE_KEY, encoder.encode(JSON.stringify(record)));
+    for (let i = announced.length; i < MAX_ANNOUNCED; i++) this.storage.delete(keyEntry(i));
   }
 
   private load(): ScheduledKey[] {
@@ -120,12 +128,18 @@ export class KeySchedule {
       fail('schedule-mismatch', `written for key ${String(record.base)}, provisioned ${this.provisioned.keyId}`);
     if (!Array.isArray(record.keys) || record.keys.length > MAX_ANNOUNCED) fail('malformed-schedule', 'keys must be a short array');
     let previous = 0;
-    return record.keys.map((k: { effectiveSlot?: unknown; publicKey?: unknown }) => {
+    return record.keys.map((k: { effectiveSlot?: unknown; publicKey?: unknown; keyId?: unknown }, i: number) => {
       const slot = k.effectiveSlot;
       if (typeof slot !== 'number' || !Number.isInteger(slot) || slot <= previous || slot > 0xffffffff)
         fail('malformed-schedule', 'effective slots must increase');
       previous = slot;
-      return { effectiveSlot: slot, publicKey: publicKeyFromJson(k.publicKey) };
+      if (k.publicKey !== undefined) return { effectiveSlot: slot, publicKey: publicKeyFromJson(k.publicKey) };
+      const stored = this.storage.get(keyEntry(i));
+      if (!stored) fail('malformed-schedule', `the key of entry ${i} is missing`);
+      const publicKey = publicKeyFromJson(decoder.decode(stored));
+      if (publicKey.keyId !== k.keyId)
+        fail('malformed-schedule', `entry ${i} holds key ${publicKey.keyId}, the record names ${String(k.keyId)}`);
+      return { effectiveSlot: slot, publicKey };
     });
   }
 }

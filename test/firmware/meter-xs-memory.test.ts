@@ -118,5 +118,7 @@ test('a day with an outage that fills the outbox and a key rotation stays within
       `rotation pending (13 h) ${at(13)}, 24 h ${at(24)}, peak ${peak}: growth ${growth} of ${BUDGET_SLOTS} allowed (85% of ${NODEMCU_SLOTS} less ${LIN_BOOT_SLOTS} at boot on lin)`,
   );
   t.true(growth <= BUDGET_SLOTS, `the meter grew by ${growth} live slots after boot, more than the ${BUDGET_SLOTS} the board leaves`);
-  t.true(at(24) <= at(6) + 64, 'no growth over the day beyond the second key');
+  // The second key, and the simulation's storage, which holds in this heap what the device's NVS holds
+  // in flash: the key schedule's record and one value per announced key (firmware/meter/key-schedule.ts).
+  t.true(at(24) <= at(6) + 80, 'no growth over the day beyond the second key');
 });

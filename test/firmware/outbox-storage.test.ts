@@ -38,8 +38,10 @@ test('the default outbox of the ESP32 holds 16 reports of a 2048-bit key and lea
   t.is(box.size, capacity);
   t.is(box.dropped, 40 - capacity);
   t.true(capacityBytes - storage.usedBytes >= RESERVED_STORAGE_BYTES - storedBytes(24), `${storage.usedBytes} bytes used`);
-  storage.set('ky.s', new Uint8Array(1400)); // a key schedule with two announced 2048-bit keys
-  storage.set('ky.s', new Uint8Array(1400)); // and its rewrite
+  // A key schedule with two announced 2048-bit short-exponent keys (firmware/meter/key-schedule.ts),
+  // and the rewrite of one of them.
+  for (const key of ['ky.0', 'ky.1', 'ky.1']) storage.set(key, new Uint8Array(1640));
+  storage.set('ky.s', new Uint8Array(200));
 });
 
 test('held entries carry no report bytes: the outbox reads them from storage when asked', (t) => {
