@@ -15,6 +15,61 @@ export interface MosquittoFiles {
   aclPath: string;
 }
 
+/** Where mosquitto listens: an address, or every interface when `host` is absent. */
+export interface MosquittoListener {
+  port: number;
+  host?: string;
+}
+
+export interface MosquittoConfOptions {
+  listeners: MosquittoListener[];
+  passwordPath: string;
+  aclPath: string;
+  /** Keep sessions and queued QoS 1 messages across restarts in this folder; absent: in memory only. */
+  persistenceDir?: string;
+  /** Messages queued per offline persistent session before mosquitto drops new ones. */
+  maxQueuedMessages?: number;
+  /** The user mosquitto switches to when started as root; absent: Debian's `mosquitto` user. */
+  user?: string;
+}
+
+export function mosquittoAclText(acl: Acl): string {
+  const lines: string[] = [];
+  for (const [user, p] of acl) {
+    lines.push(`user ${user}`);
+    for (const t of p.publish) lines.push(`topic write ${t}`);
+    for (const t of p.subscribe) lines.push(`topic read ${t}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function mosquittoConf(options: MosquittoConfOptions): string {
+  const persistence = options.persistenceDir
+    ? [
+        'persistence true',
+        `persistence_location ${options.persistenceDir.endsWith('/') ? options.persistenceDir : options.persistenceDir + '/'}`,
+        'autosave_interval 60',
+      ]
+    : ['persistence false'];
+  return [
+    ...(options.user ? [`user ${options.user}`] : []),
+    'per_listener_settings false',
+    ...options.listeners.map((l) => (l.host ? `listener ${l.port} ${l.host}` : `listener ${l.port}`)),
+    'allow_anonymous false',
+    `password_file ${options.passwordPath}`,
+    `acl_file ${options.aclPath}`,
+    ...persistence,
+    ...(options.maxQueuedMessages ? [`max_queued_messages ${options.maxQueuedMessages}`] : []),
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    // The embedded broker's bound (host/broker/frame-guard.ts): a report is far below it.
+    'max_packet_size 1048576',
+    '',
+  ].join('\n');
+}
+
 export function writeMosquittoFiles(
   dir: string,
   options: { host: string; port: number; users: Map<string, string>; acl: Acl },
@@ -27,33 +82,16 @@ export function writeMosquittoFiles(
   writeFileSync(passwordPath, [...options.users].map(([u, p]) => `${u}:${p}`).join('\n') + '\n', { mode: 0o600 });
   // -U rewrites the plain-text file in place with salted hashes.
   execFileSync('mosquitto_passwd', ['-U', passwordPath], { stdio: 'pipe' });
-
-  const acl: string[] = [];
-  for (const [user, p] of options.acl) {
-    acl.push(`user ${user}`);
-    for (const t of p.publish) acl.push(`topic write ${t}`);
-    for (const t of p.subscribe) acl.push(`topic read ${t}`);
-    acl.push('');
-  }
-  writeFileSync(aclPath, acl.join('\n'), { mode: 0o600 });
-
+  writeFileSync(aclPath, mosquittoAclText(options.acl), { mode: 0o600 });
   writeFileSync(
     configPath,
-    [
+    mosquittoConf({
       // Started as root, mosquitto switches to this user: the one that owns the 0600 files.
-      `user ${userInfo().username}`,
-      'per_listener_settings false',
-      `listener ${options.port} ${options.host}`,
-      'allow_anonymous false',
-      `password_file ${passwordPath}`,
-      `acl_file ${aclPath}`,
-      'persistence false',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      'max_packet_size 1048576',
-      '',
-    ].join('\n'),
+      user: userInfo().username,
+      listeners: [{ port: options.port, host: options.host }],
+      passwordPath,
+      aclPath,
+    }),
   );
   return { configPath, passwordPath, aclPath };
 }

@@ -14,10 +14,13 @@
  *   feeders/<id>/credentials.json         the feeder meter's broker login
  *   broker/users.json                     scrypt hashes of every password
  *   broker/passwords, broker/acl          the same for mosquitto (password_file, acl_file)
+ *   broker/mosquitto.conf                 mosquitto's config for them, persistence in broker/persistence/
+ *                                         (`meterveil broker --mosquitto DIR/broker` runs it)
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
+import { mosquittoAclText, mosquittoConf, type MosquittoListener } from '../broker/mosquitto.ts';
 import { mosquittoPasswordLine, scryptPasswordHash } from './credentials.ts';
 import { linPreferenceFile, mcconfigArguments, preferenceEntries } from './device-forms.ts';
 import { platformOf } from './devices.ts';
@@ -25,6 +28,34 @@ import type { RoleKeyLists } from './key-lists.ts';
 import type { ProvisionPlan } from './plan.ts';
 
 export const BROKER_USERS_SCHEME = 'meterveil-broker-users';
+
+/** How long an aggregator may be away with every report of its members queued for it by mosquitto. */
+export const QUEUED_OUTAGE_SECONDS = 600;
+
+/**
+ * mosquitto's listeners for the URLs the parties were given: a port only loopback clients use is
+ * bound to loopback; one that a meter reaches over the network is bound on every interface.
+ */
+export function mosquittoListeners(urls: string[]): MosquittoListener[] {
+  const hostsByPort = new Map<number, Set<string>>();
+  for (const url of urls) {
+    const { hostname, port } = new URL(url);
+    const p = port === '' ? 1883 : Number(port);
+    hostsByPort.set(p, (hostsByPort.get(p) ?? new Set()).add(hostname));
+  }
+  return [...hostsByPort].map(([port, hosts]) => {
+    const [only] = hosts;
+    return hosts.size === 1 && (only === '127.0.0.1' || only === 'localhost' || only === '[::1]') ? { port, host: only } : { port };
+  });
+}
+
+/**
+ * Room for every report of the largest group through an aggregator outage of QUEUED_OUTAGE_SECONDS,
+ * twice over for the resends, and never fewer than 1000 (mosquitto's own default).
+ */
+export function queuedMessagesBound(largestGroup: number, slotSeconds: number): number {
+  return Math.max(1000, largestGroup * Math.ceil(QUEUED_OUTAGE_SECONDS / slotSeconds) * 2);
+}
 
 function writeFile(path: string, body: string | object, mode = 0o600): string {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -114,15 +145,22 @@ export function writeProvisioning(
     users: Object.fromEntries(users.map(([u, p]) => [u, scryptPasswordHash(p)])),
   });
   file('broker/passwords', users.map(([u, p]) => mosquittoPasswordLine(u, p)).join('\n') + '\n');
-  const acl: string[] = [];
-  for (const [user, permissions] of plan.acl) {
-    acl.push(
-      `user ${user}`,
-      ...[...permissions.publish].map((t) => `topic write ${t}`),
-      ...[...permissions.subscribe].map((t) => `topic read ${t}`),
-      '',
-    );
-  }
-  file('broker/acl', acl.join('\n'));
+  file('broker/acl', mosquittoAclText(plan.acl));
+  const brokerDir = resolve(outDir, 'broker');
+  const largestGroup = Math.max(...[...plan.aggregators.values()].map((a) => Object.keys(a.meters).length));
+  file(
+    'broker/mosquitto.conf',
+    mosquittoConf({
+      listeners: mosquittoListeners([...plan.meters.map((m) => m.broker.url), ...[...plan.feeders.values()].map((f) => f.url)]),
+      passwordPath: join(brokerDir, 'passwords'),
+      aclPath: join(brokerDir, 'acl'),
+      persistenceDir: join(brokerDir, 'persistence'),
+      maxQueuedMessages: queuedMessagesBound(largestGroup, plan.meters[0].slotSeconds),
+    }),
+    0o644,
+  );
+  // Others may pass through the folder (every party's own folder in it stays 0700), so that
+  // mosquitto, which drops root for its own user, reaches broker/ (host/broker/run-mosquitto.ts).
+  chmodSync(outDir, 0o711);
   return written;
 }

@@ -7,6 +7,12 @@ export const cliReasons = {
   'cannot-listen': 'a port the broker or the HTTP API cannot listen on: in use by another process, or not permitted',
   'role-exited': 'a role that `meterveil start` runs exited before it was ready; its log says why',
   'internal-error': 'an unexpected failure (a bug): the provider counts the message or answers HTTP 500, the CLI prints one line',
+  'mosquitto-unavailable':
+    'broker --mosquitto on a machine without the mosquitto command, or without the user it runs as when started as root',
+  'mosquitto-files-missing': 'broker --mosquitto given a folder without the mosquitto.conf, passwords and acl that provision writes',
+  'mosquitto-folder-unreachable':
+    'broker --mosquitto run as root with a folder above the broker folder that mosquitto’s own user cannot pass',
+  'mosquitto-exited': 'mosquitto, run by broker --mosquitto, exited by itself or did not listen in time; its last log line says why',
   'xs-unavailable': 'the XS engine that simulate and start run the meters in is not built, or the platform is not Linux',
   'bad-random-request': 'a request from the XS simulator for randomness of a length outside 1..4096',
 } as const;

@@ -7,6 +7,7 @@ import { cliAction, usage } from '../cli/action.ts';
 import { runAggregator } from '../aggregator/run.ts';
 import { deploymentAcl } from '../broker/deployment-acl.ts';
 import { writeMosquittoFiles } from '../broker/mosquitto.ts';
+import { runMosquitto } from '../broker/run-mosquitto.ts';
 import { runBroker } from '../broker/run.ts';
 import { loadConfig } from '../config/load.ts';
 import { brokerAddress } from '../config/schema.ts';
@@ -47,8 +48,17 @@ export function registerRoles(program: Command): void {
     .description('run the embedded MQTT broker (aedes) with per-party credentials and ACLs')
     .option('-c, --config <file>', 'config file', 'meterveil.json')
     .option('--mosquitto-files <dir>', 'instead, write mosquitto.conf, a password file and an ACL file into DIR')
+    .option('--mosquitto <dir>', 'instead, run mosquitto with the broker folder that provision wrote (OUT/broker); no --config needed')
     .action(
-      cliAction(async (opts: { config: string; mosquittoFiles?: string }) => {
+      cliAction(async (opts: { config: string; mosquittoFiles?: string; mosquitto?: string }) => {
+        if (opts.mosquitto) {
+          const mosquitto = await runMosquitto(opts.mosquitto, log);
+          const stopped = untilSignal(() => mosquitto.stop());
+          log(`mosquitto listening on ${mosquitto.listeners.join(', ')}`);
+          await announceReady();
+          await Promise.race([stopped, mosquitto.exited]);
+          return;
+        }
         const config = loadConfig(opts.config);
         if (opts.mosquittoFiles) {
           const { host, port } = brokerAddress(config);

@@ -1,16 +1,16 @@
 /**
  * Provisioning output as its consumers read it: the firmware validator in Node and in the real XS
- * engine, the aggregator's config and secrets loaders, and Debian's mosquitto with the generated
- * password and ACL files.
+ * engine, the aggregator's config and secrets loaders, and Debian's mosquitto run with the
+ * generated broker folder (mosquitto.conf, password and ACL files).
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect as connectNet, createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { validateConfig } from '../../firmware/config/schema.ts';
+import { runMosquitto } from '../../host/broker/run-mosquitto.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { custodianUser, meterUser } from '../../host/config/identities.ts';
 import { readCosigners } from '../../host/config/key-ring.ts';
@@ -26,7 +26,6 @@ import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
-import { until } from '../helpers/poll.ts';
 import { testKeyPair, testThresholdKeySet } from '../helpers/test-keys.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 
@@ -164,37 +163,13 @@ test('the broker gets hashes only, and they match the passwords handed out', asy
   );
 });
 
-test('mosquitto with the provisioned password and ACL files admits a meter and its aggregator, and refuses a wrong password', async (t) => {
+test('mosquitto run with the provisioned broker folder admits a meter and its aggregator, and refuses a wrong password', async (t) => {
   const { dir, out, port } = await deployment;
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [
-      // Run as the current user: started as root, mosquitto would switch to its own user and could not read the 0600 files.
-      `user ${userInfo().username}`,
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous false',
-      `password_file ${join(out, 'broker', 'passwords')}`,
-      `acl_file ${join(out, 'broker', 'acl')}`,
-      'persistence false',
-      'log_dest stderr',
-      '',
-    ].join('\n'),
-  );
-  const broker = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  broker.stderr!.resume();
-  t.teardown(() => broker.kill('SIGTERM'));
-  await until(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const s = connectNet(port, '127.0.0.1', () => {
-          s.end();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      }),
-    'mosquitto listening',
-  );
+  // mkdtemp makes 0700 folders; started as root, mosquitto runs as its own user, which must pass through.
+  chmodSync(dir, 0o755);
+  const broker = await runMosquitto(join(out, 'broker'), () => undefined);
+  t.teardown(() => broker.stop());
+  t.deepEqual(broker.listeners, [`127.0.0.1:${port}`]);
   const url = `mqtt://127.0.0.1:${port}`;
   const meter = read(join(out, 'meters', 'm1', 'config.json')).broker;
   const aggregatorPassword = readSecrets(join(out, 'aggregators', 'street-1', 'data', 'keys', 'secrets.json')).services[
