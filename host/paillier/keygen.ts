@@ -39,16 +39,22 @@ export async function generateKeyPair(bits = 2048, mode: KeyMode = 'short-expone
     fail('bad-key-size', `key size must be one of ${SUPPORTED_KEY_BITS.join(', ')} bits`);
   }
   const half = bits / 2;
+  const draw = () => Promise.all([generatePrimeAsync(half, mode), generatePrimeAsync(half, mode)]);
+  let [p, ...candidates]: bigint[] = await draw();
   for (;;) {
-    const [p, q] = await Promise.all([generatePrimeAsync(half, mode), generatePrimeAsync(half, mode)]);
-    const n = p * q;
+    // About half of the short-exponent pairs fail gcd(p-1, q-1) = 2: p stays, and two new q are drawn at once.
+    const q = candidates.find((c) => c !== p && (mode === 'classic' || shortExponentAdmissible(p, c)));
+    const n = q === undefined ? 0n : p * q;
     // Equal-length primes make gcd(n, (p-1)(q-1)) = 1 almost surely; check rather than assume.
-    if (p === q || bitLength(n) !== bits || gcd(n, (p - 1n) * (q - 1n)) !== 1n) continue;
+    if (q === undefined || bitLength(n) !== bits || gcd(n, (p - 1n) * (q - 1n)) !== 1n) {
+      if (q !== undefined) [p, ...candidates] = await draw();
+      else candidates = await draw();
+      continue;
+    }
     if (mode === 'classic') {
       const privateKey = new PaillierPrivateKey(p, q);
       return { publicKey: privateKey.publicKey, privateKey };
     }
-    if (!shortExponentAdmissible(p, q)) continue;
     const publicKey = new PaillierPublicKey(n, { arith: createNativeArith, shortExponent: shortExponentBase(n, nodeRandom) });
     return { publicKey, privateKey: new PaillierPrivateKey(p, q, publicKey) };
   }
