@@ -98,7 +98,13 @@ export async function startEmbeddedBroker(options: {
     pipeline(socket, guard, () => {});
     broker.handle(Duplex.from({ readable: guard, writable: socket }));
   });
-  await listen(server, options.port, options.host);
+  try {
+    await listen(server, options.port, options.host);
+  } catch (e) {
+    // aedes' own timers would keep the process alive after the refusal.
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw e;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
 

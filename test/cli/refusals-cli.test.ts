@@ -1,6 +1,7 @@
 /**
  * Refusals that a user can provoke with the files a role opens reach the terminal as one line,
- * `meterveil: reason: explanation`, with exit code 1: real processes, real SQLite files.
+ * `meterveil: reason: explanation`, with exit code 1: real processes, real SQLite files, a port
+ * already taken.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -65,4 +66,14 @@ test('a role whose SQLite file is not a database refuses with store-unreadable o
   const r = await cli('aggregator', '-c', configPath, '--group', 'g2');
   t.is(r.code, 1);
   t.is(r.stderr, `meterveil: store-unreadable: ${path}: file is not a database\n`);
+});
+
+test('start whose embedded broker cannot listen (the port is taken) exits with cannot-listen on one line', async (t) => {
+  // The deployment's own embedded broker holds the configured port.
+  const held = await deploy({ groups: [{ id: 'g1', members: ['m1', 'm2'], feeder: 'f1', k: 2 }] });
+  t.teardown(() => held.cleanup());
+  const r = await cli('start', '-c', held.configPath);
+  t.is(r.code, 1, 'exits instead of hanging on');
+  t.is(r.stderr, `meterveil: cannot-listen: ${held.config.broker.url.replace('mqtt://', '')}: EADDRINUSE\n`);
+  t.is(r.stdout, '');
 });
