@@ -4,7 +4,7 @@
  * it can be killed with SIGKILL). The provider holds no private key.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -205,6 +205,8 @@ test('start provisioning in threshold mode: public key and 0600 shares on first 
   t.false(existsSync(join(dir, 'keys/private.json')));
   for (const i of [1, 2, 3]) t.is(statSync(join(dir, `keys/share-${i}.json`)).mode & 0o777, 0o600);
   t.is(readThresholdPublicKeyFile(join(dir, 'keys/public.json')).keyId, first.publicKey.keyId);
+  t.is(JSON.parse(readFileSync(join(dir, 'keys/public.json'), 'utf8')).version, 2, 'a short-exponent key, as npm start makes');
+  t.truthy(first.publicKey.shortExponent);
   t.deepEqual(
     Object.keys(first.secrets.services)
       .filter((u) => u.startsWith('custodian.'))
