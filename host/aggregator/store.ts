@@ -161,8 +161,12 @@ export class AggregatorStore {
     if (closed.changes !== 1) fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
   }
 
+  /** The reports kept for the custodians are dropped with it: the evidence went out before the aggregate. */
   markPublished(slot: number, keyId: string) {
-    this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`).run(slot, keyId);
+    this.transaction(() => {
+      this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`).run(slot, keyId);
+      this.db.prepare('UPDATE seen SET report = NULL WHERE slot = ? AND key_id = ? AND report IS NOT NULL').run(slot, keyId);
+    });
   }
 
   /** Slots closed but not yet confirmed published by the broker: publish them (again) after a restart. */

@@ -10,6 +10,8 @@
  * that documented limit (README, docs/privacy.md: the aggregator must multiply honestly).
  */
 import test from 'ava';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { concatBytes } from '../../firmware/bytes.ts';
@@ -184,6 +186,12 @@ test('an honest aggregator: its evidence verifies at the custodians and the tota
     members.reduce((sum, m) => sum + s.readingOf(m), 0n),
   );
   t.deepEqual(seen, [], 'the provider received no report');
+  const kept = new Database(join(s.d.config.dataDir, 'aggregator-A.sqlite'), { readonly: true });
+  t.teardown(() => kept.close());
+  await until(
+    () => kept.prepare('SELECT count(*) FROM seen WHERE slot = ? AND report IS NOT NULL').pluck().get(slot) === 0,
+    'the reports dropped once the aggregate was published',
+  );
 });
 
 test("one member's captured report, re-randomised and relabelled to another slot, with four contributors listed: refused as bad-authenticator", async (t) => {
