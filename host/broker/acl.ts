@@ -15,9 +15,14 @@ import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
-import { AGGREGATE_TOPIC_FILTER, aggregateTopic, aggregatorStatusTopic, FEEDER_TOPIC_FILTER, feederTopic } from '../protocol/topics.ts';
-
-export const STATUS_TOPIC_FILTER = 'meterveil/v1/groups/+/status';
+import {
+  AGGREGATE_TOPIC_FILTER,
+  aggregateTopic,
+  aggregatorStatusTopic,
+  FEEDER_TOPIC_FILTER,
+  feederTopic,
+  STATUS_TOPIC_FILTER,
+} from '../protocol/topics.ts';
 
 export interface Permissions {
   publish: Set<string>;

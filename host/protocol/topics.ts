@@ -19,6 +19,7 @@ export function feederTopic(feederId: string): string {
 export const AGGREGATE_TOPIC_FILTER = 'meterveil/v1/groups/+/aggregates';
 export const EVIDENCE_TOPIC_FILTER = 'meterveil/v1/groups/+/evidence';
 export const FEEDER_TOPIC_FILTER = 'meterveil/v1/feeders/+/readings';
+export const STATUS_TOPIC_FILTER = 'meterveil/v1/groups/+/status';
 
 /** The {id} segment of a topic of the given shape, or undefined. */
 export function topicSegment(topic: string, prefix: string, suffix: string): string | undefined {
@@ -29,5 +30,6 @@ export function topicSegment(topic: string, prefix: string, suffix: string): str
 
 export const groupOfAggregateTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/aggregates');
 export const groupOfEvidenceTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/evidence');
+export const groupOfStatusTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/status');
 export const feederOfTopic = (t: string) => topicSegment(t, 'meterveil/v1/feeders/', '/readings');
 export const meterOfReportTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/reports');

@@ -9,6 +9,7 @@ import type { MeterveilConfig } from '../config/schema.ts';
 import { listen } from '../net/listen.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
+import type { AggregatorStatus } from '../protocol/aggregator-status.ts';
 import type { ProviderStore } from './store.ts';
 
 export const MAX_SERIES_SLOTS = 10_000;
@@ -20,6 +21,8 @@ export interface ApiContext {
   store: ProviderStore;
   keyId: string;
   brokerConnected: () => boolean;
+  /** The latest status of each group's aggregator, as it published it. */
+  aggregators?: () => ReadonlyMap<string, AggregatorStatus & { receivedAt: number }>;
   now?: () => number;
 }
 
@@ -97,6 +100,10 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
         groups: config.groups.length,
         decrypted: store.countSeries(),
         waiting: store.countWaiting(),
+        suppressed: [...(ctx.aggregators?.().values() ?? [])].reduce(
+          (sum, a) => sum + Object.values(a.suppressed).reduce((x, y) => x + y, 0),
+          0,
+        ),
         lastSlot: store.lastSlot(),
       },
     };
@@ -109,6 +116,26 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
   if (series) {
     const body = seriesOf(ctx, series[1], url);
     return body ? { status: 200, body } : { status: 404, body: { error: 'unknown-group', message: `no group "${series[1]}"` } };
+  }
+  if (path === '/api/aggregators') {
+    onlyParams(url, []);
+    const statuses = ctx.aggregators?.() ?? new Map();
+    return {
+      status: 200,
+      body: config.groups.map((g) => {
+        const s = statuses.get(g.id);
+        return s
+          ? {
+              groupId: g.id,
+              accepted: s.accepted,
+              openSlots: s.openSlots,
+              rejections: s.rejections,
+              suppressed: s.suppressed,
+              receivedAt: new Date(s.receivedAt).toISOString(),
+            }
+          : { groupId: g.id, accepted: null, openSlots: null, rejections: null, suppressed: null, receivedAt: null };
+      }),
+    };
   }
   if (path === '/api/refusals') {
     onlyParams(url, ['limit']);

@@ -24,7 +24,15 @@ import { ThresholdDecryptionFailure, type ThresholdDecryption, type ThresholdDec
 import type { RejectedPartial } from '../threshold/combine.ts';
 import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
-import { AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER, feederOfTopic, groupOfAggregateTopic } from '../protocol/topics.ts';
+import { decodeAggregatorStatus, type AggregatorStatus } from '../protocol/aggregator-status.ts';
+import {
+  AGGREGATE_TOPIC_FILTER,
+  FEEDER_TOPIC_FILTER,
+  feederOfTopic,
+  groupOfAggregateTopic,
+  groupOfStatusTopic,
+  STATUS_TOPIC_FILTER,
+} from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { compareWithFeeder } from './compare.ts';
 import { partsDueMs, type HeldComparisons } from './held-comparisons.ts';
@@ -66,7 +74,9 @@ export interface ProviderOptions {
 
 export class Provider {
   /** Refusals and dropped messages by reason, including those that could not be stored (no group or slot). */
-  readonly counts = new ReasonCounter<Reason | `feeder-${Reason}`>();
+  readonly counts = new ReasonCounter<Reason | `feeder-${Reason}` | `status-${Reason}`>();
+  /** The latest status of each group's aggregator (retained on its topic, so it is back after a restart), with when it came. */
+  readonly aggregatorStatus = new Map<string, AggregatorStatus & { receivedAt: number }>();
   private readonly groups: Map<string, GroupConfig>;
   /** What may be released: every group's feeder reading and the slot's decrypted totals leave no cell below its k. */
   private readonly disclosure: DisclosureRule;
@@ -99,6 +109,8 @@ export class Provider {
   /** In threshold mode the decryption client must already be subscribed to the custodians' answers. */
   async start(): Promise<void> {
     await this.o.client.subscribeAsync([AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER], { qos: 1 });
+    // Published at QoS 0 every 2 s: a lost one is replaced by the next.
+    await this.o.client.subscribeAsync(STATUS_TOPIC_FILTER, { qos: 0 });
     this.compareHeld();
     this.compareTimer = setInterval(() => this.compareHeld(), HELD_COMPARISON_CHECK_MS);
     const d = this.o.decryption;
@@ -149,6 +161,7 @@ export class Provider {
     try {
       if (groupOfAggregateTopic(topic) !== undefined) this.receiveAggregate(groupOfAggregateTopic(topic)!, payload);
       else if (feederOfTopic(topic) !== undefined) this.receiveFeeder(feederOfTopic(topic)!, payload);
+      else if (groupOfStatusTopic(topic) !== undefined) this.receiveStatus(groupOfStatusTopic(topic)!, payload);
     } catch (e) {
       // A failed commit: the transaction rolled back; the broker redelivers to the persistent session.
       this.pendingEffects = [];
@@ -412,6 +425,19 @@ export class Provider {
       this.counts.count('internal-error');
       this.log(`provider: outcome for ${group.id}/${aggregate.slot} not stored: ${(e as Error).message}`);
     }
+  }
+
+  /** An aggregator's counts, kept to be shown; nothing is decided on them. */
+  private receiveStatus(groupId: string, payload: Uint8Array): void {
+    if (!this.groups.has(groupId)) return void this.counts.count('status-unknown-group');
+    let status: AggregatorStatus;
+    try {
+      status = decodeAggregatorStatus(payload);
+    } catch (e) {
+      return void this.counts.count(e instanceof MeterveilError ? `status-${e.reason}` : 'status-malformed');
+    }
+    if (status.groupId !== groupId) return void this.counts.count('status-topic-mismatch');
+    this.aggregatorStatus.set(groupId, { ...status, receivedAt: this.now() });
   }
 
   private receiveFeeder(feederId: string, payload: Uint8Array): void {

@@ -68,7 +68,14 @@ export async function runProvider(
     await thresholdClient?.start();
     await provider.start();
     api = await startHttpApi(
-      { config, store, keyId: key.keyId, brokerConnected: () => client.connected, now: options.now },
+      {
+        config,
+        store,
+        keyId: key.keyId,
+        brokerConnected: () => client.connected,
+        aggregators: () => provider.aggregatorStatus,
+        now: options.now,
+      },
       config.http.host,
       options.httpPort ?? config.http.port,
     );

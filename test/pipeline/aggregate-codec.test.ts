@@ -1,6 +1,7 @@
 import test from 'ava';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { decodeAggregate, encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
+import { decodeAggregatorStatus } from '../../host/protocol/aggregator-status.ts';
 
 const sample: Aggregate = {
   groupId: 'north',
@@ -75,5 +76,45 @@ test('malformed, oversized and inconsistent aggregates are refused with a reason
   t.is(
     reason(() => decodeAggregate(tamper({ groupId: 'a/b' }))),
     'malformed',
+  );
+});
+
+test('an aggregator status is decoded only with exactly its fields, counts that are counts, and reasons that are reason names', (t) => {
+  const status = {
+    groupId: 'north',
+    accepted: 40,
+    openSlots: [7, 8],
+    rejections: { 'slot-too-old': 1 },
+    suppressed: { 'members-missing': 2 },
+  };
+  const bytes = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+  t.deepEqual(decodeAggregatorStatus(bytes(status)), status);
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, meters: ['m1'] }))),
+    'malformed',
+  );
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, accepted: 1.5 }))),
+    'malformed',
+  );
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, suppressed: { 'Members Missing': 1 } }))),
+    'malformed',
+  );
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, rejections: { duplicate: -1 } }))),
+    'malformed',
+  );
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, groupId: 'a/b' }))),
+    'malformed-id',
+  );
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, openSlots: Array.from({ length: 2000 }, (_, i) => i) }))),
+    'malformed',
+  );
+  t.is(
+    reason(() => decodeAggregatorStatus(bytes({ ...status, openSlots: Array.from({ length: 20_000 }, (_, i) => i) }))),
+    'oversized',
   );
 });

@@ -2,7 +2,8 @@
  * Late reports through the real aggregator and provider over the embedded broker: the aggregator
  * waits up to latenessSeconds for members that have not reported, so a straggler still counts; a
  * slot still short of 1..k-1 members then is suppressed by name (its feeder reading would give
- * their sum away) and never reaches the provider; a slot that every member reported closes at once.
+ * their sum away), never reaches the provider, and is counted in the aggregator's status, which the
+ * provider's API shows; a slot that every member reported closes at once.
  */
 import test from 'ava';
 import { AckStatus } from '../../firmware/protocol/report.ts';
@@ -13,6 +14,10 @@ import { runProvider } from '../../host/provider/run.ts';
 import { slotAt, slotEndMs, watermarkMs } from '../../host/protocol/slots.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
+import { aggregatorUser } from '../../host/config/identities.ts';
+import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
+import { aggregatorStatusTopic } from '../../host/protocol/topics.ts';
+import { getJson } from './support/probe.ts';
 
 const sleepUntil = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - Date.now())));
 
@@ -62,6 +67,30 @@ test('a straggler inside the lateness counts in its slot; a slot short of fewer 
   );
   t.is(aggregator.aggregator.rejections.toJSON()['slot-too-old'], 1);
   t.deepEqual(aggregator.aggregator.status().suppressed, { 'members-missing': 1 });
+  // The provider's API shows the aggregator's counts from its status topic.
+  const api = async (path: string) => (await getJson(`${provider.apiUrl}${path}`)).body;
+  await until(
+    async () => (await api('/api/aggregators'))[0].rejections?.['slot-too-old'] === 1,
+    'the aggregator status in the API',
+    10_000,
+  );
+  t.like((await api('/api/aggregators'))[0], { groupId: 'street', suppressed: { 'members-missing': 1 } });
+  t.is((await api('/api/health')).suppressed, 1);
+  // A status that is not one (published with the aggregator's login) is counted and changes nothing.
+  const user = aggregatorUser('street');
+  const forger = connectRole({
+    url: config.broker.url,
+    username: user,
+    clientId: `${user}/status`,
+    password: d.secrets.services[user],
+    persistent: false,
+  });
+  await connected(forger);
+  t.teardown(() => endClient(forger));
+  const forged = { groupId: 'street', accepted: -1, openSlots: [], rejections: {}, suppressed: {} };
+  await forger.publishAsync(aggregatorStatusTopic('street'), JSON.stringify(forged), { qos: 1 });
+  await until(() => provider.provider.counts.totals.get('status-malformed') === 1, 'the forged status counted', 10_000);
+  t.like((await api('/api/aggregators'))[0], { suppressed: { 'members-missing': 1 } });
 
   // A later slot that every member reports is published as soon as the last report is stored.
   const next = slotAt(Date.now(), config.slotSeconds);
