@@ -164,6 +164,7 @@ export function registerRoles(program: Command): void {
           config: opts.config,
           simulate: opts.simulate,
           threshold,
+          singleKey: opts.singleKey,
           print: (line) => process.stdout.write(`${line}\n`),
         });
         await announceReady();

@@ -26,6 +26,8 @@ export async function startAll(options: {
   simulate: boolean;
   /** Threshold mode with this many custodians: written into the demo config, checked against a given one. */
   threshold?: DemoThreshold;
+  /** Single-key mode asked for by name: a given config in threshold mode is refused, not run. */
+  singleKey?: boolean;
   print: (line: string) => void;
 }): Promise<() => Promise<void>> {
   const { print, threshold } = options;
@@ -40,6 +42,12 @@ export async function startAll(options: {
     fail(
       'bad-argument',
       `--threshold ${threshold.threshold}-of-${threshold.custodians} differs from provider.decryption in ${configPath}; edit it (a new mode needs a new data folder: keys differ)`,
+    );
+  }
+  if (options.singleKey && decryption.mode !== 'single') {
+    fail(
+      'bad-argument',
+      `--single-key, but provider.decryption in ${configPath} is threshold mode; drop --single-key or use another config`,
     );
   }
   const { publicKey, secrets, createdKeys } = await provision(config);

@@ -12,6 +12,7 @@ import { AggregatorStore } from '../../host/aggregator/store.ts';
 import { providerStorePath } from '../../host/provider/run.ts';
 import { ProviderStore } from '../../host/provider/store.ts';
 import { deploy } from '../../tools/pipeline/deployment.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
 
 const run = promisify(execFile);
 const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
@@ -76,4 +77,21 @@ test('start whose embedded broker cannot listen (the port is taken) exits with c
   t.is(r.code, 1, 'exits instead of hanging on');
   t.is(r.stderr, `meterveil: cannot-listen: ${held.config.broker.url.replace('mqtt://', '')}: EADDRINUSE\n`);
   t.is(r.stdout, '');
+});
+
+test('start asked for single-key mode with a threshold config, or for both modes, refuses on one line', async (t) => {
+  const threshold = await deploy({
+    groups: [{ id: 'g1', members: ['m1', 'm2'], feeder: 'f1', k: 2 }],
+    threshold: { set: testThresholdKeySet(2, 3), timeoutMs: 5000, retryMs: 1000 },
+  });
+  t.teardown(() => threshold.cleanup());
+  const r = await cli('start', '--single-key', '-c', threshold.configPath);
+  t.is(r.code, 1);
+  t.is(
+    r.stderr,
+    `meterveil: bad-argument: --single-key, but provider.decryption in ${threshold.configPath} is threshold mode; drop --single-key or use another config\n`,
+  );
+  const both = await cli('start', '--single-key', '--threshold', '2-of-3', '-c', threshold.configPath);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /^meterveil: bad-argument: --single-key and --threshold exclude each other\n$/);
 });
