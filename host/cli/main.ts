@@ -18,5 +18,6 @@ await import('../keys/cli.ts').then((m) => m.register(program));
 await import('../start/register.ts').then((m) => m.register(program));
 await import('../simulate/cli.ts').then((m) => m.register(program));
 await import('../policy/cli.ts').then((m) => m.register(program));
+await import('../flash/cli.ts').then((m) => m.register(program));
 
 await program.parseAsync(process.argv);

@@ -13,6 +13,12 @@ export const cliReasons = {
   'mosquitto-folder-unreachable':
     'broker --mosquitto run as root with a folder above the broker folder that mosquitto’s own user cannot pass',
   'mosquitto-exited': 'mosquitto, run by broker --mosquitto, exited by itself or did not listen in time; its last log line says why',
+  'flash-meter-unknown': 'flash --meter for a meter the given provisioning folder does not hold',
+  'flash-board-unknown': 'flash without a board (none given, none recorded by provision --devices) or with a malformed one',
+  'flash-board-mismatch': 'flash --board for another board than the meter was provisioned for, whose firmware might refuse its config',
+  'sdk-missing': 'flash without the Moddable SDK: MODDABLE unset, or its tools not built',
+  'esp-idf-missing': 'flash for an ESP32 without ESP-IDF: IDF_PATH unset',
+  'flash-step-failed': 'a step of flash (mcconfig, the simulator) that exited with an error; its own output says why',
   'xs-unavailable': 'the XS engine that simulate and start run the meters in is not built, or the platform is not Linux',
   'bad-random-request': 'a request from the XS simulator for randomness of a length outside 1..4096',
 } as const;

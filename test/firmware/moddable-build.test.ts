@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
-import { bundleDeviceFirmware, DEVICE_MODULES } from '../../manifests/bundle.ts';
+import { bundleDeviceFirmware, DEVICE_MODULES } from '../../host/flash/device-bundle.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,0 +1,43 @@
+/**
+ * Bundles the device firmware for mcconfig: one ES module per target (esp32, lin) under
+ * build/moddable/<target>/main.js, with the portable firmware and @noble/hashes inlined and the
+ * SDK's modules left as imports. mcconfig compiles the result with the modules the manifests
+ * list. `meterveil flash` runs it before mcconfig; so does `npm run bundle:device`.
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Modules the SDK (or meterveil's native module) provides on the device. */
+export const DEVICE_MODULES = [
+  'timer',
+  'preference',
+  'file',
+  'instrumentation',
+  'debug',
+  'mqtt',
+  'mc/config',
+  'base64',
+  'crypt',
+  'text/encoder',
+  'text/decoder',
+  'meterveil/random',
+  'embedded:*',
+];
+
+export async function bundleDeviceFirmware(target: 'esp32' | 'lin'): Promise<string> {
+  const outfile = `${root}build/moddable/${target}/main.js`;
+  await build({
+    entryPoints: [`${root}firmware/platform/moddable/main-${target}.ts`],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    mainFields: ['module', 'main'],
+    external: DEVICE_MODULES,
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
