@@ -3,12 +3,13 @@
  * XS (xsnap-worker) against a real broker, through six hours without the broker (the outbox
  * fills and drops its oldest reports) and a key rotation (two keys, two pools), every live slot
  * count taken after a full collection. The budget is the board's: mcconfig -p esp32/nodemcu
- * creates XS with 4,928 slots, of which 85% may be used (15% headroom). What the firmware takes
- * once booted (its code's functions and objects, the SDK's modules, the meter's state) is
- * measured in the SDK's lin build with the board's values (LIN_BOOT_SLOTS); xsnap holds the same
- * code as an evaluated script, in more slots than the device would, so what it is trusted with
- * here is how far the meter's own objects grow above their count at boot: the outbox, the second
- * key and its pool. xsnap reports live slots only (currentHeapCount), not chunk bytes: the chunk
+ * creates XS with 4,928 slots, of which 85% may be used (15% headroom). What the running meter
+ * takes in its steady state (its code's functions and objects, the SDK's modules, connected,
+ * reporting, the pool full and the comb table built) is measured in the SDK's lin build with the
+ * board's values (LIN_STEADY_SLOTS); xsnap holds the same code as an evaluated script, in more
+ * slots than the device would, so what it is trusted with here is how far the meter's own objects
+ * grow above their steady state after the first hour: the full outbox, the second key, its pool
+ * and its table. xsnap reports live slots only (currentHeapCount), not chunk bytes: the chunk
  * heap is checked on lin, where the fixed heap aborts when a chunk does not fit (docs/firmware.md).
  */
 import test from 'ava';
@@ -25,10 +26,10 @@ import { drain, startXsMeter } from './helpers/fleet.ts';
 
 /** mcconfig -p esp32/nodemcu: XS creation 78848,0,4928,0,768. */
 const NODEMCU_SLOTS = 4928;
-/** Live slots of the lin build with the board's values (manifests/lin-nodemcu) one second after boot: pool empty, nothing sent. */
-const LIN_BOOT_SLOTS = 3125;
-/** What the meter may grow by after boot. */
-const BUDGET_SLOTS = Math.floor(NODEMCU_SLOTS * 0.85) - LIN_BOOT_SLOTS;
+/** Live slots of the lin build with the board's values (manifests/lin-nodemcu) once reporting with its comb table built. */
+const LIN_STEADY_SLOTS = 3740;
+/** What the meter may grow by beyond its steady state. */
+const BUDGET_SLOTS = Math.floor(NODEMCU_SLOTS * 0.85) - LIN_STEADY_SLOTS;
 
 const START = Date.UTC(2026, 2, 14, 0, 0, 0);
 const SLOT_MS = 900_000;
@@ -111,13 +112,16 @@ test('a day with an outage that fills the outbox and a key rotation stays within
   }
 
   const peak = Math.max(...samples.map((s) => s.slots));
-  const growth = peak - samples[0].slots;
   const at = (hour: number) => samples.find((s) => s.hour === hour)!.slots;
+  const growth = peak - at(1);
   t.log(
     `live slots of the meter's own (above ${firmwareSlots} with the bundle loaded): boot ${at(0)}, 6 h ${at(6)}, outbox full (12 h) ${outboxFullSlots}, ` +
-      `rotation pending (13 h) ${at(13)}, 24 h ${at(24)}, peak ${peak}: growth ${growth} of ${BUDGET_SLOTS} allowed (85% of ${NODEMCU_SLOTS} less ${LIN_BOOT_SLOTS} at boot on lin)`,
+      `rotation pending (13 h) ${at(13)}, 24 h ${at(24)}, peak ${peak}: growth after the first hour ${growth} of ${BUDGET_SLOTS} allowed (85% of ${NODEMCU_SLOTS} less ${LIN_STEADY_SLOTS} on lin)`,
   );
-  t.true(growth <= BUDGET_SLOTS, `the meter grew by ${growth} live slots after boot, more than the ${BUDGET_SLOTS} the board leaves`);
+  t.true(
+    growth <= BUDGET_SLOTS,
+    `the meter grew by ${growth} live slots after its first hour, more than the ${BUDGET_SLOTS} the board leaves`,
+  );
   // The second key, and the simulation's storage, which holds in this heap what the device's NVS holds
   // in flash: the key schedule's record and one value per announced key (firmware/meter/key-schedule.ts).
   t.true(at(24) <= at(6) + 80, 'no growth over the day beyond the second key');
