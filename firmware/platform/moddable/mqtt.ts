@@ -1,8 +1,11 @@
 /**
  * The port's MQTT session on Moddable, over the SDK's classic `mqtt` client. That client never
- * reconnects and ignores PUBACK, so reports go out at QoS 0 and delivery rests on the firmware:
- * the outbox, application acknowledgements, resends after ackTimeoutSeconds, and reconnection
- * with exponential backoff and jitter (firmware/meter/). Plain TCP only (DEVICE_TRANSPORTS, which
+ * reconnects and ignores PUBACK, so delivery to the aggregator rests on the firmware: the outbox,
+ * application acknowledgements, resends after ackTimeoutSeconds, and reconnection with
+ * exponential backoff and jitter (firmware/meter/). Reports still go out at QoS 1: a broker keeps
+ * QoS 1 messages for an offline persistent subscriber and drops QoS 0 ones (MQTT 3.1.1, 3.1.2.4;
+ * mosquitto queues QoS 0 only with queue_qos0_messages), so an aggregator that was away gets the
+ * reports of its absence when it comes back instead of waiting for the meters' resends. Plain TCP only (DEVICE_TRANSPORTS, which
  * the configuration is checked against at boot): mqtts would need the SDK's TLS socket.
  */
 import Client from 'mqtt';
@@ -14,9 +17,18 @@ import type { MqttHandlers, MqttPort } from '../port.ts';
 /** Keepalive, so that a dead TCP connection is noticed within about 1.5 times this. */
 const KEEPALIVE_MS = 30_000;
 
+/**
+ * The client numbers its packets with a counter whose low 16 bits it sends, so its 65,535th
+ * packet after the CONNECT would carry id 0, which MQTT forbids (3.1.1, 2.3.1) and a broker
+ * answers by closing the connection. A session ends a little before that and a new one starts.
+ */
+const PACKETS_PER_SESSION = 65_000;
+
 export class ModdableMqtt implements MqttPort {
   private client: Client | undefined;
   private ready = false;
+  private packets = 0;
+  private handlers: MqttHandlers | undefined;
 
   constructor(
     private readonly broker: BrokerConfig,
@@ -25,6 +37,7 @@ export class ModdableMqtt implements MqttPort {
 
   connect(handlers: MqttHandlers): void {
     this.drop();
+    this.handlers = handlers;
     const { host, port } = parseBrokerUrl(this.broker.url, 'broker.url', DEVICE_TRANSPORTS, (field, explanation) =>
       fail('invalid-config', `${field}: ${explanation}`),
     );
@@ -43,6 +56,7 @@ export class ModdableMqtt implements MqttPort {
       return;
     }
     this.client = client;
+    this.packets = 0;
     client.onReady = () => {
       this.ready = true;
       handlers.onConnect();
@@ -61,8 +75,13 @@ export class ModdableMqtt implements MqttPort {
 
   publish(topic: string, payload: Uint8Array): boolean {
     if (!this.client || !this.ready) return false;
+    if (++this.packets >= PACKETS_PER_SESSION) {
+      this.drop();
+      this.handlers?.onDisconnect();
+      return false;
+    }
     try {
-      this.client.publish(topic, payload.slice().buffer as ArrayBuffer);
+      this.client.publish(topic, payload.slice().buffer as ArrayBuffer, { quality: 1 });
       return true;
     } catch {
       return false;
@@ -70,6 +89,7 @@ export class ModdableMqtt implements MqttPort {
   }
 
   subscribe(topic: string): void {
+    this.packets++;
     try {
       this.client?.subscribe(topic);
     } catch {
