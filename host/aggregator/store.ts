@@ -154,18 +154,26 @@ export class AggregatorStore {
       .all(slot, keyId) as string[];
   }
 
+  /** A suppressed slot's kept reports are dropped with it: no custodian is ever shown them. */
   closeSlot(slot: number, keyId: string, state: 'closing' | 'suppressed', reason: string | null, message: Uint8Array | null, now: number) {
-    const closed = this.db
-      .prepare(`UPDATE slots SET state = ?, reason = ?, message = ?, closed_at = ? WHERE slot = ? AND key_id = ? AND state = 'open'`)
-      .run(state, reason, message, now, slot, keyId);
-    if (closed.changes !== 1) fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
+    this.transaction(() => {
+      const closed = this.db
+        .prepare(`UPDATE slots SET state = ?, reason = ?, message = ?, closed_at = ? WHERE slot = ? AND key_id = ? AND state = 'open'`)
+        .run(state, reason, message, now, slot, keyId);
+      if (closed.changes !== 1) fail('slot-not-open', `slot ${slot} under key ${keyId} is not open`);
+      if (state === 'suppressed') this.dropReports(slot, keyId);
+    });
+  }
+
+  private dropReports(slot: number, keyId: string): void {
+    this.db.prepare('UPDATE seen SET report = NULL WHERE slot = ? AND key_id = ? AND report IS NOT NULL').run(slot, keyId);
   }
 
   /** The reports kept for the custodians are dropped with it: the evidence went out before the aggregate. */
   markPublished(slot: number, keyId: string) {
     this.transaction(() => {
       this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`).run(slot, keyId);
-      this.db.prepare('UPDATE seen SET report = NULL WHERE slot = ? AND key_id = ? AND report IS NOT NULL').run(slot, keyId);
+      this.dropReports(slot, keyId);
     });
   }
 

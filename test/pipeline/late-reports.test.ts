@@ -7,7 +7,8 @@
  */
 import test from 'ava';
 import { AckStatus } from '../../firmware/protocol/report.ts';
-import { runAggregator } from '../../host/aggregator/run.ts';
+import Database from 'better-sqlite3';
+import { aggregatorStorePath, runAggregator } from '../../host/aggregator/run.ts';
 import type { SlotClosed } from '../../host/aggregator/aggregator.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
@@ -67,6 +68,10 @@ test('a straggler inside the lateness counts in its slot; a slot short of fewer 
   );
   t.is(aggregator.aggregator.rejections.toJSON()['slot-too-old'], 1);
   t.deepEqual(aggregator.aggregator.status().suppressed, { 'members-missing': 1 });
+  const file = new Database(aggregatorStorePath(config, 'street'), { readonly: true });
+  t.teardown(() => file.close());
+  const kept = (slot: number) => file.prepare('SELECT count(*) FROM seen WHERE slot = ? AND report IS NOT NULL').pluck().get(slot);
+  t.is(kept(s + 1), 0, 'the suppressed slot keeps none of its reports');
   // The provider's API shows the aggregator's counts from its status topic.
   const api = async (path: string) => (await getJson(`${provider.apiUrl}${path}`)).body;
   await until(
