@@ -11,6 +11,7 @@ import { publicKeyFromJson } from '../paillier/codec.ts';
 import { MAX_COMB_BLOCKS, MAX_COMB_HEIGHT } from '../paillier/comb.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import { MAX_AUTHENTICATORS } from '../protocol/report.ts';
+import { PZEM_REINIT_AFTER_MISSES, PZEM_REPLY_TIMEOUT_MS } from '../sensors/pzem004t.ts';
 import { MQTTJS_TRANSPORTS, parseBrokerUrl, type BrokerTransports } from './broker-url.ts';
 import { checkPacking, slotPackingFor, subSlotMs as subSlotLengthMs, type PackingConfig } from './packing.ts';
 import { DEFAULT_ACK_TIMEOUT_SECONDS, SECONDS_PER_DAY, id, slotSeconds as checkSlotSeconds } from './rules.ts';
@@ -23,7 +24,18 @@ export const MIN_KEY_BITS = 2048;
 
 export type SensorConfig =
   | { kind: 'simulated'; seed: number; yearlyKwh: number; utcOffsetMinutes: number }
-  | { kind: 'pzem004t'; uartPort: number; receivePin: number; transmitPin: number; address: number }
+  | {
+      kind: 'pzem004t';
+      uartPort: number;
+      receivePin: number;
+      transmitPin: number;
+      /** Modbus slave address 1..247: the PZEM answers only requests to its own address. */
+      address: number;
+      /** A reply not complete this long after its request is a miss; below sampleMs. */
+      replyTimeoutMs: number;
+      /** Misses in a row after which the UART is closed and opened again. */
+      reinitAfterMisses: number;
+    }
   | {
       kind: 'ct-clamp';
       pin: number;
@@ -217,6 +229,9 @@ function parseSensor(value: unknown): SensorConfig {
         receivePin: integer(obj, 'receivePin', 0, 48, 16, p),
         transmitPin: integer(obj, 'transmitPin', 0, 48, 17, p),
         address: integer(obj, 'address', 1, 247, 1, p),
+        // Checked against sampleMs by validateConfig: the default is bounded by it there.
+        replyTimeoutMs: integer(obj, 'replyTimeoutMs', 20, 60_000, PZEM_REPLY_TIMEOUT_MS, p),
+        reinitAfterMisses: integer(obj, 'reinitAfterMisses', 1, 1000, PZEM_REINIT_AFTER_MISSES, p),
       };
     case 'ct-clamp': {
       const zeroCount = obj.zeroCount === undefined ? undefined : finite(obj, 'zeroCount', 0, 65535, undefined, p);
@@ -271,6 +286,14 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
   const checkpointSeconds = integer(raw, 'checkpointSeconds', 0, SECONDS_PER_DAY, DEFAULTS.checkpointSeconds);
   if (checkpointSeconds > 0 && (checkpointSeconds * 1000) % sampleMs !== 0)
     invalid('checkpointSeconds', 'must be a multiple of sampleMs (0 disables)');
+  const sensor = parseSensor(raw.sensor);
+  if (sensor.kind === 'pzem004t') {
+    if (isObject(raw.sensor) && raw.sensor.replyTimeoutMs === undefined) {
+      sensor.replyTimeoutMs = Math.min(sensor.replyTimeoutMs, Math.floor(sampleMs / 2));
+    } else if (sensor.replyTimeoutMs >= sampleMs) {
+      invalid('sensor.replyTimeoutMs', `must be below sampleMs (${sampleMs}): a reply must settle before the next sample`);
+    }
+  }
   const reconnectMinMs = integer(raw, 'reconnectMinMs', 100, 3_600_000, DEFAULTS.reconnectMinMs);
   const reconnectMaxMs = integer(raw, 'reconnectMaxMs', reconnectMinMs, 3_600_000, Math.max(DEFAULTS.reconnectMaxMs, reconnectMinMs));
 
@@ -293,7 +316,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     ackTimeoutSeconds: integer(raw, 'ackTimeoutSeconds', 1, SECONDS_PER_DAY, DEFAULTS.ackTimeoutSeconds),
     reconnectMinMs,
     reconnectMaxMs,
-    sensor: parseSensor(raw.sensor),
+    sensor,
     signingKey,
     cosigners,
     custodians: integer(raw, 'custodians', 0, MAX_AUTHENTICATORS, 0),

@@ -13,7 +13,7 @@ import { slotPackingFor, subSlotMs as subSlotLengthMs } from '../config/packing.
 import type { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
-import type { Platform, TimerHandle } from '../platform/port.ts';
+import type { Platform, SensorStats, TimerHandle } from '../platform/port.ts';
 import { deriveAckKey, deriveCustodianKey } from '../protocol/meter-keys.ts';
 import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
@@ -32,6 +32,8 @@ export interface MeterStats {
   samples: number;
   /** Samples the sensor could not give; their interval adds no energy. */
   sensorMisses: number;
+  /** The bus counters of a sensor that keeps them (the PZEM-004T: requests, misses by reason, re-initialisations). */
+  sensor?: SensorStats;
   /** Samples outside [0, maxPowerWatts], clamped to the range so packing can never overflow. */
   clampedSamples: number;
   reportsCreated: number;
@@ -219,6 +221,7 @@ export class Meter {
       connected: this.connected,
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
+      ...(this.platform.sensor.stats ? { sensor: this.platform.sensor.stats() } : {}),
     };
   }
 

@@ -27,6 +27,20 @@ export interface Clock {
  */
 export interface PowerSensor {
   readPowerWatts(): number | undefined;
+  /** The counters of a sensor on a bus (the PZEM-004T): what the meter's stats show under `sensor`. */
+  stats?(): SensorStats;
+}
+
+export interface SensorStats {
+  requests: number;
+  replies: number;
+  /** Requests without a valid reply (by reason: firmware/reasons/meter.ts, `sensor-*`). */
+  misses: number;
+  missesByReason: Partial<Record<string, number>>;
+  /** Times the bus was closed and opened again after a run of misses. */
+  reinits: number;
+  /** Readings given from the reply before the last request, which was missed. */
+  held: number;
 }
 
 /**

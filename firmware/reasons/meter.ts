@@ -14,4 +14,10 @@ export const meterReasons = {
   'wrong-meter': 'an acknowledgement addressed to another meter',
   'unknown-group': 'a group id that the configuration does not list',
   'not-in-outbox': 'an acknowledgement for a report that is not (or no longer) in the outbox',
+  'sensor-timeout': 'a PZEM-004T request without a complete reply within the reply timeout (counted in the sensor’s missesByReason)',
+  'sensor-bad-crc': 'a PZEM-004T reply whose CRC-16/MODBUS does not match',
+  'sensor-wrong-address': 'a PZEM-004T reply from another slave address than the configured one',
+  'sensor-wrong-function': 'a PZEM-004T reply with another function code than read input registers (0x04)',
+  'sensor-exception': 'a PZEM-004T Modbus exception reply (0x84)',
+  'sensor-bad-frame': 'a PZEM-004T reply that does not carry the ten registers asked for',
 } as const;

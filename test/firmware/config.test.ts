@@ -5,6 +5,7 @@
 import test from 'ava';
 import { validateConfig, DEFAULTS } from '../../firmware/config/schema.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
+import { PZEM_REPLY_TIMEOUT_MS } from '../../firmware/sensors/pzem004t.ts';
 import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
@@ -65,6 +66,21 @@ test('packing more readings than n can hold for the group size is refused', (t) 
 test('an unknown sensor kind is refused', (t) => refusal(t, { sensor: { kind: 'guess' } }, /sensor\.kind/));
 test('a CT clamp without calibration is refused', (t) =>
   refusal(t, { sensor: { kind: 'ct-clamp', pin: 4 } }, /sensor\.ampsPerCount: is required/));
+test('a PZEM-004T gets its address, a reply timeout below the sample interval and a re-initialisation count', (t) => {
+  const pzem = (overrides: Record<string, unknown>) =>
+    validateConfig(rawMeterConfig(keys.publicKey, BROKER, { sensor: { kind: 'pzem004t', address: 9 }, ...overrides })).sensor;
+  t.like(pzem({ sampleMs: 1000 }), { address: 9, replyTimeoutMs: PZEM_REPLY_TIMEOUT_MS, reinitAfterMisses: 3 });
+  t.like(pzem({ sampleMs: 200 }), { replyTimeoutMs: 100 }, 'the default stays within half a short sample interval');
+  t.like(pzem({ sampleMs: 1000, sensor: { kind: 'pzem004t', replyTimeoutMs: 500, reinitAfterMisses: 10 } }), {
+    address: 1,
+    replyTimeoutMs: 500,
+    reinitAfterMisses: 10,
+  });
+});
+test('a PZEM-004T reply timeout not below the sample interval is refused', (t) =>
+  refusal(t, { sampleMs: 1000, sensor: { kind: 'pzem004t', replyTimeoutMs: 1000 } }, /sensor\.replyTimeoutMs: must be below sampleMs/));
+test('a PZEM-004T at the general address 0xF8 is refused: any PZEM on the bus would answer', (t) =>
+  refusal(t, { sensor: { kind: 'pzem004t', address: 0xf8 } }, /sensor\.address/));
 
 test('inside XS, a meter without a valid key refuses to start and never touches the broker', async (t) => {
   const { publicKey } = keys;

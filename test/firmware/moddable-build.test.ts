@@ -73,30 +73,3 @@ test('the device HMAC over the SDK digest interface equals HMAC-SHA256', async (
     t.deepEqual([...nativeHmacSha256(key, message)], [...hmacSha256(key, message)], `key of ${keyLength} bytes`);
   }
 });
-
-test('the CT clamp turns the RMS of the ADC counts into watts with its calibration', async (t) => {
-  const out = join(mkdtempSync(join(tmpdir(), 'meterveil-ct-')), 'ct.mjs');
-  const result = await build({
-    entryPoints: [join(root, 'firmware/platform/moddable/sensors/ct-clamp.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    alias: { 'embedded:io/analog': join(root, 'test/firmware/helpers/sine-adc.ts') },
-  });
-  writeFileSync(out, result.outputFiles[0].text);
-  const { CtClampSensor } = (await import(pathToFileURL(out).href)) as {
-    // Typed here: the root typecheck does not see the SDK's module declarations.
-    CtClampSensor: new (options: Record<string, number>, now: () => number) => { readPowerWatts(): number | undefined };
-  };
-  const adc = { amplitude: 1000, nowMs: 1_234.567 };
-  (globalThis as { sineAdc?: typeof adc }).sineAdc = adc;
-  // 1000 counts peak at 0.02 A per count: 20 A peak, 14.14 A RMS, 3253 W at 230 V.
-  const sensor = new CtClampSensor({ pin: 4, volts: 230, ampsPerCount: 0.02, powerFactor: 1, mainsHz: 50 }, () => adc.nowMs);
-  const watts = sensor.readPowerWatts()!;
-  t.true(Math.abs(watts - 3252.7) < 3252.7 * 0.01, `${watts} W`);
-  const withPowerFactor = new CtClampSensor({ pin: 4, volts: 230, ampsPerCount: 0.02, powerFactor: 0.9, mainsHz: 50 }, () => adc.nowMs);
-  t.true(Math.abs(withPowerFactor.readPowerWatts()! - 0.9 * 3252.7) < 3252.7 * 0.01);
-  adc.amplitude = 0;
-  t.true(sensor.readPowerWatts()! < 20, 'no current, (almost) no power');
-});

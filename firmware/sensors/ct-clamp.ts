@@ -1,30 +1,30 @@
 /**
- * Power from a current-transformer clamp on an ADC pin (ECMA-419 `embedded:io/analog`): the RMS
- * current over whole mains cycles, times the configured voltage and power factor. A CT clamp
- * measures current only, so this is an estimate of active power; calibration (amperes per count,
- * zero offset) comes from the configuration.
+ * Power from a current-transformer clamp on an ADC pin: the RMS current over whole mains cycles,
+ * times the configured voltage and power factor. A CT clamp measures current only, so this is an
+ * estimate of active power; calibration (amperes per count, zero offset) comes from the
+ * configuration.
  */
-import Analog from 'embedded:io/analog';
-import type { PowerSensor } from '../../port.ts';
+import type { PowerSensor } from '../platform/port.ts';
 
 const CYCLES = 2;
 
-export class CtClampSensor implements PowerSensor {
-  private readonly adc: Analog;
+/** One conversion at a time, as ECMA-419 `embedded:io/analog` gives them on the ESP32. */
+export interface Adc {
+  read(): number;
+}
 
+export class CtClampSensor implements PowerSensor {
   constructor(
+    private readonly adc: Adc,
     private readonly options: {
-      pin: number;
       volts: number;
       ampsPerCount: number;
       zeroCount?: number;
       powerFactor: number;
       mainsHz: number;
     },
-    private readonly now: () => number = () => Date.now(),
-  ) {
-    this.adc = new Analog({ pin: options.pin });
-  }
+    private readonly now: () => number,
+  ) {}
 
   readPowerWatts(): number | undefined {
     const windowMs = (1000 * CYCLES) / this.options.mainsHz;
