@@ -84,6 +84,8 @@ export interface MeterConfig {
   ackTimeoutSeconds: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** How often the meter publishes its health status (firmware/meter/health.ts), besides at every connect. */
+  statusSeconds: number;
   sensor: SensorConfig;
   /** The provider's Ed25519 signing public key (32 bytes); without it the meter never changes keys. */
   signingKey?: Uint8Array;
@@ -108,6 +110,7 @@ export const DEFAULTS = {
   ackTimeoutSeconds: DEFAULT_ACK_TIMEOUT_SECONDS,
   reconnectMinMs: 1000,
   reconnectMaxMs: 60_000,
+  statusSeconds: 300,
 } as const;
 
 function invalid(field: string, message: string): never {
@@ -316,6 +319,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     ackTimeoutSeconds: integer(raw, 'ackTimeoutSeconds', 1, SECONDS_PER_DAY, DEFAULTS.ackTimeoutSeconds),
     reconnectMinMs,
     reconnectMaxMs,
+    statusSeconds: integer(raw, 'statusSeconds', 10, SECONDS_PER_DAY, DEFAULTS.statusSeconds),
     sensor,
     signingKey,
     cosigners,

@@ -14,11 +14,13 @@ import type { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, SensorStats, TimerHandle } from '../platform/port.ts';
-import { deriveAckKey, deriveCustodianKey } from '../protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../protocol/meter-keys.ts';
+import { encodeMeterStatus, meterStatusTopic } from '../protocol/meter-status.ts';
 import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { EnergyIntegrator, type SlotReadings } from './energy.ts';
+import { meterStatusOf } from './health.ts';
 import { KeySchedule } from './key-schedule.ts';
 import { defaultOutboxCapacity, Outbox, type OutboxEntry } from './outbox.ts';
 import { combStorageBytes } from '../paillier/comb.ts';
@@ -104,6 +106,10 @@ export class Meter {
   private readonly ackKeys = new Map<string, Uint8Array>();
   /** Per custodian, in index order: the key only that custodian shares with this meter. */
   private readonly custodianKeys: Uint8Array[] = [];
+  /** The provider's alone: it checks the health status with it. */
+  private readonly statusKey: Uint8Array;
+  private statusTimer: TimerHandle | undefined;
+  private startedMs = 0;
   private readonly sentAt = new Map<OutboxEntry, number>();
   private integrator: EnergyIntegrator | undefined;
   private sampleTimer: TimerHandle | undefined;
@@ -169,11 +175,13 @@ export class Meter {
     for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
     for (let index = 1; index <= config.custodians; index++)
       this.custodianKeys.push(deriveCustodianKey(config.deviceKey, index, platform.mac));
+    this.statusKey = deriveStatusKey(config.deviceKey, platform.mac);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.startedMs = this.platform.clock.now();
     const { config } = this;
     const samplesPerSlot = (config.slotSeconds * 1000) / config.sampleMs;
     const perEntry = productsPerEntry(config.publicKey);
@@ -194,8 +202,10 @@ export class Meter {
     this.running = false;
     this.platform.clock.clearTimer(this.sampleTimer);
     this.platform.clock.clearTimer(this.reconnectTimer);
+    this.platform.clock.clearTimer(this.statusTimer);
     this.sampleTimer = undefined;
     this.reconnectTimer = undefined;
+    this.statusTimer = undefined;
     // Also when a connection attempt is still under way, so that it cannot come up afterwards.
     this.platform.mqtt.disconnect();
     this.connected = false;
@@ -426,6 +436,18 @@ export class Meter {
     if (this.config.signingKey) this.platform.mqtt.subscribe(KEY_ANNOUNCEMENT_TOPIC);
     // Replay in order: whatever was not acknowledged before the drop or reboot.
     for (const entry of [...this.outbox.entries()]) this.publish(entry);
+    this.publishStatus();
+  }
+
+  /** The health status, retained, now and every statusSeconds while connected (a reconnect restarts the period). */
+  private publishStatus(): void {
+    this.platform.clock.clearTimer(this.statusTimer);
+    this.statusTimer = undefined;
+    if (!this.running || !this.connected) return;
+    const now = this.platform.clock.now();
+    const status = meterStatusOf(this.config.meterId, this.stats(), now, this.startedMs, this.platform.freeMemoryBytes?.());
+    this.platform.mqtt.publish(meterStatusTopic(this.config.meterId), encodeMeterStatus(status, this.statusKey, this.platform.mac), true);
+    this.statusTimer = this.platform.clock.setTimer(() => this.publishStatus(), this.config.statusSeconds * 1000);
   }
 
   private onDisconnect(): void {

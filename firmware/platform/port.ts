@@ -72,8 +72,11 @@ export interface MqttPort {
   connect(handlers: MqttHandlers): void;
   /** Drops the session; onDisconnect follows. */
   disconnect(): void;
-  /** QoS 1 where the client supports it; returns false when not connected (nothing was sent). */
-  publish(topic: string, payload: Uint8Array): boolean;
+  /**
+   * QoS 1 where the client supports it; returns false when not connected (nothing was sent).
+   * Retained: the broker keeps it as the topic's latest message for later subscribers.
+   */
+  publish(topic: string, payload: Uint8Array, retain?: boolean): boolean;
   subscribe(topic: string): void;
 }
 
@@ -87,6 +90,8 @@ export interface Platform {
   /** HMAC-SHA256: the SDK's native digest on the device, a portable implementation elsewhere. */
   readonly mac: Mac;
   readonly mqtt: MqttPort;
+  /** Free heap bytes where the platform can tell (the meter's health status); absent otherwise. */
+  freeMemoryBytes?(): number | undefined;
   /** One line of operational log. Never pass a plaintext reading. */
   log(line: string): void;
 }

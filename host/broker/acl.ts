@@ -1,17 +1,19 @@
 /**
  * Who may publish and subscribe where, derived from the config. One table drives both the
  * embedded broker and the ACL file written for mosquitto, so the two cannot drift apart.
- *   meter M:        publishes meterveil/v1/meters/M/reports, reads meterveil/v1/meters/M/acks
+ *   meter M:        publishes meterveil/v1/meters/M/reports and its health status (retained)
+ *                   meterveil/v1/meters/M/status, reads meterveil/v1/meters/M/acks
  *                   and the key announcements (meterveil/v1/keys/announcements)
  *   aggregator G:   reads its members' report topics and the key announcements, publishes
  *                   their ack topics and G's aggregates and status topics (only aggregators
  *                   publish aggregates)
  *   feeder F:       publishes meterveil/v1/feeders/F/readings
- *   provider:       reads all aggregates, status and feeder readings; publishes (retained) the
+ *   provider:       reads all aggregates, status (aggregators' and meters') and feeder readings; publishes (retained) the
  *                   key announcements and nothing else: no one else may replace them
  * Subscriptions must name an allowed filter exactly (no wider wildcard).
  */
 import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
+import { METER_STATUS_TOPIC_FILTER, meterStatusTopic } from '../../firmware/protocol/meter-status.ts';
 import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { aggregatorUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
@@ -42,6 +44,7 @@ export function buildAcl(config: MeterveilConfig): Acl {
   for (const meterId of allMeters(config)) {
     const p = entry(acl, meterUser(meterId));
     p.publish.add(reportTopic(meterId));
+    p.publish.add(meterStatusTopic(meterId));
     p.subscribe.add(ackTopic(meterId));
     p.subscribe.add(KEY_ANNOUNCEMENT_TOPIC);
   }
@@ -61,6 +64,7 @@ export function buildAcl(config: MeterveilConfig): Acl {
   provider.subscribe.add(AGGREGATE_TOPIC_FILTER);
   provider.subscribe.add(FEEDER_TOPIC_FILTER);
   provider.subscribe.add(STATUS_TOPIC_FILTER);
+  provider.subscribe.add(METER_STATUS_TOPIC_FILTER);
   provider.publish.add(KEY_ANNOUNCEMENT_TOPIC);
   return acl;
 }

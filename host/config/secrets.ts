@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { dirname } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
-import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmware/protocol/meter-keys.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
 import { allMeters, type MeterveilConfig } from './schema.ts';
@@ -28,6 +28,12 @@ export interface MeterSecret {
    * shares with that custodian, under which its reports carry that custodian's authenticator.
    */
   custodianKey?: string;
+  /**
+   * In the provider's own file, which holds only this: the key the meter authenticates its health
+   * status with (firmware/protocol/meter-status.ts), so that a status in its name from anyone
+   * else is refused.
+   */
+  statusKey?: string;
   password: string;
 }
 
@@ -106,6 +112,14 @@ export function meterCustodianKey(secrets: Secrets, meterId: string, index: numb
   if (entry.custodianKey !== undefined) return hexToBytes(entry.custodianKey, `custodian key of ${meterId}`);
   if (entry.deviceKey === undefined) fail('secrets-missing', `no key of meter ${meterId} for custodian ${index}`);
   return deriveCustodianKey(hexToBytes(entry.deviceKey, `device key of ${meterId}`), index, nodeHmacSha256);
+}
+
+/** The key `meterId` authenticates its health status with; undefined when these secrets cannot give it. */
+export function meterStatusKey(secrets: Secrets, meterId: string): Uint8Array | undefined {
+  const entry = secrets.meters[meterId];
+  if (entry?.statusKey !== undefined) return hexToBytes(entry.statusKey, `status key of ${meterId}`);
+  if (entry?.deviceKey === undefined) return undefined;
+  return deriveStatusKey(hexToBytes(entry.deviceKey, `device key of ${meterId}`), nodeHmacSha256);
 }
 
 /** The key `groupId`'s aggregator acknowledges `meterId`'s reports with. */

@@ -33,3 +33,4 @@ export const groupOfEvidenceTopic = (t: string) => topicSegment(t, 'meterveil/v1
 export const groupOfStatusTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/status');
 export const feederOfTopic = (t: string) => topicSegment(t, 'meterveil/v1/feeders/', '/readings');
 export const meterOfReportTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/reports');
+export const meterOfStatusTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/status');

@@ -5,12 +5,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
-import type { MeterveilConfig } from '../config/schema.ts';
+import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { listen } from '../net/listen.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
 import type { AggregatorStatus } from '../protocol/aggregator-status.ts';
-import type { ProviderStore } from './store.ts';
+import type { MeterStatusRow, ProviderStore } from './store.ts';
 
 export const MAX_SERIES_SLOTS = 10_000;
 const DEFAULT_SERIES_SLOTS = 60;
@@ -83,6 +83,28 @@ function seriesOf(ctx: ApiContext, groupId: string, url: URL) {
   };
 }
 
+/** A meter's latest health status as it sent it, with when it came; every field null before one came. */
+function meterHealth(meterId: string, s: MeterStatusRow | undefined) {
+  const fields = [
+    'firmware',
+    'keyId',
+    'at',
+    'uptime',
+    'pool',
+    'outbox',
+    'dropped',
+    'acksRejected',
+    'storageFull',
+    'sensorMisses',
+    'freeMemory',
+  ] as const;
+  return {
+    meterId,
+    ...Object.fromEntries(fields.map((f) => [f, s ? (f === 'at' ? new Date(s.at * 1000).toISOString() : s[f]) : null])),
+    receivedAt: s ? new Date(s.receivedAt).toISOString() : null,
+  };
+}
+
 function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: unknown } {
   if (req.method !== 'GET') return { status: 405, body: { error: 'method-not-allowed', message: 'only GET is served' } };
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -116,6 +138,17 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
   if (series) {
     const body = seriesOf(ctx, series[1], url);
     return body ? { status: 200, body } : { status: 404, body: { error: 'unknown-group', message: `no group "${series[1]}"` } };
+  }
+  if (path === '/api/meters') {
+    onlyParams(url, []);
+    const statuses = store.meterStatuses();
+    return { status: 200, body: allMeters(config).map((id) => meterHealth(id, statuses.get(id))) };
+  }
+  const meter = /^\/api\/meters\/([A-Za-z0-9._-]{1,64})$/.exec(path);
+  if (meter) {
+    onlyParams(url, []);
+    if (!allMeters(config).includes(meter[1])) return { status: 404, body: { error: 'unknown-meter', message: `no meter "${meter[1]}"` } };
+    return { status: 200, body: meterHealth(meter[1], store.meterStatuses().get(meter[1])) };
   }
   if (path === '/api/aggregators') {
     onlyParams(url, []);

@@ -25,12 +25,16 @@ import type { RejectedPartial } from '../threshold/combine.ts';
 import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
 import { decodeAggregatorStatus, type AggregatorStatus } from '../protocol/aggregator-status.ts';
+import { decodeMeterStatus } from '../protocol/meter-status.ts';
+import { nodeHmacSha256 } from '../protocol/mac.ts';
+import { METER_STATUS_TOPIC_FILTER } from '../../firmware/protocol/meter-status.ts';
 import {
   AGGREGATE_TOPIC_FILTER,
   FEEDER_TOPIC_FILTER,
   feederOfTopic,
   groupOfAggregateTopic,
   groupOfStatusTopic,
+  meterOfStatusTopic,
   STATUS_TOPIC_FILTER,
 } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
@@ -69,12 +73,14 @@ export interface ProviderOptions {
   now?: () => number;
   log?: (line: string) => void;
   onDecrypted?: (d: Decrypted) => void;
+  /** Each meter's status key (host/config/secrets.ts meterStatusKey); a meter without one has its statuses refused. */
+  statusKeys?: ReadonlyMap<string, Uint8Array>;
   onRefused?: (groupId: string | null, slot: number | null, refusal: Refusal) => void;
 }
 
 export class Provider {
   /** Refusals and dropped messages by reason, including those that could not be stored (no group or slot). */
-  readonly counts = new ReasonCounter<Reason | `feeder-${Reason}` | `status-${Reason}`>();
+  readonly counts = new ReasonCounter<Reason | `feeder-${Reason}` | `status-${Reason}` | `meter-status-${Reason}`>();
   /** The latest status of each group's aggregator (retained on its topic, so it is back after a restart), with when it came. */
   readonly aggregatorStatus = new Map<string, AggregatorStatus & { receivedAt: number }>();
   private readonly groups: Map<string, GroupConfig>;
@@ -110,7 +116,7 @@ export class Provider {
   async start(): Promise<void> {
     await this.o.client.subscribeAsync([AGGREGATE_TOPIC_FILTER, FEEDER_TOPIC_FILTER], { qos: 1 });
     // Published at QoS 0 every 2 s: a lost one is replaced by the next.
-    await this.o.client.subscribeAsync(STATUS_TOPIC_FILTER, { qos: 0 });
+    await this.o.client.subscribeAsync([STATUS_TOPIC_FILTER, METER_STATUS_TOPIC_FILTER], { qos: 0 });
     this.compareHeld();
     this.compareTimer = setInterval(() => this.compareHeld(), HELD_COMPARISON_CHECK_MS);
     const d = this.o.decryption;
@@ -162,6 +168,7 @@ export class Provider {
       if (groupOfAggregateTopic(topic) !== undefined) this.receiveAggregate(groupOfAggregateTopic(topic)!, payload);
       else if (feederOfTopic(topic) !== undefined) this.receiveFeeder(feederOfTopic(topic)!, payload);
       else if (groupOfStatusTopic(topic) !== undefined) this.receiveStatus(groupOfStatusTopic(topic)!, payload);
+      else if (meterOfStatusTopic(topic) !== undefined) this.receiveMeterStatus(meterOfStatusTopic(topic)!, payload);
     } catch (e) {
       // A failed commit: the transaction rolled back; the broker redelivers to the persistent session.
       this.pendingEffects = [];
@@ -438,6 +445,20 @@ export class Provider {
     }
     if (status.groupId !== groupId) return void this.counts.count('status-topic-mismatch');
     this.aggregatorStatus.set(groupId, { ...status, receivedAt: this.now() });
+  }
+
+  /** A meter's health, authenticated under its status key and kept to be shown; nothing is decided on it. */
+  private receiveMeterStatus(meterId: string, payload: Uint8Array): void {
+    const keys = this.o.statusKeys;
+    if (!keys?.has(meterId)) return void this.counts.count('meter-status-unknown-meter');
+    let status;
+    try {
+      status = decodeMeterStatus(payload, (id) => keys.get(id), nodeHmacSha256);
+    } catch (e) {
+      return void this.counts.count(e instanceof MeterveilError ? `meter-status-${e.reason}` : 'meter-status-malformed');
+    }
+    if (status.meterId !== meterId) return void this.counts.count('meter-status-topic-mismatch');
+    if (!this.o.store.saveMeterStatus(status, this.now())) this.counts.count('meter-status-stale-status');
   }
 
   private receiveFeeder(feederId: string, payload: Uint8Array): void {

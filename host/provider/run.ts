@@ -7,8 +7,8 @@ import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import { readPrivateKeyRing, readThresholdKeyRing } from '../config/key-ring.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
-import type { MeterveilConfig } from '../config/schema.ts';
-import { readSecrets, servicePassword } from '../config/secrets.ts';
+import { meterStatusKey, readSecrets, servicePassword } from '../config/secrets.ts';
+import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
 import { startHttpApi } from './http-api.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
@@ -61,7 +61,12 @@ export async function runProvider(
   const decryption: Decryption = key.single
     ? { mode: 'single', privateKeys: key.single }
     : { mode: 'threshold', keyIds: key.keyIds, client: thresholdClient!, retryMs: key.retryMs! };
-  const provider = new Provider({ config, decryption, packing, store, client, ...options });
+  const statusKeys = new Map<string, Uint8Array>();
+  for (const meterId of allMeters(config)) {
+    const statusKey = meterStatusKey(secrets, meterId);
+    if (statusKey) statusKeys.set(meterId, statusKey);
+  }
+  const provider = new Provider({ config, decryption, packing, store, client, statusKeys, ...options });
   let api;
   try {
     await connected(client);

@@ -1,12 +1,13 @@
 /**
  * The provider's durable state: decrypted group totals (the series), refused aggregates with
- * their reasons, feeder readings and alerts. (group, slot) is the primary key of the series, so
+ * their reasons, feeder readings, alerts and each meter's latest health status. (group, slot) is the primary key of the series, so
  * an aggregate can be decrypted and counted once only, whatever is redelivered after a restart.
  * In threshold mode an accepted aggregate is first reserved (table `reservations`, keyed by
  * (group, slot, key id): during a key rotation one slot may come in parts under two keys) while
  * the custodians are asked; the reservation is removed and the total stored in one transaction
  * when the answer is in.
  */
+import type { MeterStatus } from '../../firmware/protocol/meter-status.ts';
 import type { ContributorSet } from '../policy/disclosure.ts';
 import { bindKeyIds, bindRole, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext, type Statements } from '../store/sqlite.ts';
@@ -57,6 +58,8 @@ export interface ReservationRow {
  * tolerance. `out-of-range-total`: the plaintext was no total honest readings can give (total and
  * deviation null: it is not kept; feeder the reading if it was in).
  */
+export type MeterStatusRow = MeterStatus & { receivedAt: number };
+
 export interface AlertRow {
   groupId: string;
   slot: number;
@@ -140,12 +143,20 @@ function alertsOfEveryKind(db: MigrationContext): void {
  * Version 1: the layout above. A file from before versions were recorded has it, lacks some
  * tables, or has reservations without a key id (addReservationKeyIds).
  */
+/** Version 3: each meter's latest health status (firmware/protocol/meter-status.ts), as checked. */
+function meterStatuses(db: MigrationContext): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS meter_status (
+    meter_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL
+  )`);
+}
+
 const MIGRATIONS = [
   (db: MigrationContext) => {
     addReservationKeyIds(db);
     db.exec(SCHEMA);
   },
   alertsOfEveryKind,
+  meterStatuses,
 ];
 
 interface RawSeries {
@@ -395,6 +406,33 @@ export class ProviderStore {
       count: r.count,
       receivedAt: r.received_at,
     }));
+  }
+
+  /**
+   * Keeps a meter's status unless the one held is later by the meter's clock (false: stale). The
+   * same status again (the broker hands the retained one over at every reconnect) replaces itself.
+   */
+  saveMeterStatus(status: MeterStatus, now: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO meter_status (meter_id, status, at, received_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (meter_id) DO UPDATE SET status = excluded.status, at = excluded.at, received_at = excluded.received_at
+           WHERE excluded.at >= meter_status.at`,
+        )
+        .run(status.meterId, JSON.stringify(status), status.at, now).changes === 1
+    );
+  }
+
+  /** The latest status of every meter that sent one, by meter id. */
+  meterStatuses(): Map<string, MeterStatusRow> {
+    const rows = this.db.prepare('SELECT status, received_at FROM meter_status').all() as { status: string; received_at: number }[];
+    return new Map(
+      rows.map((r) => {
+        const status = JSON.parse(r.status) as MeterStatus;
+        return [status.meterId, { ...status, receivedAt: r.received_at }];
+      }),
+    );
   }
 
   saveFeeder(groupId: string, slot: number, total: bigint, now: number): boolean {

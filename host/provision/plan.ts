@@ -5,7 +5,9 @@
  *                 object the firmware validates (firmware/config/schema.ts);
  *   aggregator G: the MAC keys of G's members and their acknowledgement keys for G only (derived
  *                 from each device key, which no aggregator gets), and its own broker password;
- *   provider, feeders: their own broker password;
+ *   provider:     its own broker password and every meter's status key (derived from its device
+ *                 key), with which it checks the meters' health statuses and can forge nothing else;
+ *   feeders:      their own broker password;
  *   broker:       every user with a password (hashed when written) and the ACL of host/broker/acl.ts.
  * Every meter configuration is checked by the firmware's own validator here, so a plan the
  * meters would refuse is never written.
@@ -16,7 +18,7 @@ import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { validateDeviceConfig } from '../../firmware/config/platform-sensors.ts';
 import { validateConfig } from '../../firmware/config/schema.ts';
 import type { Cosigners } from '../../firmware/keys/announcement.ts';
-import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmware/protocol/meter-keys.ts';
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { buildAcl, type Acl } from '../broker/acl.ts';
@@ -60,7 +62,14 @@ export interface DeviceBuild {
 export interface RoleSecrets {
   meters: Record<
     string,
-    { macKey?: string; deviceKey?: string; ackKeys?: Record<string, string>; custodianKey?: string; password?: string }
+    {
+      macKey?: string;
+      deviceKey?: string;
+      ackKeys?: Record<string, string>;
+      custodianKey?: string;
+      statusKey?: string;
+      password?: string;
+    }
   >;
   services: Record<string, string>;
 }
@@ -187,7 +196,12 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     const feeder = feederUser(group.feeder);
     feeders.set(group.feeder, { username: feeder, password: service(feeder), url: config.broker.url });
   }
-  const provider: RoleSecrets = { meters: {}, services: { [PROVIDER_USER]: service(PROVIDER_USER) } };
+  const provider: RoleSecrets = {
+    meters: Object.fromEntries(
+      [...deviceKeys].map(([m, deviceKey]) => [m, { statusKey: bytesToHex(deriveStatusKey(deviceKey, nodeHmacSha256)) }]),
+    ),
+    services: { [PROVIDER_USER]: service(PROVIDER_USER) },
+  };
   const custodians = new Map<number, RoleSecrets>();
   for (let index = 1; index <= custodianCount; index++) {
     const user = custodianUser(index);

@@ -55,10 +55,10 @@ export class NodeMqttPort implements MqttPort {
     client?.end(true);
   }
 
-  publish(topic: string, payload: Uint8Array): boolean {
+  publish(topic: string, payload: Uint8Array, retain = false): boolean {
     if (!this.client || !this.ready) return false;
     const client = this.client;
-    const done = new Promise<void>((resolve) => client.publish(topic, Buffer.from(payload), { qos: 1 }, () => resolve()));
+    const done = new Promise<void>((resolve) => client.publish(topic, Buffer.from(payload), { qos: 1, retain }, () => resolve()));
     this.inFlight.add(done);
     done.then(() => this.inFlight.delete(done));
     return true;

@@ -265,7 +265,8 @@ export class XsFleet {
         m.mqtt = undefined;
         return;
       case 'publish':
-        if (m.mqtt?.publish(action.topic, hexToBytes(action.payload)) && action.topic.endsWith('/reports')) m.reportsPublished += 1;
+        if (m.mqtt?.publish(action.topic, hexToBytes(action.payload), action.retain) && action.topic.endsWith('/reports'))
+          m.reportsPublished += 1;
         return;
       case 'subscribe':
         m.mqtt?.subscribe(action.topic);

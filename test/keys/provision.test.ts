@@ -15,9 +15,9 @@ import { ackTopic, reportTopic } from '../../firmware/protocol/report.ts';
 import { custodianUser, meterUser } from '../../host/config/identities.ts';
 import { readCosigners } from '../../host/config/key-ring.ts';
 import { loadConfig } from '../../host/config/load.ts';
-import { deriveAckKey, deriveCustodianKey } from '../../firmware/protocol/meter-keys.ts';
+import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmware/protocol/meter-keys.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
+import { meterAckKey, meterMacKey, meterStatusKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
 import { readPublicKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
 import { provision } from '../../host/provision/cli.ts';
 import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
@@ -138,7 +138,12 @@ test("each aggregator's config loads and holds its own members' MAC keys, their 
     t.regex(servicePassword(secrets, `aggregator.${group.id}`), /^[0-9a-f]{64}$/);
   }
   const provider = readSecrets(loadConfig(join(out, 'provider', 'config.json')).keys.secrets);
-  t.deepEqual(provider.meters, {});
+  t.deepEqual(Object.keys(provider.meters).sort(), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  for (const [meterId, entry] of Object.entries(provider.meters)) {
+    t.deepEqual(Object.keys(entry), ['statusKey'], 'the provider gets no MAC, device or acknowledgement key');
+    const meterConfig = validateConfig(read(join(out, 'meters', meterId, 'config.json')));
+    t.deepEqual(meterStatusKey(provider, meterId), deriveStatusKey(meterConfig.deviceKey, hmacSha256));
+  }
   t.deepEqual(Object.keys(provider.services), ['provider']);
 });
 

@@ -73,7 +73,7 @@ export class ModdableMqtt implements MqttPort {
     this.drop();
   }
 
-  publish(topic: string, payload: Uint8Array): boolean {
+  publish(topic: string, payload: Uint8Array, retain = false): boolean {
     if (!this.client || !this.ready) return false;
     if (++this.packets >= PACKETS_PER_SESSION) {
       this.drop();
@@ -81,7 +81,7 @@ export class ModdableMqtt implements MqttPort {
       return false;
     }
     try {
-      this.client.publish(topic, payload.slice().buffer as ArrayBuffer, { quality: 1 });
+      this.client.publish(topic, payload.slice().buffer as ArrayBuffer, { quality: 1, retain });
       return true;
     } catch {
       return false;

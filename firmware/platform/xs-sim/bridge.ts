@@ -19,7 +19,7 @@ export type Action =
   | { kind: 'delete'; key: string }
   | { kind: 'connect' }
   | { kind: 'disconnect' }
-  | { kind: 'publish'; topic: string; payload: string }
+  | { kind: 'publish'; topic: string; payload: string; retain?: boolean }
   | { kind: 'subscribe'; topic: string }
   | { kind: 'log'; line: string };
 
@@ -41,9 +41,9 @@ class BridgedMqtt implements MqttPort {
     this.emit({ kind: 'disconnect' });
   }
 
-  publish(topic: string, payload: Uint8Array): boolean {
+  publish(topic: string, payload: Uint8Array, retain = false): boolean {
     if (!this.connected) return false;
-    this.emit({ kind: 'publish', topic, payload: bytesToHex(payload) });
+    this.emit({ kind: 'publish', topic, payload: bytesToHex(payload), ...(retain ? { retain } : {}) });
     return true;
   }
 
