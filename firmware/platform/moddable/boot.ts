@@ -9,6 +9,7 @@ import { Meter } from '../../meter/meter.ts';
 import type { Clock, PowerSensor, Storage } from '../port.ts';
 import { moddableClock } from './clock.ts';
 import { loadRawConfig } from './config.ts';
+import { freeMemoryBytes } from './free-memory.ts';
 import { nativeHmacSha256 } from './hmac.ts';
 import { ModdableMqtt } from './mqtt.ts';
 
@@ -33,6 +34,7 @@ export function bootMeter(platformName: DevicePlatform, storage: Storage, makeSe
       storage,
       mac: nativeHmacSha256,
       mqtt: new ModdableMqtt(config.broker, config.meterId),
+      freeMemoryBytes,
       log: (line) => trace(`${line}\n`),
     },
     config,
