@@ -41,7 +41,10 @@ export type SensorConfig =
       pin: number;
       /** Mains voltage the current is multiplied with (a CT clamp measures current only). */
       volts: number;
-      /** Amperes per ADC count after removing the mid-rail offset: the clamp's calibration. */
+      /**
+       * Amperes per ADC count after removing the mid-rail offset: the clamp's calibration, given
+       * or worked out from the circuit (turns, burden resistor, ADC full scale and bits).
+       */
       ampsPerCount: number;
       /** ADC count at zero current (the bias of the burden circuit); undefined: measured. */
       zeroCount?: number;
@@ -242,7 +245,7 @@ function parseSensor(value: unknown): SensorConfig {
         kind: 'ct-clamp',
         pin: integer(obj, 'pin', 0, 48, undefined, p),
         volts: finite(obj, 'volts', 50, 500, 230, p),
-        ampsPerCount: finite(obj, 'ampsPerCount', 1e-6, 10, undefined, p),
+        ampsPerCount: clampAmpsPerCount(obj, p),
         zeroCount,
         powerFactor: finite(obj, 'powerFactor', 0.1, 1, 1, p),
         mainsHz: integer(obj, 'mainsHz', 45, 65, 50, p),
@@ -251,6 +254,27 @@ function parseSensor(value: unknown): SensorConfig {
     default:
       return invalid('sensor.kind', 'must be "simulated", "pzem004t" or "ct-clamp"');
   }
+}
+
+const CLAMP_CIRCUIT_FIELDS = ['burdenOhms', 'turns', 'adcFullScaleVolts', 'adcBits'];
+
+/**
+ * A CT clamp's amperes per ADC count: as measured against a reference load (`ampsPerCount`), or
+ * from its circuit: the secondary current is the primary over the turns ratio, the burden
+ * resistor turns it into volts, and the ADC has 2^adcBits counts over its full scale.
+ */
+function clampAmpsPerCount(obj: Record<string, unknown>, p: string): number {
+  if (!CLAMP_CIRCUIT_FIELDS.some((field) => obj[field] !== undefined)) return finite(obj, 'ampsPerCount', 1e-6, 10, undefined, p);
+  if (obj.ampsPerCount !== undefined) {
+    invalid(`${p}ampsPerCount`, 'give either ampsPerCount or the circuit (burdenOhms, turns, adcFullScaleVolts), not both');
+  }
+  const burdenOhms = finite(obj, 'burdenOhms', 0.1, 100_000, undefined, p);
+  const turns = finite(obj, 'turns', 1, 100_000, undefined, p);
+  const fullScaleVolts = finite(obj, 'adcFullScaleVolts', 0.1, 10, undefined, p);
+  const bits = integer(obj, 'adcBits', 8, 16, 12, p);
+  const ampsPerCount = (fullScaleVolts * turns) / (2 ** bits * burdenOhms);
+  if (!(ampsPerCount >= 1e-6 && ampsPerCount <= 10)) invalid(`${p}burdenOhms`, `gives ${ampsPerCount} A per count, outside 1e-6..10`);
+  return ampsPerCount;
 }
 
 /**

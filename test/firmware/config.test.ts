@@ -81,6 +81,22 @@ test('a PZEM-004T reply timeout not below the sample interval is refused', (t) =
   refusal(t, { sampleMs: 1000, sensor: { kind: 'pzem004t', replyTimeoutMs: 1000 } }, /sensor\.replyTimeoutMs: must be below sampleMs/));
 test('a PZEM-004T at the general address 0xF8 is refused: any PZEM on the bus would answer', (t) =>
   refusal(t, { sensor: { kind: 'pzem004t', address: 0xf8 } }, /sensor\.address/));
+test('a CT clamp calibration is given in amperes per count, or worked out from its turns, burden and ADC', (t) => {
+  const clamp = (sensor: Record<string, unknown>) =>
+    validateConfig(rawMeterConfig(keys.publicKey, BROKER, { sensor: { kind: 'ct-clamp', pin: 34, ...sensor } })).sensor;
+  t.like(clamp({ ampsPerCount: 0.0122 }), { ampsPerCount: 0.0122 });
+  // A 2000-turn clamp on 33 ohms into 12 bits over 3.3 V: 3.3 / 4096 / 33 * 2000 A per count.
+  t.like(clamp({ turns: 2000, burdenOhms: 33, adcFullScaleVolts: 3.3 }), { ampsPerCount: 0.048828125 });
+  t.like(clamp({ turns: 2000, burdenOhms: 33, adcFullScaleVolts: 3.3, adcBits: 10 }), { ampsPerCount: 0.1953125 });
+});
+test('a CT clamp with both a calibration and a circuit is refused', (t) =>
+  refusal(
+    t,
+    { sensor: { kind: 'ct-clamp', pin: 34, ampsPerCount: 0.05, turns: 2000, burdenOhms: 33, adcFullScaleVolts: 3.3 } },
+    /sensor\.ampsPerCount: give either/,
+  ));
+test('a CT clamp circuit without its burden resistor is refused', (t) =>
+  refusal(t, { sensor: { kind: 'ct-clamp', pin: 34, turns: 2000, adcFullScaleVolts: 3.3 } }, /sensor\.burdenOhms: is required/));
 
 test('inside XS, a meter without a valid key refuses to start and never touches the broker', async (t) => {
   const { publicKey } = keys;

@@ -7,7 +7,12 @@
 import test from 'ava';
 import { bundle, startXsWorker, type XsWorker } from '../../host/xs/harness.ts';
 import { PZEM_REPLY_TIMEOUT_MS } from '../../firmware/sensors/pzem004t.ts';
+import { validateConfig } from '../../firmware/config/schema.ts';
+import { testKeyPair } from '../helpers/test-keys.ts';
+import { rawMeterConfig } from './helpers/config.ts';
 import type { PzemFault } from './helpers/simulated-pzem.ts';
+
+const keys = testKeyPair();
 
 let worker: XsWorker;
 
@@ -158,4 +163,15 @@ test('the CT clamp turns the RMS of the counts into watts with its calibration',
   // A wrong zero offset adds its square to the mean square: 100 counts off reads sqrt(1000²/2 + 100²).
   within(await watts(wave, { zeroCount: 1950 }), 0.02 * 230 * Math.sqrt(1000 ** 2 / 2 + 100 ** 2), 'zero offset 100 counts off');
   t.true((await watts({ ...wave, amplitude: 0 }, {})) < 1, 'no current, no power');
+  // 10 A RMS through a 2000-turn clamp is 5 mA, 0.165 V RMS on 33 ohms: 204.8 counts RMS at 3.3 V over 12 bits.
+  const circuit = validateConfig(
+    rawMeterConfig(keys.publicKey, 'mqtt://127.0.0.1:1883', {
+      sensor: { kind: 'ct-clamp', pin: 34, turns: 2000, burdenOhms: 33, adcFullScaleVolts: 3.3 },
+    }),
+  ).sensor as { ampsPerCount: number };
+  within(
+    await watts({ ...wave, amplitude: 204.8 * Math.SQRT2 }, { ampsPerCount: circuit.ampsPerCount }),
+    2300,
+    '10 A at 230 V from the circuit',
+  );
 });

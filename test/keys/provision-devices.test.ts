@@ -119,10 +119,10 @@ test('a fleet CSV gives per-meter boards and sensors over the JSON defaults; per
   devicesFile(
     dir,
     [
-      'meter,board,sensor,address,pin,ampsPerCount,ssid,wifiPassword',
-      'm1,,pzem004t,3,,,,',
-      'm2,,ct-clamp,,35,0.02,,',
-      'm4,lin,simulated,,,,,',
+      'meter,board,sensor,address,replyTimeoutMs,pin,ampsPerCount,ssid,wifiPassword',
+      'm1,,pzem004t,3,300,,,,',
+      'm2,,ct-clamp,,,35,0.02,,',
+      'm4,lin,simulated,,,,,,',
     ].join('\n'),
     'fleet.csv',
   );
@@ -133,7 +133,7 @@ test('a fleet CSV gives per-meter boards and sensors over the JSON defaults; per
   });
   const out = join(dir, 'out');
   provision(configPath, out, undefined, devices);
-  t.deepEqual(read(join(out, 'meters/m1/config.json')).sensor, { kind: 'pzem004t', address: 3 });
+  t.deepEqual(read(join(out, 'meters/m1/config.json')).sensor, { kind: 'pzem004t', address: 3, replyTimeoutMs: 300 });
   t.deepEqual(read(join(out, 'meters/m2/config.json')).sensor, { kind: 'ct-clamp', pin: 35, ampsPerCount: 0.03 });
   t.deepEqual(read(join(out, 'meters/m3/config.json')).sensor, { kind: 'pzem004t' });
   t.is(read(join(out, 'meters/m4/device.json')).board, 'lin');
