@@ -62,6 +62,10 @@ test('a day with an outage that fills the outbox and a key rotation stays within
     }
   };
 
+  // Connected first: the connect's work (subscriptions, the health status) must not fall between
+  // the two calls that measure what a measurement itself costs.
+  await until(async () => (await fleet.stats(id)).connected, 'the meter connected');
+  await fleet.settle();
   await measure(0);
   await advanceTo(START + 6 * HOUR_MS);
   await drain(fleet);
