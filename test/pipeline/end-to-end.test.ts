@@ -84,7 +84,7 @@ test('reports of one group become one decrypted total, acknowledged to every met
   t.is(after.series[0].status, 'alert');
 });
 
-test('the HTTP API refuses bad parameters with a reason and serves only group-level data', async (t) => {
+test('the HTTP API refuses bad parameters with a reason and serves only group-level data and, per meter, its health', async (t) => {
   const d = await deploy({ groups: [{ id: 'street', members: ids('m', 3), feeder: 'feeder-street', k: 2 }] });
   t.teardown(() => d.cleanup());
   const provider = await runProvider(d.config);
@@ -96,7 +96,24 @@ test('the HTTP API refuses bad parameters with a reason and serves only group-le
   t.deepEqual((await getJson(`${api}/api/groups/street/series?meter=m1`)).body.error, 'unknown-parameter');
   t.deepEqual((await getJson(`${api}/api/refusals?limit=0`)).status, 400);
   t.deepEqual((await getJson(`${api}/api/groups/nowhere/series`)).status, 404);
-  t.deepEqual((await getJson(`${api}/api/meters/m1`)).status, 404);
+  // Per meter, only its health status (docs/privacy.md, "Meter health"): no series, no reading.
+  t.deepEqual(Object.keys((await getJson(`${api}/api/meters/m1`)).body), [
+    'meterId',
+    'firmware',
+    'keyId',
+    'at',
+    'uptime',
+    'pool',
+    'outbox',
+    'dropped',
+    'acksRejected',
+    'storageFull',
+    'sensorMisses',
+    'freeMemory',
+    'receivedAt',
+  ]);
+  t.deepEqual((await getJson(`${api}/api/meters/m1/series`)).status, 404);
+  t.deepEqual((await getJson(`${api}/api/meters/nowhere`)).status, 404);
   t.is((await fetch(`${api}/api/health`, { method: 'POST' })).status, 405);
   t.deepEqual((await getJson(`${api}/api/groups`)).body, [{ id: 'street', members: ['m1', 'm2', 'm3'], feeder: 'feeder-street', k: 2 }]);
   const series = await getJson(`${api}/api/groups/street/series?from=2026-11-30T00:00:00Z&to=2026-11-30T01:00:00Z`);
