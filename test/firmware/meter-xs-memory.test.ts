@@ -126,7 +126,12 @@ test('a day with an outage that fills the outbox and a key rotation stays within
     growth <= BUDGET_SLOTS,
     `the meter grew by ${growth} live slots after its first hour, more than the ${BUDGET_SLOTS} the board leaves`,
   );
+  // Levels as the largest sample of a span: a sample may catch the meter just after it let go of
+  // something transient (seen 17 slots low on a loaded machine), never above what it holds.
+  const level = (from: number, to: number) => Math.max(...samples.filter((s) => s.hour >= from && s.hour <= to).map((s) => s.slots));
   // The second key, and the simulation's storage, which holds in this heap what the device's NVS holds
   // in flash: the key schedule's record and one value per announced key (firmware/meter/key-schedule.ts).
-  t.true(at(24) <= at(6) + 80, 'no growth over the day beyond the second key');
+  t.true(level(15, 24) <= level(1, 6) + 80, 'no growth over the day beyond the second key');
+  // A leak of even one slot per report would add 20 over five hours of 15-minute slots.
+  t.true(level(20, 24) <= level(15, 19) + 8, 'flat after the rotation');
 });
