@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
+import { METER_STATUS_FIELDS } from '../../firmware/protocol/meter-status.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { listen } from '../net/listen.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
@@ -83,24 +84,16 @@ function seriesOf(ctx: ApiContext, groupId: string, url: URL) {
   };
 }
 
+/** What a status says of its meter: every field but the envelope (version, meter id, tag). */
+const HEALTH_FIELDS = METER_STATUS_FIELDS.filter(
+  (f): f is Exclude<(typeof METER_STATUS_FIELDS)[number], 'v' | 'meterId' | 'mac'> => f !== 'v' && f !== 'meterId' && f !== 'mac',
+);
+
 /** A meter's latest health status as it sent it, with when it came; every field null before one came. */
 function meterHealth(meterId: string, s: MeterStatusRow | undefined) {
-  const fields = [
-    'firmware',
-    'keyId',
-    'at',
-    'uptime',
-    'pool',
-    'outbox',
-    'dropped',
-    'acksRejected',
-    'storageFull',
-    'sensorMisses',
-    'freeMemory',
-  ] as const;
   return {
     meterId,
-    ...Object.fromEntries(fields.map((f) => [f, s ? (f === 'at' ? new Date(s.at * 1000).toISOString() : s[f]) : null])),
+    ...Object.fromEntries(HEALTH_FIELDS.map((f) => [f, s ? (f === 'at' ? new Date(s.at * 1000).toISOString() : s[f]) : null])),
     receivedAt: s ? new Date(s.receivedAt).toISOString() : null,
   };
 }
