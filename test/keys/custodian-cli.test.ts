@@ -6,7 +6,6 @@
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,19 +21,11 @@ import { encodeAggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic, evidenceTopic } from '../../host/protocol/topics.ts';
 import { deploymentKeys, verifiableAggregate } from '../helpers/evidence.ts';
 import { readThresholdPublicKeyFile } from '../../host/threshold/key-files.ts';
+import { freePort } from '../../tools/pipeline/deployment.ts';
 
 const run = promisify(execFile);
 const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
 const PASSPHRASE = 'each custodian reseals with its own';
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 function startCustodian(args: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [bin, 'custodian', ...args], {

@@ -7,7 +7,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -26,18 +25,10 @@ import { aggregateTopic, evidenceTopic } from '../../host/protocol/topics.ts';
 import { custodianKeyOf, fixedKeys, verifiableAggregate, type VerifiableAggregate } from '../helpers/evidence.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
+import { freePort } from '../../tools/pipeline/deployment.ts';
 
 const meterKeys = fixedKeys(3);
 const password = () => randomBytes(16).toString('hex');
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'meterveil-custodian-'));
 let port: number;

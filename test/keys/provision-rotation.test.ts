@@ -8,7 +8,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
@@ -29,18 +28,10 @@ import { provision } from '../../host/provision/cli.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair, testThresholdKeySet, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
+import { freePort } from '../../tools/pipeline/deployment.ts';
 
 const GROUPS = [{ id: 'street', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f', k: 2 }];
 const ROTATING = ['keys/public.json', 'keys/next/public.json'];
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 function aggregateOf(key: PaillierPublicKey, slot: number, readings: Record<string, bigint>): Aggregate {
   const contributors = Object.keys(readings).sort();

@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -28,20 +27,12 @@ import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
 import { testKeyPair, testThresholdKeySet } from '../helpers/test-keys.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
+import { freePort } from '../../tools/pipeline/deployment.ts';
 
 const GROUPS = [
   { id: 'street-1', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'f1', k: 2 },
   { id: 'street-2', members: ['m3', 'm4', 'm5', 'm6'], feeder: 'f2', k: 2 },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const deployment = (async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-'));
