@@ -27,6 +27,25 @@ export default tseslint.config(
     rules: { 'no-var': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // The dashboard runs in the browser (its own tsconfig with the DOM types): no Node globals there.
+    files: ['host/dashboard/**/*.ts'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        setInterval: 'readonly',
+        ResizeObserver: 'readonly',
+        TextDecoderStream: 'readonly',
+        AbortController: 'readonly',
+      },
+    },
+  },
+  {
     files: ['bin/**/*.js', 'eslint.config.js', '.dependency-cruiser.cjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable', require: 'readonly' } },
   },

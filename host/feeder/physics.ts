@@ -20,12 +20,19 @@ export function householdEnergyMwh(profile: HouseholdProfile, fromMs: number, to
   return energy / WATT_MS_PER_MWH;
 }
 
+export interface Theft {
+  watts: number;
+  fromSlot: number;
+}
+
 export interface FeederPhysics {
   households: HouseholdParameters[];
   slotSeconds: number;
   /** Share of the delivered energy lost on the line before the meters (e.g. 0.02). */
   lineLoss: number;
   unmeteredWatts: number;
+  /** Simulation: a further unmetered load (a tap before the meters) from this slot on. */
+  theft?: Theft;
   /** Simulation: the households are connected from this Unix time (ms); nothing flows before it. */
   connectedSinceMs?: number;
 }
@@ -37,6 +44,7 @@ export function feederEnergyMwh(p: FeederPhysics, slot: number): bigint | undefi
   if (to <= from) return undefined;
   let metered = 0;
   for (const h of p.households) metered += householdEnergyMwh(new HouseholdProfile(h), from, to);
-  const unmetered = (p.unmeteredWatts * (to - from)) / WATT_MS_PER_MWH;
+  const stolen = p.theft && slot >= p.theft.fromSlot ? p.theft.watts : 0;
+  const unmetered = ((p.unmeteredWatts + stolen) * (to - from)) / WATT_MS_PER_MWH;
   return BigInt(Math.round((metered + unmetered) * (1 + p.lineLoss)));
 }

@@ -6,13 +6,15 @@ import { readSecrets, servicePassword } from '../config/secrets.ts';
 import { fail } from '../../firmware/errors.ts';
 import { Feeder } from './feeder.ts';
 import { householdOf } from './households.ts';
-import { feederEnergyMwh } from './physics.ts';
+import { feederEnergyMwh, type Theft } from './physics.ts';
 import { slotAt } from '../protocol/slots.ts';
 
 export interface FeederSimulation {
   lineLoss?: number;
   unmeteredWatts?: number;
   connectedSinceMs?: number;
+  /** An unmetered load on one feeder's line from a slot on: what the provider's comparison must catch. */
+  theft?: Theft & { feederId: string };
 }
 
 export async function runFeeders(
@@ -23,6 +25,8 @@ export async function runFeeders(
   const known = [...new Set(config.groups.map((g) => g.feeder))];
   const ids = options.feederIds ?? known;
   for (const id of ids) if (!known.includes(id)) fail('unknown-feeder', `no group has feeder "${id}"`);
+  const { theft } = options;
+  if (theft && !known.includes(theft.feederId)) fail('unknown-feeder', `theft: no group has feeder "${theft.feederId}"`);
   const started: { feeder: Feeder; client: ReturnType<typeof connectRole> }[] = [];
   for (const feederId of ids) {
     const members = [...new Set(config.groups.filter((g) => g.feeder === feederId).flatMap((g) => g.members))];
@@ -32,6 +36,7 @@ export async function runFeeders(
       lineLoss: options.lineLoss ?? 0.02,
       unmeteredWatts: options.unmeteredWatts ?? 0,
       connectedSinceMs: options.connectedSinceMs,
+      theft: theft?.feederId === feederId ? theft : undefined,
     };
     const user = feederUser(feederId);
     const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user), persistent: false });

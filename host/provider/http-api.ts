@@ -11,7 +11,9 @@ import { listen } from '../net/listen.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
 import type { AggregatorStatus } from '../protocol/aggregator-status.ts';
-import type { MeterStatusRow, ProviderStore } from './store.ts';
+import type { LiveEvents } from './live-events.ts';
+import type { MeterStatusRow, ProviderStore, SeriesRow } from './store.ts';
+import { serveDashboard } from './dashboard-files.ts';
 
 export const MAX_SERIES_SLOTS = 10_000;
 const DEFAULT_SERIES_SLOTS = 60;
@@ -25,6 +27,8 @@ export interface ApiContext {
   /** The latest status of each group's aggregator, as it published it. */
   aggregators?: () => ReadonlyMap<string, AggregatorStatus & { receivedAt: number }>;
   now?: () => number;
+  /** The dashboard's live stream (GET /api/events). */
+  events?: LiveEvents;
 }
 
 /** Unix seconds or an ISO 8601 date-time, as milliseconds. */
@@ -67,20 +71,45 @@ function seriesOf(ctx: ApiContext, groupId: string, url: URL) {
     groupId,
     slotSeconds: config.slotSeconds,
     series: store.seriesRange(groupId, fromSlot, toSlot).map((row) => {
-      const feeder = feeders.get(row.slot);
-      const deviation = feeder === undefined ? null : compareWithFeeder(row.total, feeder, config.tolerance).deviation;
+      const r = seriesRow(config, row, feeders.get(row.slot), alerted.has(row.slot));
+      const { slot, start, contributors, total, feeder, deviation, status } = r;
       return {
-        slot: row.slot,
-        start: new Date(slotStartMs(row.slot, config.slotSeconds)).toISOString(),
-        contributors: row.contributors.length,
+        slot,
+        start,
+        contributors,
         reported: row.contributors,
-        total: row.total.toString(),
+        total,
         readings: row.readings.map(String),
-        feeder: feeder === undefined ? null : feeder.toString(),
+        feeder,
         deviation,
-        status: feeder === undefined ? 'awaiting-feeder' : alerted.has(row.slot) ? 'alert' : 'ok',
+        status,
       };
     }),
+  };
+}
+
+/** A (group, slot)'s decrypted total against its feeder, as counts: which meters reported is not in it. */
+function seriesRow(config: MeterveilConfig, row: SeriesRow, feeder: bigint | undefined, alerted: boolean) {
+  const deviation = feeder === undefined ? null : compareWithFeeder(row.total, feeder, config.tolerance).deviation;
+  return {
+    slot: row.slot,
+    start: new Date(slotStartMs(row.slot, config.slotSeconds)).toISOString(),
+    contributors: row.contributors.length,
+    members: config.groups.find((g) => g.id === row.groupId)?.members.length ?? 0,
+    total: row.total.toString(),
+    feeder: feeder === undefined ? null : feeder.toString(),
+    deviation,
+    status: feeder === undefined ? 'awaiting-feeder' : alerted ? 'alert' : 'ok',
+  };
+}
+
+/** The row the dashboard's live stream sends when a (group, slot) changed; undefined before its total is decrypted. */
+export function liveSeriesRow(ctx: ApiContext, groupId: string, slot: number) {
+  const row = ctx.store.series(groupId, slot);
+  if (!row) return undefined;
+  return {
+    groupId,
+    ...seriesRow(ctx.config, row, ctx.store.feeder(groupId, slot), ctx.store.alertSlots(groupId, slot, slot + 1).size > 0),
   };
 }
 
@@ -199,6 +228,9 @@ export async function startHttpApi(
   port: number,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
+    if (serveDashboard(req, res)) return;
+    if (ctx.events && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/api/events')
+      return ctx.events.open(req, res);
     try {
       const { status, body } = route(ctx, req);
       send(res, status, body);

@@ -73,6 +73,8 @@ export interface ProviderOptions {
   now?: () => number;
   log?: (line: string) => void;
   onDecrypted?: (d: Decrypted) => void;
+  /** After a (group, slot) changed: its total decrypted, its feeder reading in, or an alert raised (the dashboard's live stream). */
+  onSlotChanged?: (groupId: string, slot: number) => void;
   /** Each meter's status key (host/config/secrets.ts meterStatusKey); a meter without one has its statuses refused. */
   statusKeys?: ReadonlyMap<string, Uint8Array>;
   onRefused?: (groupId: string | null, slot: number | null, refusal: Refusal) => void;
@@ -348,6 +350,7 @@ export class Provider {
     };
     this.considerComparison(group, aggregate.slot, aggregate.keyId, decrypted);
     this.afterCommit(() => this.o.onDecrypted?.(decrypted));
+    this.slotChanged(group.id, aggregate.slot);
     return undefined;
   }
 
@@ -474,7 +477,9 @@ export class Provider {
     const { store } = this.o;
     store.transaction(() => {
       for (const group of groups) {
-        if (store.saveFeeder(group.id, reading.slot, reading.total, this.now())) this.considerComparison(group, reading.slot);
+        if (!store.saveFeeder(group.id, reading.slot, reading.total, this.now())) continue;
+        this.considerComparison(group, reading.slot);
+        this.slotChanged(group.id, reading.slot);
       }
     });
     this.runAfterCommit();
@@ -522,6 +527,7 @@ export class Provider {
       createdAt: this.now(),
     });
     if (inserted) {
+      this.slotChanged(group.id, slot);
       this.afterCommit(() =>
         this.log(
           `provider: ALERT ${group.id} slot ${slot}: meters ${total} vs feeder ${feeder} (deviation ${(deviation * 100).toFixed(2)}%, ${missing} meter(s) missing)`,
@@ -531,6 +537,10 @@ export class Provider {
   }
 
   private pendingEffects: (() => void)[] = [];
+
+  private slotChanged(groupId: string, slot: number): void {
+    this.afterCommit(() => this.o.onSlotChanged?.(groupId, slot));
+  }
 
   private afterCommit(effect: () => void): void {
     this.pendingEffects.push(effect);

@@ -10,7 +10,8 @@ import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { meterStatusKey, readSecrets, servicePassword } from '../config/secrets.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
-import { startHttpApi } from './http-api.ts';
+import { liveSeriesRow, startHttpApi, type ApiContext } from './http-api.ts';
+import { LiveEvents } from './live-events.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
 
@@ -66,25 +67,30 @@ export async function runProvider(
     const statusKey = meterStatusKey(secrets, meterId);
     if (statusKey) statusKeys.set(meterId, statusKey);
   }
-  const provider = new Provider({ config, decryption, packing, store, client, statusKeys, ...options });
+  const events = new LiveEvents();
+  const apiContext: ApiContext = {
+    config,
+    store,
+    keyId: key.keyId,
+    brokerConnected: () => client.connected,
+    aggregators: () => provider.aggregatorStatus,
+    now: options.now,
+    events,
+  };
+  const onSlotChanged = (groupId: string, slot: number) => {
+    if (events.listeners === 0) return;
+    const row = liveSeriesRow(apiContext, groupId, slot);
+    if (row) events.publish('slot', row);
+  };
+  const provider = new Provider({ config, decryption, packing, store, client, statusKeys, onSlotChanged, ...options });
   let api;
   try {
     await connected(client);
     await thresholdClient?.start();
     await provider.start();
-    api = await startHttpApi(
-      {
-        config,
-        store,
-        keyId: key.keyId,
-        brokerConnected: () => client.connected,
-        aggregators: () => provider.aggregatorStatus,
-        now: options.now,
-      },
-      config.http.host,
-      options.httpPort ?? config.http.port,
-    );
+    api = await startHttpApi(apiContext, config.http.host, options.httpPort ?? config.http.port);
   } catch (e) {
+    events.close();
     provider.stop();
     thresholdClient?.stop();
     client.end(true);
@@ -98,6 +104,7 @@ export async function runProvider(
     async stop() {
       provider.stop();
       thresholdClient?.stop();
+      events.close();
       await api.close();
       await endClient(client);
       store.close();

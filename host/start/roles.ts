@@ -42,6 +42,29 @@ function parseThreshold(text: string): { threshold: number; custodians: number }
   return { threshold, custodians };
 }
 
+interface FeederOptions {
+  config: string;
+  feeder?: string;
+  lineLoss: string;
+  unmeteredWatts: string;
+  connectedSince?: string;
+  theftFeeder?: string;
+  theftWatts?: string;
+  theftFrom?: string;
+}
+
+function theftOf(opts: FeederOptions) {
+  if ((opts.theftFeeder === undefined) !== (opts.theftWatts === undefined))
+    usage('bad-argument', '--theft-feeder and --theft-watts go together');
+  if (opts.theftFeeder === undefined) {
+    if (opts.theftFrom !== undefined) usage('bad-argument', '--theft-from needs --theft-feeder and --theft-watts');
+    return undefined;
+  }
+  const fromSlot = opts.theftFrom === undefined ? 0 : number(opts.theftFrom, 'theft-from');
+  if (!Number.isSafeInteger(fromSlot)) usage('bad-argument', '--theft-from must be a slot number');
+  return { feederId: opts.theftFeeder, watts: number(opts.theftWatts!, 'theft watts'), fromSlot };
+}
+
 export function registerRoles(program: Command): void {
   program
     .command('broker')
@@ -122,9 +145,13 @@ export function registerRoles(program: Command): void {
     .option('--line-loss <share>', 'share of energy lost on the line', '0.02')
     .option('--unmetered-watts <watts>', 'simulated unmetered load (theft) on the line', '0')
     .option('--connected-since <ms>', 'simulated households draw power from this Unix time in ms (when their simulated meters started)')
+    .option('--theft-feeder <id>', "simulated theft: an unmetered load on this feeder's line only (with --theft-watts)")
+    .option('--theft-watts <watts>', 'the stolen load in watts')
+    .option('--theft-from <slot>', 'the theft starts with this slot number (default: at once)')
     .action(
-      cliAction(async (opts: { config: string; feeder?: string; lineLoss: string; unmeteredWatts: string; connectedSince?: string }) => {
+      cliAction(async (opts: FeederOptions) => {
         const running = await runFeeders(loadConfig(opts.config), {
+          theft: theftOf(opts),
           feederIds: opts.feeder ? [opts.feeder] : undefined,
           lineLoss: number(opts.lineLoss, 'line loss'),
           unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),

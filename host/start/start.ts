@@ -120,7 +120,9 @@ export async function startAll(options: {
     }
     await supervisor.start({ name: 'feeders', args: feederArgs, show: /^$/ });
     print(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
-    print(`API: http://${config.http.host}:${config.http.port}/api/health  (groups, series, refusals, alerts under /api)`);
+    const http = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
+    print(`dashboard: ${http}/  (open it in a browser: live group load against the feeders, alerts, coverage)`);
+    print(`API: ${http}/api/health  (groups, series, refusals, alerts under /api)`);
     print('Ctrl-C stops everything');
   } catch (e) {
     await stop();

@@ -32,3 +32,11 @@ test('line losses and unmetered load are added on top of the metered energy', (t
   const theft = (500 * 60_000) / 3_600;
   t.is(feederEnergyMwh({ ...physics, lineLoss: 0.02, unmeteredWatts: 500 }, slot), BigInt(Math.round((metered + theft) * 1.02)));
 });
+
+test('a theft adds its load from its slot on, not before', (t) => {
+  const theft = { watts: 2000, fromSlot: slot + 1 };
+  t.is(feederEnergyMwh({ ...physics, theft }, slot), feederEnergyMwh(physics, slot));
+  const next = slotStartMs(slot + 1, slotSeconds);
+  const metered = energyBetween(next, next + 60_000);
+  t.is(feederEnergyMwh({ ...physics, theft }, slot + 1), BigInt(Math.round(metered + (2000 * 60_000) / 3_600)));
+});
