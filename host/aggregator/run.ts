@@ -8,9 +8,12 @@ import { findGroup, type MeterveilConfig } from '../config/schema.ts';
 import { meterAckKey, meterMacKey, readSecrets, servicePassword } from '../config/secrets.ts';
 import { Aggregator, type SlotClosed } from './aggregator.ts';
 import { AggregatorStore } from './store.ts';
+import { aggregatorMetrics } from './metrics.ts';
+import type { Registry } from '../metrics/registry.ts';
 
 export interface RunningAggregator {
   aggregator: Aggregator;
+  metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -33,7 +36,23 @@ export async function runAggregator(
   const store = new AggregatorStore(aggregatorStorePath(config, groupId), { groupId }, config.durability);
   const user = aggregatorUser(groupId);
   const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user) });
-  const aggregator = new Aggregator({ config, group, publicKeys, macKeys, ackKeys, endorsement, store, client, ...options });
+  const metrics = aggregatorMetrics(config, groupId, options.now);
+  const aggregator = new Aggregator({
+    config,
+    group,
+    publicKeys,
+    macKeys,
+    ackKeys,
+    endorsement,
+    store,
+    client,
+    ...options,
+    onSlotClosed: (e) => {
+      metrics.onSlotClosed(e);
+      options.onSlotClosed?.(e);
+    },
+  });
+  metrics.watch(aggregator);
   try {
     await connected(client);
     await aggregator.start();
@@ -44,6 +63,7 @@ export async function runAggregator(
   }
   return {
     aggregator,
+    metrics: metrics.registry,
     async stop() {
       aggregator.stop();
       await endClient(client);

@@ -28,6 +28,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export interface EmbeddedBroker {
   port: number;
   refusals: Map<string, number>;
+  /** Clients connected and authenticated now. */
+  connectedClients(): number;
+  /** Messages clients published that the broker took (its own $SYS messages aside). */
+  published(): number;
   close(): Promise<void>;
 }
 
@@ -86,6 +90,10 @@ export async function startEmbeddedBroker(options: {
     },
   });
 
+  let published = 0;
+  broker.on('publish', (_packet, client) => {
+    if (client) published++;
+  });
   broker.on('connectionError', (_client, error) => {
     if (/connect did not arrive in time/.test(error.message)) refuse('connect-timeout', 'no CONNECT in time');
   });
@@ -111,6 +119,8 @@ export async function startEmbeddedBroker(options: {
   return {
     port,
     refusals,
+    connectedClients: () => broker.connectedClients,
+    published: () => published,
     close: () =>
       new Promise<void>((resolve) => {
         broker.close(() => server.close(() => resolve()));

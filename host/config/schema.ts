@@ -88,6 +88,12 @@ export interface MeterveilConfig {
   tolerance: number;
   packing: PackingConfig;
   http: { host: string; port: number };
+  /**
+   * Where `meterveil start` has its roles serve Prometheus metrics: the first port for the
+   * embedded broker, the next ones for each custodian, aggregator and the feeders (the provider
+   * serves /metrics on its API). Null: no metrics listeners but the provider's.
+   */
+  metrics: { host: string; port: number } | null;
   /** 'process': commits survive a crash of the process (WAL, synchronous=NORMAL); 'power': also a power loss (FULL). */
   durability: 'process' | 'power';
   provider: { decryption: DecryptionConfig };
@@ -104,6 +110,7 @@ const TOP_KEYS = [
   'tolerance',
   'packing',
   'http',
+  'metrics',
   'durability',
   'provider',
   'groups',
@@ -243,6 +250,8 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
 
   const http = object(c.http ?? {}, 'http');
   onlyKeys(http, ['host', 'port'], 'http');
+  const metrics = c.metrics === undefined || c.metrics === null ? null : object(c.metrics, 'metrics');
+  if (metrics) onlyKeys(metrics, ['host', 'port'], 'metrics');
 
   const tolerance = c.tolerance ?? 0.05;
   if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance < 1)) fail('bad-config', 'tolerance must be a number in [0, 1)');
@@ -281,6 +290,10 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     http: {
       host: http.host === undefined ? '127.0.0.1' : text(http.host, 'http.host'),
       port: integer(http.port ?? 8080, 'http.port', 0, 65_535),
+    },
+    metrics: metrics && {
+      host: metrics.host === undefined ? '127.0.0.1' : text(metrics.host, 'metrics.host'),
+      port: integer(metrics.port, 'metrics.port', 1, 65_535),
     },
     durability,
     provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { cliAction } from '../cli/action.ts';
 import { announceReady } from '../cli/role-channel.ts';
+import { addMetricsOption, withMetrics } from '../cli/metrics-option.ts';
 import { untilSignal } from '../cli/until-signal.ts';
 import { loadConfig } from '../config/load.ts';
 import { addPassphraseOption, resolvePassphrase, type PassphraseOptions } from '../keys/passphrase.ts';
@@ -19,8 +20,7 @@ import { runCustodian } from './run.ts';
 
 export function register(program: Command) {
   addPassphraseOption(
-    program
-      .command('custodian')
+    addMetricsOption(program.command('custodian'))
       .description(
         'hold key shares: check each decryption request against the policy and its own record, then answer with a partial decryption under the share of the key it names',
       )
@@ -32,7 +32,7 @@ export function register(program: Command) {
       .requiredOption('--config <file>', "deployment config (groups, k, broker); its secrets file holds this custodian's broker password"),
     'opens a sealed share',
   ).action(
-    cliAction(async (opts: PassphraseOptions & { share: string[]; config: string }) => {
+    cliAction(async (opts: PassphraseOptions & { share: string[]; config: string; metrics?: string }) => {
       const config = loadConfig(opts.config);
       const passphrase = resolvePassphrase(opts);
       const shares = opts.share.map((file) => readKeyShareFile(file, passphrase));
@@ -45,7 +45,7 @@ export function register(program: Command) {
       );
       const log = (line: string) => process.stderr.write(line + '\n');
       const running = await runCustodian(config, shares, { log });
-      const stopped = untilSignal(() => running.stop());
+      const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
       const { threshold, custodians } = shares[0].publicKey;
       const keys = shares.map((s) => s.publicKey.keyId).join(', ');
       log(

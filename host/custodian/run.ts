@@ -10,11 +10,14 @@ import { Custodian, type CustodianOptions } from './custodian.ts';
 import { encodeResponse } from '../decryption/messages.ts';
 import { checkedShares } from './shares.ts';
 import { CustodianStore } from './store.ts';
+import { custodianMetrics } from './metrics.ts';
+import type { Registry } from '../metrics/registry.ts';
 import { custodianUser } from '../config/identities.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../decryption/topics.ts';
 
 export interface RunningCustodian {
   custodian: Custodian;
+  metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -60,13 +63,17 @@ export async function runCustodian(
   refill.unref();
   const custodian = new Custodian({ config, shares: held, store, nonces, meterKey, ...options });
   const client = connectRole({ url: config.broker.url, username: user, password });
+  const metrics = custodianMetrics(index, custodian);
   const outbound = custodianPartialTopic(index);
   client.on('message', (topic, payload) => {
     if (topic === DECRYPTION_REQUEST_TOPIC) {
+      const started = performance.now();
       void custodian
         .handleRequest(payload)
         .then((response) => {
-          if (response) client.publish(outbound, Buffer.from(encodeResponse(response)), { qos: 1 });
+          if (!response) return;
+          metrics.answered(response.status, (performance.now() - started) / 1000);
+          client.publish(outbound, Buffer.from(encodeResponse(response)), { qos: 1 });
         })
         .catch((e: Error) => options.log?.(`custodian ${index}: ${e.message}`));
     } else {
@@ -84,6 +91,7 @@ export async function runCustodian(
   }
   return {
     custodian,
+    metrics: metrics.registry,
     async stop() {
       clearInterval(refill);
       await endClient(client);

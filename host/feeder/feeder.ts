@@ -25,8 +25,14 @@ export interface FeederOptions {
 }
 
 export class Feeder {
+  /** Readings published since start. */
+  published = 0;
   private timer: NodeJS.Timeout | undefined;
   private nextSlot: number;
+
+  get feederId(): string {
+    return this.o.feederId;
+  }
 
   constructor(private readonly o: FeederOptions) {
     this.nextSlot = o.firstSlot ?? slotAt((o.now ?? Date.now)(), o.slotSeconds);
@@ -48,6 +54,7 @@ export class Feeder {
     this.o.client.publish(feederTopic(this.o.feederId), Buffer.from(encodeFeederReading({ feederId: this.o.feederId, slot, total })), {
       qos: 1,
     });
+    this.published++;
   }
 
   private schedule(): void {

@@ -8,6 +8,8 @@ import { Feeder } from './feeder.ts';
 import { householdOf } from './households.ts';
 import { feederEnergyMwh, type Theft } from './physics.ts';
 import { slotAt } from '../protocol/slots.ts';
+import { feederMetrics } from './metrics.ts';
+import type { Registry } from '../metrics/registry.ts';
 
 export interface FeederSimulation {
   lineLoss?: number;
@@ -20,7 +22,7 @@ export interface FeederSimulation {
 export async function runFeeders(
   config: MeterveilConfig,
   options: FeederSimulation & { feederIds?: string[]; log?: (line: string) => void } = {},
-): Promise<{ feeders: Feeder[]; stop(): Promise<void> }> {
+): Promise<{ feeders: Feeder[]; metrics: Registry; stop(): Promise<void> }> {
   const secrets = readSecrets(config.keys.secrets);
   const known = [...new Set(config.groups.map((g) => g.feeder))];
   const ids = options.feederIds ?? known;
@@ -54,6 +56,7 @@ export async function runFeeders(
   }
   return {
     feeders: started.map((s) => s.feeder),
+    metrics: feederMetrics(started.map((s) => s.feeder)),
     async stop() {
       for (const s of started) s.feeder.stop();
       await Promise.all(started.map((s) => endClient(s.client)));

@@ -3,11 +3,13 @@
  * but its membership and whether it reported in a slot. Totals are decimal strings (they may
  * exceed 2^53). Bad query parameters get 400 with a named reason.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { METER_STATUS_FIELDS } from '../../firmware/protocol/meter-status.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
-import { listen } from '../net/listen.ts';
+import { addProcessMetrics, type Registry } from '../metrics/registry.ts';
+import { serveMetricsRequest } from '../metrics/listener.ts';
+import { serveHttp, type HttpListener } from '../net/http-server.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
 import type { AggregatorStatus } from '../protocol/aggregator-status.ts';
@@ -29,6 +31,8 @@ export interface ApiContext {
   now?: () => number;
   /** The dashboard's live stream (GET /api/events). */
   events?: LiveEvents;
+  /** The provider's metrics, served as /metrics in Prometheus' text format. */
+  metrics?: Registry;
 }
 
 /** Unix seconds or an ISO 8601 date-time, as milliseconds. */
@@ -222,15 +226,13 @@ function send(res: ServerResponse, status: number, body: unknown) {
   res.end(text);
 }
 
-export async function startHttpApi(
-  ctx: ApiContext,
-  host: string,
-  port: number,
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+export async function startHttpApi(ctx: ApiContext, host: string, port: number): Promise<HttpListener> {
+  if (ctx.metrics) addProcessMetrics(ctx.metrics);
+  return serveHttp({ host, port }, 'the API', (req, res) => {
     if (serveDashboard(req, res)) return;
     if (ctx.events && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/api/events')
       return ctx.events.open(req, res);
+    if (ctx.metrics && serveMetricsRequest(ctx.metrics, req, res)) return;
     try {
       const { status, body } = route(ctx, req);
       send(res, status, body);
@@ -239,16 +241,4 @@ export async function startHttpApi(
       else send(res, 500, { error: 'internal-error', message: 'the request could not be served' });
     }
   });
-  await listen(server, port, host);
-  const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  return {
-    server,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -78,7 +78,12 @@ export interface ProviderOptions {
   /** Each meter's status key (host/config/secrets.ts meterStatusKey); a meter without one has its statuses refused. */
   statusKeys?: ReadonlyMap<string, Uint8Array>;
   onRefused?: (groupId: string | null, slot: number | null, refusal: Refusal) => void;
+  /** Each decryption's time: one CRT decryption, or one round of asking the custodians, however it ended. */
+  onDecryption?: (mode: Decryption['mode'], seconds: number, outcome: DecryptionOutcome) => void;
 }
+
+/** How one decryption ended: a plaintext, a refusal, or (threshold mode) too few answers in time. */
+export type DecryptionOutcome = 'decrypted' | 'refused' | 'timed-out';
 
 export class Provider {
   /** Refusals and dropped messages by reason, including those that could not be stored (no group or slot). */
@@ -273,13 +278,18 @@ export class Provider {
         return this.afterCommit(() => this.requestDecryption(row));
       }
       let plaintext: bigint;
+      const started = performance.now();
       try {
         const key = d.privateKeys.get(aggregate.keyId)!;
         plaintext = key.decrypt(ciphertextFromBytes(key.publicKey, aggregate.ciphertext));
       } catch (e) {
-        if (e instanceof MeterveilError) return refuse(e.reason, e.message);
+        if (e instanceof MeterveilError) {
+          this.o.onDecryption?.('single', (performance.now() - started) / 1000, 'refused');
+          return refuse(e.reason, e.message);
+        }
         throw e;
       }
+      this.o.onDecryption?.('single', (performance.now() - started) / 1000, 'decrypted');
       this.storeDecrypted(group, aggregate, hash, plaintext);
     });
     this.runAfterCommit();
@@ -385,8 +395,19 @@ export class Provider {
     if (!group) return;
     const aggregate = decodeAggregate(new TextEncoder().encode(row.aggregate));
     this.inFlight.add(key);
+    const started = performance.now();
+    const timed = (outcome: ThresholdDecryption | Error) => {
+      const ended: DecryptionOutcome = !(outcome instanceof Error)
+        ? 'decrypted'
+        : outcome instanceof ThresholdDecryptionFailure && outcome.timedOut
+          ? 'timed-out'
+          : 'refused';
+      this.o.onDecryption?.('threshold', (performance.now() - started) / 1000, ended);
+      return outcome;
+    };
     Promise.resolve()
       .then(() => d.client.decrypt(aggregate))
+      .then(timed, (e: Error) => timed(e))
       .then((result) => this.settle(group, aggregate, row.aggregateHash, result))
       .catch((e: Error) => this.settle(group, aggregate, row.aggregateHash, e))
       .finally(() => this.inFlight.delete(key));

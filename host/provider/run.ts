@@ -12,13 +12,17 @@ import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
 import { liveSeriesRow, startHttpApi, type ApiContext } from './http-api.ts';
 import { LiveEvents } from './live-events.ts';
+import { providerMetrics } from './metrics.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
+import type { Registry } from '../metrics/registry.ts';
 
 export interface RunningProvider {
   provider: Provider;
   store: ProviderStore;
   apiUrl: string;
+  /** Its Prometheus metrics, served on the API as /metrics. */
+  metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -67,6 +71,7 @@ export async function runProvider(
     const statusKey = meterStatusKey(secrets, meterId);
     if (statusKey) statusKeys.set(meterId, statusKey);
   }
+  const metrics = providerMetrics(config, options.now);
   const events = new LiveEvents();
   const apiContext: ApiContext = {
     config,
@@ -76,13 +81,29 @@ export async function runProvider(
     aggregators: () => provider.aggregatorStatus,
     now: options.now,
     events,
+    metrics: metrics.registry,
   };
   const onSlotChanged = (groupId: string, slot: number) => {
     if (events.listeners === 0) return;
     const row = liveSeriesRow(apiContext, groupId, slot);
     if (row) events.publish('slot', row);
   };
-  const provider = new Provider({ config, decryption, packing, store, client, statusKeys, onSlotChanged, ...options });
+  const provider = new Provider({
+    config,
+    decryption,
+    packing,
+    store,
+    client,
+    statusKeys,
+    onSlotChanged,
+    ...options,
+    onDecrypted: (d) => {
+      metrics.onDecrypted(d);
+      options.onDecrypted?.(d);
+    },
+    onDecryption: metrics.onDecryption,
+  });
+  metrics.watch(provider, store);
   let api;
   try {
     await connected(client);
@@ -101,6 +122,7 @@ export async function runProvider(
     provider,
     store,
     apiUrl: api.url,
+    metrics: metrics.registry,
     async stop() {
       provider.stop();
       thresholdClient?.stop();

@@ -375,6 +375,22 @@ export class ProviderStore {
     return this.db.prepare('SELECT count(*) FROM series').pluck().get() as number;
   }
 
+  /** Slots decrypted, by group: what the metrics count. */
+  countSeriesByGroup(): Map<string, number> {
+    const rows = this.db.prepare('SELECT group_id, count(*) AS n FROM series GROUP BY group_id').all() as { group_id: string; n: number }[];
+    return new Map(rows.map((r) => [r.group_id, r.n]));
+  }
+
+  /** Alerts raised, by group and kind. */
+  countAlerts(): { groupId: string; kind: string; n: number }[] {
+    const rows = this.db.prepare('SELECT group_id, kind, count(*) AS n FROM alerts GROUP BY group_id, kind').all() as {
+      group_id: string;
+      kind: string;
+      n: number;
+    }[];
+    return rows.map((r) => ({ groupId: r.group_id, kind: r.kind, n: r.n }));
+  }
+
   lastSlot(): number | null {
     return (this.db.prepare('SELECT max(slot) FROM series').pluck().get() as number | null) ?? null;
   }

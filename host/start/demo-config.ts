@@ -23,6 +23,7 @@ export function demoConfig(httpPort = 8080, brokerPort = 1883, threshold?: DemoT
     tolerance: 0.05,
     packing: { readings: 3, maxPowerWatts: 23_000, maxGroupSize: 100 },
     http: { host: '127.0.0.1', port: httpPort },
+    metrics: { host: '127.0.0.1', port: 9464 },
     durability: 'process',
     provider: { decryption: threshold ? { mode: 'threshold', ...threshold, timeoutMs: 10_000, retryMs: 15_000 } : { mode: 'single' } },
     groups: [

@@ -16,6 +16,8 @@ import { runFeeders } from '../feeder/run.ts';
 import { describeDecrypted } from '../provider/describe.ts';
 import { runProvider } from '../provider/run.ts';
 import { announceReady } from '../cli/role-channel.ts';
+import { addMetricsOption, withMetrics } from '../cli/metrics-option.ts';
+import { brokerMetrics } from '../broker/metrics.ts';
 import { untilSignal } from '../cli/until-signal.ts';
 import { DEFAULT_START_CONFIG, DEFAULT_THRESHOLD_START_CONFIG, startAll } from './start.ts';
 
@@ -51,6 +53,7 @@ interface FeederOptions {
   theftFeeder?: string;
   theftWatts?: string;
   theftFrom?: string;
+  metrics?: string;
 }
 
 function theftOf(opts: FeederOptions) {
@@ -66,56 +69,57 @@ function theftOf(opts: FeederOptions) {
 }
 
 export function registerRoles(program: Command): void {
-  program
+  const broker = program
     .command('broker')
     .description('run the embedded MQTT broker (aedes) with per-party credentials and ACLs')
     .option('-c, --config <file>', 'config file', 'meterveil.json')
     .option('--mosquitto-files <dir>', 'instead, write mosquitto.conf, a password file and an ACL file into DIR')
-    .option('--mosquitto <dir>', 'instead, run mosquitto with the broker folder that provision wrote (OUT/broker); no --config needed')
-    .action(
-      cliAction(async (opts: { config: string; mosquittoFiles?: string; mosquitto?: string }) => {
-        if (opts.mosquitto) {
-          const mosquitto = await runMosquitto(opts.mosquitto, log);
-          const stopped = untilSignal(() => mosquitto.stop());
-          log(`mosquitto listening on ${mosquitto.listeners.join(', ')}`);
-          await announceReady();
-          await Promise.race([stopped, mosquitto.exited]);
-          return;
-        }
-        const config = loadConfig(opts.config);
-        if (opts.mosquittoFiles) {
-          const { host, port } = brokerAddress(config);
-          const files = writeMosquittoFiles(opts.mosquittoFiles, {
-            host,
-            port,
-            users: brokerUsers(readSecrets(config.keys.secrets)),
-            acl: deploymentAcl(config),
-          });
-          log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
-          return;
-        }
-        const broker = await runBroker(config, log);
-        const stopped = untilSignal(() => broker.close());
-        log(`broker listening on ${config.broker.url}`);
+    .option('--mosquitto <dir>', 'instead, run mosquitto with the broker folder that provision wrote (OUT/broker); no --config needed');
+  addMetricsOption(broker).action(
+    cliAction(async (opts: { config: string; mosquittoFiles?: string; mosquitto?: string; metrics?: string }) => {
+      if (opts.mosquitto) {
+        const mosquitto = await runMosquitto(opts.mosquitto, log);
+        const stopped = untilSignal(() => mosquitto.stop());
+        log(`mosquitto listening on ${mosquitto.listeners.join(', ')}`);
         await announceReady();
-        await stopped;
-      }),
-    );
+        await Promise.race([stopped, mosquitto.exited]);
+        return;
+      }
+      const config = loadConfig(opts.config);
+      if (opts.mosquittoFiles) {
+        const { host, port } = brokerAddress(config);
+        const files = writeMosquittoFiles(opts.mosquittoFiles, {
+          host,
+          port,
+          users: brokerUsers(readSecrets(config.keys.secrets)),
+          acl: deploymentAcl(config),
+        });
+        log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
+        return;
+      }
+      const broker = await runBroker(config, log);
+      const stopped = untilSignal(await withMetrics(brokerMetrics(broker), opts.metrics, () => broker.close()));
+      log(`broker listening on ${config.broker.url}`);
+      await announceReady();
+      await stopped;
+    }),
+  );
 
-  program
-    .command('aggregator')
-    .description("run one group's aggregator")
-    .option('-c, --config <file>', 'config file', 'meterveil.json')
-    .requiredOption('-g, --group <id>', 'group id')
-    .action(
-      cliAction(async (opts: { config: string; group: string }) => {
-        const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
-        const stopped = untilSignal(() => running.stop());
-        log(`aggregator ${opts.group} running`);
-        await announceReady();
-        await stopped;
-      }),
-    );
+  addMetricsOption(
+    program
+      .command('aggregator')
+      .description("run one group's aggregator")
+      .option('-c, --config <file>', 'config file', 'meterveil.json')
+      .requiredOption('-g, --group <id>', 'group id'),
+  ).action(
+    cliAction(async (opts: { config: string; group: string; metrics?: string }) => {
+      const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
+      const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
+      log(`aggregator ${opts.group} running`);
+      await announceReady();
+      await stopped;
+    }),
+  );
 
   program
     .command('provider')
@@ -137,7 +141,7 @@ export function registerRoles(program: Command): void {
       }),
     );
 
-  program
+  const feeder = program
     .command('feeder')
     .description("run simulated feeder meters (all of the config's, or one)")
     .option('-c, --config <file>', 'config file', 'meterveil.json')
@@ -147,23 +151,23 @@ export function registerRoles(program: Command): void {
     .option('--connected-since <ms>', 'simulated households draw power from this Unix time in ms (when their simulated meters started)')
     .option('--theft-feeder <id>', "simulated theft: an unmetered load on this feeder's line only (with --theft-watts)")
     .option('--theft-watts <watts>', 'the stolen load in watts')
-    .option('--theft-from <slot>', 'the theft starts with this slot number (default: at once)')
-    .action(
-      cliAction(async (opts: FeederOptions) => {
-        const running = await runFeeders(loadConfig(opts.config), {
-          theft: theftOf(opts),
-          feederIds: opts.feeder ? [opts.feeder] : undefined,
-          lineLoss: number(opts.lineLoss, 'line loss'),
-          unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
-          connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
-          log,
-        });
-        const stopped = untilSignal(() => running.stop());
-        log(`${running.feeders.length} feeder meter(s) running`);
-        await announceReady();
-        await stopped;
-      }),
-    );
+    .option('--theft-from <slot>', 'the theft starts with this slot number (default: at once)');
+  addMetricsOption(feeder).action(
+    cliAction(async (opts: FeederOptions) => {
+      const running = await runFeeders(loadConfig(opts.config), {
+        theft: theftOf(opts),
+        feederIds: opts.feeder ? [opts.feeder] : undefined,
+        lineLoss: number(opts.lineLoss, 'line loss'),
+        unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
+        connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
+        log,
+      });
+      const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
+      log(`${running.feeders.length} feeder meter(s) running`);
+      await announceReady();
+      await stopped;
+    }),
+  );
 
   program
     .command('start')

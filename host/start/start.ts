@@ -16,6 +16,9 @@ import { takePassphraseFromEnv } from '../keys/passphrase.ts';
 import { writeDemoConfigIfAbsent, type DemoThreshold } from './demo-config.ts';
 import type { EmbeddedBroker } from '../broker/embedded.ts';
 import { slotStartMs } from '../protocol/slots.ts';
+import { brokerMetrics } from '../broker/metrics.ts';
+import { startMetricsListener } from '../metrics/listener.ts';
+import type { HttpListener } from '../net/http-server.ts';
 
 export const DEFAULT_START_CONFIG = './data/meterveil.json';
 /** Threshold mode's own default folder: its keys differ from the single-key demo's. */
@@ -61,19 +64,26 @@ export async function startAll(options: {
   }
 
   let broker: EmbeddedBroker | undefined;
+  let brokerListener: HttpListener | undefined;
   let fleet: RunningFleet | undefined;
+  // The broker takes the first metrics port (when it runs here), each child role the next one.
+  const metrics = config.metrics;
+  let metricsPort = metrics?.port ?? 0;
+  const metricsArgs = (): string[] => (metrics ? ['--metrics', `${metrics.host}:${++metricsPort}`] : []);
   // Only the custodians unseal a key (their shares); the provider, aggregators, feeders and the XS
   // workers of the fleet never see the passphrase.
   const supervisor = new Supervisor(join(config.dataDir, 'logs'), print, takePassphraseFromEnv());
   const stop = async () => {
     await fleet?.stop();
     await supervisor.stopAll();
+    await brokerListener?.close();
     await broker?.close();
   };
   try {
     if (config.broker.embedded) {
       broker = await runBroker(config);
       print(`broker (embedded) on ${config.broker.url}`);
+      if (metrics) brokerListener = await startMetricsListener(brokerMetrics(broker), metrics);
     }
     const args = ['--config', configPath];
     if (decryption.mode === 'threshold') {
@@ -81,7 +91,7 @@ export async function startAll(options: {
         Array.from({ length: decryption.custodians }, (_, i) => i + 1).map((index) =>
           supervisor.start({
             name: `custodian-${index}`,
-            args: ['custodian', '--share', demoSharePath(decryption, index), ...args],
+            args: ['custodian', '--share', demoSharePath(decryption, index), ...args, ...metricsArgs()],
             show: /refused/,
             unsealsKey: true,
           }),
@@ -98,13 +108,13 @@ export async function startAll(options: {
       config.groups.map((g) =>
         supervisor.start({
           name: `aggregator-${g.id}`,
-          args: ['aggregator', ...args, '--group', g.id],
+          args: ['aggregator', ...args, '--group', g.id, ...metricsArgs()],
           show: /suppressed|not stored/,
         }),
       ),
     );
     print(`aggregators for ${config.groups.map((g) => g.id).join(', ')}`);
-    const feederArgs = ['feeder', ...args];
+    const feederArgs = ['feeder', ...args, ...metricsArgs()];
     if (options.simulate) {
       const meters = new Set(config.groups.flatMap((g) => g.members)).size;
       print(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
@@ -123,6 +133,12 @@ export async function startAll(options: {
     const http = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
     print(`dashboard: ${http}/  (open it in a browser: live group load against the feeders, alerts, coverage)`);
     print(`API: ${http}/api/health  (groups, series, refusals, alerts under /api)`);
+    if (metrics) {
+      const first = metrics.port + (broker ? 0 : 1);
+      print(
+        `metrics: ${http}/metrics (provider), http://${metrics.host}:${first}..${metricsPort}/metrics (${broker ? 'broker, ' : ''}${decryption.mode === 'threshold' ? 'custodians, ' : ''}aggregators, feeders)`,
+      );
+    }
     print('Ctrl-C stops everything');
   } catch (e) {
     await stop();

@@ -138,7 +138,6 @@ export async function deploy(options: {
   }
 
   const meters: NodeMeter[] = [];
-  const packing = slotPackingFor(config.slotSeconds, config.packing, publicKey.bits);
   return {
     dir,
     configPath,
@@ -147,18 +146,7 @@ export async function deploy(options: {
     secrets,
     refusals,
     async meter(meterId, groups, extra = {}) {
-      const m = new NodeMeter({
-        meterId,
-        groups,
-        publicKey,
-        macKey: meterMacKey(secrets, meterId),
-        ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
-        custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
-        password: secrets.meters[meterId].password,
-        url: config.broker.url,
-        packing,
-        ...extra,
-      });
+      const m = nodeMeterOf({ config, secrets, publicKey }, meterId, groups, extra);
       meters.push(m);
       await m.connect();
       return m;
@@ -169,6 +157,28 @@ export async function deploy(options: {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Node meter of a deployment's config with its provisioned keys (not yet connected). */
+export function nodeMeterOf(
+  d: { config: MeterveilConfig; secrets: Secrets; publicKey: PaillierPublicKey },
+  meterId: string,
+  groups: string[],
+  extra: Partial<NodeMeterOptions> = {},
+): NodeMeter {
+  const { config, secrets, publicKey } = d;
+  return new NodeMeter({
+    meterId,
+    groups,
+    publicKey,
+    macKey: meterMacKey(secrets, meterId),
+    ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
+    custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
+    password: secrets.meters[meterId].password,
+    url: config.broker.url,
+    packing: slotPackingFor(config.slotSeconds, config.packing, publicKey.bits),
+    ...extra,
+  });
 }
 
 export const ids = (prefix: string, n: number, from = 1) => Array.from({ length: n }, (_, i) => `${prefix}${i + from}`);

@@ -1,0 +1,181 @@
+/**
+ * What an operator watches of a running `meterveil start` (threshold mode, 2 of 3 custodians,
+ * the fixture key, no simulated fleet: Node meters report instead): every role's /metrics, whose
+ * counters move as reports are accepted and as a report injected over the broker is refused.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { reportTopic } from '../../firmware/protocol/report.ts';
+import { loadConfig } from '../../host/config/load.ts';
+import { readSecrets } from '../../host/config/secrets.ts';
+import { connectRole } from '../../host/mqtt/client.ts';
+import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
+import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
+import { freePort, ids, nodeMeterOf } from '../../tools/pipeline/deployment.ts';
+import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
+import { until } from '../helpers/poll.ts';
+import { testThresholdKeySet } from '../helpers/test-keys.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Sample = { name: string; labels: Record<string, string>; value: number };
+
+/** Prometheus' text format, the samples only. */
+function samples(text: string): Sample[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!m) throw new Error(`not a sample: ${line}`);
+      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+      return { name: m[1], labels, value: Number(m[3]) };
+    });
+}
+
+/** The sum of a metric's samples whose labels include `labels`. */
+function value(all: Sample[], name: string, labels: Record<string, string> = {}): number {
+  return all
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+async function scrape(url: string): Promise<Sample[]> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
+  if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`${url}: not Prometheus text`);
+  return samples(await res.text());
+}
+
+test('every role of a running start serves /metrics; counters move as reports are accepted and refused, and no label names a meter', async (t) => {
+  t.timeout(120_000, 'start-up of six roles, then two wall-clock slots of 2 s with their lateness and the custodians');
+  const dir = mkdtempSync(join(tmpdir(), 'meterveil-observe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const set = testThresholdKeySet(2, 3);
+  writeThresholdKeySet(join(dir, 'keys'), set);
+  const members = ids('m', 4);
+  const httpPort = await freePort();
+  const metricsPort = await freePort();
+  const configPath = join(dir, 'meterveil.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dataDir: '.',
+      broker: { url: `mqtt://127.0.0.1:${await freePort()}`, embedded: true },
+      slotSeconds: 2,
+      latenessSeconds: 1,
+      skewSeconds: 2,
+      packing: { readings: 1, maxPowerWatts: 100_000 },
+      http: { host: '127.0.0.1', port: httpPort },
+      metrics: { host: '127.0.0.1', port: metricsPort },
+      provider: { decryption: { mode: 'threshold', threshold: 2, custodians: 3, timeoutMs: 5000, retryMs: 1000 } },
+      groups: [{ id: 'street', members, feeder: 'feeder-street', k: 3 }],
+    }),
+  );
+
+  const child = spawn(process.execPath, [BIN, 'start', '--no-simulate', '--config', configPath], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const said = () => `\n${output}`;
+  await until(() => /Ctrl-C stops everything/.test(output), 'start running', 60_000, said);
+
+  // The broker takes the first port, then custodians 1..3, the aggregator, the feeders.
+  const at = (offset: number) => `http://127.0.0.1:${metricsPort + offset}/metrics`;
+  const urls = {
+    provider: `http://127.0.0.1:${httpPort}/metrics`,
+    broker: at(0),
+    'custodian-1': at(1),
+    'custodian-2': at(2),
+    'custodian-3': at(3),
+    aggregator: at(4),
+    feeders: at(5),
+  };
+  t.regex(
+    output,
+    new RegExp(`metrics: ${urls.provider} \\(provider\\), http://127\\.0\\.0\\.1:${metricsPort}\\.\\.${metricsPort + 5}/metrics`),
+  );
+  const scrapeAll = async () =>
+    Object.fromEntries(await Promise.all(Object.entries(urls).map(async ([role, url]) => [role, await scrape(url)] as const))) as Record<
+      keyof typeof urls,
+      Sample[]
+    >;
+  const before = await scrapeAll();
+  for (const [role, all] of Object.entries(before)) {
+    t.true(value(all, 'process_cpu_seconds_total') > 0, `${role} has process metrics`);
+    t.true(
+      all.every((s) => s.labels.role === (role.startsWith('custodian') ? 'custodian' : role === 'feeders' ? 'feeder' : role)),
+      `${role} labels its role`,
+    );
+  }
+  t.is(value(before.aggregator, 'meterveil_aggregator_reports_accepted_total', { group: 'street' }), 0);
+
+  const config = loadConfig(configPath);
+  const secrets = readSecrets(config.keys.secrets);
+  const meters: NodeMeter[] = members.map((m) => nodeMeterOf({ config, secrets, publicKey: set.publicKey.paillier }, m, ['street']));
+  t.teardown(() => Promise.all(meters.map((m) => m.close())));
+  await Promise.all(meters.map((m) => m.connect()));
+
+  // A report that is no report, from a meter's own credentials on its own topic.
+  meters[0].publishRaw(reportTopic('m1'), new TextEncoder().encode('{"not":"a report"}'));
+  // A client with a wrong password.
+  const intruder = connectRole({ url: config.broker.url, username: 'm2', password: 'wrong', persistent: false });
+  intruder.on('error', () => {});
+  t.teardown(() => intruder.end(true));
+
+  const slot = slotAt(Date.now(), config.slotSeconds) + 1;
+  await sleep(slotStartMs(slot, config.slotSeconds) - Date.now() + 20);
+  await Promise.all(meters.map((m, i) => m.report(slot, [BigInt(4821 + 1111 * i)])));
+
+  const after = await until(
+    async () => {
+      await sleep(250);
+      const all = await scrapeAll();
+      return value(all.provider, 'meterveil_provider_slots_decrypted_total', { group: 'street' }) >= 1 && all;
+    },
+    `slot ${slot} decrypted`,
+    30_000,
+    said,
+  );
+  t.is(value(after.aggregator, 'meterveil_aggregator_reports_accepted_total'), 4);
+  t.deepEqual(
+    after.aggregator.filter((s) => s.name === 'meterveil_aggregator_reports_refused_total').map((s) => [s.labels.reason, s.value]),
+    [['unsupported-version', 1]],
+    'the injected report',
+  );
+  t.is(value(after.aggregator, 'meterveil_aggregator_slots_closed_total', { state: 'published' }), 1);
+  t.is(value(after.aggregator, 'meterveil_aggregator_slot_closed_seconds_count'), 1);
+  t.true(value(after.broker, 'meterveil_broker_refused_total', { reason: 'bad-credentials' }) >= 1, 'the wrong password');
+  t.true(value(after.broker, 'meterveil_broker_clients') >= 9, 'roles and meters connected');
+  t.true(
+    value(after.broker, 'meterveil_broker_messages_published_total') > value(before.broker, 'meterveil_broker_messages_published_total'),
+  );
+  t.is(value(after.provider, 'meterveil_provider_slot_stored_seconds_count', { group: 'street' }), 1);
+  t.is(value(after.provider, 'meterveil_provider_decryption_seconds_count', { mode: 'threshold', outcome: 'decrypted' }), 1);
+  const given = (['custodian-1', 'custodian-2', 'custodian-3'] as const).map((c) =>
+    value(after[c], 'meterveil_custodian_partials_given_total'),
+  );
+  t.true(given.reduce((a, b) => a + b) >= 2, `two partials at least (${given})`);
+  t.true(value(after.feeders, 'meterveil_feeder_readings_published_total', { feeder: 'feeder-street' }) >= 1);
+  t.is(value(after.provider, 'meterveil_provider_meters', { state: 'never' }), 4, 'Node meters send no health status');
+
+  const labelValues = Object.values(after).flatMap((all) => all.flatMap((s) => Object.values(s.labels)));
+  t.deepEqual(
+    labelValues.filter((v) => members.includes(v)),
+    [],
+    'no label is a meter id',
+  );
+
+  child.kill('SIGINT');
+  t.is(await exit, 0);
+});
