@@ -65,7 +65,7 @@ module.exports = {
         'Config, protocol, policy and the libraries are what roles build on; importing a role from them would ' +
         'bring that role into every other one.',
       severity: 'error',
-      from: { path: '^host/(config|protocol|policy|decryption|mqtt|reasons|threshold|paillier|keys|store|xs|metrics|net)/' },
+      from: { path: '^host/(config|protocol|policy|decryption|mqtt|reasons|threshold|paillier|keys|store|xs|metrics|net|log)/' },
       to: { path: `^host/${ROLES}/` },
     },
     {

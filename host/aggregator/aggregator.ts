@@ -40,6 +40,7 @@ import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { slotStartMs, watermarkMs } from '../protocol/slots.ts';
 import { aggregateTopic, aggregatorStatusTopic, evidenceTopic, meterOfReportTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
+import { silentLog, type RoleLog } from '../log/logger.ts';
 import type { AggregatorStore } from './store.ts';
 
 /** A batch is committed at the end of the event-loop turn or when it reaches this size. */
@@ -72,7 +73,7 @@ export interface AggregatorOptions {
   store: AggregatorStore;
   client: MqttClient;
   now?: () => number;
-  log?: (line: string) => void;
+  log?: RoleLog;
   onSlotClosed?: (event: SlotClosed) => void;
 }
 
@@ -116,7 +117,7 @@ export class Aggregator {
   private stopped = false;
 
   constructor(options: AggregatorOptions) {
-    this.o = { now: Date.now, log: () => {}, ...options };
+    this.o = { now: Date.now, log: silentLog, ...options };
     this.rejections = new ReasonCounter(options.store.rejections());
     this.suppressions = new ReasonCounter(options.store.suppressions());
     this.keys = new Map(options.publicKeys.map((k) => [k.keyId, k]));
@@ -253,7 +254,10 @@ export class Aggregator {
       });
     } catch (e) {
       // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.
-      this.o.log(`aggregator ${this.groupId}: batch of ${batch.length} not stored: ${(e as Error).message}`);
+      this.o.log.error(
+        { reason: 'store-failed', reports: batch.length },
+        `aggregator ${this.groupId}: batch of ${batch.length} not stored: ${(e as Error).message}`,
+      );
       this.rejections.count('store-failed', batch.length);
       return;
     }
@@ -298,7 +302,8 @@ export class Aggregator {
       const why = reason ?? 'key-retired';
       store.closeSlot(slot, keyId, 'suppressed', why, null, now);
       this.suppressions.count(why);
-      this.o.log(
+      this.o.log.info(
+        { slot, keyId, reason: why, contributors: count, missing },
         `aggregator ${group.id}: slot ${slot} under key ${keyId} suppressed (${why}, ${count} contributors, ${missing} of ${group.members.length} members missing, k=${group.k})`,
       );
       this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'suppressed', count, reason: why });
@@ -329,7 +334,10 @@ export class Aggregator {
       if (err || !store.db.open) return;
       store.markPublished(slot, keyId);
       const count = store.contributors(slot, keyId).length;
-      this.o.log(`aggregator ${group.id}: slot ${slot} under key ${keyId} published with ${count} contributors`);
+      this.o.log.info(
+        { slot, keyId, contributors: count },
+        `aggregator ${group.id}: slot ${slot} under key ${keyId} published with ${count} contributors`,
+      );
       this.o.onSlotClosed?.({ groupId: group.id, slot, keyId, state: 'published', count, reason: null });
     });
   }
@@ -341,7 +349,10 @@ export class Aggregator {
       evidence = encodeEvidence({ aggregate: decodeAggregate(message), reports });
     } catch (e) {
       this.refuse(reasonOf(e));
-      this.o.log(`aggregator ${this.groupId}: slot ${slot} under key ${keyId}: no evidence for the custodians: ${(e as Error).message}`);
+      this.o.log.error(
+        { slot, keyId, reason: reasonOf(e) },
+        `aggregator ${this.groupId}: slot ${slot} under key ${keyId}: no evidence for the custodians: ${(e as Error).message}`,
+      );
       return;
     }
     this.o.client.publish(evidenceTopic(this.groupId), Buffer.from(evidence), { qos: 1 });

@@ -10,6 +10,7 @@ import { Aggregator, type SlotClosed } from './aggregator.ts';
 import { AggregatorStore } from './store.ts';
 import { aggregatorMetrics } from './metrics.ts';
 import type { Registry } from '../metrics/registry.ts';
+import type { RoleLog } from '../log/logger.ts';
 
 export interface RunningAggregator {
   aggregator: Aggregator;
@@ -24,7 +25,7 @@ export function aggregatorStorePath(config: MeterveilConfig, groupId: string): s
 export async function runAggregator(
   config: MeterveilConfig,
   groupId: string,
-  options: { log?: (line: string) => void; now?: () => number; onSlotClosed?: (e: SlotClosed) => void } = {},
+  options: { log?: RoleLog; now?: () => number; onSlotClosed?: (e: SlotClosed) => void } = {},
 ): Promise<RunningAggregator> {
   const group = findGroup(config, groupId);
   const publicKeys = readAcceptedPublicKeys(config);

@@ -16,6 +16,7 @@ import { clientIdAllowed } from '../config/identities.ts';
 import { listen } from '../net/listen.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
+import type { RoleLog } from '../log/logger.ts';
 
 /** Far above any legitimate message (largest: an aggregate of 10,000 contributors). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -42,14 +43,14 @@ export async function startEmbeddedBroker(options: {
   port: number;
   users: Map<string, string>;
   acl: Acl;
-  log?: (line: string) => void;
+  log?: RoleLog;
   /** How long a connection may stay open without a CONNECT. */
   connectTimeoutMs?: number;
 }): Promise<EmbeddedBroker> {
   const refusals = new Map<string, number>();
   const refuse = (reason: Reason, detail: string) => {
     refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
-    options.log?.(`broker refused ${reason}: ${detail}`);
+    options.log?.warn({ reason }, `broker refused ${reason}: ${detail}`);
   };
   const passwords = new Map([...options.users].map(([u, p]) => [u, digest(p)]));
   const userOf = new WeakMap<Client, string>();

@@ -4,8 +4,9 @@ import { brokerAddress } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { deploymentAcl } from './deployment-acl.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.ts';
+import type { RoleLog } from '../log/logger.ts';
 
-export function runBroker(config: MeterveilConfig, log?: (line: string) => void): Promise<EmbeddedBroker> {
+export function runBroker(config: MeterveilConfig, log?: RoleLog): Promise<EmbeddedBroker> {
   const { host, port } = brokerAddress(config);
   return startEmbeddedBroker({ host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: deploymentAcl(config), log });
 }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { cliAction } from '../cli/action.ts';
 import { announceReady } from '../cli/role-channel.ts';
+import { roleLogger } from '../log/logger.ts';
 import { addMetricsOption, withMetrics } from '../cli/metrics-option.ts';
 import { untilSignal } from '../cli/until-signal.ts';
 import { loadConfig } from '../config/load.ts';
@@ -43,17 +44,17 @@ export function register(program: Command) {
         d.mode === 'threshold' && d.allowUndetectableDifferencing,
         'set provider.decryption.allowUndetectableDifferencing to true in the config',
       );
-      const log = (line: string) => process.stderr.write(line + '\n');
+      const log = roleLogger('custodian', { custodian: shares[0].index });
       const running = await runCustodian(config, shares, { log });
       const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
       const { threshold, custodians } = shares[0].publicKey;
       const keys = shares.map((s) => s.publicKey.keyId).join(', ');
-      log(
+      log.info(
         `custodian ${shares[0].index} of ${custodians} (key${shares.length > 1 ? 's' : ''} ${keys}, ${threshold} needed) connected to ${config.broker.url}`,
       );
       if (!custodianSetsOverlap(threshold, custodians))
-        log(
-          `warning: ${threshold} of ${custodians} lets two disjoint sets of custodians decrypt; this custodian cannot see differencing between them`,
+        log.warn(
+          `${threshold} of ${custodians} lets two disjoint sets of custodians decrypt; this custodian cannot see differencing between them`,
         );
       await announceReady();
       await stopped;

@@ -16,6 +16,7 @@
  * and records it durably before answering. A second request for the same aggregate gets the same
  * partial again, which reveals nothing new.
  */
+import { silentLog, type RoleLog } from '../log/logger.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
@@ -48,7 +49,7 @@ export interface CustodianOptions {
   /** How long verified aggregates and refused evidence are remembered. */
   rememberAggregatesMs?: number;
   now?: () => number;
-  log?: (line: string) => void;
+  log?: RoleLog;
 }
 
 interface Waiter {
@@ -70,7 +71,7 @@ export class Custodian {
   /** Requests waiting for evidence, by partKey. */
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly now: () => number;
-  private readonly log: (line: string) => void;
+  private readonly log: RoleLog;
   private readonly shares: Map<string, KeyShare>;
 
   constructor(private readonly o: CustodianOptions) {
@@ -78,7 +79,7 @@ export class Custodian {
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
     this.disclosure = new DisclosureRule(o.config.groups);
     this.now = o.now ?? Date.now;
-    this.log = o.log ?? (() => {});
+    this.log = o.log ?? silentLog;
   }
 
   get index(): number {
@@ -111,7 +112,10 @@ export class Custodian {
     const refusal = checkEvidence(evidence, share.publicKey.paillier, { index: this.index, keyOf: this.o.meterKey });
     const part = partKey(aggregate);
     if (refusal) {
-      this.log(`custodian ${this.index}: evidence of ${part} refused: ${refusal.reason} (${refusal.detail})`);
+      this.log.warn(
+        { group: aggregate.groupId, slot: aggregate.slot, reason: refusal.reason },
+        `custodian ${this.index}: evidence of ${part} refused: ${refusal.reason} (${refusal.detail})`,
+      );
       this.refusedEvidence.set(part, { ...refusal, at: now });
     } else {
       const hash = aggregateHash(aggregate);
@@ -161,7 +165,10 @@ export class Custodian {
     const refuse = (refusal: Refusal): CustodianResponse => {
       this.refusals.count(refusal.reason);
       this.o.store.insertRefusal({ requestId, groupId: aggregate.groupId, slot: aggregate.slot, ...refusal, receivedAt: this.now() });
-      this.log(`custodian ${this.index}: refused ${aggregate.groupId}/${aggregate.slot}: ${refusal.reason} (${refusal.detail})`);
+      this.log.warn(
+        { group: aggregate.groupId, slot: aggregate.slot, reason: refusal.reason },
+        `custodian ${this.index}: refused ${aggregate.groupId}/${aggregate.slot}: ${refusal.reason} (${refusal.detail})`,
+      );
       return { ...head, status: 'refused', reason: refusal.reason, detail: refusal.detail };
     };
 

@@ -75,7 +75,7 @@ export async function runCustodian(
           metrics.answered(response.status, (performance.now() - started) / 1000);
           client.publish(outbound, Buffer.from(encodeResponse(response)), { qos: 1 });
         })
-        .catch((e: Error) => options.log?.(`custodian ${index}: ${e.message}`));
+        .catch((e: Error) => options.log?.error({ reason: 'internal-error' }, `custodian ${index}: ${e.message}`));
     } else {
       custodian.noteEvidence(topic, payload);
     }

@@ -19,7 +19,6 @@ export interface FeederOptions {
   /** Milliseconds after a slot's end before the reading is taken. */
   settleMs?: number;
   now?: () => number;
-  log?: (line: string) => void;
   /** The first slot to publish (default: the slot in progress at construction). */
   firstSlot?: number;
 }

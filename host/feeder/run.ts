@@ -21,7 +21,7 @@ export interface FeederSimulation {
 
 export async function runFeeders(
   config: MeterveilConfig,
-  options: FeederSimulation & { feederIds?: string[]; log?: (line: string) => void } = {},
+  options: FeederSimulation & { feederIds?: string[] } = {},
 ): Promise<{ feeders: Feeder[]; metrics: Registry; stop(): Promise<void> }> {
   const secrets = readSecrets(config.keys.secrets);
   const known = [...new Set(config.groups.map((g) => g.feeder))];
@@ -48,7 +48,6 @@ export async function runFeeders(
       slotSeconds: config.slotSeconds,
       client,
       measure: (slot) => feederEnergyMwh(physics, slot),
-      log: options.log,
       firstSlot: options.connectedSinceMs === undefined ? undefined : slotAt(options.connectedSinceMs, config.slotSeconds),
     });
     feeder.start();

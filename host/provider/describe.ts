@@ -1,4 +1,4 @@
-/** The console line for a decrypted slot: group-level figures only. */
+/** The log line for a decrypted slot, and its fields: group-level figures only. */
 import { slotStartMs } from '../protocol/slots.ts';
 import type { Decrypted } from './provider.ts';
 
@@ -11,4 +11,17 @@ export function describeDecrypted(d: Decrypted, slotSeconds: number): string {
   if (d.feeder === undefined) return `${base}, feeder reading not yet in`;
   const sign = d.deviation! >= 0 ? '+' : '';
   return `${base}, feeder ${wh(d.feeder)}, deviation ${sign}${(d.deviation! * 100).toFixed(1)}%${d.alert ? ' ALERT' : ' ok'}`;
+}
+
+export function decryptedFields(d: Decrypted) {
+  return {
+    group: d.groupId,
+    slot: d.slot,
+    contributors: d.count,
+    members: d.members,
+    total: d.total.toString(),
+    feeder: d.feeder?.toString(),
+    deviation: d.deviation,
+    alert: d.alert,
+  };
 }

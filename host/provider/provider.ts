@@ -38,6 +38,7 @@ import {
   STATUS_TOPIC_FILTER,
 } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
+import { silentLog, type RoleLog } from '../log/logger.ts';
 import { compareWithFeeder } from './compare.ts';
 import { partsDueMs, type HeldComparisons } from './held-comparisons.ts';
 import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
@@ -71,7 +72,7 @@ export interface ProviderOptions {
   store: ProviderStore;
   client: MqttClient;
   now?: () => number;
-  log?: (line: string) => void;
+  log?: RoleLog;
   onDecrypted?: (d: Decrypted) => void;
   /** After a (group, slot) changed: its total decrypted, its feeder reading in, or an alert raised (the dashboard's live stream). */
   onSlotChanged?: (groupId: string, slot: number) => void;
@@ -95,7 +96,7 @@ export class Provider {
   private readonly disclosure: DisclosureRule;
   private readonly groupsOfFeeder = new Map<string, GroupConfig[]>();
   private readonly now: () => number;
-  private readonly log: (line: string) => void;
+  private readonly log: RoleLog;
   private readonly keyIds: Set<string>;
   private readonly parts: SeriesParts;
   private readonly held: HeldComparisons;
@@ -111,7 +112,7 @@ export class Provider {
     this.disclosure = new DisclosureRule(o.config.groups);
     for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
     this.now = o.now ?? Date.now;
-    this.log = o.log ?? (() => {});
+    this.log = o.log ?? silentLog;
     this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : o.decryption.keyIds);
     this.parts = o.store.parts;
     this.held = o.store.held;
@@ -155,7 +156,7 @@ export class Provider {
     } catch (e) {
       this.pendingEffects = [];
       this.counts.count('internal-error');
-      this.log(`provider: held comparisons not processed: ${(e as Error).message}`);
+      this.log.error({ reason: 'internal-error' }, `provider: held comparisons not processed: ${(e as Error).message}`);
     }
   }
 
@@ -166,7 +167,7 @@ export class Provider {
       for (const row of this.o.store.waitingReservations()) this.requestDecryption(row);
     } catch (e) {
       this.counts.count('internal-error');
-      this.log(`provider: could not read the waiting reservations: ${(e as Error).message}`);
+      this.log.error({ reason: 'internal-error' }, `provider: could not read the waiting reservations: ${(e as Error).message}`);
     }
   }
 
@@ -180,7 +181,7 @@ export class Provider {
       // A failed commit: the transaction rolled back; the broker redelivers to the persistent session.
       this.pendingEffects = [];
       this.counts.count('internal-error');
-      this.log(`provider: message on ${topic} not processed: ${(e as Error).message}`);
+      this.log.error({ reason: 'internal-error', topic }, `provider: message on ${topic} not processed: ${(e as Error).message}`);
       throw e;
     }
   }
@@ -197,7 +198,10 @@ export class Provider {
       hash ?? null,
     );
     if (stored) {
-      this.log(`provider: refused ${groupId ?? '?'}/${slot ?? '?'}: ${refusal.reason} (${refusal.detail})`);
+      this.log.warn(
+        { group: groupId ?? undefined, slot: slot ?? undefined, reason: refusal.reason },
+        `provider: refused ${groupId ?? '?'}/${slot ?? '?'}: ${refusal.reason} (${refusal.detail})`,
+      );
       this.o.onRefused?.(groupId, slot, refusal);
     }
     return stored;
@@ -330,7 +334,12 @@ export class Provider {
           detail: readings,
           createdAt: this.now(),
         });
-        this.afterCommit(() => this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${readings}`));
+        this.afterCommit(() =>
+          this.log.warn(
+            { group: group.id, slot: aggregate.slot, alert: 'out-of-range-total', reason: 'out-of-range-total' },
+            `provider: ALERT ${group.id} slot ${aggregate.slot}: ${readings}`,
+          ),
+        );
       }
       return refusal;
     }
@@ -422,7 +431,12 @@ export class Provider {
     if (forged.length === 0) return;
     const detail = `partial decryptions failing their proofs, not used: ${forged.map((f) => `custodian ${f.index}`).join(', ')}`;
     if (this.recordRefusal(group.id, aggregate.slot, { reason: 'forged-partial', detail }, aggregate, hash))
-      this.afterCommit(() => this.log(`provider: ALERT ${group.id} slot ${aggregate.slot}: ${detail}`));
+      this.afterCommit(() =>
+        this.log.warn(
+          { group: group.id, slot: aggregate.slot, alert: 'forged-partial', reason: 'forged-partial' },
+          `provider: ALERT ${group.id} slot ${aggregate.slot}: ${detail}`,
+        ),
+      );
   }
 
   /** Stores the custodians' outcome for a reservation, if it is still waiting for exactly that aggregate. */
@@ -454,7 +468,10 @@ export class Provider {
       // The reservation is unchanged: it is asked for again at the next retry.
       this.pendingEffects = [];
       this.counts.count('internal-error');
-      this.log(`provider: outcome for ${group.id}/${aggregate.slot} not stored: ${(e as Error).message}`);
+      this.log.error(
+        { group: group.id, slot: aggregate.slot, reason: 'internal-error' },
+        `provider: outcome for ${group.id}/${aggregate.slot} not stored: ${(e as Error).message}`,
+      );
     }
   }
 
@@ -550,7 +567,8 @@ export class Provider {
     if (inserted) {
       this.slotChanged(group.id, slot);
       this.afterCommit(() =>
-        this.log(
+        this.log.warn(
+          { group: group.id, slot, alert: 'feeder-deviation', deviation, missing },
           `provider: ALERT ${group.id} slot ${slot}: meters ${total} vs feeder ${feeder} (deviation ${(deviation * 100).toFixed(2)}%, ${missing} meter(s) missing)`,
         ),
       );

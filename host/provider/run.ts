@@ -16,6 +16,7 @@ import { providerMetrics } from './metrics.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
 import type { Registry } from '../metrics/registry.ts';
+import type { RoleLog } from '../log/logger.ts';
 
 export interface RunningProvider {
   provider: Provider;
@@ -55,7 +56,7 @@ function decryptionKey(config: MeterveilConfig) {
 
 export async function runProvider(
   config: MeterveilConfig,
-  options: { log?: (line: string) => void; now?: () => number; onDecrypted?: (d: Decrypted) => void; httpPort?: number } = {},
+  options: { log?: RoleLog; now?: () => number; onDecrypted?: (d: Decrypted) => void; httpPort?: number } = {},
 ): Promise<RunningProvider> {
   const key = decryptionKey(config);
   const packing = slotPackingFor(config.slotSeconds, config.packing, key.bits);

@@ -13,15 +13,14 @@ import { loadConfig } from '../config/load.ts';
 import { brokerAddress } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { runFeeders } from '../feeder/run.ts';
-import { describeDecrypted } from '../provider/describe.ts';
+import { decryptedFields, describeDecrypted } from '../provider/describe.ts';
+import { roleLogger } from '../log/logger.ts';
 import { runProvider } from '../provider/run.ts';
 import { announceReady } from '../cli/role-channel.ts';
 import { addMetricsOption, withMetrics } from '../cli/metrics-option.ts';
 import { brokerMetrics } from '../broker/metrics.ts';
 import { untilSignal } from '../cli/until-signal.ts';
 import { DEFAULT_START_CONFIG, DEFAULT_THRESHOLD_START_CONFIG, startAll } from './start.ts';
-
-const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
 function number(text: string, what: string): number {
   const n = Number(text);
@@ -77,10 +76,11 @@ export function registerRoles(program: Command): void {
     .option('--mosquitto <dir>', 'instead, run mosquitto with the broker folder that provision wrote (OUT/broker); no --config needed');
   addMetricsOption(broker).action(
     cliAction(async (opts: { config: string; mosquittoFiles?: string; mosquitto?: string; metrics?: string }) => {
+      const log = roleLogger('broker');
       if (opts.mosquitto) {
-        const mosquitto = await runMosquitto(opts.mosquitto, log);
+        const mosquitto = await runMosquitto(opts.mosquitto, (line) => log.info({ source: 'mosquitto' }, line));
         const stopped = untilSignal(() => mosquitto.stop());
-        log(`mosquitto listening on ${mosquitto.listeners.join(', ')}`);
+        log.info(`mosquitto listening on ${mosquitto.listeners.join(', ')}`);
         await announceReady();
         await Promise.race([stopped, mosquitto.exited]);
         return;
@@ -94,12 +94,12 @@ export function registerRoles(program: Command): void {
           users: brokerUsers(readSecrets(config.keys.secrets)),
           acl: deploymentAcl(config),
         });
-        log(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
+        log.info(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
         return;
       }
       const broker = await runBroker(config, log);
       const stopped = untilSignal(await withMetrics(brokerMetrics(broker), opts.metrics, () => broker.close()));
-      log(`broker listening on ${config.broker.url}`);
+      log.info(`broker listening on ${config.broker.url}`);
       await announceReady();
       await stopped;
     }),
@@ -113,9 +113,10 @@ export function registerRoles(program: Command): void {
       .requiredOption('-g, --group <id>', 'group id'),
   ).action(
     cliAction(async (opts: { config: string; group: string; metrics?: string }) => {
+      const log = roleLogger('aggregator', { group: opts.group });
       const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
       const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
-      log(`aggregator ${opts.group} running`);
+      log.info(`aggregator ${opts.group} running`);
       await announceReady();
       await stopped;
     }),
@@ -128,14 +129,16 @@ export function registerRoles(program: Command): void {
     .option('-p, --port <port>', 'HTTP port (overrides the config)')
     .action(
       cliAction(async (opts: { config: string; port?: string }) => {
+        const log = roleLogger('provider');
         const config = loadConfig(opts.config);
         const running = await runProvider(config, {
           log,
           httpPort: opts.port === undefined ? undefined : number(opts.port, 'port'),
-          onDecrypted: (d) => log(describeDecrypted(d, config.slotSeconds)),
+          // A group's total is what the provider exists for; one meter's reading is never in it.
+          onDecrypted: (d) => log.info(decryptedFields(d), describeDecrypted(d, config.slotSeconds)),
         });
         const stopped = untilSignal(() => running.stop());
-        log(`provider API on ${running.apiUrl}/api/health`);
+        log.info(`provider API on ${running.apiUrl}/api/health`);
         await announceReady();
         await stopped;
       }),
@@ -154,16 +157,16 @@ export function registerRoles(program: Command): void {
     .option('--theft-from <slot>', 'the theft starts with this slot number (default: at once)');
   addMetricsOption(feeder).action(
     cliAction(async (opts: FeederOptions) => {
+      const log = roleLogger('feeder');
       const running = await runFeeders(loadConfig(opts.config), {
         theft: theftOf(opts),
         feederIds: opts.feeder ? [opts.feeder] : undefined,
         lineLoss: number(opts.lineLoss, 'line loss'),
         unmeteredWatts: number(opts.unmeteredWatts, 'unmetered watts'),
         connectedSinceMs: opts.connectedSince === undefined ? undefined : number(opts.connectedSince, 'connected-since'),
-        log,
       });
       const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
-      log(`${running.feeders.length} feeder meter(s) running`);
+      log.info(`${running.feeders.length} feeder meter(s) running`);
       await announceReady();
       await stopped;
     }),
@@ -184,6 +187,7 @@ export function registerRoles(program: Command): void {
     .option('--single-key', 'the provider holds the private key and decrypts alone; it trusts the aggregators to multiply honestly')
     .action(
       cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean }) => {
+        const log = roleLogger('start');
         if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
         const threshold =
           opts.threshold !== undefined
@@ -196,13 +200,13 @@ export function registerRoles(program: Command): void {
           simulate: opts.simulate,
           threshold,
           singleKey: opts.singleKey,
-          print: (line) => process.stdout.write(`${line}\n`),
+          log,
         });
         await announceReady();
         await untilSignal(async () => {
-          process.stdout.write('stopping...\n');
+          log.info('stopping...');
           await stop();
-          process.stdout.write('stopped\n');
+          log.info('stopped');
         });
       }),
     );

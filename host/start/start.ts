@@ -19,6 +19,7 @@ import { slotStartMs } from '../protocol/slots.ts';
 import { brokerMetrics } from '../broker/metrics.ts';
 import { startMetricsListener } from '../metrics/listener.ts';
 import type { HttpListener } from '../net/http-server.ts';
+import { forwardLogLine, roleLogger, type RoleLog } from '../log/logger.ts';
 
 export const DEFAULT_START_CONFIG = './data/meterveil.json';
 /** Threshold mode's own default folder: its keys differ from the single-key demo's. */
@@ -31,11 +32,12 @@ export async function startAll(options: {
   threshold?: DemoThreshold;
   /** Single-key mode asked for by name: a given config in threshold mode is refused, not run. */
   singleKey?: boolean;
-  print: (line: string) => void;
+  /** The start process's own log (role start). */
+  log: RoleLog;
 }): Promise<() => Promise<void>> {
-  const { print, threshold } = options;
+  const { log, threshold } = options;
   const configPath = resolve(options.config ?? (threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG));
-  if (!options.config && writeDemoConfigIfAbsent(configPath, threshold)) print(`wrote a demo config to ${configPath}`);
+  if (!options.config && writeDemoConfigIfAbsent(configPath, threshold)) log.info(`wrote a demo config to ${configPath}`);
   const config = loadConfig(configPath);
   const decryption = config.provider.decryption;
   if (
@@ -56,7 +58,7 @@ export async function startAll(options: {
   const { publicKey, secrets, createdKeys } = await provision(config);
   const keyDir = config.keys.publicKey.replace(/\/[^/]+$/, '');
   if (createdKeys) {
-    print(
+    log.info(
       decryption.mode === 'threshold'
         ? `generated a 2048-bit threshold key (${decryption.threshold} of ${decryption.custodians} custodians) in ${keyDir}; the provider holds no private key`
         : `generated a 2048-bit Paillier key pair in ${keyDir}`,
@@ -72,7 +74,7 @@ export async function startAll(options: {
   const metricsArgs = (): string[] => (metrics ? ['--metrics', `${metrics.host}:${++metricsPort}`] : []);
   // Only the custodians unseal a key (their shares); the provider, aggregators, feeders and the XS
   // workers of the fleet never see the passphrase.
-  const supervisor = new Supervisor(join(config.dataDir, 'logs'), print, takePassphraseFromEnv());
+  const supervisor = new Supervisor(join(config.dataDir, 'logs'), { log, forward: forwardLogLine }, takePassphraseFromEnv());
   const stop = async () => {
     await fleet?.stop();
     await supervisor.stopAll();
@@ -81,8 +83,8 @@ export async function startAll(options: {
   };
   try {
     if (config.broker.embedded) {
-      broker = await runBroker(config);
-      print(`broker (embedded) on ${config.broker.url}`);
+      broker = await runBroker(config, roleLogger('broker'));
+      log.info(`broker (embedded) on ${config.broker.url}`);
       if (metrics) brokerListener = await startMetricsListener(brokerMetrics(broker), metrics);
     }
     const args = ['--config', configPath];
@@ -97,7 +99,7 @@ export async function startAll(options: {
           }),
         ),
       );
-      print(`custodians 1..${decryption.custodians} running; ${decryption.threshold} needed to decrypt`);
+      log.info(`custodians 1..${decryption.custodians} running; ${decryption.threshold} needed to decrypt`);
     }
     await supervisor.start({
       name: 'provider',
@@ -113,33 +115,34 @@ export async function startAll(options: {
         }),
       ),
     );
-    print(`aggregators for ${config.groups.map((g) => g.id).join(', ')}`);
+    log.info(`aggregators for ${config.groups.map((g) => g.id).join(', ')}`);
     const feederArgs = ['feeder', ...args, ...metricsArgs()];
     if (options.simulate) {
       const meters = new Set(config.groups.flatMap((g) => g.members)).size;
-      print(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
-      fleet = await runFleet(config, publicKey, secrets, { onError: (e) => print(`fleet: ${e.message}`) });
+      log.info(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
+      fleet = await runFleet(config, publicKey, secrets, { onError: (e) => log.error(`fleet: ${e.message}`) });
       // The simulated homes are connected when their meters start: the feeders read nothing before.
       feederArgs.push('--connected-since', String(fleet.startMs));
       // Meters report from the first slot they measure whole.
       const first = Math.ceil(fleet.startMs / 1000 / config.slotSeconds);
       const time = new Date(slotStartMs(first, config.slotSeconds)).toISOString().slice(11, 19);
-      print(
+      log.info(
+        { slot: first },
         `${meters} meters running; they report from slot ${first} ${time} on, and a slot's totals come once every meter has reported it, at the latest ${config.latenessSeconds} s after its end`,
       );
     }
     await supervisor.start({ name: 'feeders', args: feederArgs, show: /^$/ });
-    print(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
+    log.info(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
     const http = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
-    print(`dashboard: ${http}/  (open it in a browser: live group load against the feeders, alerts, coverage)`);
-    print(`API: ${http}/api/health  (groups, series, refusals, alerts under /api)`);
+    log.info(`dashboard: ${http}/  (open it in a browser: live group load against the feeders, alerts, coverage)`);
+    log.info(`API: ${http}/api/health  (groups, series, refusals, alerts under /api)`);
     if (metrics) {
       const first = metrics.port + (broker ? 0 : 1);
-      print(
+      log.info(
         `metrics: ${http}/metrics (provider), http://${metrics.host}:${first}..${metricsPort}/metrics (${broker ? 'broker, ' : ''}${decryption.mode === 'threshold' ? 'custodians, ' : ''}aggregators, feeders)`,
       );
     }
-    print('Ctrl-C stops everything');
+    log.info('Ctrl-C stops everything');
   } catch (e) {
     await stop();
     throw e;

@@ -1,9 +1,9 @@
 /**
  * Runs each service role as a child process (bin/meterveil.js <role> --config FILE), writes its
- * output to a log file, passes the lines an operator watches to the console, and restarts a child
- * that dies unexpectedly: its durable state makes a restart lose nothing. A child says over its
- * IPC channel when it is ready and why it stopped (host/cli/role-channel.ts); log lines are only
- * shown, never parsed.
+ * output (JSON log lines) to a log file, passes the lines an operator watches on, and restarts a
+ * child that dies unexpectedly: its durable state makes a restart lose nothing. A child says over
+ * its IPC channel when it is ready and why it stopped (host/cli/role-channel.ts); a log line is
+ * read only to choose whether to show it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -13,17 +13,28 @@ import { MeterveilError } from '../../firmware/errors.ts';
 import { onRoleMessage } from '../cli/role-channel.ts';
 import { childEnvironment } from '../keys/passphrase.ts';
 import { ensurePrivateFile, PRIVATE_FILE_MODE } from '../store/private-file.ts';
+import type { RoleLog } from '../log/logger.ts';
+import { parseLogLine, type LogRecord } from '../log/pretty.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
 export interface ChildRole {
   name: string;
   args: string[];
-  /** Lines shown on the console (all lines go to the log file). */
+  /** Messages shown on the console, besides warnings and errors (all lines go to the log file). */
   show: RegExp;
   /** The role opens a sealed key file: only such a role is given the passphrase. */
   unsealsKey?: boolean;
 }
+
+export interface SupervisorOutput {
+  /** The supervisor's own events, and what a child writes on stderr. */
+  log: RoleLog;
+  /** A child's log line that is shown: the line as it came, and its record. */
+  forward(line: string, record: LogRecord): void;
+}
+
+const SHOWN_LEVELS = new Set(['warn', 'error', 'fatal']);
 
 export class Supervisor {
   private readonly children = new Map<string, ChildProcess>();
@@ -33,7 +44,7 @@ export class Supervisor {
   /** passphrase: for the roles that unseal a key; every other child gets an environment without it. */
   constructor(
     private readonly logDir: string,
-    private readonly print: (line: string) => void,
+    private readonly out: SupervisorOutput,
     private readonly passphrase?: string,
   ) {
     mkdirSync(logDir, { recursive: true });
@@ -60,7 +71,7 @@ export class Supervisor {
         } else if (message.role === 'stopping') stoppedOnSignal = true;
         else failure = message.message;
       });
-      // stderr is always shown (the custodian logs there).
+      // stderr is always shown: a role writes there only why its command failed.
       const lineReader = (always: boolean) => {
         let partial = '';
         return (chunk: Buffer) => {
@@ -68,8 +79,15 @@ export class Supervisor {
           const lines = (partial + chunk.toString()).split('\n');
           partial = lines.pop()!;
           for (const line of lines) {
-            if (always) this.print(`${role.name}: ${line}`);
-            else if (role.show.test(line)) this.print(line.replace(/^\S+Z /, ''));
+            if (always) {
+              this.out.log.warn({ child: role.name }, `${role.name}: ${line}`);
+              continue;
+            }
+            const parsed = parseLogLine(line);
+            // A line that is not one of the role's log records (none should be) is passed on as one.
+            const record = parsed ?? { level: 'info', role: role.name, msg: line };
+            if (SHOWN_LEVELS.has(String(record.level)) || role.show.test(record.msg ?? ''))
+              this.out.forward(parsed ? line : JSON.stringify(record), record);
           }
         };
       };
@@ -81,10 +99,10 @@ export class Supervisor {
         const why = (signal ? `signal ${signal}` : `code ${code}`) + (failure ? `: ${failure}` : '');
         if (!ready) return reject(new MeterveilError('role-exited', `${role.name} exited during start-up (${why}); see ${logPath}`));
         // A stop, not a crash: Ctrl-C in a terminal reaches the children too.
-        if (stoppedOnSignal || code === 0) return this.print(`${role.name} stopped`);
-        this.print(`${role.name} exited (${why}); restarting`);
+        if (stoppedOnSignal || code === 0) return this.out.log.info({ child: role.name }, `${role.name} stopped`);
+        this.out.log.warn({ child: role.name }, `${role.name} exited (${why}); restarting`);
         setTimeout(() => {
-          if (!this.stopping) this.start(role).catch((e) => this.print((e as Error).message));
+          if (!this.stopping) this.start(role).catch((e) => this.out.log.error({ child: role.name }, (e as Error).message));
         }, 1000);
       });
     });

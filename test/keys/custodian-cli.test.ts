@@ -30,15 +30,17 @@ const PASSPHRASE = 'each custodian reseals with its own';
 function startCustodian(args: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [bin, 'custodian', ...args], {
     env: { ...process.env, METERVEIL_PASSPHRASE: PASSPHRASE },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
-      if (/connected to/.test(stderr)) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`custodian exited with ${code}: ${stderr}`)));
+    let output = '';
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/"role":"custodian".*"msg":"custodian \d of \d .*connected to/.test(output)) resolve(child);
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', read);
+    child.once('exit', (code) => reject(new Error(`custodian exited with ${code}: ${output}`)));
   });
 }
 

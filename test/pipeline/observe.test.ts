@@ -1,11 +1,12 @@
 /**
  * What an operator watches of a running `meterveil start` (threshold mode, 2 of 3 custodians,
  * the fixture key, no simulated fleet: Node meters report instead): every role's /metrics, whose
- * counters move as reports are accepted and as a report injected over the broker is refused.
+ * counters move as reports are accepted and as a report injected over the broker is refused; and
+ * the JSON logs of every role, which name groups, slots and reasons and never a reading.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +53,7 @@ async function scrape(url: string): Promise<Sample[]> {
   return samples(await res.text());
 }
 
-test('every role of a running start serves /metrics; counters move as reports are accepted and refused, and no label names a meter', async (t) => {
+test('every role of a running start serves /metrics, whose counters move as reports are accepted and refused, with no meter in a label; every role logs JSON with no reading of a meter', async (t) => {
   t.timeout(120_000, 'start-up of six roles, then two wall-clock slots of 2 s with their lateness and the custodians');
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-observe-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,39 +134,40 @@ test('every role of a running start serves /metrics; counters move as reports ar
   intruder.on('error', () => {});
   t.teardown(() => intruder.end(true));
 
-  const slot = slotAt(Date.now(), config.slotSeconds) + 1;
-  await sleep(slotStartMs(slot, config.slotSeconds) - Date.now() + 20);
-  await Promise.all(meters.map((m, i) => m.report(slot, [BigInt(4821 + 1111 * i)])));
-
+  // Two slots: each meter's readings, and its total over both, are what no log line may hold.
+  const readings = [4821, 3217].map((base) => members.map((_m, i) => base + 1111 * i));
+  const first = slotAt(Date.now(), config.slotSeconds) + 1;
+  for (const [n, slotReadings] of readings.entries()) {
+    await sleep(slotStartMs(first + n, config.slotSeconds) - Date.now() + 20);
+    await Promise.all(meters.map((m, i) => m.report(first + n, [BigInt(slotReadings[i])])));
+  }
   const after = await until(
     async () => {
       await sleep(250);
       const all = await scrapeAll();
-      return value(all.provider, 'meterveil_provider_slots_decrypted_total', { group: 'street' }) >= 1 && all;
+      return value(all.provider, 'meterveil_provider_slots_decrypted_total', { group: 'street' }) >= 2 && all;
     },
-    `slot ${slot} decrypted`,
+    `slots ${first} and ${first + 1} decrypted`,
     30_000,
     said,
   );
-  t.is(value(after.aggregator, 'meterveil_aggregator_reports_accepted_total'), 4);
-  t.deepEqual(
-    after.aggregator.filter((s) => s.name === 'meterveil_aggregator_reports_refused_total').map((s) => [s.labels.reason, s.value]),
-    [['unsupported-version', 1]],
-    'the injected report',
-  );
-  t.is(value(after.aggregator, 'meterveil_aggregator_slots_closed_total', { state: 'published' }), 1);
-  t.is(value(after.aggregator, 'meterveil_aggregator_slot_closed_seconds_count'), 1);
+  t.is(value(after.aggregator, 'meterveil_aggregator_reports_accepted_total'), 8);
+  // (A meter's resend that crossed its acknowledgement counts as a duplicate besides.)
+  t.is(value(before.aggregator, 'meterveil_aggregator_reports_refused_total', { reason: 'unsupported-version' }), 0);
+  t.is(value(after.aggregator, 'meterveil_aggregator_reports_refused_total', { reason: 'unsupported-version' }), 1, 'the injected report');
+  t.is(value(after.aggregator, 'meterveil_aggregator_slots_closed_total', { state: 'published' }), 2);
+  t.is(value(after.aggregator, 'meterveil_aggregator_slot_closed_seconds_count'), 2);
   t.true(value(after.broker, 'meterveil_broker_refused_total', { reason: 'bad-credentials' }) >= 1, 'the wrong password');
   t.true(value(after.broker, 'meterveil_broker_clients') >= 9, 'roles and meters connected');
   t.true(
     value(after.broker, 'meterveil_broker_messages_published_total') > value(before.broker, 'meterveil_broker_messages_published_total'),
   );
-  t.is(value(after.provider, 'meterveil_provider_slot_stored_seconds_count', { group: 'street' }), 1);
-  t.is(value(after.provider, 'meterveil_provider_decryption_seconds_count', { mode: 'threshold', outcome: 'decrypted' }), 1);
+  t.is(value(after.provider, 'meterveil_provider_slot_stored_seconds_count', { group: 'street' }), 2);
+  t.is(value(after.provider, 'meterveil_provider_decryption_seconds_count', { mode: 'threshold', outcome: 'decrypted' }), 2);
   const given = (['custodian-1', 'custodian-2', 'custodian-3'] as const).map((c) =>
     value(after[c], 'meterveil_custodian_partials_given_total'),
   );
-  t.true(given.reduce((a, b) => a + b) >= 2, `two partials at least (${given})`);
+  t.true(given.reduce((a, b) => a + b) >= 4, `two partials a slot at least (${given})`);
   t.true(value(after.feeders, 'meterveil_feeder_readings_published_total', { feeder: 'feeder-street' }) >= 1);
   t.is(value(after.provider, 'meterveil_provider_meters', { state: 'never' }), 4, 'Node meters send no health status');
 
@@ -178,4 +180,37 @@ test('every role of a running start serves /metrics; counters move as reports ar
 
   child.kill('SIGINT');
   t.is(await exit, 0);
+
+  // Every line of every role's log file, and of start's own output, is a JSON record with its role.
+  const logDir = join(dir, 'logs');
+  const lines = [
+    ...output.split('\n'),
+    ...readdirSync(logDir).flatMap((file) => readFileSync(join(logDir, file), 'utf8').split('\n')),
+  ].filter((line) => line !== '');
+  const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  t.deepEqual([...new Set(records.map((r) => r.role))].sort(), ['aggregator', 'broker', 'custodian', 'feeder', 'provider', 'start']);
+  t.true(records.every((r) => typeof r.level === 'string' && typeof r.time === 'string' && typeof r.msg === 'string'));
+  // start shows these lines too, as they came; once each in the provider's log file.
+  const providerLog = readFileSync(join(logDir, 'provider.log'), 'utf8').trim().split('\n');
+  const decrypted = providerLog.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => r.total !== undefined);
+  t.deepEqual(
+    decrypted.map((r) => [r.group, r.slot, r.total]),
+    readings.map((slotReadings, n) => ['street', first + n, String(slotReadings.reduce((a, b) => a + b))]),
+    "the group's totals are logged, with group and slot",
+  );
+  t.true(
+    records.some(
+      (r) => r.role === 'aggregator' && r.group === 'street' && r.slot === first && /published with 4 contributors/.test(String(r.msg)),
+    ),
+  );
+  // No reading of one meter, nor one meter's total over the two slots, in any log line (as mWh or as Wh).
+  const perMeter = [...readings.flat(), ...members.map((_m, i) => readings[0][i] + readings[1][i])];
+  for (const mwh of perMeter) {
+    const pattern = new RegExp(`(?<![\\d.])(${mwh}|${(mwh / 1000).toFixed(1)} ?Wh)(?![\\d])`);
+    t.deepEqual(
+      lines.filter((line) => pattern.test(line)),
+      [],
+      `no log line holds ${mwh} mWh`,
+    );
+  }
 });

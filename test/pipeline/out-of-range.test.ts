@@ -5,6 +5,7 @@
  * /api/alerts), and counts the slot as decrypted, so that no second aggregate for it is ever decrypted.
  */
 import test from 'ava';
+import { logCollector } from '../helpers/log-collector.ts';
 import { randomBytes } from 'node:crypto';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
@@ -25,8 +26,8 @@ test('a negative or overflowing reading: the total is refused by name with an al
   t.teardown(() => d.cleanup());
   const key = d.publicKey;
   const packing = slotPackingFor(d.config.slotSeconds, d.config.packing, key.bits);
-  const logs: string[] = [];
-  const provider = await runProvider(d.config, { log: (line) => logs.push(line) });
+  const { log, logged } = logCollector();
+  const provider = await runProvider(d.config, { log });
   t.teardown(() => provider.stop());
   const user = aggregatorUser('g');
   const aggregator = connectRole({ url: d.config.broker.url, username: user, password: d.secrets.services[user], persistent: false });
@@ -51,7 +52,15 @@ test('a negative or overflowing reading: the total is refused by name with an al
   await publish(100, [key.n - 5n, 2n, 1n]);
   await until(() => refusal(100, 'out-of-range-total') !== undefined, 'the negative reading to be refused', 20_000);
   t.is(provider.store.series('g', 100), undefined);
-  t.true(logs.some((line) => /ALERT g slot 100: .*negative or overflowed/.test(line)));
+  t.true(
+    logged.some(
+      (l) =>
+        l.level === 'warn' &&
+        l.fields.alert === 'out-of-range-total' &&
+        l.fields.slot === 100 &&
+        /ALERT g slot 100: .*negative or overflowed/.test(l.msg),
+    ),
+  );
   t.false(refusal(100, 'out-of-range-total')!.detail.includes((key.n - 2n).toString()), 'the plaintext is not repeated');
 
   // A second aggregate for the slot (the aggregator trying again, or differencing) is not decrypted.

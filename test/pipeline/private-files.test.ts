@@ -14,6 +14,7 @@ import { ensureSecrets } from '../../host/config/secrets.ts';
 import { PASSPHRASE_ENV } from '../../host/keys/passphrase.ts';
 import { ProviderStore } from '../../host/provider/store.ts';
 import { Supervisor } from '../../host/start/supervisor.ts';
+import { silentLog } from '../../host/log/logger.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;
@@ -73,7 +74,7 @@ test.serial('child roles: logs are 0600 under umask 022; the passphrase reaches 
     else process.env[PASSPHRASE_ENV] = saved;
   });
   const logDir = join(dir, 'logs');
-  const supervisor = new Supervisor(logDir, () => {}, process.env[PASSPHRASE_ENV]);
+  const supervisor = new Supervisor(logDir, { log: silentLog, forward: () => {} }, process.env[PASSPHRASE_ENV]);
   t.teardown(() => supervisor.stopAll());
   await supervisor.start({ name: 'plain', args: ['broker', '--config', plainConfig], show: /^$/ });
   await supervisor.start({ name: 'unsealing', args: ['broker', '--config', unsealingConfig], show: /^$/, unsealsKey: true });

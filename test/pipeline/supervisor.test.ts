@@ -1,7 +1,7 @@
 /**
  * The `start` supervisor and its child roles: readiness and start-up failures travel over the IPC
- * channel, the operator's log lines are passed on unchanged, and a role started by hand (no
- * channel) runs and stops as before.
+ * channel, the operator's log lines (JSON) are passed on unchanged, and a role started by hand
+ * (no channel) runs and stops as before.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Supervisor } from '../../host/start/supervisor.ts';
+import { silentLog } from '../../host/log/logger.ts';
 import { deploy } from '../../tools/pipeline/deployment.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
@@ -17,7 +18,7 @@ const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 function supervisor(t: { teardown: (fn: () => unknown) => void }) {
   const logDir = mkdtempSync(join(tmpdir(), 'meterveil-supervisor-'));
   const printed: string[] = [];
-  const running = new Supervisor(logDir, (line) => printed.push(line));
+  const running = new Supervisor(logDir, { log: silentLog, forward: (line) => printed.push(line) });
   t.teardown(async () => {
     await running.stopAll();
     rmSync(logDir, { recursive: true, force: true });
@@ -43,9 +44,12 @@ test('a supervised role is ready when it says so; its log lines reach the consol
   t.teardown(() => d.cleanup());
   const { running, printed, logDir } = supervisor(t);
   await running.start({ name: 'aggregator-street', args: ['aggregator', '--config', d.configPath, '--group', 'street'], show: /running/ });
-  t.deepEqual(printed, ['aggregator street running']);
+  t.is(printed.length, 1);
+  const record = JSON.parse(printed[0]);
+  t.like(record, { level: 'info', role: 'aggregator', group: 'street', msg: 'aggregator street running' });
+  t.regex(record.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   await running.stopAll();
-  t.regex(readFileSync(join(logDir, 'aggregator-street.log'), 'utf8'), /^\S+Z aggregator street running$/m);
+  t.true(readFileSync(join(logDir, 'aggregator-street.log'), 'utf8').split('\n').includes(printed[0]), 'the same line in the log file');
 });
 
 test('a role started by hand, without a channel, logs that it runs and stops cleanly on SIGTERM', async (t) => {
@@ -59,7 +63,7 @@ test('a role started by hand, without a channel, logs that it runs and stops cle
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (/aggregator street running\n/.test(output)) resolve();
+      if (/"msg":"aggregator street running"}\n/.test(output)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`exited with ${code} before running:\n${output}`)));
   });
