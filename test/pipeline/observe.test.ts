@@ -20,38 +20,10 @@ import { freePort, ids, nodeMeterOf } from '../../tools/pipeline/deployment.ts';
 import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
+import { scrape, value, type Sample } from '../helpers/prometheus.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Sample = { name: string; labels: Record<string, string>; value: number };
-
-/** Prometheus' text format, the samples only. */
-function samples(text: string): Sample[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!m) throw new Error(`not a sample: ${line}`);
-      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-      return { name: m[1], labels, value: Number(m[3]) };
-    });
-}
-
-/** The sum of a metric's samples whose labels include `labels`. */
-function value(all: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return all
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
-}
-
-async function scrape(url: string): Promise<Sample[]> {
-  const res = await fetch(url);
-  if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
-  if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`${url}: not Prometheus text`);
-  return samples(await res.text());
-}
 
 test('every role of a running start serves /metrics, whose counters move as reports are accepted and refused, with no meter in a label; every role logs JSON with no reading of a meter', async (t) => {
   t.timeout(120_000, 'start-up of six roles, then two wall-clock slots of 2 s with their lateness and the custodians');

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
+import { scrape, value } from '../helpers/prometheus.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
@@ -75,6 +76,16 @@ test('start prints decrypted totals of every group from the first slot the meter
     },
   );
   t.notRegex(output, /refused|suppressed/, 'no slot was refused or suppressed');
+  const api = String(records().find((r) => r.role === 'provider' && /provider API on/.test(String(r.msg)))!.msg).replace(
+    /^provider API on (\S+)\/api\/health$/,
+    '$1',
+  );
+  const metrics = await scrape(`${api}/metrics`);
+  t.true(
+    value(metrics, 'meterveil_provider_decryption_seconds_count', { mode: 'single', outcome: 'decrypted' }) >= 2,
+    'the CRT decryptions are timed',
+  );
+  t.true(value(metrics, 'meterveil_provider_slots_decrypted_total') >= 2);
   t.is(decrypted()[0].slot, first, 'the first slot logged is the first one reported');
 
   child.kill('SIGINT');
