@@ -16,7 +16,7 @@ import { readSecrets } from '../../host/config/secrets.ts';
 import { connectRole } from '../../host/mqtt/client.ts';
 import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
-import { freePort, ids, nodeMeterOf } from '../../tools/pipeline/deployment.ts';
+import { freePort, freePortRange, ids, nodeMeterOf } from '../../tools/pipeline/deployment.ts';
 import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
@@ -33,7 +33,8 @@ test('every role of a running start serves /metrics, whose counters move as repo
   writeThresholdKeySet(join(dir, 'keys'), set);
   const members = ids('m', 4);
   const httpPort = await freePort();
-  const metricsPort = await freePort();
+  // The broker, three custodians, the aggregator, the feeders.
+  const metricsPort = await freePortRange(6);
   const configPath = join(dir, 'meterveil.json');
   writeFileSync(
     configPath,

@@ -47,15 +47,36 @@ export interface TestDeployment {
   cleanup(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens on the loopback port (0: one the system picks) and lets it go; the port, or undefined if it was taken. */
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => {
+      const bound = (s.address() as { port: number }).port;
+      s.close(() => resolve(bound));
     });
   });
+}
+
+export async function freePort(): Promise<number> {
+  const port = await tryPort(0);
+  if (port === undefined) throw new Error('no free loopback port');
+  return port;
+}
+
+/**
+ * The first of `n` consecutive free loopback ports (a role per port, as `start` gives metrics
+ * ports), below Linux's ephemeral range (32768 on): the connections of tests running meanwhile
+ * take their local ports from there, and would take one of the range.
+ */
+export async function freePortRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - n));
+    const ports = await Promise.all(Array.from({ length: n }, (_, i) => tryPort(first + i)));
+    if (ports.every((p) => p !== undefined)) return first;
+  }
+  throw new Error(`no ${n} consecutive free loopback ports`);
 }
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
