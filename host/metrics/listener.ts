@@ -4,12 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveHttp, type HttpAddress, type HttpListener } from '../net/http-server.ts';
-import { addProcessMetrics, type Registry } from './registry.ts';
+import { servedMetrics, type Registry } from './registry.ts';
 
 /** Answers GET /metrics from the registry; false for any other path, for the caller to answer. */
 export function serveMetricsRequest(registry: Registry, req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://localhost').pathname !== '/metrics') return false;
-  registry.metrics().then(
+  servedMetrics(registry).then(
     (text) => {
       res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
       res.end(text);
@@ -23,7 +23,6 @@ export function serveMetricsRequest(registry: Registry, req: IncomingMessage, re
 }
 
 export function startMetricsListener(registry: Registry, address: HttpAddress): Promise<HttpListener> {
-  addProcessMetrics(registry);
   return serveHttp(address, 'metrics', (req, res) => {
     if (serveMetricsRequest(registry, req, res)) return;
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });

@@ -11,15 +11,31 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export type { Registry } from 'prom-client';
 
+const labelsOf = new WeakMap<Registry, Record<string, string>>();
+
 export function roleRegistry(labels: Record<string, string>): Registry {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
+  labelsOf.set(registry, labels);
   return registry;
 }
 
-/** The process metrics (CPU, memory, event loop lag, GC), added once the registry is served. */
-export function addProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+let processMetrics: Registry | undefined;
+
+/**
+ * What a listener serves, in Prometheus' text format: the role's metrics and Node's process
+ * metrics (CPU, memory, event loop lag, GC). Those are collected once per process, whose timers
+ * and observers a registry of their own each would multiply; they carry the labels of the first
+ * role served, a process's only one but where tests run several in one.
+ */
+export async function servedMetrics(registry: Registry): Promise<string> {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    processMetrics.setDefaultLabels(labelsOf.get(registry) ?? {});
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  const [own, node] = await Promise.all([registry.metrics(), processMetrics.metrics()]);
+  return `${own}\n${node}`;
 }
 
 type Labelled = readonly [labels: Record<string, string>, value: number];

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
 import { METER_STATUS_FIELDS } from '../../firmware/protocol/meter-status.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
-import { addProcessMetrics, type Registry } from '../metrics/registry.ts';
+import type { Registry } from '../metrics/registry.ts';
 import { serveMetricsRequest } from '../metrics/listener.ts';
 import { serveHttp, type HttpListener } from '../net/http-server.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
@@ -227,7 +227,6 @@ function send(res: ServerResponse, status: number, body: unknown) {
 }
 
 export async function startHttpApi(ctx: ApiContext, host: string, port: number): Promise<HttpListener> {
-  if (ctx.metrics) addProcessMetrics(ctx.metrics);
   return serveHttp({ host, port }, 'the API', (req, res) => {
     if (serveDashboard(req, res)) return;
     if (ctx.events && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/api/events')
