@@ -11,10 +11,14 @@ import { AggregatorStore } from './store.ts';
 import { aggregatorMetrics } from './metrics.ts';
 import type { Registry } from '../metrics/registry.ts';
 import type { RoleLog } from '../log/logger.ts';
+import { aggregatorCollection } from './retention.ts';
+import { startCollection, type Collector } from '../store/collector.ts';
 
 export interface RunningAggregator {
   aggregator: Aggregator;
   metrics: Registry;
+  /** Background collection of the file (host/aggregator/retention.ts). */
+  collector: Collector;
   stop(): Promise<void>;
 }
 
@@ -54,10 +58,15 @@ export async function runAggregator(
     },
   });
   metrics.watch(aggregator);
+  const collector = startCollection(store.db, aggregatorCollection(store.db, config), config.retention, {
+    now: options.now,
+    log: options.log,
+  });
   try {
     await connected(client);
     await aggregator.start();
   } catch (e) {
+    await collector.stop();
     client.end(true);
     store.close();
     throw e;
@@ -65,7 +74,9 @@ export async function runAggregator(
   return {
     aggregator,
     metrics: metrics.registry,
+    collector,
     async stop() {
+      await collector.stop();
       aggregator.stop();
       await endClient(client);
       store.close();

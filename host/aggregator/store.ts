@@ -77,13 +77,24 @@ function reportColumn(db: MigrationContext) {
   if (!columns.includes('report')) db.exec('ALTER TABLE seen ADD COLUMN report BLOB');
 }
 
+/**
+ * Version 3: suppressions by reason of slots that collection removed (host/aggregator/retention.ts),
+ * so that the counts on the status topic survive the rows they were read from.
+ */
+function suppressionCounts(db: MigrationContext) {
+  db.exec('CREATE TABLE IF NOT EXISTS suppressed (reason TEXT PRIMARY KEY, count INTEGER NOT NULL)');
+}
+
+/** The file's layout steps, by user_version (host/store/sqlite.ts). */
+export const aggregatorMigrations = (path: string) => [firstLayout(path), reportColumn, suppressionCounts];
+
 export class AggregatorStore {
   readonly db: StoreFile;
 
   /** A file belongs to one group: reusing it for another would mix their slots. */
   constructor(path: string, identity: { groupId: string }, durability: 'process' | 'power' = 'process') {
     const layout: StoreLayout = {
-      migrations: [firstLayout(path), reportColumn],
+      migrations: aggregatorMigrations(path),
       checkIdentity: (file) => {
         bindRole(file, 'aggregator');
         bindValue(
@@ -194,10 +205,13 @@ export class AggregatorStore {
     return rows.map(({ key_id, ...r }) => ({ ...r, keyId: key_id, message: r.message ? new Uint8Array(r.message) : null }));
   }
 
-  /** Suppressed (slot, key id) products by reason: read once at start, then counted as they close. */
+  /** Suppressed (slot, key id) products by reason, kept and collected: read once at start, then counted as they close. */
   suppressions(): Record<string, number> {
     const rows = this.db
-      .prepare(`SELECT reason, count(*) AS n FROM slots WHERE state = 'suppressed' GROUP BY reason ORDER BY reason`)
+      .prepare(
+        `SELECT reason, sum(n) AS n FROM (SELECT reason, count(*) AS n FROM slots WHERE state = 'suppressed' GROUP BY reason
+         UNION ALL SELECT reason, count AS n FROM suppressed) GROUP BY reason ORDER BY reason`,
+      )
       .all() as {
       reason: string;
       n: number;

@@ -27,5 +27,6 @@ await import('../start/register.ts').then((m) => m.register(program));
 await import('../simulate/cli.ts').then((m) => m.register(program));
 await import('../policy/cli.ts').then((m) => m.register(program));
 await import('../flash/cli.ts').then((m) => m.register(program));
+await import('../gc/cli.ts').then((m) => m.register(program));
 
 await program.parseAsync(process.argv);

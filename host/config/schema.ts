@@ -14,6 +14,7 @@ import {
 } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isServiceName } from './identities.ts';
+import { parseRetention, type RetentionConfig } from './retention.ts';
 import { MAX_CUSTODIANS, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
 
 export interface GroupConfig {
@@ -97,6 +98,8 @@ export interface MeterveilConfig {
   /** 'process': commits survive a crash of the process (WAL, synchronous=NORMAL); 'power': also a power loss (FULL). */
   durability: 'process' | 'power';
   provider: { decryption: DecryptionConfig };
+  /** What each role may forget, and when (host/config/retention.ts). */
+  retention: RetentionConfig;
   groups: GroupConfig[];
 }
 
@@ -113,6 +116,7 @@ const TOP_KEYS = [
   'metrics',
   'durability',
   'provider',
+  'retention',
   'groups',
 ];
 
@@ -272,6 +276,8 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const provider = object(c.provider ?? {}, 'provider');
   onlyKeys(provider, ['decryption'], 'provider');
 
+  const latenessSeconds = integer(c.latenessSeconds ?? defaultLatenessSeconds(slotSeconds), 'latenessSeconds', 0, 7 * 86_400);
+  const skewSeconds = integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600);
   return {
     dataDir,
     keys: {
@@ -283,8 +289,8 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     },
     broker: { url, embedded },
     slotSeconds,
-    latenessSeconds: integer(c.latenessSeconds ?? defaultLatenessSeconds(slotSeconds), 'latenessSeconds', 0, 7 * 86_400),
-    skewSeconds: integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600),
+    latenessSeconds,
+    skewSeconds,
     tolerance,
     packing,
     http: {
@@ -297,6 +303,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     },
     durability,
     provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
+    retention: parseRetention(c.retention, { slotSeconds, latenessSeconds, skewSeconds }, refuse),
     groups,
   };
 }

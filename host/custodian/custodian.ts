@@ -24,6 +24,7 @@ import { aggregateHash, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeEvidence, type AggregateEvidence } from '../protocol/evidence.ts';
 import { groupOfEvidenceTopic } from '../protocol/topics.ts';
 import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
+import { beyondHorizon } from '../policy/horizon.ts';
 import { DisclosureRule } from '../policy/disclosure.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { partialToJson } from '../threshold/codec.ts';
@@ -174,6 +175,9 @@ export class Custodian {
 
     const group = this.groups.get(aggregate.groupId);
     if (!group) return refuse({ reason: 'unknown-group', detail: `no group ${aggregate.groupId} in the config` });
+    // By this custodian's own clock, before its record is looked for: collection may have forgotten the slot's.
+    const tooOld = beyondHorizon(aggregate.slot, this.o.config, this.now());
+    if (tooOld) return refuse(tooOld);
     const share = this.shares.get(aggregate.keyId);
     if (!share)
       return refuse({

@@ -12,12 +12,16 @@ import { checkedShares } from './shares.ts';
 import { CustodianStore } from './store.ts';
 import { custodianMetrics } from './metrics.ts';
 import type { Registry } from '../metrics/registry.ts';
+import { custodianCollection } from './retention.ts';
+import { startCollection, type Collector } from '../store/collector.ts';
 import { custodianUser } from '../config/identities.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../decryption/topics.ts';
 
 export interface RunningCustodian {
   custodian: Custodian;
   metrics: Registry;
+  /** Background collection of the record (host/custodian/retention.ts). */
+  collector: Collector;
   stop(): Promise<void>;
 }
 
@@ -62,6 +66,10 @@ export async function runCustodian(
   const refill = setInterval(() => [...nonces.values()].some((pool) => pool.refillOne()), NONCE_REFILL_MS);
   refill.unref();
   const custodian = new Custodian({ config, shares: held, store, nonces, meterKey, ...options });
+  const collector = startCollection(store.db, custodianCollection(store.db, config), config.retention, {
+    now: options.now,
+    log: options.log,
+  });
   const client = connectRole({ url: config.broker.url, username: user, password });
   const metrics = custodianMetrics(index, custodian);
   const outbound = custodianPartialTopic(index);
@@ -85,6 +93,7 @@ export async function runCustodian(
     await client.subscribeAsync([EVIDENCE_TOPIC_FILTER, DECRYPTION_REQUEST_TOPIC], { qos: 1 });
   } catch (e) {
     clearInterval(refill);
+    await collector.stop();
     client.end(true);
     store.close();
     throw e;
@@ -92,8 +101,10 @@ export async function runCustodian(
   return {
     custodian,
     metrics: metrics.registry,
+    collector,
     async stop() {
       clearInterval(refill);
+      await collector.stop();
       await endClient(client);
       store.close();
     },

@@ -59,7 +59,7 @@ export interface HelpedRow {
  * Version 1: the layout above. A file from before versions were recorded has it, lacks some
  * tables, or was written when a custodian held one share (addKeyIds).
  */
-const MIGRATIONS = [
+export const CUSTODIAN_MIGRATIONS = [
   (db: MigrationContext) => {
     addKeyIds(db);
     db.exec(SCHEMA);
@@ -67,7 +67,8 @@ const MIGRATIONS = [
 ];
 
 export class CustodianStore {
-  private readonly db: StoreFile;
+  /** The file itself, for collection (host/custodian/retention.ts). */
+  readonly db: StoreFile;
 
   /**
    * One store per custodian: it records its index and every key it has held shares of (meta
@@ -79,7 +80,7 @@ export class CustodianStore {
     this.db = StoreFile.open(
       path,
       {
-        migrations: MIGRATIONS,
+        migrations: CUSTODIAN_MIGRATIONS,
         checkIdentity: (file) => {
           bindRole(file, 'custodian');
           bindValue(file, 'index', index, (stored) => `this custodian store belongs to custodian ${stored}, not ${index}`);

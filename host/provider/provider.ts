@@ -42,6 +42,7 @@ import { silentLog, type RoleLog } from '../log/logger.ts';
 import { compareWithFeeder } from './compare.ts';
 import { partsDueMs, type HeldComparisons } from './held-comparisons.ts';
 import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
+import { beyondHorizon } from '../policy/horizon.ts';
 import { DisclosureRule, type ContributorSet } from '../policy/disclosure.ts';
 import type { SeriesParts } from './series-parts.ts';
 import type { ProviderStore, ReservationRow, SeriesRow } from './store.ts';
@@ -220,6 +221,9 @@ export class Provider {
     const hash = aggregateHash(aggregate);
     const refuse = (reason: Reason, detail: string) => this.refuse(group.id, aggregate.slot, { reason, detail }, aggregate, hash);
     if (aggregate.groupId !== group.id) return refuse('topic-mismatch', `aggregate of ${aggregate.groupId} on ${group.id}'s topic`);
+    // Before any record is looked for: collection may have forgotten this slot's.
+    const tooOld = beyondHorizon(aggregate.slot, this.o.config, this.now());
+    if (tooOld) return refuse(tooOld.reason, tooOld.detail);
     if (!this.keyIds.has(aggregate.keyId)) return refuse('wrong-key-id', `key ${aggregate.keyId} is not in the provider's key ring`);
     if (aggregate.packed !== this.o.packing.readings) return refuse('packing-mismatch', `packed ${aggregate.packed}`);
     const membership = checkMembership(aggregate, group);

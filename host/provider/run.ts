@@ -17,10 +17,14 @@ import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
 import type { Registry } from '../metrics/registry.ts';
 import type { RoleLog } from '../log/logger.ts';
+import { providerCollection } from './retention.ts';
+import { startCollection, type Collector } from '../store/collector.ts';
 
 export interface RunningProvider {
   provider: Provider;
   store: ProviderStore;
+  /** Background collection of the file (host/provider/retention.ts). */
+  collector: Collector;
   apiUrl: string;
   /** Its Prometheus metrics, served on the API as /metrics. */
   metrics: Registry;
@@ -105,6 +109,10 @@ export async function runProvider(
     onDecryption: metrics.onDecryption,
   });
   metrics.watch(provider, store);
+  const collector = startCollection(store.db, providerCollection(store.db, config), config.retention, {
+    now: options.now,
+    log: options.log,
+  });
   let api;
   try {
     await connected(client);
@@ -114,6 +122,7 @@ export async function runProvider(
   } catch (e) {
     events.close();
     provider.stop();
+    await collector.stop();
     thresholdClient?.stop();
     client.end(true);
     store.close();
@@ -122,10 +131,12 @@ export async function runProvider(
   return {
     provider,
     store,
+    collector,
     apiUrl: api.url,
     metrics: metrics.registry,
     async stop() {
       provider.stop();
+      await collector.stop();
       thresholdClient?.stop();
       events.close();
       await api.close();

@@ -150,7 +150,8 @@ function meterStatuses(db: MigrationContext): void {
   )`);
 }
 
-const MIGRATIONS = [
+/** The file's layout steps, by user_version (host/store/sqlite.ts). */
+export const PROVIDER_MIGRATIONS = [
   (db: MigrationContext) => {
     addReservationKeyIds(db);
     db.exec(SCHEMA);
@@ -224,7 +225,7 @@ export class ProviderStore {
     this.db = StoreFile.open(
       path,
       {
-        migrations: MIGRATIONS,
+        migrations: PROVIDER_MIGRATIONS,
         checkIdentity: (file) => {
           bindRole(file, 'provider');
           bindKeyIds(file, keyIds, 'provider store');

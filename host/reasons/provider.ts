@@ -20,6 +20,8 @@ export const providerReasons = {
   'out-of-range-total':
     'a decrypted total that honest readings cannot give (a slot above count times the largest reading, or past the packing: a negative or overflowing reading); the slot counts as decrypted and an alert is raised',
   'unknown-feeder': 'a feeder id that no group names',
+  'beyond-horizon':
+    'an aggregate or request for a slot that ended longer ago than retention.horizonSeconds: the once-only record of what was decrypted for it is not kept, so nothing of it is decrypted',
   'stale-status':
     'a meter health status older, by the meter’s clock, than the one the provider holds (a replay); counted as meter-status-stale-status',
 } as const;

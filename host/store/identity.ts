@@ -16,6 +16,16 @@ export function bindRole(file: StoreFile, role: 'aggregator' | 'provider' | 'cus
   bindValue(file, 'role', role, (stored) => `this is the ${stored}'s store, not the ${role}'s`);
 }
 
+/**
+ * For a tool that works on a role's existing file without being that role (`meterveil gc`): the
+ * file must say it is the role's; nothing is recorded.
+ */
+export function requireRole(file: StoreFile, role: 'aggregator' | 'provider' | 'custodian'): void {
+  const stored = file.prepare(`SELECT value FROM meta WHERE key = 'role'`).pluck().get() as string | undefined;
+  if (stored === undefined) fail('store-mismatch', `${file.path} does not record its role yet: run the ${role} on it once`);
+  if (stored !== role) fail('store-mismatch', `this is the ${stored}'s store, not the ${role}'s`);
+}
+
 /** A value the file must hold exactly: an aggregator's group, a custodian's index. */
 export function bindValue(file: StoreFile, key: string, value: string, describe: (stored: string) => string): void {
   const stored = file.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;

@@ -10,6 +10,13 @@
  * layout an earlier release wrote, so step 0 brings every one of those to the first version.
  * The migrations and the identity check (does this file belong to this group, key, custodian?)
  * run in one transaction: a file that is refused is left exactly as it was.
+ *
+ * Every file is kept compact with incremental vacuum: the pages that collection (host/store/
+ * collector.ts) frees are handed back to the file system a few at a time, never in one long
+ * VACUUM while the role serves. The mode is a property of the file, not of its layout, and it can
+ * only be set before the first table is written or by a VACUUM, which cannot run inside the
+ * migrations' transaction: a new file gets it before anything is written, a file from before it
+ * is rebuilt once by a VACUUM after the migrations and the identity check passed.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,6 +25,9 @@ import { fail } from '../../firmware/errors.ts';
 import { ensurePrivateFile, narrowIfPresent } from './private-file.ts';
 
 type Db = Database.Database;
+
+/** PRAGMA auto_vacuum's value for INCREMENTAL. */
+const INCREMENTAL_VACUUM = 2;
 export type Statement = Database.Statement;
 
 /** What a part of a store (a helper owning some of its tables' queries) gets from the store: statements. */
@@ -57,6 +67,8 @@ export class StoreFile {
       ensurePrivateFile(path);
       for (const companion of [`${path}-wal`, `${path}-shm`]) narrowIfPresent(companion);
       db = new Database(path);
+      // Before WAL mode, which writes the first page: later the mode takes a VACUUM to change.
+      db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
     } catch (e) {
       // Not a SQLite file, or one that cannot be opened: the operator has to fix the path.
@@ -75,6 +87,7 @@ export class StoreFile {
         file.migrate(layout.migrations);
         layout.checkIdentity(file);
       })();
+      if ((db.pragma('auto_vacuum', { simple: true }) as number) !== INCREMENTAL_VACUUM) db.exec('VACUUM');
     } catch (error) {
       db.close();
       throw error;
@@ -106,6 +119,21 @@ export class StoreFile {
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  /** Pages that deleted rows left free in the file. */
+  freePages(): number {
+    return this.db.pragma('freelist_count', { simple: true }) as number;
+  }
+
+  /** Gives at most `pages` free pages back to the file system (incremental vacuum: a short write, not a rebuild). */
+  releasePages(pages: number): void {
+    this.db.exec(`PRAGMA incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+  }
+
+  /** The file's size in pages (page_count), what collection keeps bounded. */
+  pages(): number {
+    return this.db.pragma('page_count', { simple: true }) as number;
   }
 
   get open(): boolean {

@@ -23,14 +23,19 @@ function folder(t: { teardown: (fn: () => void) => void }): string {
   return dir;
 }
 
-const version = (path: string) => {
+const pragmaOf = (path: string, name: string) => {
   const db = new Database(path, { readonly: true });
   try {
-    return db.pragma('user_version', { simple: true }) as number;
+    return db.pragma(name, { simple: true }) as number;
   } finally {
     db.close();
   }
 };
+const version = (path: string) => pragmaOf(path, 'user_version');
+
+/** PRAGMA auto_vacuum: 0 none, 2 incremental. */
+const INCREMENTAL = 2;
+const autoVacuum = (path: string) => pragmaOf(path, 'auto_vacuum');
 
 /** The file's tables and their columns, to see that a refused open changed nothing. */
 const layout = (path: string) => {
@@ -52,14 +57,18 @@ const refusal = (fn: () => unknown) => {
   return 'accepted';
 };
 
-test('a new file of each role starts at its current layout version (the aggregator 2: the reports kept for the custodians; the provider 3: meter health statuses)', (t) => {
+test('a new file of each role starts at its current layout version (the aggregator 3: counts of collected suppressions; the provider 3: meter health statuses), with incremental vacuum', (t) => {
   const dir = folder(t);
   new AggregatorStore(join(dir, 'a.sqlite'), { groupId: 'g' }).close();
   new ProviderStore(join(dir, 'p.sqlite'), [KEY]).close();
   new CustodianStore(join(dir, 'c.sqlite'), { keyIds: [KEY], index: 1 }, 'process').close();
   t.deepEqual(
     ['a', 'p', 'c'].map((f) => version(join(dir, `${f}.sqlite`))),
-    [2, 3, 1],
+    [3, 3, 1],
+  );
+  t.deepEqual(
+    ['a', 'p', 'c'].map((f) => autoVacuum(join(dir, `${f}.sqlite`))),
+    [INCREMENTAL, INCREMENTAL, INCREMENTAL],
   );
 });
 
@@ -73,7 +82,11 @@ test('a file the previous release wrote (no version recorded) opens with its row
   store.close();
   const old = new Database(path);
   old.pragma('user_version = 0');
+  // Files of that release were written without incremental vacuum.
+  old.pragma('auto_vacuum = NONE');
+  old.exec('VACUUM');
   old.close();
+  t.is(autoVacuum(path), 0);
 
   const reopened = new AggregatorStore(path, { groupId: 'g' });
   t.teardown(() => reopened.close());
@@ -81,7 +94,8 @@ test('a file the previous release wrote (no version recorded) opens with its row
   t.deepEqual(reopened.openSlots(), [{ slot: 7, keyId: KEY, product: new Uint8Array([1, 2, 3]), count: 1 }]);
   t.deepEqual(reopened.rejections(), { duplicate: 2 });
   t.deepEqual(reopened.reports(7, KEY), [null], 'a report accepted before the reports were kept');
-  t.is(version(path), 2);
+  t.is(version(path), 3);
+  t.is(autoVacuum(path), INCREMENTAL, 'rebuilt once by a VACUUM, so that collection can give pages back');
 });
 
 test('a file written by a newer layout is refused with store-version and left as it was', (t) => {
