@@ -29,6 +29,12 @@ export interface MosquittoConfOptions {
   persistenceDir?: string;
   /** Messages queued per offline persistent session before mosquitto drops new ones. */
   maxQueuedMessages?: number;
+  /**
+   * A persistent session whose client stays away longer than this is removed with its queue, so
+   * that the persistence file does not keep a decommissioned meter's or role's messages forever.
+   * Rounded up to whole hours (mosquitto's smallest unit here); absent: sessions never expire.
+   */
+  sessionExpirySeconds?: number;
   /** The user mosquitto switches to when started as root; absent: Debian's `mosquitto` user. */
   user?: string;
 }
@@ -61,6 +67,7 @@ export function mosquittoConf(options: MosquittoConfOptions): string {
     `acl_file ${options.aclPath}`,
     ...persistence,
     ...(options.maxQueuedMessages ? [`max_queued_messages ${options.maxQueuedMessages}`] : []),
+    ...(options.sessionExpirySeconds ? [`persistent_client_expiration ${Math.ceil(options.sessionExpirySeconds / 3600)}h`] : []),
     'log_dest stderr',
     'log_type error',
     'log_type warning',

@@ -89,6 +89,8 @@ export interface ProvisionPlan {
   /** Plain passwords by broker user; hashed before they are written for the broker. */
   brokerUsers: Map<string, string>;
   acl: Acl;
+  /** How long the broker keeps the session of a client that stays away: the deployment's retention.horizonSeconds. */
+  sessionExpirySeconds: number;
 }
 
 export interface PlanOptions {
@@ -216,5 +218,18 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     custodianCount,
     config.groups.map((g) => g.id),
   );
-  return { keyId: publicKey.keyId, meters, devices, allInOne, aggregators, provider, custodians, feeders, brokerUsers, acl };
+  const sessionExpirySeconds = config.retention.horizonSeconds;
+  return {
+    keyId: publicKey.keyId,
+    meters,
+    devices,
+    allInOne,
+    aggregators,
+    provider,
+    custodians,
+    feeders,
+    brokerUsers,
+    acl,
+    sessionExpirySeconds,
+  };
 }

@@ -156,6 +156,7 @@ export function writeProvisioning(
       aclPath: join(brokerDir, 'acl'),
       persistenceDir: join(brokerDir, 'persistence'),
       maxQueuedMessages: queuedMessagesBound(largestGroup, plan.meters[0].slotSeconds),
+      sessionExpirySeconds: plan.sessionExpirySeconds,
     }),
     0o644,
   );

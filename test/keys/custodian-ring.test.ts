@@ -20,6 +20,7 @@ import { combinePartials } from '../../host/threshold/combine.ts';
 import { custodianKeyOf, fixedKeys, verifiableAggregate, type VerifiableAggregate } from '../helpers/evidence.ts';
 import { testThresholdKeySets } from '../helpers/test-keys.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 
 const keySets = testThresholdKeySets(2, 3, 3);
 const meterKeys = fixedKeys(3);
@@ -82,7 +83,7 @@ test('one custodian, two keys: the share the key id names; parts disjoint and ch
   const refusals = async (aggregate: VerifiableAggregate) =>
     (await ask(aggregate)).map((a) => (a.status === 'refused' ? a.reason : 'partial'));
 
-  const slot = 7000;
+  const slot = recentSlot(4000, config.slotSeconds);
   t.is(await decrypt(oldSet, aggregateOf(oldSet, 'a', slot, { m1: 1n, m2: 2n })), 3n, 'old key, old shares');
   t.is(await decrypt(newSet, aggregateOf(newSet, 'a', slot, { m3: 30n, m4: 40n })), 70n, 'the other part, new shares');
   t.deepEqual(await refusals(aggregateOf(newSet, 'a', slot + 1, { m1: 1n, m2: 2n })), ['partial', 'partial']);

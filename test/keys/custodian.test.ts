@@ -26,6 +26,10 @@ import { custodianKeyOf, fixedKeys, verifiableAggregate, type VerifiableAggregat
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
+
+/** Slot `n` of the test, recent enough for the horizon (the config's 60 s slots). */
+const S = (n: number) => recentSlot(n, 60);
 
 const meterKeys = fixedKeys(3);
 const password = () => randomBytes(16).toString('hex');
@@ -125,7 +129,7 @@ async function refusalOf(promise: Promise<unknown>): Promise<MeterveilError> {
 let first: Aggregate;
 
 test.serial('an aggregate its aggregator published is decrypted by 2 of 3 custodians', async (t) => {
-  const aggregate = (first = await aggregateOf('g1', 100, { m1: 400n, m2: 1200n, m3: 0n, m4: 77n }));
+  const aggregate = (first = await aggregateOf('g1', S(100), { m1: 400n, m2: 1200n, m3: 0n, m4: 77n }));
   await publishAsAggregator(aggregate);
   const result = await client.decrypt(aggregate);
   t.is(result.plaintext, 1677n);
@@ -136,7 +140,7 @@ test.serial('an aggregate its aggregator published is decrypted by 2 of 3 custod
 
 test.serial('custodians refuse a differencing request that the provider would have made', async (t) => {
   // g2's contributors {m1, m2, m3, m5, m6}, with g1's {m1..m4} in slot 100 and g2's feeder, single out m4.
-  const aggregate = await aggregateOf('g2', 100, { m1: 400n, m2: 1200n, m3: 0n, m5: 3n, m6: 9n });
+  const aggregate = await aggregateOf('g2', S(100), { m1: 400n, m2: 1200n, m3: 0n, m5: 3n, m6: 9n });
   await publishAsAggregator(aggregate);
   const error = await refusalOf(client.decrypt(aggregate));
   t.is(error.reason, 'not-enough-partials');
@@ -146,7 +150,7 @@ test.serial('custodians refuse a differencing request that the provider would ha
 });
 
 test.serial('custodians refuse a total short of fewer than k members: with the feeder reading it gives the missing one away', async (t) => {
-  const aggregate = await aggregateOf('g1', 103, { m1: 1n, m2: 2n, m3: 3n });
+  const aggregate = await aggregateOf('g1', S(103), { m1: 1n, m2: 2n, m3: 3n });
   await publishAsAggregator(aggregate);
   const error = await refusalOf(client.decrypt(aggregate));
   t.regex(error.message, /custodian \d refused: feeder-complement-below-k/);
@@ -155,13 +159,13 @@ test.serial('custodians refuse a total short of fewer than k members: with the f
 
 test.serial('custodians refuse a ciphertext no aggregator gave them reports for, even with a plausible contributor list', async (t) => {
   // A single meter's reading presented as a group of four.
-  const forged = { ...(await aggregateOf('g1', 101, { m1: 999n })), count: 4, contributors: ['m1', 'm2', 'm3', 'm4'] };
+  const forged = { ...(await aggregateOf('g1', S(101), { m1: 999n })), count: 4, contributors: ['m1', 'm2', 'm3', 'm4'] };
   const error = await refusalOf(client.decrypt(forged));
   t.regex(error.message, /custodian \d refused: unverified-aggregate/);
 });
 
 test.serial('a different aggregate for a (group, slot) already decrypted is refused; the same one gets the same answer', async (t) => {
-  const again = await aggregateOf('g1', 100, { m1: 1n, m2: 2n, m3: 3n });
+  const again = await aggregateOf('g1', S(100), { m1: 1n, m2: 2n, m3: 3n });
   await publishAsAggregator(again);
   const error = await refusalOf(client.decrypt(again));
   t.regex(error.message, /custodian \d refused: already-decrypted/);
@@ -177,7 +181,7 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
     meterKey: custodianKeyOf(meterKeys, 1),
     waitForAggregateMs: 1500,
   });
-  const aggregate = await aggregateOf('g2', 100, { m1: 5n, m2: 6n, m3: 7n, m5: 8n, m6: 9n });
+  const aggregate = await aggregateOf('g2', S(100), { m1: 5n, m2: 6n, m3: 7n, m5: 8n, m6: 9n });
   await publishAsAggregator(aggregate);
   const before = refusalsIn(1).filter((r) => r === 'cell-below-k').length;
   await refusalOf(client.decrypt(aggregate));
@@ -187,7 +191,7 @@ test.serial('the record survives a restart: a restarted custodian still refuses 
 
 test.serial('custodians restarted between checking an aggregate and being asked still answer (the check is durable)', async (t) => {
   const { shares } = keySet;
-  const aggregate = await aggregateOf('g1', 102, { m1: 5n, m2: 6n, m3: 7n, m4: 0n });
+  const aggregate = await aggregateOf('g1', S(102), { m1: 5n, m2: 6n, m3: 7n, m4: 0n });
   await publishAsAggregator(aggregate);
   const hash = aggregateHash(aggregate);
   await until(() => seenIn(1, hash) && seenIn(2, hash), 'the aggregate recorded by custodians 1 and 2');

@@ -29,6 +29,7 @@ import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { partialDecrypt } from '../../host/threshold/partial.ts';
 import type { KeyShare } from '../../host/threshold/threshold-key.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 
 test('forged partials are caught by name; with one forger among three the result is still right', async (t) => {
   const set = testThresholdKeySet(2, 3);
@@ -100,7 +101,9 @@ test('forged partials are caught by name; with one forger among three the result
   };
 
   // Two forgers and one honest custodian: the proofs name both forgers.
-  const error = await t.throwsAsync(decryption.decrypt(await publishAggregate(1, 600n)), { instanceOf: MeterveilError });
+  const error = await t.throwsAsync(decryption.decrypt(await publishAggregate(recentSlot(1, config.slotSeconds), 600n)), {
+    instanceOf: MeterveilError,
+  });
   t.is(error!.reason, 'not-enough-partials');
   t.regex(error!.message, /custodian 2: invalid-partial-proof/);
   t.regex(error!.message, /custodian 3: invalid-partial-proof/);
@@ -108,7 +111,7 @@ test('forged partials are caught by name; with one forger among three the result
   // Custodian 2 turns honest: the forged partial of 3 is not used.
   await endClient(forgers[0]);
   honest.push(await runCustodian(config, set.shares[1], { waitForAggregateMs: 2000 }));
-  const result = await decryption.decrypt(await publishAggregate(2, 900n));
+  const result = await decryption.decrypt(await publishAggregate(recentSlot(2, config.slotSeconds), 900n));
   t.is(result.plaintext, 900n);
   t.deepEqual(result.used, [1, 2]);
 });

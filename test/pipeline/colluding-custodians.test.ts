@@ -26,6 +26,7 @@ import { deploy, freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { getJson } from './support/probe.ts';
 import { until } from '../helpers/poll.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 
 test('custodians 4 and 5 shifting their partials consistently: no wrong total is stored, the forgers are named, the honest total is', async (t) => {
   const set = testThresholdKeySet(3, 5);
@@ -120,7 +121,7 @@ test('custodians 4 and 5 shifting their partials consistently: no wrong total is
   await provider.start();
   const api = `http://127.0.0.1:${httpPort}/api`;
   const aggregator = await login(aggregatorUser('g'));
-  const slot = 7000;
+  const slot = recentSlot(4000, d.config.slotSeconds);
   const total = 4321n;
   const readings = Object.fromEntries(members.map((m, i) => [m, i === 0 ? total : 0n]));
   const verifiable = verifiableAggregate(key, deploymentKeys(d.secrets, 5), 'g', slot, readings);

@@ -20,6 +20,7 @@ import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 
 const range = (prefix: string, from: number, to: number) => ids(prefix, to - from + 1, from);
 
@@ -129,16 +130,18 @@ async function dishonestAggregators(t: import('ava').ExecutionContext, groups: {
     );
     return groups.map((g) => provider.store.refusals(50).find((r) => r.slot === slot && r.groupId === g)?.reason ?? 'decrypted');
   };
-  return { provider, decrypted, publish, outcome };
+  /** Slot `n` of the test, recent enough for the horizon. */
+  const slotOf = (n: number) => recentSlot(n, d.config.slotSeconds);
+  return { provider, decrypted, publish, outcome, slotOf };
 }
 
 test('{a1, m1..m4} against {z2, m1..m4} with k = 5, either published first: both refused by name, nothing stored', async (t) => {
   // The layout passes the rule (cells of 6, 5 and 6); a1 sorts before the shared ids, z2 after.
-  const { provider, decrypted, publish, outcome } = await dishonestAggregators(t, [
+  const { provider, decrypted, publish, outcome, slotOf } = await dishonestAggregators(t, [
     { id: 'A', members: ['a1', ...range('m', 1, 5), ...range('p', 1, 5)], k: 5 },
     { id: 'B', members: ['z2', ...range('m', 1, 5), ...range('q', 1, 5)], k: 5 },
   ]);
-  const base = 1000;
+  const base = slotOf(1000);
   await publish('A', base, ['a1', ...range('m', 1, 4)]);
   await publish('B', base, ['z2', ...range('m', 1, 4)]);
   await publish('B', base + 1, ['z2', ...range('m', 1, 4)]);
@@ -152,12 +155,12 @@ test('{a1, m1..m4} against {z2, m1..m4} with k = 5, either published first: both
 
 test('three aggregates whose combination is the sum of two meters (a1 + b2): the two that complete it refused by name', async (t) => {
   // The layout passes the rule (cells of 6, 5, 5, 6 and 5 meters).
-  const { decrypted, publish, outcome, provider } = await dishonestAggregators(t, [
+  const { decrypted, publish, outcome, provider, slotOf } = await dishonestAggregators(t, [
     { id: 'A', members: ['a1', ...range('m', 1, 5), ...range('p', 1, 5)], k: 5 },
     { id: 'B', members: ['b2', ...range('n', 1, 5), ...range('q', 1, 5)], k: 5 },
     { id: 'C', members: [...range('m', 1, 5), ...range('n', 1, 5), ...range('r', 1, 5)], k: 5 },
   ]);
-  const slot = 2000;
+  const slot = slotOf(2000);
   // C's {m1..m5, n1..n5} leaves r1..r5 out, five: decrypted. Then A's and B's, whose sum minus C's is a1 + b2.
   await publish('C', slot, [...range('m', 1, 5), ...range('n', 1, 5)]);
   t.deepEqual(await outcome(slot, ['C']), ['decrypted']);
@@ -174,11 +177,11 @@ test('three aggregates whose combination is the sum of two meters (a1 + b2): the
 });
 
 test('a group with k = 2 inside a group with k = 10 cannot difference it: both refused, their meters need cells of 10', async (t) => {
-  const { decrypted, publish, outcome, provider } = await dishonestAggregators(t, [
+  const { decrypted, publish, outcome, provider, slotOf } = await dishonestAggregators(t, [
     { id: 'big', members: range('m', 1, 10), k: 10 },
     { id: 'small', members: range('m', 1, 7), k: 2 },
   ]);
-  const slot = 3000;
+  const slot = slotOf(3000);
   await publish('big', slot, range('m', 1, 10));
   await publish('small', slot, range('m', 1, 7));
   t.deepEqual(await outcome(slot, ['big', 'small']), ['cell-below-k', 'cell-below-k']);

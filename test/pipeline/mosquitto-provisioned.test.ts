@@ -43,7 +43,7 @@ async function provisioned() {
   return { dir, out, port, url: `mqtt://127.0.0.1:${port}` };
 }
 
-test('the provisioned mosquitto.conf: listener, files, persistence and a queue bound from the layout', async (t) => {
+test('the provisioned mosquitto.conf: listener, files, persistence, a queue bound from the layout and sessions that expire after the horizon', async (t) => {
   const { out, port } = await provisioned();
   const conf = readFileSync(join(out, 'broker/mosquitto.conf'), 'utf8').split('\n');
   t.true(conf.includes(`listener ${port} 127.0.0.1`));
@@ -54,6 +54,8 @@ test('the provisioned mosquitto.conf: listener, files, persistence and a queue b
   t.true(conf.includes(`persistence_location ${join(out, 'broker/persistence')}/`));
   // Two members, 10 s slots: 2 * 60 slots in ten minutes * 2 resends = 240, below mosquitto's default 1000.
   t.true(conf.includes('max_queued_messages 1000'));
+  // A session away longer than the horizon (default 7 days) goes with its queue: its aggregates would be refused anyway.
+  t.true(conf.includes('persistent_client_expiration 168h'));
   t.false(
     conf.some((line) => line.startsWith('user ')),
     'no user line: mosquitto picks its own user when started as root',

@@ -23,6 +23,7 @@ import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy, sharedKeyPair, type TestDeployment } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 
 const nextPair = testKeyPair(1);
 const random = (n: number) => new Uint8Array(randomBytes(n));
@@ -76,9 +77,9 @@ function sender(d: TestDeployment) {
 
 test("parts of one slot: overlapping contributors refused, a disjoint part summed with both parts' contributors, repeats recognised", async (t) => {
   const members = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
-  const { provider, oldKey, newKey, send } = await rotatingProvider(t, [{ id: 'street', members, feeder: 'f', k: 2 }]);
+  const { d, provider, oldKey, newKey, send } = await rotatingProvider(t, [{ id: 'street', members, feeder: 'f', k: 2 }]);
   const counts = () => provider.provider.counts.toJSON();
-  const slot = 4000;
+  const slot = recentSlot(4000, d.config.slotSeconds);
   const first = aggregateOf(oldKey, 'street', slot, { m1: 1n, m2: 2n, m3: 3n });
   await send.aggregate(first);
   await until(() => provider.store.series('street', slot) !== undefined, 'the first part', 10_000);
@@ -108,11 +109,11 @@ test("parts of one slot: overlapping contributors refused, a disjoint part summe
 });
 
 test("differencing through one group's parts: its two parts and another group's aggregate would expose a meter", async (t) => {
-  const { provider, oldKey, newKey, send } = await rotatingProvider(t, [
+  const { d, provider, oldKey, newKey, send } = await rotatingProvider(t, [
     { id: 'a', members: ['m1', 'm2', 'm3', 'm4'], feeder: 'fa', k: 2 },
     { id: 'b', members: ['m1', 'm2', 'm5', 'm6'], feeder: 'fb', k: 2 },
   ]);
-  const slot = 4100;
+  const slot = recentSlot(4100, d.config.slotSeconds);
   await send.aggregate(aggregateOf(oldKey, 'a', slot, { m1: 1n, m2: 2n }));
   await send.aggregate(aggregateOf(newKey, 'a', slot, { m3: 3n, m4: 4n }));
   await until(() => provider.store.series('a', slot)?.contributors.length === 4, "a's two parts", 10_000);

@@ -26,6 +26,7 @@ import { until } from '../helpers/poll.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { deploymentKeys, publishVerifiable, verifiableAggregate, type VerifiableAggregate } from '../helpers/evidence.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 
 const keySet = testThresholdKeySet(2, 3);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,7 +153,7 @@ test('a differencing pair that only the custodians can see is refused by them, a
   };
 
   // An earlier provider, whose store is gone, had g1's slot decrypted: only the custodians remember.
-  const slot = 5000;
+  const slot = recentSlot(5000, d.config.slotSeconds);
   const g1 = aggregateOf('g1', slot, { m1: 10n, m2: 20n, m5: 30n, m6: 40n });
   await publish(g1);
   const earlier = connectRole({
