@@ -12,6 +12,7 @@ import { serveMetricsRequest } from '../metrics/listener.ts';
 import { serveHttp, type HttpListener } from '../net/http-server.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
+import { coarseRange } from './downsample.ts';
 import type { AggregatorStatus } from '../protocol/aggregator-status.ts';
 import type { LiveEvents } from './live-events.ts';
 import type { MeterStatusRow, ProviderStore, SeriesRow } from './store.ts';
@@ -56,19 +57,48 @@ function onlyParams(url: URL, allowed: string[]) {
   for (const key of url.searchParams.keys()) if (!allowed.includes(key)) fail('unknown-parameter', `unknown query parameter "${key}"`);
 }
 
-function seriesOf(ctx: ApiContext, groupId: string, url: URL) {
-  const { config, store } = ctx;
-  const group = config.groups.find((g) => g.id === groupId);
-  if (!group) return undefined;
+/** The slots [fromSlot, toSlot) that `from` and `to` name (default: the last 60 slots); `perSlot` slots count as one toward the limit. */
+function slotRange(ctx: ApiContext, url: URL, perSlot = 1): { fromSlot: number; toSlot: number } {
+  const { config } = ctx;
   onlyParams(url, ['from', 'to']);
   const from = url.searchParams.get('from');
   const to = url.searchParams.get('to');
   const toMs = to === null ? (ctx.now ?? Date.now)() : parseTime(to, 'to');
-  const fromMs = from === null ? toMs - DEFAULT_SERIES_SLOTS * config.slotSeconds * 1000 : parseTime(from, 'from');
+  const fromMs = from === null ? toMs - DEFAULT_SERIES_SLOTS * perSlot * config.slotSeconds * 1000 : parseTime(from, 'from');
   if (fromMs > toMs) fail('bad-range', 'from must not be after to');
   const fromSlot = slotAt(fromMs, config.slotSeconds);
   const toSlot = Math.ceil(toMs / 1000 / config.slotSeconds);
-  if (toSlot - fromSlot > MAX_SERIES_SLOTS) fail('range-too-large', `at most ${MAX_SERIES_SLOTS} slots per request`);
+  if ((toSlot - fromSlot) / perSlot > MAX_SERIES_SLOTS) fail('range-too-large', `at most ${MAX_SERIES_SLOTS} slots per request`);
+  return { fromSlot, toSlot };
+}
+
+/** Downsampled slots (retention.downsample, host/provider/downsample.ts) whose first fine slot lies in the range. */
+function coarseOf(ctx: ApiContext, groupId: string, url: URL) {
+  const { config, store } = ctx;
+  if (!config.groups.some((g) => g.id === groupId)) return undefined;
+  const slots = config.retention.downsample?.slots ?? 1;
+  const { fromSlot, toSlot } = slotRange(ctx, url, slots);
+  return {
+    groupId,
+    slotSeconds: config.slotSeconds,
+    slots: config.retention.downsample?.slots ?? null,
+    coarse: coarseRange(store.db, groupId, fromSlot, toSlot).map((r) => ({
+      slot: r.slot,
+      start: new Date(slotStartMs(r.slot, config.slotSeconds)).toISOString(),
+      slots: r.slots,
+      decrypted: r.decrypted,
+      total: r.total.toString(),
+      feederSlots: r.feederSlots,
+      feeder: r.feeder.toString(),
+    })),
+  };
+}
+
+function seriesOf(ctx: ApiContext, groupId: string, url: URL) {
+  const { config, store } = ctx;
+  const group = config.groups.find((g) => g.id === groupId);
+  if (!group) return undefined;
+  const { fromSlot, toSlot } = slotRange(ctx, url);
   const feeders = store.feederRange(groupId, fromSlot, toSlot);
   const alerted = store.alertSlots(groupId, fromSlot, toSlot);
   return {
@@ -159,6 +189,11 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
   if (path === '/api/groups') {
     onlyParams(url, []);
     return { status: 200, body: config.groups.map((g) => ({ id: g.id, members: g.members, feeder: g.feeder, k: g.k })) };
+  }
+  const coarse = /^\/api\/groups\/([A-Za-z0-9._-]{1,64})\/coarse$/.exec(path);
+  if (coarse) {
+    const body = coarseOf(ctx, coarse[1], url);
+    return body ? { status: 200, body } : { status: 404, body: { error: 'unknown-group', message: `no group "${coarse[1]}"` } };
   }
   const series = /^\/api\/groups\/([A-Za-z0-9._-]{1,64})\/series$/.exec(path);
   if (series) {

@@ -10,6 +10,7 @@
 import type { MeterveilConfig } from '../config/schema.ts';
 import { firstKeptSlot } from '../policy/horizon.ts';
 import { collectByAge, collectBySlot, type CollectionTask } from '../store/collector.ts';
+import { downsampleTasks } from './downsample.ts';
 import type { StoreFile } from '../store/sqlite.ts';
 
 export function providerCollection(file: StoreFile, config: MeterveilConfig): CollectionTask[] {
@@ -21,5 +22,6 @@ export function providerCollection(file: StoreFile, config: MeterveilConfig): Co
     collectBySlot(file, 'reservations', part, beyond, `AND state = 'refused'`),
     collectByAge(file, 'refusals', 'received_at', retention.refusalsSeconds),
     collectByAge(file, 'alerts', 'created_at', retention.alertsSeconds),
+    ...downsampleTasks(file, config),
   ];
 }

@@ -11,6 +11,7 @@ import type { MeterStatus } from '../../firmware/protocol/meter-status.ts';
 import type { ContributorSet } from '../policy/disclosure.ts';
 import { bindKeyIds, bindRole, META_TABLE } from '../store/identity.ts';
 import { StoreFile, type MigrationContext, type Statements } from '../store/sqlite.ts';
+import { SERIES_COARSE_TABLE } from './downsample.ts';
 import { HeldComparisons, HELD_COMPARISONS_TABLE } from './held-comparisons.ts';
 import { SeriesParts, SERIES_PARTS_TABLE } from './series-parts.ts';
 
@@ -158,6 +159,8 @@ export const PROVIDER_MIGRATIONS = [
   },
   alertsOfEveryKind,
   meterStatuses,
+  // Version 4: coarse rows of downsampled slots (host/provider/downsample.ts).
+  (db: MigrationContext) => db.exec(SERIES_COARSE_TABLE),
 ];
 
 interface RawSeries {

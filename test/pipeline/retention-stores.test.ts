@@ -3,7 +3,8 @@
  * forgets (open and unconfirmed slots), the suppression counts that outlive their rows, and the
  * custodian's horizon: its record of what it helped decrypt goes once the slot is past the
  * horizon, and a request for such a slot is refused `beyond-horizon` before anything is
- * decrypted, while one inside the horizon is still answered from the record. The custodian's key
+ * decrypted, while one inside the horizon is still answered from the record; the provider's
+ * optional downsampling into coarse slots. The custodian's key
  * is the committed 2048-bit (2,3) fixture; no partial decryption is computed.
  */
 import test from 'ava';
@@ -19,6 +20,9 @@ import { CustodianStore } from '../../host/custodian/store.ts';
 import { encodeRequest } from '../../host/decryption/messages.ts';
 import { COLLECTION_MARGIN_SECONDS } from '../../host/policy/horizon.ts';
 import { aggregateHash, type Aggregate } from '../../host/protocol/aggregate.ts';
+import { coarseRange } from '../../host/provider/downsample.ts';
+import { providerCollection } from '../../host/provider/retention.ts';
+import { ProviderStore } from '../../host/provider/store.ts';
 import { slotEndMs } from '../../host/protocol/slots.ts';
 import { Collector } from '../../host/store/collector.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
@@ -121,6 +125,45 @@ test('a custodian forgets what it helped decrypt only past the horizon, and refu
   t.like(await ask(90), { status: 'refused', reason: 'beyond-horizon' }, 'forgotten, and still refused');
   clock += config.retention.refusalsSeconds * 1000 + 1;
   t.like(await collector.collect(), { refusals: 2 });
+});
+
+test('downsampling folds old slots and feeder readings into coarse rows by their sums, across batches, and leaves recent slots fine', async (t) => {
+  const { dir, config } = setup(t, { retention: { horizonSeconds: 60, batchRows: 4, downsample: { afterSeconds: 120, slots: 6 } } });
+  const store = new ProviderStore(join(dir, 'p.sqlite'), [KEY]);
+  t.teardown(() => store.close());
+  for (let slot = 0; slot < 30; slot++) {
+    // Slot 7 was never decrypted (suppressed, say) and slot 8 has no feeder reading.
+    if (slot !== 7)
+      store.insertSeries({
+        groupId: 'g',
+        slot,
+        contributors: ['m1', 'm2'],
+        total: BigInt(slot),
+        readings: [BigInt(slot)],
+        aggregateHash: `h${slot}`,
+        decryptedAt: 0,
+      });
+    if (slot !== 8) store.saveFeeder('g', slot, BigInt(100 + slot), 0);
+  }
+  // Slots 0..23 are past afterSeconds and the margin; 24..29 are not.
+  const now = slotEndMs(23, config.slotSeconds) + (120 + COLLECTION_MARGIN_SECONDS) * 1000;
+  const collector = new Collector(store.db, providerCollection(store.db, config), { batchRows: 4, now: () => now });
+  t.like(await collector.collect(), { series: 23, feeder: 23 });
+  const sum = (from: number, to: number, skip: number, plus = 0n) => {
+    let s = 0n;
+    for (let i = from; i < to; i++) if (i !== skip) s += BigInt(i) + plus;
+    return s;
+  };
+  t.deepEqual(coarseRange(store.db, 'g', 0, 30), [
+    { groupId: 'g', slot: 0, slots: 6, decrypted: 6, total: sum(0, 6, -1), feederSlots: 6, feeder: sum(0, 6, -1, 100n) },
+    { groupId: 'g', slot: 6, slots: 6, decrypted: 5, total: sum(6, 12, 7), feederSlots: 5, feeder: sum(6, 12, 8, 100n) },
+    { groupId: 'g', slot: 12, slots: 6, decrypted: 6, total: sum(12, 18, -1), feederSlots: 6, feeder: sum(12, 18, -1, 100n) },
+    { groupId: 'g', slot: 18, slots: 6, decrypted: 6, total: sum(18, 24, -1), feederSlots: 6, feeder: sum(18, 24, -1, 100n) },
+  ]);
+  t.deepEqual(
+    store.seriesRange('g', 0, 30).map((r) => r.slot),
+    [24, 25, 26, 27, 28, 29],
+  );
 });
 
 test('the retention config refuses a horizon shorter than the acceptance horizon plus skew and a slot, and downsampling before the horizon', (t) => {

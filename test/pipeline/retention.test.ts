@@ -4,7 +4,8 @@
  * that runs 120 slots in a few seconds, while the background collection runs every second and
  * once more by hand during ingest. Every table the retention covers stays bounded; duplicates,
  * replays and second decryptions inside the window are refused by their records, and outside it
- * by the horizon (the record is gone, the refusal stays); no report is lost to collection.
+ * by the horizon (the record is gone, the refusal stays); no report is lost to collection; the
+ * decrypted series is kept, old slots folded into coarse ones with the same totals.
  * Cheap in CPU by design, since the subject is the records and not the crypto: the 2048-bit key
  * is a committed fixture, and the test meters take one r^n for every report (a real meter never
  * reuses randomness).
@@ -25,6 +26,7 @@ import { providerStorePath, runProvider } from '../../host/provider/run.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
+import { getJson } from './support/probe.ts';
 
 const SLOTS = 120;
 const SLOT_SECONDS = 2;
@@ -39,7 +41,14 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
       slotSeconds: SLOT_SECONDS,
       latenessSeconds: 2,
       skewSeconds: 1,
-      retention: { horizonSeconds: 10, refusalsSeconds: 20, alertsSeconds: 20, collectSeconds: 1, batchRows: 7 },
+      retention: {
+        horizonSeconds: 10,
+        refusalsSeconds: 20,
+        alertsSeconds: 20,
+        collectSeconds: 1,
+        batchRows: 7,
+        downsample: { afterSeconds: 20, slots: 5 },
+      },
     },
   });
   t.teardown(() => d.cleanup());
@@ -68,6 +77,7 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
     seen: rows(aggregatorFile, 'seen'),
     slots: rows(aggregatorFile, 'slots'),
     series: rows(providerFile, 'series'),
+    series_coarse: rows(providerFile, 'series_coarse'),
     series_parts: rows(providerFile, 'series_parts'),
     reservations: rows(providerFile, 'reservations'),
     refusals: rows(providerFile, 'refusals'),
@@ -147,7 +157,27 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
   t.true(largest.seen <= members.length * seenWindow, `seen stays within ${seenWindow} slots (${largest.seen} rows)`);
   t.true(largest.slots <= seenWindow, `slots stays within ${seenWindow} slots (${largest.slots})`);
   t.true(largest.series_parts <= horizonWindow, `series_parts stays within ${horizonWindow} slots (${largest.series_parts})`);
-  t.is(end.series, SLOTS, 'the decrypted series is the product: kept');
+  t.true(largest.series <= horizonWindow + 5, `series, downsampled, stays within ${horizonWindow + 5} slots (${largest.series})`);
+  // The product is kept: fine where recent, folded into coarse slots of five where old, same totals.
+  const all = (
+    await getJson(
+      `${provider.apiUrl}/api/groups/street/series?from=${slotStartMs(first, SLOT_SECONDS) / 1000}&to=${slotStartMs(first + SLOTS, SLOT_SECONDS) / 1000}`,
+    )
+  ).body.series as { total: string }[];
+  const coarse = (
+    await getJson(
+      `${provider.apiUrl}/api/groups/street/coarse?from=${slotStartMs(first, SLOT_SECONDS) / 1000}&to=${slotStartMs(first + SLOTS, SLOT_SECONDS) / 1000}`,
+    )
+  ).body;
+  t.like(coarse, { groupId: 'street', slots: 5 });
+  const coarseRows = coarse.coarse as { slots: number; decrypted: number; total: string }[];
+  t.is(coarseRows.reduce((n, r) => n + r.decrypted, 0) + all.length, SLOTS, 'every slot, fine or folded');
+  const everything = [...decrypted.values()].reduce((sum, x) => sum + x.total, 0n);
+  t.is(
+    [...all, ...coarseRows].reduce((sum, r) => sum + BigInt(r.total), 0n),
+    everything,
+    'the same total',
+  );
 
   // A final collection by hand (`meterveil gc`) after the clock moved past the refusals' span.
   clock += (config.retention.refusalsSeconds + 1) * 1000;
@@ -157,6 +187,6 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
   const [agg] = await collectRole(config, 'aggregator', {}, gcNow);
   const [prov] = await collectRole(config, 'provider', {}, gcNow);
   t.true(agg.collected.seen > 0 && prov.collected.series_parts > 0, JSON.stringify({ agg, prov }));
-  t.like(census(), { seen: 0, slots: 0, series_parts: 0, refusals: 0, series: SLOTS });
+  t.like(census(), { seen: 0, slots: 0, series_parts: 0, refusals: 0, series: 0, series_coarse: SLOTS / 5 });
   t.true(agg.pagesAfter < agg.pagesBefore, `the aggregator's file shrank (${agg.pagesBefore} -> ${agg.pagesAfter} pages)`);
 });

@@ -57,14 +57,14 @@ const refusal = (fn: () => unknown) => {
   return 'accepted';
 };
 
-test('a new file of each role starts at its current layout version (the aggregator 3: counts of collected suppressions; the provider 3: meter health statuses), with incremental vacuum', (t) => {
+test('a new file of each role starts at its current layout version (the aggregator 3: counts of collected suppressions; the provider 4: coarse rows of downsampled slots), with incremental vacuum', (t) => {
   const dir = folder(t);
   new AggregatorStore(join(dir, 'a.sqlite'), { groupId: 'g' }).close();
   new ProviderStore(join(dir, 'p.sqlite'), [KEY]).close();
   new CustodianStore(join(dir, 'c.sqlite'), { keyIds: [KEY], index: 1 }, 'process').close();
   t.deepEqual(
     ['a', 'p', 'c'].map((f) => version(join(dir, `${f}.sqlite`))),
-    [3, 3, 1],
+    [3, 4, 1],
   );
   t.deepEqual(
     ['a', 'p', 'c'].map((f) => autoVacuum(join(dir, `${f}.sqlite`))),
@@ -103,14 +103,14 @@ test('a file written by a newer layout is refused with store-version and left as
   const path = join(dir, 'provider.sqlite');
   new ProviderStore(path, [KEY]).close();
   const newer = new Database(path);
-  newer.pragma('user_version = 4');
+  newer.pragma('user_version = 5');
   newer.close();
   const before = layout(path);
   t.is(
     refusal(() => new ProviderStore(path, [KEY])),
     'store-version',
   );
-  t.is(version(path), 4);
+  t.is(version(path), 5);
   t.deepEqual(layout(path), before);
 });
 
@@ -136,7 +136,7 @@ test('a file of another identity is refused with store-mismatch before it is mig
 
   const store = new ProviderStore(path, [KEY]);
   store.close();
-  t.is(version(path), 3);
+  t.is(version(path), 4);
 
   const aggregatorPath = join(dir, 'aggregator.sqlite');
   new AggregatorStore(aggregatorPath, { groupId: 'north' }).close();
