@@ -5,6 +5,7 @@
 // The bundle sits two folders below the repository root, as the modules in host/<area>/ do, so
 // the paths they resolve from import.meta.url ('../../package.json', '../../firmware/...') are
 // the same in the bundle as in the source.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,12 +13,26 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'host/cli/main.ts');
 const bundlePath = join(root, 'build/cli/main.mjs');
-// Each input's modification time and size when the bundle was built, by path from the root.
+// Each input's modification time, size and content hash when the bundle was built, by path from
+// the root. Time and size are compared first; a file whose time moved but whose size did not is
+// compared by its hash: npm pack gives every file of a package the same time, and an installed
+// package must not rebuild (or, read-only, fall back to tsx) for that.
 const inputsPath = join(root, 'build/cli/inputs.json');
 
 function fingerprint(path) {
   const stats = statSync(join(root, path));
-  return `${stats.mtimeMs}:${stats.size}`;
+  return { mtimeMs: stats.mtimeMs, size: stats.size };
+}
+
+function digest(path) {
+  return createHash('sha256')
+    .update(readFileSync(join(root, path)))
+    .digest('base64');
+}
+
+function unchanged(path, recorded) {
+  const now = fingerprint(path);
+  return now.size === recorded.size && (now.mtimeMs === recorded.mtimeMs || digest(path) === recorded.sha256);
 }
 
 function isFresh() {
@@ -30,7 +45,7 @@ function isFresh() {
   }
   try {
     // A new source file can only enter the bundle through an edit to one already in it.
-    return Object.entries(recorded).every(([path, print]) => fingerprint(path) === print);
+    return Object.entries(recorded).every(([path, print]) => unchanged(path, print));
   } catch {
     return false;
   }
@@ -53,7 +68,7 @@ async function rebuild() {
     outfile: bundlePath,
   });
   const inputs = {};
-  for (const path of Object.keys(result.metafile.inputs)) inputs[path] = fingerprint(path);
+  for (const path of Object.keys(result.metafile.inputs)) inputs[path] = { ...fingerprint(path), sha256: digest(path) };
   mkdirSync(dirname(bundlePath), { recursive: true });
   // Commands started together may rebuild together: each writes its own files and renames them
   // into place, so none reads a half-written bundle. The inputs list goes last, so a bundle is

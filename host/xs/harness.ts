@@ -31,6 +31,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
@@ -39,9 +40,10 @@ import { fail, MeterveilError } from '../../firmware/errors.ts';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The engine @agoric/xsnap's install script builds, wherever npm put the package: nested in an installed meterveil, or hoisted. */
 export const XSNAP_WORKER_PATH = resolve(
-  repositoryRoot,
-  'node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/lin/release/xsnap-worker',
+  dirname(createRequire(import.meta.url).resolve('@agoric/xsnap/package.json')),
+  'xsnap-native/xsnap/build/bin/lin/release/xsnap-worker',
 );
 
 /** Fails (never skips) when the engine was not built, with the command that builds it. */
