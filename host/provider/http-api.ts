@@ -265,7 +265,7 @@ export async function startHttpApi(ctx: ApiContext, host: string, port: number):
   return serveHttp({ host, port }, 'the API', (req, res) => {
     if (serveDashboard(req, res)) return;
     if (ctx.events && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/api/events')
-      return ctx.events.open(req, res);
+      return ctx.events.open(res);
     if (ctx.metrics && serveMetricsRequest(ctx.metrics, req, res)) return;
     try {
       const { status, body } = route(ctx, req);

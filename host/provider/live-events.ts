@@ -4,7 +4,7 @@
  * slot's row as the series endpoint gives it, minus which meters reported. A comment line every
  * 15 s keeps proxies from closing an idle stream.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 const HEARTBEAT_MS = 15_000;
 /** A client that reads nothing for this much queued output is dropped rather than buffered for. */
@@ -23,7 +23,7 @@ export class LiveEvents {
     return this.clients.size;
   }
 
-  open(req: IncomingMessage, res: ServerResponse): void {
+  open(res: ServerResponse): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -32,7 +32,7 @@ export class LiveEvents {
     // How long a browser waits before reconnecting after the stream broke.
     res.write('retry: 3000\n\n');
     this.clients.add(res);
-    req.on('close', () => this.clients.delete(res));
+    res.on('close', () => this.clients.delete(res));
   }
 
   publish(event: string, data: unknown): void {

@@ -43,19 +43,28 @@ function parseThreshold(text: string): { threshold: number; custodians: number }
   return { threshold, custodians };
 }
 
-interface FeederOptions {
+const THEFT_HELP = {
+  feeder: "simulated theft: an unmetered load on this feeder's line only (with --theft-watts)",
+  watts: 'the stolen load in watts',
+  from: 'the theft starts with this slot number (default: at once)',
+};
+
+interface TheftOptions {
+  theftFeeder?: string;
+  theftWatts?: string;
+  theftFrom?: string;
+}
+
+interface FeederOptions extends TheftOptions {
   config: string;
   feeder?: string;
   lineLoss: string;
   unmeteredWatts: string;
   connectedSince?: string;
-  theftFeeder?: string;
-  theftWatts?: string;
-  theftFrom?: string;
   metrics?: string;
 }
 
-function theftOf(opts: FeederOptions) {
+function theftOf(opts: TheftOptions) {
   if ((opts.theftFeeder === undefined) !== (opts.theftWatts === undefined))
     usage('bad-argument', '--theft-feeder and --theft-watts go together');
   if (opts.theftFeeder === undefined) {
@@ -152,9 +161,9 @@ export function registerRoles(program: Command): void {
     .option('--line-loss <share>', 'share of energy lost on the line', '0.02')
     .option('--unmetered-watts <watts>', 'simulated unmetered load (theft) on the line', '0')
     .option('--connected-since <ms>', 'simulated households draw power from this Unix time in ms (when their simulated meters started)')
-    .option('--theft-feeder <id>', "simulated theft: an unmetered load on this feeder's line only (with --theft-watts)")
-    .option('--theft-watts <watts>', 'the stolen load in watts')
-    .option('--theft-from <slot>', 'the theft starts with this slot number (default: at once)');
+    .option('--theft-feeder <id>', THEFT_HELP.feeder)
+    .option('--theft-watts <watts>', THEFT_HELP.watts)
+    .option('--theft-from <slot>', THEFT_HELP.from);
   addMetricsOption(feeder).action(
     cliAction(async (opts: FeederOptions) => {
       const log = roleLogger('feeder');
@@ -185,8 +194,11 @@ export function registerRoles(program: Command): void {
       'threshold decryption by custodians that verify every aggregate report by report (the default, 2-of-3; custodians run as child processes; the provider holds no private key)',
     )
     .option('--single-key', 'the provider holds the private key and decrypts alone; it trusts the aggregators to multiply honestly')
+    .option('--theft-feeder <id>', THEFT_HELP.feeder)
+    .option('--theft-watts <watts>', THEFT_HELP.watts)
+    .option('--theft-from <slot>', THEFT_HELP.from)
     .action(
-      cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean }) => {
+      cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean } & TheftOptions) => {
         const log = roleLogger('start');
         if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
         const threshold =
@@ -200,6 +212,7 @@ export function registerRoles(program: Command): void {
           simulate: opts.simulate,
           threshold,
           singleKey: opts.singleKey,
+          theft: theftOf(opts),
           log,
         });
         await announceReady();

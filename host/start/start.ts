@@ -16,6 +16,7 @@ import { takePassphraseFromEnv } from '../keys/passphrase.ts';
 import { writeDemoConfigIfAbsent, type DemoThreshold } from './demo-config.ts';
 import type { EmbeddedBroker } from '../broker/embedded.ts';
 import { slotStartMs } from '../protocol/slots.ts';
+import type { FeederSimulation } from '../feeder/run.ts';
 import { brokerMetrics } from '../broker/metrics.ts';
 import { startMetricsListener } from '../metrics/listener.ts';
 import type { HttpListener } from '../net/http-server.ts';
@@ -34,6 +35,8 @@ export async function startAll(options: {
   singleKey?: boolean;
   /** The start process's own log (role start). */
   log: RoleLog;
+  /** A simulated theft on one feeder's line: what the provider's comparison must catch. */
+  theft?: FeederSimulation['theft'];
 }): Promise<() => Promise<void>> {
   const { log, threshold } = options;
   const configPath = resolve(options.config ?? (threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG));
@@ -55,6 +58,8 @@ export async function startAll(options: {
       `--single-key, but provider.decryption in ${configPath} is threshold mode; drop --single-key or use another config`,
     );
   }
+  if (options.theft && !config.groups.some((g) => g.feeder === options.theft!.feederId))
+    fail('unknown-feeder', `--theft-feeder: no group has feeder "${options.theft.feederId}"`);
   const { publicKey, secrets, createdKeys } = await provision(config);
   const keyDir = config.keys.publicKey.replace(/\/[^/]+$/, '');
   if (createdKeys) {
@@ -129,6 +134,13 @@ export async function startAll(options: {
       log.info(
         { slot: first },
         `${meters} meters running; they report from slot ${first} ${time} on, and a slot's totals come once every meter has reported it, at the latest ${config.latenessSeconds} s after its end`,
+      );
+    }
+    const { theft } = options;
+    if (theft) {
+      feederArgs.push('--theft-feeder', theft.feederId, '--theft-watts', String(theft.watts), '--theft-from', String(theft.fromSlot));
+      log.info(
+        `simulated theft: ${theft.watts} W unmetered on ${theft.feederId} ${theft.fromSlot === 0 ? 'from the start' : `from slot ${theft.fromSlot}`}`,
       );
     }
     await supervisor.start({ name: 'feeders', args: feederArgs, show: /^$/ });
