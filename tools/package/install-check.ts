@@ -58,15 +58,27 @@ async function startUntilServing(meterveil: string, dir: string): Promise<void> 
   child.stdout!.on('data', (b) => (output += b));
   child.stderr!.on('data', (b) => (output += b));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
+  // start logs JSON lines (pino) when its output is not a terminal: their messages.
+  const messages = () =>
+    output
+      .split('\n')
+      .map((line) => {
+        try {
+          return String(JSON.parse(line).msg);
+        } catch {
+          return line;
+        }
+      })
+      .join('\n');
   try {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!/^slot \d+ .* north: 3\/3 meters/m.test(output)) {
+    while (!/^slot \d+ .* north: 3\/3 meters/m.test(messages())) {
       check(child.exitCode === null, `meterveil start exited early:\n${output}`);
       check(Date.now() < deadline, `no decrypted slot within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const base = `http://127.0.0.1:${httpPort}`;
-    check(output.includes(`dashboard: ${base}/`), `start prints the dashboard's address:\n${output}`);
+    check(messages().includes(`dashboard: ${base}/`), `start prints the dashboard's address:\n${output}`);
     const page = await fetch(`${base}/`);
     check(page.status === 200 && page.headers.get('content-security-policy') === DASHBOARD_CSP, 'the dashboard page is served');
     check((await page.text()).includes('/dashboard.js'), 'the page loads its bundle');
@@ -79,7 +91,7 @@ async function startUntilServing(meterveil: string, dir: string): Promise<void> 
     child.kill('SIGINT');
     await exited;
   }
-  check(/^stopped$/m.test(output), `start stops on SIGINT:\n${output}`);
+  check(/^stopped$/m.test(messages()), `start stops on SIGINT:\n${output}`);
 }
 
 async function main(): Promise<void> {
