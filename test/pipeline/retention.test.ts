@@ -32,6 +32,7 @@ const SLOTS = 120;
 const SLOT_SECONDS = 2;
 
 test('with short slots and a short horizon every table stays bounded over 120 slots; refusals inside the window by record, outside by the horizon; collection during ingest loses nothing', async (t) => {
+  t.timeout(120_000, '120 slots one after the other, each a round trip through the broker to the provider (about 20 s on an idle machine)');
   const pair = testKeyPair(0);
   const members = ids('m', 4);
   const d = await deploy({
