@@ -13,6 +13,7 @@ import type { Registry } from '../metrics/registry.ts';
 import type { RoleLog } from '../log/logger.ts';
 import { aggregatorCollection } from './retention.ts';
 import { startCollection, type Collector } from '../store/collector.ts';
+import { watchCollection } from '../store/collection-metrics.ts';
 
 export interface RunningAggregator {
   aggregator: Aggregator;
@@ -62,6 +63,7 @@ export async function runAggregator(
     now: options.now,
     log: options.log,
   });
+  watchCollection(metrics.registry, collector, store.db);
   try {
     await connected(client);
     await aggregator.start();

@@ -14,6 +14,7 @@ import { custodianMetrics } from './metrics.ts';
 import type { Registry } from '../metrics/registry.ts';
 import { custodianCollection } from './retention.ts';
 import { startCollection, type Collector } from '../store/collector.ts';
+import { watchCollection } from '../store/collection-metrics.ts';
 import { custodianUser } from '../config/identities.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../decryption/topics.ts';
 
@@ -72,6 +73,7 @@ export async function runCustodian(
   });
   const client = connectRole({ url: config.broker.url, username: user, password });
   const metrics = custodianMetrics(index, custodian);
+  watchCollection(metrics.registry, collector, store.db);
   const outbound = custodianPartialTopic(index);
   client.on('message', (topic, payload) => {
     if (topic === DECRYPTION_REQUEST_TOPIC) {

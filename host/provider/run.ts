@@ -19,6 +19,7 @@ import type { Registry } from '../metrics/registry.ts';
 import type { RoleLog } from '../log/logger.ts';
 import { providerCollection } from './retention.ts';
 import { startCollection, type Collector } from '../store/collector.ts';
+import { watchCollection } from '../store/collection-metrics.ts';
 
 export interface RunningProvider {
   provider: Provider;
@@ -113,6 +114,7 @@ export async function runProvider(
     now: options.now,
     log: options.log,
   });
+  watchCollection(metrics.registry, collector, store.db);
   let api;
   try {
     await connected(client);

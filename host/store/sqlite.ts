@@ -136,6 +136,10 @@ export class StoreFile {
     return this.db.pragma('page_count', { simple: true }) as number;
   }
 
+  sizeBytes(): number {
+    return this.pages() * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
   get open(): boolean {
     return this.db.open;
   }

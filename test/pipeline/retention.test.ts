@@ -26,6 +26,7 @@ import { providerStorePath, runProvider } from '../../host/provider/run.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
+import { samples, scrape, value } from '../helpers/prometheus.ts';
 import { getJson } from './support/probe.ts';
 
 const SLOTS = 120;
@@ -153,6 +154,15 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
     );
   }
   t.true(aggregator.collector.total.seen > 0 && provider.collector.total.series_parts > 0, 'collection ran');
+  // An operator sees it in the metrics: rows forgotten by table, and the file's size. Read after a
+  // whole collection at the final clock (the first call may join one begun before it), which
+  // leaves nothing for a later one.
+  for (let i = 0; i < 2; i++) await Promise.all([aggregator.collector.collect(), provider.collector.collect()]);
+  const scraped = await scrape(`${provider.apiUrl}/metrics`);
+  t.is(value(scraped, 'meterveil_collected_rows_total', { table: 'series_parts' }), provider.collector.total.series_parts);
+  t.true(value(scraped, 'meterveil_store_bytes') > 0);
+  const aggregatorMetrics = samples(await aggregator.metrics.metrics());
+  t.is(value(aggregatorMetrics, 'meterveil_collected_rows_total', { table: 'seen' }), aggregator.collector.total.seen);
 
   const end = census();
   t.log('rows at start', JSON.stringify(start), 'at end', JSON.stringify(end), 'largest', JSON.stringify(largest));
