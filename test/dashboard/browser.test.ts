@@ -74,6 +74,17 @@ test('the dashboard shows every group, adds slots without a reload, and shows a 
     await reports;
   });
 
+  // The live stream, as any reader gets it: counts and group totals, no meter named.
+  const stream = await fetch(`${provider.apiUrl}/api/events`);
+  t.is(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!/event: slot\ndata: .*\n\n/.test(text)) text += (await reader.read()).value;
+  await reader.cancel();
+  const event = JSON.parse(/event: slot\ndata: (.*)\n\n/.exec(text)![1]);
+  t.deepEqual(Object.keys(event), ['groupId', 'slot', 'start', 'contributors', 'members', 'total', 'feeder', 'deviation', 'status']);
+  t.is(event.members, 3);
+
   const browser = await launch();
   t.teardown(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -121,6 +132,13 @@ test('the dashboard shows every group, adds slots without a reload, and shows a 
   t.is(await page.$('#alerts li[data-group="north"]'), null);
   t.regex((await page.textContent('#meters')) ?? '', /no status yet\s*6/);
   t.regex((await page.textContent('#decryption')) ?? '', /single key/);
+
+  // No meter is named anywhere on the page: which ones reported is not shown, only how many.
+  const shown = (await page.textContent('body')) ?? '';
+  t.deepEqual(
+    groups.flatMap((g) => g.members).filter((id) => new RegExp(`\\b${id}\\b`).test(shown)),
+    [],
+  );
 
   mkdirSync('test-results', { recursive: true });
   await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
