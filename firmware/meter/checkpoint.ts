@@ -5,13 +5,12 @@
  */
 import type { Storage } from '../platform/port.ts';
 import type { IntegratorState } from './energy.ts';
+import { utf8Decode, utf8Encode } from '../text.ts';
 
 const CHECKPOINT_KEY = 'mt.ck';
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export function saveCheckpoint(storage: Storage, state: IntegratorState): void {
-  storage.set(CHECKPOINT_KEY, encoder.encode(JSON.stringify(state)));
+  storage.set(CHECKPOINT_KEY, utf8Encode(JSON.stringify(state)));
 }
 
 function isCount(value: unknown): value is number {
@@ -23,7 +22,7 @@ export function loadCheckpoint(storage: Storage): IntegratorState | undefined {
   const bytes = storage.get(CHECKPOINT_KEY);
   if (!bytes) return undefined;
   try {
-    const s = JSON.parse(decoder.decode(bytes));
+    const s = JSON.parse(utf8Decode(bytes));
     if (!isCount(s.lastSampleMs) || !isCount(s.subSlot) || !isCount(s.accumulated) || !isCount(s.carry)) return undefined;
     if (!Array.isArray(s.readings) || !s.readings.every(isCount)) return undefined;
     if (s.midSlotStart !== undefined && !isCount(s.midSlotStart)) return undefined;

@@ -19,13 +19,12 @@ import { parseJsonObject, publicKeyFromJson, publicKeyToJson } from '../paillier
 import { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { Storage } from '../platform/port.ts';
+import { utf8Decode, utf8Encode } from '../text.ts';
 
 const STORAGE_KEY = 'ky.s';
 const keyEntry = (index: number) => `ky.${index}`;
 /** Keys kept besides the provisioned one: the one in use and the one announced to follow it. */
 const MAX_ANNOUNCED = 2;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export interface ScheduledKey {
   effectiveSlot: number;
@@ -81,7 +80,7 @@ export class KeySchedule {
    * stale-announcement, malformed-announcement), unusable-key.
    */
   offer(payload: Uint8Array, currentSlot: number): AnnouncementOutcome {
-    const text = decoder.decode(payload);
+    const text = utf8Decode(payload);
     const keyId = announcedKeyId(text);
     if (keyId !== undefined && this.keys.some((k) => k.publicKey.keyId === keyId)) return { kind: 'known', keyId };
     if (!this.signingKey) fail('no-signing-key', 'this meter was provisioned without a signing key: it keeps its key');
@@ -111,19 +110,19 @@ export class KeySchedule {
   private save(): void {
     const announced = this.keys.slice(1);
     // The keys first: a record never names a key whose JSON is not stored yet.
-    announced.forEach((k, i) => this.storage.set(keyEntry(i), encoder.encode(JSON.stringify(publicKeyToJson(k.publicKey)))));
+    announced.forEach((k, i) => this.storage.set(keyEntry(i), utf8Encode(JSON.stringify(publicKeyToJson(k.publicKey)))));
     const record = {
       base: this.provisioned.keyId,
       keys: announced.map((k) => ({ effectiveSlot: k.effectiveSlot, keyId: k.publicKey.keyId })),
     };
-    this.storage.set(STORAGE_KEY, encoder.encode(JSON.stringify(record)));
+    this.storage.set(STORAGE_KEY, utf8Encode(JSON.stringify(record)));
     for (let i = announced.length; i < MAX_ANNOUNCED; i++) this.storage.delete(keyEntry(i));
   }
 
   private load(): ScheduledKey[] {
     const bytes = this.storage.get(STORAGE_KEY);
     if (!bytes) return [];
-    const record = parseJsonObject(decoder.decode(bytes), 'key schedule');
+    const record = parseJsonObject(utf8Decode(bytes), 'key schedule');
     if (record.base !== this.provisioned.keyId)
       fail('schedule-mismatch', `written for key ${String(record.base)}, provisioned ${this.provisioned.keyId}`);
     if (!Array.isArray(record.keys) || record.keys.length > MAX_ANNOUNCED) fail('malformed-schedule', 'keys must be a short array');
@@ -136,7 +135,7 @@ export class KeySchedule {
       if (k.publicKey !== undefined) return { effectiveSlot: slot, publicKey: publicKeyFromJson(k.publicKey) };
       const stored = this.storage.get(keyEntry(i));
       if (!stored) fail('malformed-schedule', `the key of entry ${i} is missing`);
-      const publicKey = publicKeyFromJson(decoder.decode(stored));
+      const publicKey = publicKeyFromJson(utf8Decode(stored));
       if (publicKey.keyId !== k.keyId)
         fail('malformed-schedule', `entry ${i} holds key ${publicKey.keyId}, the record names ${String(k.keyId)}`);
       return { effectiveSlot: slot, publicKey };

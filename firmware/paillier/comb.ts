@@ -22,11 +22,10 @@ import { residuesFor, type Residues } from './arith.ts';
 import { parseJsonObject } from './codec.ts';
 import type { PaillierPublicKey } from './public-key.ts';
 import type { PowJob } from './steps.ts';
+import { utf8Decode, utf8Encode } from '../text.ts';
 
 const HEADER_KEY = 'cb.h';
 const HEADER_BYTES = 160;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export interface CombShape {
   height: number;
@@ -187,7 +186,7 @@ export class CombTable {
   }
 
   private writeHeader(header: Header): void {
-    this.storage.set(HEADER_KEY, encoder.encode(JSON.stringify(header)));
+    this.storage.set(HEADER_KEY, utf8Encode(JSON.stringify(header)));
     this.header = header;
   }
 }
@@ -200,7 +199,7 @@ function readHeader(storage: Storage): Header | undefined {
   const bytes = storage.get(HEADER_KEY);
   if (!bytes) return undefined;
   try {
-    const h = parseJsonObject(decoder.decode(bytes), 'comb header') as unknown as Header;
+    const h = parseJsonObject(utf8Decode(bytes), 'comb header') as unknown as Header;
     const ints = [h.height, h.blocks, h.exponentBits, h.entries];
     if (typeof h.keyId !== 'string' || typeof h.hs !== 'string' || typeof h.complete !== 'boolean' || !ints.every(Number.isInteger))
       return undefined;

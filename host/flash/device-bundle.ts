@@ -6,6 +6,7 @@
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { preloadScratchPlugin } from './preload-scratch.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -38,6 +39,7 @@ export async function bundleDeviceFirmware(target: 'esp32' | 'lin'): Promise<str
     external: DEVICE_MODULES,
     outfile,
     logLevel: 'warning',
+    plugins: [preloadScratchPlugin],
   });
   return outfile;
 }

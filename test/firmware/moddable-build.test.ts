@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { bundleDeviceFirmware, DEVICE_MODULES } from '../../host/flash/device-bundle.ts';
+import { preloadScratchPlugin } from '../../host/flash/preload-scratch.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,5 +72,34 @@ test('the device HMAC over the SDK digest interface equals HMAC-SHA256', async (
     const key = new Uint8Array(randomBytes(keyLength));
     const message = new Uint8Array(randomBytes(600));
     t.deepEqual([...nativeHmacSha256(key, message)], [...hmacSha256(key, message)], `key of ${keyLength} bytes`);
+  }
+});
+
+test('the preloaded bundles keep no module-level scratch buffer, export their start, and their SHA-2 still hashes right', async (t) => {
+  for (const target of ['esp32', 'lin'] as const) {
+    const code = readFileSync(await bundleDeviceFirmware(target), 'utf8');
+    t.deepEqual(
+      code.match(/^var \w+ = \/\* @__PURE__ \*\/ new Uint32Array\(\d+\);$/gm) ?? [],
+      [],
+      `${target}: a module-level buffer would be read-only in flash`,
+    );
+    t.regex(code, /^export \{\s*main as default\s*\};?$/m, `${target}: the SDK calls the default export after the preload`);
+  }
+  const out = join(mkdtempSync(join(tmpdir(), 'meterveil-sha2-')), 'sha2.mjs');
+  const result = await build({
+    stdin: { contents: "export { sha256, sha512 } from '@noble/hashes/sha2.js';", resolveDir: root },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    plugins: [preloadScratchPlugin],
+  });
+  t.notRegex(result.outputFiles[0].text, /^var SHA256_W = /m);
+  writeFileSync(out, result.outputFiles[0].text);
+  const { sha256, sha512 } = (await import(pathToFileURL(out).href)) as Record<'sha256' | 'sha512', (m: Uint8Array) => Uint8Array>;
+  for (const length of [0, 55, 64, 600]) {
+    const message = new Uint8Array(randomBytes(length));
+    t.is(Buffer.from(sha256(message)).toString('hex'), createHash('sha256').update(message).digest('hex'), `sha256 of ${length} bytes`);
+    t.is(Buffer.from(sha512(message)).toString('hex'), createHash('sha512').update(message).digest('hex'), `sha512 of ${length} bytes`);
   }
 });

@@ -12,12 +12,14 @@ import { bootMeter } from './boot.ts';
 import { SerialUart } from './serial-uart.ts';
 import { preferenceStorage } from './storage.ts';
 
-bootMeter('esp32', preferenceStorage, (meterConfig, clock) => {
-  // bootMeter has refused a sensor this build cannot drive (firmware/config/platform-sensors.ts).
-  const sensor = meterConfig.sensor;
-  if (sensor.kind === 'pzem004t') {
-    return new Pzem004tSensor(new SerialUart(sensor), clock, { ...sensor, maxAgeMs: 2 * meterConfig.sampleMs });
-  }
-  const clamp = sensor as Extract<SensorConfig, { kind: 'ct-clamp' }>;
-  return new CtClampSensor(new Analog({ pin: clamp.pin }), clamp, () => Date.now());
-});
+export default function main(): void {
+  bootMeter('esp32', preferenceStorage, (meterConfig, clock) => {
+    // bootMeter has refused a sensor this build cannot drive (firmware/config/platform-sensors.ts).
+    const sensor = meterConfig.sensor;
+    if (sensor.kind === 'pzem004t') {
+      return new Pzem004tSensor(new SerialUart(sensor), clock, { ...sensor, maxAgeMs: 2 * meterConfig.sampleMs });
+    }
+    const clamp = sensor as Extract<SensorConfig, { kind: 'ct-clamp' }>;
+    return new CtClampSensor(new Analog({ pin: clamp.pin }), clamp, () => Date.now());
+  });
+}

@@ -9,10 +9,11 @@ import { bootMeter } from './boot.ts';
 import { fileStorage } from './file-storage.ts';
 import { traceMemory } from './memory-trace.ts';
 
-traceMemory();
-
-bootMeter('lin', fileStorage(), (meterConfig, clock) => {
-  // bootMeter has refused a sensor this build cannot drive (firmware/config/platform-sensors.ts).
-  const sensor = meterConfig.sensor;
-  return new SimulatedSensor(clock, sensor as Extract<SensorConfig, { kind: 'simulated' }>);
-});
+export default function main(): void {
+  traceMemory();
+  bootMeter('lin', fileStorage(), (meterConfig, clock) => {
+    // bootMeter has refused a sensor this build cannot drive (firmware/config/platform-sensors.ts).
+    const sensor = meterConfig.sensor;
+    return new SimulatedSensor(clock, sensor as Extract<SensorConfig, { kind: 'simulated' }>);
+  });
+}
