@@ -24,7 +24,7 @@ import { meterStatusOf } from './health.ts';
 import { KeySchedule } from './key-schedule.ts';
 import { defaultOutboxCapacity, Outbox, type OutboxEntry } from './outbox.ts';
 import { combStorageBytes } from '../paillier/comb.ts';
-import { defaultCombShape, defaultStepProducts, MeterRandomness, productsPerEntry } from './randomness.ts';
+import { defaultCombShape, defaultStepProducts, defaultTableShape, MeterRandomness, productsPerEntry } from './randomness.ts';
 import { sealSlotReport } from './seal.ts';
 
 /** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
@@ -152,16 +152,20 @@ export class Meter {
       config.cosigners,
     );
     const bits = config.publicKey.bits;
+    const tableStorage = platform.tableStorage;
     const comb =
       config.combHeight === 0
         ? undefined
         : config.combHeight === undefined
-          ? defaultCombShape(platform.storage.capacityBytes, bits)
+          ? tableStorage
+            ? defaultTableShape(tableStorage, bits)
+            : defaultCombShape(platform.storage.capacityBytes, bits)
           : { height: config.combHeight, blocks: config.combBlocks ?? 1 };
-    const tableBytes = comb ? combStorageBytes(bits, Math.ceil(bits / 2), comb) : 0;
+    // A table in the meter's own storage takes room the outbox would otherwise have.
+    const tableBytes = comb && !tableStorage ? combStorageBytes(bits, Math.ceil(bits / 2), comb) : 0;
     const samplesPerSlot = (config.slotSeconds * 1000) / config.sampleMs;
     this.stepProducts = config.stepProducts ?? defaultStepProducts(config.publicKey, samplesPerSlot);
-    this.randomness = new MeterRandomness(platform.storage, platform.randomBytes, {
+    this.randomness = new MeterRandomness(tableStorage ?? platform.storage, platform.randomBytes, {
       poolCapacity: config.poolCapacity,
       stepProducts: this.stepProducts,
       comb,

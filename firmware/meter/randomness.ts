@@ -16,6 +16,7 @@ import { RESERVED_STORAGE_BYTES, storedReportBytes } from './outbox.ts';
 
 /** Shapes from the fewest products per encryption down; the first whose table fits the board is the default. */
 const SHAPES: CombShape[] = [
+  { height: 8, blocks: 2 },
   { height: 6, blocks: 2 },
   { height: 5, blocks: 3 },
   { height: 5, blocks: 2 },
@@ -35,6 +36,15 @@ export function defaultCombShape(capacityBytes: number, modulusBits: number): Co
   const room = capacityBytes - RESERVED_STORAGE_BYTES - MIN_OUTBOX_REPORTS * storedReportBytes(modulusBits);
   const exponentBits = Math.ceil(modulusBits / 2);
   return SHAPES.find((shape) => combStorageBytes(modulusBits, exponentBits, shape) <= room);
+}
+
+/**
+ * The comb a storage of the table's own holds whole: at 2048 bits, height 8 in 2 blocks (510
+ * entries of 512 bytes) in the nodemcu's 512 KB flash partition (manifests/esp32/partitions.csv).
+ */
+export function defaultTableShape(table: Pick<Storage, 'capacityBytes' | 'storedBytes'>, modulusBits: number): CombShape | undefined {
+  const exponentBits = Math.ceil(modulusBits / 2);
+  return SHAPES.find((shape) => combStorageBytes(modulusBits, exponentBits, shape, table.storedBytes) <= table.capacityBytes);
 }
 
 /** The fewest products per turn by default: one 2048-bit exponentiation in about 40 turns. */
@@ -68,14 +78,15 @@ export class MeterRandomness {
   refills = 0;
   tablesBuilt = 0;
 
+  /** `tableStorage`: where the comb table lives (the meter's storage unless the board has a partition for it). */
   constructor(
-    private readonly storage: Storage,
+    tableStorage: Storage,
     private readonly random: RandomBytes,
     private readonly options: RandomnessOptions,
   ) {
     if (!Number.isInteger(options.stepProducts) || options.stepProducts < 1)
       fail('bad-pool-capacity', 'stepProducts must be a positive integer');
-    this.table = options.comb ? new CombTable(storage, options.comb) : undefined;
+    this.table = options.comb ? new CombTable(tableStorage, options.comb) : undefined;
   }
 
   poolSize(keyId: string): number {

@@ -63,10 +63,15 @@ function layoutOf(exponentBits: number, shape: CombShape): Layout {
   return { a, b, perBlock, blocks: usedBlocks, entries: usedBlocks * perBlock };
 }
 
-/** The storage a table takes, counted as the device's NVS counts it. */
-export function combStorageBytes(modulusBits: number, exponentBits: number, shape: CombShape): number {
+/** The storage a table takes, counted as the device's NVS counts it unless the storage counts otherwise. */
+export function combStorageBytes(
+  modulusBits: number,
+  exponentBits: number,
+  shape: CombShape,
+  cost: (valueLength: number) => number = storedBytes,
+): number {
   const entryBytes = 2 * Math.ceil(modulusBits / 8);
-  return layoutOf(exponentBits, shape).entries * storedBytes(entryBytes) + storedBytes(HEADER_BYTES);
+  return layoutOf(exponentBits, shape).entries * cost(entryBytes) + cost(HEADER_BYTES);
 }
 
 /** Products (squarings included) of one hs^e with the table, at most. */

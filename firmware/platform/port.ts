@@ -52,6 +52,8 @@ export interface SensorStats {
 export interface Storage {
   /** The bytes of values it holds in all, counted as firmware/platform/storage-budget.ts counts. */
   readonly capacityBytes: number;
+  /** What one value of this length costs of capacityBytes: NVS's count (storage-budget.ts) when absent. */
+  readonly storedBytes?: (valueLength: number) => number;
   get(key: string): Uint8Array | undefined;
   set(key: string, value: Uint8Array): void;
   delete(key: string): void;
@@ -87,6 +89,11 @@ export interface Platform {
   /** Cryptographically secure random bytes from the platform's entropy source. */
   readonly randomBytes: RandomBytes;
   readonly storage: Storage;
+  /**
+   * Where the comb table lives on a board with a partition for it (raw flash on the ESP32, a folder
+   * of that size on lin): absent, the table shares `storage` with the meter's records and the outbox.
+   */
+  readonly tableStorage?: Storage;
   /** HMAC-SHA256: the SDK's native digest on the device, a portable implementation elsewhere. */
   readonly mac: Mac;
   readonly mqtt: MqttPort;

@@ -10,6 +10,7 @@ export const meterReasons = {
   'seq-exhausted': 'the meter’s report sequence numbers are used up',
   'storage-key-too-long': 'a storage key longer than the 15 characters a device preference allows',
   'storage-value-too-large': 'a storage value larger than the 4000 bytes a device preference allows',
+  'storage-key-unknown': 'a key the comb table’s flash partition has no place for (it holds the table’s header and entries only)',
   'storage-full': 'a storage write the meter’s storage has no room for; the outbox drops its oldest report (counted) to make room',
   'wrong-meter': 'an acknowledgement addressed to another meter',
   'unknown-group': 'a group id that the configuration does not list',

@@ -15,6 +15,7 @@ export const DEVICE_MODULES = [
   'timer',
   'preference',
   'file',
+  'flash',
   'instrumentation',
   'debug',
   'mqtt',

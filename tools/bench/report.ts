@@ -27,10 +27,11 @@ export function judgeTargets(rows: BenchRow[], targets: BenchTarget[]): TargetVe
   return targets.map((target) => {
     const numerator = findRow(rows, target.numerator, target.bits);
     const denominator = findRow(rows, target.denominator, target.bits);
-    if (!numerator || !denominator) {
+    const metric = target.metric ?? 'ms';
+    if (!numerator?.[metric] || !denominator?.[metric]) {
       return { name: target.name, bits: target.bits, ratio: null, maxRatio: target.maxRatio, verdict: 'NOT MEASURED' };
     }
-    const ratio = numerator.ms / denominator.ms;
+    const ratio = numerator[metric] / denominator[metric];
     return { name: target.name, bits: target.bits, ratio, maxRatio: target.maxRatio, verdict: ratio <= target.maxRatio ? 'PASS' : 'MISS' };
   });
 }

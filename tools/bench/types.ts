@@ -31,8 +31,10 @@ export interface BenchTarget {
   bits: number;
   numerator: RowSelector;
   denominator: RowSelector;
-  /** The target holds when numerator.ms / denominator.ms <= maxRatio. */
+  /** The target holds when numerator.ms / denominator.ms (or their computrons) <= maxRatio. */
   maxRatio: number;
+  /** What the ratio compares: time (the default) or XS computrons. */
+  metric?: 'ms' | 'computrons';
 }
 
 export interface BenchContext {

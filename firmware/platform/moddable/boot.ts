@@ -14,8 +14,15 @@ import { nativeHmacSha256 } from './hmac.ts';
 import { ModdableMqtt } from './mqtt.ts';
 
 export type SensorFactory = (config: MeterConfig, clock: Clock) => PowerSensor;
+/** The comb table's storage where the board has a partition for it (its slots fit the key's entries). */
+export type TableStorageFactory = (config: MeterConfig) => Storage | undefined;
 
-export function bootMeter(platformName: DevicePlatform, storage: Storage, makeSensor: SensorFactory): Meter | undefined {
+export function bootMeter(
+  platformName: DevicePlatform,
+  storage: Storage,
+  makeSensor: SensorFactory,
+  makeTableStorage: TableStorageFactory,
+): Meter | undefined {
   let config: MeterConfig;
   let sensor: PowerSensor;
   try {
@@ -32,6 +39,7 @@ export function bootMeter(platformName: DevicePlatform, storage: Storage, makeSe
       sensor,
       randomBytes,
       storage,
+      tableStorage: makeTableStorage(config),
       mac: nativeHmacSha256,
       mqtt: new ModdableMqtt(config.broker, config.meterId),
       freeMemoryBytes,

@@ -13,9 +13,21 @@ import type { Storage } from '../port.ts';
 import { storedBytes, usableBytes } from '../storage-budget.ts';
 import { partitionBytes, STATE_DOMAIN } from './storage.ts';
 
-/** `mcconfig ... stateFolder=<path>/` keeps two simulators apart. */
-export function fileStorage(folder = String(config.stateFolder || `${config.file.root}${STATE_DOMAIN}/`)): Storage {
-  const capacityBytes = usableBytes(partitionBytes());
+/** The meter's own folder: `mcconfig ... stateFolder=<path>/` keeps two simulators apart. */
+export const STATE_FOLDER = String(config.stateFolder || `${config.file.root}${STATE_DOMAIN}/`);
+
+/**
+ * The files of `folder`, holding what the device's NVS partition would unless `budget` says
+ * otherwise (the comb table's flash partition, storage-budget.ts flashTableBudget).
+ */
+export function fileStorage(
+  folder = STATE_FOLDER,
+  budget: { capacityBytes: number; storedBytes: (valueLength: number) => number } = {
+    capacityBytes: usableBytes(partitionBytes()),
+    storedBytes,
+  },
+): Storage {
+  const { capacityBytes, storedBytes: cost } = budget;
   try {
     Directory.create(folder);
   } catch {
@@ -23,7 +35,7 @@ export function fileStorage(folder = String(config.stateFolder || `${config.file
   }
   let used = 0;
   const listing = new Iterator(folder);
-  for (let entry = listing.next(); entry; entry = listing.next()) if (entry.length !== undefined) used += storedBytes(entry.length);
+  for (let entry = listing.next(); entry; entry = listing.next()) if (entry.length !== undefined) used += cost(entry.length);
 
   const lengthOf = (path: string): number | undefined => {
     if (!File.exists(path)) return undefined;
@@ -35,6 +47,7 @@ export function fileStorage(folder = String(config.stateFolder || `${config.file
 
   return {
     capacityBytes,
+    storedBytes: cost,
     get(key) {
       const path = folder + key;
       const length = lengthOf(path);
@@ -49,7 +62,7 @@ export function fileStorage(folder = String(config.stateFolder || `${config.file
       if (key.length > 15) fail('storage-key-too-long', `storage key "${key}" is longer than 15 characters`);
       if (value.length > 4000) fail('storage-value-too-large', `storage value for "${key}" is larger than 4000 bytes`);
       // As NVS: the new value is written before the old one is erased, so a rewrite needs room for both.
-      if (used + storedBytes(value.length) > capacityBytes)
+      if (used + cost(value.length) > capacityBytes)
         fail('storage-full', `no room for ${value.length} bytes under "${key}": ${used} of ${capacityBytes} bytes in use`);
       const path = folder + key;
       const previous = lengthOf(path);
@@ -57,14 +70,14 @@ export function fileStorage(folder = String(config.stateFolder || `${config.file
       const file = new File(path, true);
       file.write(value.slice().buffer as ArrayBuffer);
       file.close();
-      used += storedBytes(value.length) - (previous === undefined ? 0 : storedBytes(previous));
+      used += cost(value.length) - (previous === undefined ? 0 : cost(previous));
     },
     delete(key) {
       const path = folder + key;
       const previous = lengthOf(path);
       if (previous === undefined) return;
       File.delete(path);
-      used -= storedBytes(previous);
+      used -= cost(previous);
     },
   };
 }

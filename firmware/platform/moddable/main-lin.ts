@@ -6,14 +6,25 @@ import './web-text.ts';
 import type { SensorConfig } from '../../config/schema.ts';
 import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
 import { bootMeter } from './boot.ts';
-import { fileStorage } from './file-storage.ts';
+import config from 'mc/config';
+import { flashTableBudget } from '../storage-budget.ts';
+import { fileStorage, STATE_FOLDER } from './file-storage.ts';
 import { traceMemory } from './memory-trace.ts';
 
 export default function main(): void {
   traceMemory();
-  bootMeter('lin', fileStorage(), (meterConfig, clock) => {
-    // bootMeter has refused a sensor this build cannot drive (firmware/config/platform-sensors.ts).
-    const sensor = meterConfig.sensor;
-    return new SimulatedSensor(clock, sensor as Extract<SensorConfig, { kind: 'simulated' }>);
-  });
+  bootMeter(
+    'lin',
+    fileStorage(),
+    (meterConfig, clock) => {
+      // bootMeter has refused a sensor this build cannot drive (firmware/config/platform-sensors.ts).
+      const sensor = meterConfig.sensor;
+      return new SimulatedSensor(clock, sensor as Extract<SensorConfig, { kind: 'simulated' }>);
+    },
+    // The board's comb table partition (manifest config tableStorageBytes, 0: none) as a folder of its size.
+    (meterConfig) => {
+      const bytes = Number(config.tableStorageBytes);
+      return bytes > 0 ? fileStorage(`${STATE_FOLDER}table/`, flashTableBudget(bytes, meterConfig.publicKey.ciphertextBytes)) : undefined;
+    },
+  );
 }
