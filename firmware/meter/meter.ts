@@ -26,6 +26,7 @@ import { defaultOutboxCapacity, Outbox, type OutboxEntry } from './outbox.ts';
 import { combStorageBytes } from '../paillier/comb.ts';
 import { defaultCombShape, defaultStepProducts, defaultTableShape, MeterRandomness, productsPerEntry } from './randomness.ts';
 import { sealSlotReport } from './seal.ts';
+import { SealJob } from './seal-job.ts';
 
 /** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
 const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);
@@ -99,6 +100,8 @@ export class Meter {
   private readonly stepProducts: number;
   /** Closed slots whose report waits for fresh randomness, oldest first. */
   private readonly awaitingRandomness: SlotReadings[] = [];
+  /** Reports being MACed a part a turn (seal-job.ts), oldest first. */
+  private readonly sealing: SealJob[] = [];
   private readonly outbox: Outbox;
   private readonly maxMilliwatts: number;
   private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
@@ -284,7 +287,10 @@ export class Meter {
     this.closeSlots(closed);
     if (closed.length > 0 || this.checkpointDue(now)) this.checkpoint();
     this.resendOverdue(now);
-    this.workRandomness();
+    // One heavy part a turn where the MAC is portable: a closing turn has packed and encrypted, a
+    // report being MACed takes the next turns' step, and the randomness work waits for those.
+    if (this.sealing.length > 0 && closed.length === 0) this.stepSealing();
+    else if (this.sealing.length === 0) this.workRandomness();
     this.scheduleSample();
   }
 
@@ -387,11 +393,27 @@ export class Meter {
   private seal(closed: SlotReadings, publicKey: PaillierPublicKey, randomness: bigint): void {
     const { config, packing, custodianKeys, outbox } = this;
     const context = { config, publicKey, packing, mac: this.platform.mac, custodianKeys, outbox };
+    if (this.platform.macStream) {
+      this.sealing.push(new SealJob(context, closed, randomness, this.platform.macStream));
+      this.counters.reportsCreated += 1;
+      return;
+    }
     const entry = sealSlotReport(context, closed, randomness);
     this.counters.reportsCreated += 1;
     this.forgetEvicted();
     if (entry) this.publish(entry);
     else this.log(`report for slot ${closed.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
+  }
+
+  /** One part of the oldest report being sealed; once stored, it is published as a report sealed at once is. */
+  private stepSealing(): void {
+    const job = this.sealing[0];
+    this.unlessStorageFull('report', `report for slot ${job.slot} not recorded`, () => job.step());
+    if (!job.done) return;
+    this.sealing.shift();
+    this.forgetEvicted();
+    if (job.entry) this.publish(job.entry);
+    else this.log(`report for slot ${job.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
   }
 
   /** Bookkeeping for entries the outbox dropped when full. */

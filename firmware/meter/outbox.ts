@@ -147,6 +147,16 @@ export class Outbox {
    * turned the report away and a drop made room. Returns the entry, or undefined when even an
    * empty outbox left no room for it: then the report itself is counted as dropped.
    */
+  /** The sequence number and drop count a report pushed now would carry, unless the storage then refuses it. */
+  nextNumbers(): { seq: number; dropped: number } {
+    const ring = this.held.length === 0 ? 2 * this.capacity : this.ring;
+    let drops = 0;
+    const held = this.held;
+    while (held.length - drops >= Math.min(this.capacity, ring) || (held.length - drops > 0 && this.tail - held[drops].index >= ring))
+      drops++;
+    return { seq: this.seq, dropped: Math.min(this.droppedCount + drops, U32_LIMIT - 1) };
+  }
+
   push(slot: number, build: (seq: number, dropped: number) => Uint8Array): OutboxEntry | undefined {
     if (this.seq + 1 >= U32_LIMIT) fail('seq-exhausted', 'sequence numbers are used up; re-provision the meter');
     if (this.held.length === 0) this.ring = 2 * this.capacity;

@@ -6,7 +6,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { Mac } from '../protocol/mac.ts';
+import type { Mac, MacStream } from '../protocol/mac.ts';
 
 export function keyedHmacSha256(): Mac {
   const keyed = new WeakMap<Uint8Array, ReturnType<typeof hmac.create>>();
@@ -17,5 +17,19 @@ export function keyedHmacSha256(): Mac {
       keyed.set(key, state);
     }
     return state.clone().update(message).digest();
+  };
+}
+
+/** The same keyed states for an HMAC fed in parts: what the XS simulation gives the meter as `macStream`. */
+export function keyedHmacSha256Stream(): MacStream {
+  const keyed = new WeakMap<Uint8Array, ReturnType<typeof hmac.create>>();
+  return (key) => {
+    let state = keyed.get(key);
+    if (!state) {
+      state = hmac.create(sha256, key);
+      keyed.set(key, state);
+    }
+    const running = state.clone();
+    return { update: (bytes) => void running.update(bytes), digest: () => running.digest() };
   };
 }

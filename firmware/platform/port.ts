@@ -5,9 +5,9 @@
  * driven from Node in virtual time (firmware/platform/xs-sim/).
  */
 import type { RandomBytes } from '../paillier/random.ts';
-import type { Mac } from '../protocol/mac.ts';
+import type { Mac, MacStream } from '../protocol/mac.ts';
 
-export type { Mac, RandomBytes };
+export type { Mac, MacStream, RandomBytes };
 
 /** Opaque handle of a one-shot timer. */
 export type TimerHandle = unknown;
@@ -96,6 +96,11 @@ export interface Platform {
   readonly tableStorage?: Storage;
   /** HMAC-SHA256: the SDK's native digest on the device, a portable implementation elsewhere. */
   readonly mac: Mac;
+  /**
+   * The same MAC fed in parts, where it is portable JavaScript (the XS simulation): the meter then
+   * MACs a report over several loop turns (seal-job.ts). Absent (the device's native digest): in one.
+   */
+  readonly macStream?: MacStream;
   readonly mqtt: MqttPort;
   /** Free heap bytes where the platform can tell (the meter's health status); absent otherwise. */
   freeMemoryBytes?(): number | undefined;

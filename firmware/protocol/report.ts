@@ -26,6 +26,8 @@ export const MAX_REPORT_BYTES = 1700;
  * this public key is the hash: the platform port has a MAC and no bare digest.
  */
 const DIGEST_KEY = asciiBytes('meterveil/v2/report-digest');
+/** The public key the report digest is an HMAC under (the meter's seal job hashes with it in steps). */
+export const REPORT_DIGEST_KEY = DIGEST_KEY;
 export const MAX_ACK_BYTES = 256;
 
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -166,6 +168,20 @@ function readHeader(r: Reader, type: number, expected: number) {
  * report carries one authenticator per key, in that order.
  */
 export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac, custodianKeys: readonly Uint8Array[] = []): Uint8Array {
+  if (custodianKeys.length > MAX_AUTHENTICATORS) fail('out-of-range', `at most ${MAX_AUTHENTICATORS} custodians`);
+  const body = reportBody(report);
+  const digest = mac(DIGEST_KEY, body);
+  return finishReport(
+    body,
+    digest,
+    custodianKeys.map((key) => mac(key, digest)),
+    macKey,
+    mac,
+  );
+}
+
+/** Version to ciphertext: what the digest covers. */
+export function reportBody(report: Report): Uint8Array {
   if (!KEY_ID_PATTERN.test(report.keyId)) fail('malformed-key-id', 'key id must be 16 lowercase hex characters');
   if (!isValidId(report.meterId)) fail('malformed-id', 'meter id must be 1-64 characters of A-Z a-z 0-9 . _ -');
   checkU32(report.slot, 'slot');
@@ -173,7 +189,6 @@ export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac, custo
   checkU32(report.dropped, 'dropped count');
   if (!Number.isInteger(report.packed) || report.packed < 1 || report.packed > 255) fail('out-of-range', 'packed must be 1..255');
   if (report.ciphertext.length === 0 || report.ciphertext.length > 0xffff) fail('out-of-range', 'ciphertext length');
-  if (custodianKeys.length > MAX_AUTHENTICATORS) fail('out-of-range', `at most ${MAX_AUTHENTICATORS} custodians`);
   const w = new Writer();
   w.u8(REPORT_VERSION);
   w.u8(MESSAGE_REPORT);
@@ -185,11 +200,21 @@ export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac, custo
   w.u8(report.packed);
   w.u16(report.ciphertext.length);
   w.bytes(report.ciphertext);
-  const body = w.done();
-  const digest = mac(DIGEST_KEY, body);
+  return w.done();
+}
+
+/** The body, its custodians' authenticators (each over the digest) and the aggregators' tag. */
+export function finishReport(
+  body: Uint8Array,
+  digest: Uint8Array,
+  custodianTags: readonly Uint8Array[],
+  macKey: Uint8Array,
+  mac: Mac,
+): Uint8Array {
+  if (custodianTags.length > MAX_AUTHENTICATORS) fail('out-of-range', `at most ${MAX_AUTHENTICATORS} custodians`);
   const tail = new Writer();
-  tail.u8(custodianKeys.length);
-  for (const key of custodianKeys) tail.bytes(mac(key, digest));
+  tail.u8(custodianTags.length);
+  for (const tag of custodianTags) tail.bytes(tag);
   const authenticators = tail.done();
   return concatBytes(body, authenticators, mac(macKey, concatBytes(digest, authenticators)));
 }

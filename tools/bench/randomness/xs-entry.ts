@@ -18,7 +18,7 @@ import { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
 import { randomBits } from '../../../firmware/paillier/random.ts';
 import { runToEnd, WindowPowJob } from '../../../firmware/paillier/steps.ts';
 import { residuesFor } from '../../../firmware/paillier/arith.ts';
-import { keyedHmacSha256 } from '../../../firmware/platform/keyed-hmac.ts';
+import { keyedHmacSha256, keyedHmacSha256Stream } from '../../../firmware/platform/keyed-hmac.ts';
 import { MemoryStorage } from '../../../firmware/platform/memory-storage.ts';
 import type { Platform } from '../../../firmware/platform/port.ts';
 import { VirtualClock } from '../../../firmware/platform/virtual-clock.ts';
@@ -109,6 +109,7 @@ serveCommands((command: Command) => {
         randomBytes: random,
         storage: new MemoryStorage(),
         mac: keyedHmacSha256(),
+        macStream: keyedHmacSha256Stream(),
         mqtt: { connect() {}, disconnect() {}, publish: () => false, subscribe() {} },
         log() {},
       };

@@ -135,7 +135,7 @@ async function longestTurn(bits: number, keyJson: unknown, slots: number): Promi
     });
     return {
       rows: [row(undefined, worst), row('no-slot-close', between)],
-      note: `${bits} bits: meter loop over ${turns} turns (${slots} slots of 60 s, default step): longest turn ${worst.computrons} computrons, ${worst.ms.toFixed(2)} ms (a slot close: pack, encrypt, portable HMAC, outbox, checkpoint); longest without a slot close ${between.computrons} computrons, ${between.ms.toFixed(2)} ms; ${last.reports} reports, ${last.dry} found the pool dry, ${last.tables} comb table(s) built.`,
+      note: `${bits} bits: meter loop over ${turns} turns (${slots} slots of 60 s, default step): longest turn ${worst.computrons} computrons, ${worst.ms.toFixed(2)} ms (a slot's report is sealed over turns: pack and encrypt, then its portable HMAC 256 bytes a turn, each custodian's authenticator, the outbox write; the randomness work waits for those turns); longest without a slot close ${between.computrons} computrons, ${between.ms.toFixed(2)} ms; ${last.reports} reports, ${last.dry} found the pool dry, ${last.tables} comb table(s) built.`,
     };
   } finally {
     await xs.close();
