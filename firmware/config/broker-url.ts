@@ -24,10 +24,11 @@ export interface BrokerAddress {
 export const MQTTJS_TRANSPORTS: BrokerTransports = { where: 'MQTT.js', schemes: ['mqtt', 'mqtts', 'ws', 'wss'] };
 
 /**
- * The Moddable port (platform/moddable/mqtt.ts) runs the SDK's classic MQTT client over a plain
- * TCP socket: TLS and WebSocket would need the SDK's secure socket and WebSocket client, not wired.
+ * The Moddable port (platform/moddable/mqtt.ts) runs the SDK's classic MQTT client over a TCP
+ * socket, or over the SDK's TLS socket for mqtts:// (TLS 1.2, the deployment CA from broker.ca).
+ * WebSocket would need the SDK's WebSocket client, not wired.
  */
-export const DEVICE_TRANSPORTS: BrokerTransports = { where: 'the device', schemes: ['mqtt'] };
+export const DEVICE_TRANSPORTS: BrokerTransports = { where: 'the device', schemes: ['mqtt', 'mqtts'] };
 
 const DEFAULT_PORTS: Record<BrokerScheme, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
 const URL_FORM = /^([a-z]+):\/\/([^\s/:@[\]]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/;

@@ -56,7 +56,15 @@ export interface BrokerConfig {
   url: string;
   username?: string;
   password?: string;
+  /**
+   * mqtts://: the deployment CA's certificate (DER, hex), the one trust anchor the broker's
+   * certificate must chain to; required for mqtts://, refused for mqtt://.
+   */
+  ca?: string;
 }
+
+/** A CA certificate's DER: an RSA 2048 CA of provisioning takes about 800 bytes. */
+const MAX_CA_BYTES = 2048;
 
 export interface MeterConfig {
   meterId: string;
@@ -205,7 +213,13 @@ function parseBroker(value: unknown, transports: BrokerTransports): BrokerConfig
   const username = optionalString(value, 'username', 'broker.');
   const password = optionalString(value, 'password', 'broker.');
   if (password !== undefined && username === undefined) invalid('broker.password', 'needs broker.username');
-  return { url, username, password };
+  const ca = value.ca;
+  if (ca !== undefined && (typeof ca !== 'string' || !/^30(?:[0-9a-f]{2})+$/.test(ca) || ca.length > 2 * MAX_CA_BYTES))
+    invalid('broker.ca', `must be a DER certificate in lowercase hex, at most ${MAX_CA_BYTES} bytes`);
+  const tls = url.startsWith('mqtts://') || url.startsWith('wss://');
+  if (tls && ca === undefined) invalid('broker.ca', 'is required for a TLS broker URL: the meter trusts the deployment CA only');
+  if (!tls && ca !== undefined) invalid('broker.ca', 'is for a TLS broker URL (mqtts://) only');
+  return { url, username, password, ...(ca === undefined ? {} : { ca }) };
 }
 
 function parseGroups(value: unknown): string[] {

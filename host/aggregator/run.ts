@@ -1,6 +1,7 @@
 /** Starts one group's aggregator from the config: keys, store, broker connection. */
 import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
+import { brokerConnection } from '../tls/files.ts';
 import { aggregatorUser } from '../config/identities.ts';
 import { readAcceptedPublicKeys, readCosigners } from '../config/key-ring.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
@@ -41,7 +42,7 @@ export async function runAggregator(
   const ackKeys = new Map(group.members.map((m) => [m, meterAckKey(secrets, m, groupId)]));
   const store = new AggregatorStore(aggregatorStorePath(config, groupId), { groupId }, config.durability);
   const user = aggregatorUser(groupId);
-  const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user) });
+  const client = connectRole({ ...brokerConnection(config), username: user, password: servicePassword(secrets, user) });
   const metrics = aggregatorMetrics(config, groupId, options.now);
   const aggregator = new Aggregator({
     config,

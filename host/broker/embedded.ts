@@ -3,17 +3,22 @@
  * size. Before a client has authenticated it can make the broker hold little: each connection's
  * bytes are framed as they arrive (frame-guard.ts), so a first packet that is not a small CONNECT,
  * or any packet declaring more than a message may be, closes the connection at once, and a
- * connection that sends no CONNECT is closed after connectTimeoutMs. Refusals are counted by reason. Retained messages and offline sessions live in memory:
+ * connection that sends no CONNECT is closed after connectTimeoutMs. Refusals are counted by reason.
+ * It listens with TLS when given a certificate; without one only on a loopback address, and
+ * refuses to start on any other (plain-off-loopback). Retained messages and offline sessions live in memory:
  * the roles keep their own durable state and the meters their outboxes, so a broker restart
  * loses nothing acknowledged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Duplex, pipeline } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import type { Reason } from '../../firmware/errors.ts';
+import { fail, type Reason } from '../../firmware/errors.ts';
 import { clientIdAllowed } from '../config/identities.ts';
 import { listen } from '../net/listen.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
+import type { PemPair } from '../tls/certificates.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
 import type { RoleLog } from '../log/logger.ts';
@@ -46,7 +51,14 @@ export async function startEmbeddedBroker(options: {
   log?: RoleLog;
   /** How long a connection may stay open without a CONNECT. */
   connectTimeoutMs?: number;
+  /** The broker's certificate and key: it then speaks MQTT over TLS only. */
+  tls?: PemPair;
 }): Promise<EmbeddedBroker> {
+  if (!options.tls && !isLoopbackHost(options.host))
+    fail(
+      'plain-off-loopback',
+      `the broker would listen without TLS on ${options.host}, which is not a loopback address; give it a certificate`,
+    );
   const refusals = new Map<string, number>();
   const refuse = (reason: Reason, detail: string) => {
     refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
@@ -98,7 +110,7 @@ export async function startEmbeddedBroker(options: {
   broker.on('connectionError', (_client, error) => {
     if (/connect did not arrive in time/.test(error.message)) refuse('connect-timeout', 'no CONNECT in time');
   });
-  const server: Server = createServer((socket) => {
+  const onConnection = (socket: Socket) => {
     const guard = new MqttFrameGuard({ maxConnectBytes: MAX_CONNECT_BYTES, maxPacketBytes: MAX_PACKET_BYTES }, (reason, detail) => {
       refuse(reason, `${socket.remoteAddress}:${socket.remotePort}: ${detail}`);
       socket.destroy();
@@ -106,7 +118,25 @@ export async function startEmbeddedBroker(options: {
     // pipeline: a reset or a refusal on either side destroys both, so nothing stays buffered.
     pipeline(socket, guard, () => {});
     broker.handle(Duplex.from({ readable: guard, writable: socket }));
-  });
+  };
+  let server: Server;
+  if (options.tls) {
+    // TLS 1.2 at least: the Moddable SDK's TLS speaks 1.2, and nothing older is safe.
+    const tlsServer = createTlsServer(
+      {
+        cert: options.tls.cert,
+        key: options.tls.key,
+        minVersion: 'TLSv1.2',
+        // A connection that does not finish its handshake holds the broker no longer than one without a CONNECT.
+        handshakeTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      },
+      onConnection,
+    );
+    tlsServer.on('tlsClientError', (error, socket) =>
+      refuse('tls-handshake-failed', `${socket.remoteAddress}:${socket.remotePort}: ${error.message}`),
+    );
+    server = tlsServer;
+  } else server = createServer(onConnection);
   try {
     await listen(server, options.port, options.host);
   } catch (e) {

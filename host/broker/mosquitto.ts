@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fail } from '../../firmware/errors.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import type { Acl } from './acl.ts';
 
 export interface MosquittoFiles {
@@ -15,10 +17,33 @@ export interface MosquittoFiles {
   aclPath: string;
 }
 
-/** Where mosquitto listens: an address, or every interface when `host` is absent. */
+/**
+ * Where mosquitto listens: an address, or every interface when `host` is absent; with `tls`, MQTT
+ * over TLS (1.2 at least) with the broker's certificate. A listener without TLS is for loopback only.
+ */
 export interface MosquittoListener {
   port: number;
   host?: string;
+  tls?: MosquittoTlsFiles;
+}
+
+/** Paths of the broker's PEM files: the CA (which it sends with its chain), its certificate and key. */
+export interface MosquittoTlsFiles {
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+}
+
+function listenerLines(l: MosquittoListener): string[] {
+  if (!l.tls && (l.host === undefined || !isLoopbackHost(l.host)))
+    fail(
+      'plain-off-loopback',
+      `a mosquitto listener without TLS on port ${l.port} would be reachable beyond loopback (${l.host ?? 'every interface'})`,
+    );
+  return [
+    l.host ? `listener ${l.port} ${l.host}` : `listener ${l.port}`,
+    ...(l.tls ? [`cafile ${l.tls.cafile}`, `certfile ${l.tls.certfile}`, `keyfile ${l.tls.keyfile}`, 'tls_version tlsv1.2'] : []),
+  ];
 }
 
 export interface MosquittoConfOptions {
@@ -61,7 +86,7 @@ export function mosquittoConf(options: MosquittoConfOptions): string {
   return [
     ...(options.user ? [`user ${options.user}`] : []),
     'per_listener_settings false',
-    ...options.listeners.map((l) => (l.host ? `listener ${l.port} ${l.host}` : `listener ${l.port}`)),
+    ...options.listeners.flatMap(listenerLines),
     'allow_anonymous false',
     `password_file ${options.passwordPath}`,
     `acl_file ${options.aclPath}`,
@@ -79,7 +104,7 @@ export function mosquittoConf(options: MosquittoConfOptions): string {
 
 export function writeMosquittoFiles(
   dir: string,
-  options: { host: string; port: number; users: Map<string, string>; acl: Acl },
+  options: { host: string; port: number; users: Map<string, string>; acl: Acl; tls?: { ca: string; cert: string; key: string } },
 ): MosquittoFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const passwordPath = join(dir, 'passwords');
@@ -90,12 +115,19 @@ export function writeMosquittoFiles(
   // -U rewrites the plain-text file in place with salted hashes.
   execFileSync('mosquitto_passwd', ['-U', passwordPath], { stdio: 'pipe' });
   writeFileSync(aclPath, mosquittoAclText(options.acl), { mode: 0o600 });
+  let tls: MosquittoTlsFiles | undefined;
+  if (options.tls) {
+    tls = { cafile: join(dir, 'ca.pem'), certfile: join(dir, 'broker.pem'), keyfile: join(dir, 'broker-key.pem') };
+    writeFileSync(tls.cafile, options.tls.ca, { mode: 0o644 });
+    writeFileSync(tls.certfile, options.tls.cert, { mode: 0o644 });
+    writeFileSync(tls.keyfile, options.tls.key, { mode: 0o600 });
+  }
   writeFileSync(
     configPath,
     mosquittoConf({
       // Started as root, mosquitto switches to this user: the one that owns the 0600 files.
       user: userInfo().username,
-      listeners: [{ port: options.port, host: options.host }],
+      listeners: [{ port: options.port, host: options.host, tls }],
       passwordPath,
       aclPath,
     }),

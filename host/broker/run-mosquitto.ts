@@ -3,7 +3,7 @@
  * (DIR/mosquitto.conf, passwords, acl; persistence in DIR/persistence/).
  *
  * Started as root, mosquitto gives up root for its own user (`mosquitto` on Debian) before it
- * reads the password and ACL files, so those files, and the persistence folder it writes, are
+ * reads the password and ACL files, so those files, the TLS certificate and key (DIR/tls/), and the persistence folder it writes, are
  * handed to that user first, and every folder above DIR must let it pass. Started as anyone else,
  * mosquitto runs as that user, who owns the files already.
  */
@@ -85,9 +85,12 @@ export async function runMosquitto(dirArgument: string, log: (line: string) => v
     return { port: Number(port), host: host ?? '*' };
   });
   const [persistenceDir] = settingOf(conf, 'persistence_location');
+  // The TLS listeners' certificate and key, and the folders they sit in (broker/tls/, mode 0700).
+  const tlsPaths = ['cafile', 'certfile', 'keyfile'].flatMap((name) => settingOf(conf, name));
+  const tlsFiles = [...new Set([...tlsPaths.map((p) => dirname(p)), ...tlsPaths])];
   if (persistenceDir) mkdirSync(persistenceDir, { recursive: true, mode: 0o700 });
   if (process.getuid?.() === 0 && settingOf(conf, 'user').length === 0)
-    handOver(dir, persistenceDir ?? dir, [join(dir, 'passwords'), join(dir, 'acl')]);
+    handOver(dir, persistenceDir ?? dir, [join(dir, 'passwords'), join(dir, 'acl'), ...tlsFiles]);
 
   const child = spawn('mosquitto', ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let lastWords = '';

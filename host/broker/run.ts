@@ -1,12 +1,20 @@
-/** Runs the embedded broker for a config: its users from the secrets file, its ACL from the groups. */
+/** Runs the embedded broker for a config: its users from the secrets file, its ACL from the groups, TLS for mqtts://. */
 import type { MeterveilConfig } from '../config/schema.ts';
 import { brokerAddress } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { deploymentAcl } from './deployment-acl.ts';
+import { brokerServerTls } from '../tls/files.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.ts';
 import type { RoleLog } from '../log/logger.ts';
 
 export function runBroker(config: MeterveilConfig, log?: RoleLog): Promise<EmbeddedBroker> {
   const { host, port } = brokerAddress(config);
-  return startEmbeddedBroker({ host, port, users: brokerUsers(readSecrets(config.keys.secrets)), acl: deploymentAcl(config), log });
+  return startEmbeddedBroker({
+    host,
+    port,
+    users: brokerUsers(readSecrets(config.keys.secrets)),
+    acl: deploymentAcl(config),
+    log,
+    tls: brokerServerTls(config),
+  });
 }

@@ -13,6 +13,7 @@ import {
   type Refuse,
 } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import { isServiceName } from './identities.ts';
 import { parseRetention, type RetentionConfig } from './retention.ts';
 import { MAX_CUSTODIANS, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
@@ -71,7 +72,10 @@ export interface MeterveilConfig {
    */
   keys: { publicKey: string; publicKeys: string[]; privateKey: string; privateKeys: string[]; secrets: string };
   broker: {
-    /** Where every role connects: mqtt://host:port. */
+    /**
+     * Where every role connects: mqtts://host:port (TLS, the broker's certificate checked against
+     * tls.ca), or mqtt://host:port on loopback only.
+     */
     url: string;
     /** Whether `meterveil start` runs the embedded broker (aedes) at that address. */
     embedded: boolean;
@@ -88,7 +92,16 @@ export interface MeterveilConfig {
   /** Relative deviation between decrypted total and feeder reading that raises an alert. */
   tolerance: number;
   packing: PackingConfig;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** HTTPS with tls.apiCert and tls.apiKey: required on any address but loopback. */
+    tls: boolean;
+    /** The readers' bearer tokens, as SHA-256 digests (host/provider/api-tokens.ts). */
+    tokens: string;
+  };
+  /** Certificates (host/tls/files.ts): every party reads the CA; the broker and the API their own pair. */
+  tls: TlsPaths;
   /**
    * Where `meterveil start` has its roles serve Prometheus metrics: the first port for the
    * embedded broker, the next ones for each custodian, aggregator and the feeders (the provider
@@ -103,7 +116,17 @@ export interface MeterveilConfig {
   groups: GroupConfig[];
 }
 
+/** PEM files, absolute. */
+export interface TlsPaths {
+  ca: string;
+  brokerCert: string;
+  brokerKey: string;
+  apiCert: string;
+  apiKey: string;
+}
+
 const TOP_KEYS = [
+  'tls',
   'dataDir',
   'keys',
   'broker',
@@ -134,10 +157,27 @@ function onlyKeys(obj: Record<string, unknown>, allowed: string[], what: string)
 const refuse: Refuse = (field, explanation) => fail('bad-config', `${field}: ${explanation}`);
 
 /**
- * The host's roles connect through MQTT.js, but the embedded broker listens on plain TCP and the
- * meters are provisioned with this same URL: TLS at most, no WebSocket.
+ * The host's roles connect through MQTT.js and the embedded broker listens on TCP, with TLS or
+ * (on loopback) without; the meters are provisioned with this same URL: no WebSocket.
  */
 export const HOST_TRANSPORTS: BrokerTransports = { where: 'the host roles', schemes: ['mqtt', 'mqtts'] };
+
+export const DEFAULT_BROKER_URL = 'mqtts://127.0.0.1:8883';
+
+/** Where provisioning and `meterveil start` write the certificates, in the data folder. */
+export const DEFAULT_TLS_FILES: TlsPaths = {
+  ca: 'tls/ca.pem',
+  brokerCert: 'tls/broker.pem',
+  brokerKey: 'tls/broker-key.pem',
+  apiCert: 'tls/api.pem',
+  apiKey: 'tls/api-key.pem',
+};
+
+/** mqtt:// (no TLS) is for a broker on this machine only: anywhere else passwords and aggregates would cross the network in clear. */
+export function refusePlainOffLoopback(address: BrokerAddress, field: string): void {
+  if ((address.scheme === 'mqtt' || address.scheme === 'ws') && !isLoopbackHost(address.host))
+    fail('plain-off-loopback', `${field}: ${address.scheme}:// to ${address.host} would cross the network unencrypted; use mqtts:// (TLS)`);
+}
 
 function integer(value: unknown, what: string, min: number, max: number): number {
   return integerIn(value, what, min, max, refuse);
@@ -233,8 +273,8 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   onlyKeys(keys, ['publicKey', 'publicKeys', 'privateKey', 'privateKeys', 'secrets'], 'keys');
   const broker = object(c.broker ?? {}, 'broker');
   onlyKeys(broker, ['url', 'embedded'], 'broker');
-  const url = broker.url === undefined ? 'mqtt://127.0.0.1:1883' : text(broker.url, 'broker.url');
-  parseBrokerUrl(url, 'broker.url', HOST_TRANSPORTS, refuse);
+  const url = broker.url === undefined ? DEFAULT_BROKER_URL : text(broker.url, 'broker.url');
+  refusePlainOffLoopback(parseBrokerUrl(url, 'broker.url', HOST_TRANSPORTS, refuse), 'broker.url');
   const embedded = broker.embedded ?? true;
   if (typeof embedded !== 'boolean') fail('bad-config', 'broker.embedded must be true or false');
 
@@ -253,7 +293,14 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     refuse('packing.readings', `must split the slot (slotSeconds * 1000 = ${slotSeconds * 1000} ms) into whole milliseconds`);
 
   const http = object(c.http ?? {}, 'http');
-  onlyKeys(http, ['host', 'port'], 'http');
+  onlyKeys(http, ['host', 'port', 'tls', 'tokens'], 'http');
+  const httpHost = http.host === undefined ? '127.0.0.1' : text(http.host, 'http.host');
+  const httpTls = http.tls ?? !isLoopbackHost(httpHost);
+  if (typeof httpTls !== 'boolean') fail('bad-config', 'http.tls must be true or false');
+  if (!httpTls && !isLoopbackHost(httpHost))
+    fail('plain-off-loopback', `http.host ${httpHost} is not a loopback address: the API serves there over HTTPS only (http.tls)`);
+  const tlsRaw = object(c.tls ?? {}, 'tls');
+  onlyKeys(tlsRaw, Object.keys(DEFAULT_TLS_FILES), 'tls');
   const metrics = c.metrics === undefined || c.metrics === null ? null : object(c.metrics, 'metrics');
   if (metrics) onlyKeys(metrics, ['host', 'port'], 'metrics');
 
@@ -294,13 +341,18 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     tolerance,
     packing,
     http: {
-      host: http.host === undefined ? '127.0.0.1' : text(http.host, 'http.host'),
+      host: httpHost,
       port: integer(http.port ?? 8080, 'http.port', 0, 65_535),
+      tls: httpTls,
+      tokens: inData(http.tokens === undefined ? 'keys/api-tokens.json' : text(http.tokens, 'http.tokens')),
     },
     metrics: metrics && {
       host: metrics.host === undefined ? '127.0.0.1' : text(metrics.host, 'metrics.host'),
       port: integer(metrics.port, 'metrics.port', 1, 65_535),
     },
+    tls: Object.fromEntries(
+      Object.entries(DEFAULT_TLS_FILES).map(([k, d]) => [k, inData(tlsRaw[k] === undefined ? d : text(tlsRaw[k], `tls.${k}`))]),
+    ) as unknown as TlsPaths,
     durability,
     provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
     retention: parseRetention(c.retention, { slotSeconds, latenessSeconds, skewSeconds }, refuse),

@@ -1,6 +1,7 @@
 /** Starts a custodian: its shares (one per key of the ring), its own SQLite record, and its broker connection. */
 import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
+import { brokerConnection } from '../tls/files.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { meterCustodianKey, readSecrets, servicePassword } from '../config/secrets.ts';
 import { EVIDENCE_TOPIC_FILTER } from '../protocol/topics.ts';
@@ -71,7 +72,7 @@ export async function runCustodian(
     now: options.now,
     log: options.log,
   });
-  const client = connectRole({ url: config.broker.url, username: user, password });
+  const client = connectRole({ ...brokerConnection(config), username: user, password });
   const metrics = custodianMetrics(index, custodian);
   watchCollection(metrics.registry, collector, store.db);
   const outbound = custodianPartialTopic(index);

@@ -1,5 +1,6 @@
 /** Starts the simulated feeder meters of the config (all, or the ones named), one connection each. */
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
+import { brokerConnection } from '../tls/files.ts';
 import { feederUser } from '../config/identities.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
@@ -41,7 +42,12 @@ export async function runFeeders(
       theft: theft?.feederId === feederId ? theft : undefined,
     };
     const user = feederUser(feederId);
-    const client = connectRole({ url: config.broker.url, username: user, password: servicePassword(secrets, user), persistent: false });
+    const client = connectRole({
+      ...brokerConnection(config),
+      username: user,
+      password: servicePassword(secrets, user),
+      persistent: false,
+    });
     await connected(client);
     const feeder = new Feeder({
       feederId,

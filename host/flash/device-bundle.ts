@@ -19,6 +19,7 @@ export const DEVICE_MODULES = [
   'instrumentation',
   'debug',
   'mqtt',
+  'securesocket',
   'mc/config',
   'base64',
   'crypt',

@@ -6,6 +6,7 @@
 import { fail } from '../../firmware/errors.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
+import { brokerConnection } from '../tls/files.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
 import { readSecrets, servicePassword } from '../config/secrets.ts';
@@ -15,7 +16,7 @@ export async function publishKeyAnnouncement(config: MeterveilConfig, announceme
   const secrets = readSecrets(config.keys.secrets);
   // Its own client id under the provider's user: the running provider keeps its session.
   const client = connectRole({
-    url: config.broker.url,
+    ...brokerConnection(config),
     username: PROVIDER_USER,
     password: servicePassword(secrets, PROVIDER_USER),
     clientId: `${PROVIDER_USER}/announce-${process.pid}`,

@@ -1,6 +1,8 @@
 /**
  * How a host role connects to the broker: its own user name, a fixed client id and a persistent
- * session (clean: false, QoS 1), so messages published while it is down wait for it.
+ * session (clean: false, QoS 1), so messages published while it is down wait for it. Over
+ * mqtts:// it trusts the deployment's CA alone (not the system's), and checks that the broker's
+ * certificate names the host it dialled.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { MeterveilError } from '../../firmware/errors.ts';
@@ -12,6 +14,15 @@ export interface RoleConnection {
   clientId?: string;
   /** A persistent session; off for one-shot publishers. */
   persistent?: boolean;
+  /** mqtts://: the CA certificate (PEM) the broker's certificate must chain to. */
+  ca?: string;
+}
+
+/** Node's codes for a TLS peer whose certificate does not verify. */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ALTNAME/;
+
+export function isCertificateError(e: Error): boolean {
+  return CERTIFICATE_ERROR.test((e as NodeJS.ErrnoException).code ?? '');
 }
 
 /** Returns at once so handlers can be attached before queued messages arrive; await `connected(client)`. */
@@ -26,6 +37,7 @@ export function connectRole(c: RoleConnection): MqttClient {
     connectTimeout: 10_000,
     keepalive: 30,
     resubscribe: true,
+    ...(c.ca === undefined ? {} : { ca: c.ca, rejectUnauthorized: true }),
   });
 }
 
@@ -44,6 +56,9 @@ export function connected(client: MqttClient, timeoutMs = 15_000): Promise<void>
       if (/Not authorized|Bad username/i.test(e.message)) {
         cleanup();
         reject(new MeterveilError('broker-login-refused', e.message));
+      } else if (isCertificateError(e)) {
+        cleanup();
+        reject(new MeterveilError('broker-certificate-refused', e.message));
       }
     };
     const cleanup = () => {

@@ -1,28 +1,27 @@
 /**
- * The one way a role serves HTTP: the provider's API and every role's metrics listener. A host
- * that is not loopback is refused here, in one place, until the listener can require TLS and a
- * bearer token there; plain HTTP stays on the machine.
+ * The one way a role serves HTTP: the provider's API and every role's metrics listener. Plain
+ * HTTP stays on the machine: a host that is not loopback is refused here, in one place, unless
+ * the listener has a certificate (the provider's API with http.tls), and is then HTTPS only.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
 import { fail } from '../../firmware/errors.ts';
+import type { PemPair } from '../tls/certificates.ts';
 import { listen } from './listen.ts';
+import { isLoopbackHost } from './loopback.ts';
 
 export interface HttpAddress {
   host: string;
   port: number;
+  /** HTTPS (TLS 1.2 at least) with this certificate chain and key. */
+  tls?: PemPair;
 }
 
 export interface HttpListener {
   server: Server;
-  /** http://host:port, with the port actually bound (the address may ask for port 0). */
+  /** http(s)://host:port, with the port actually bound (the address may ask for port 0). */
   url: string;
   close(): Promise<void>;
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 /** host:port, or [v6]:port, as the command line takes a listening address. */
@@ -38,15 +37,16 @@ export async function serveHttp(
   what: string,
   handle: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<HttpListener> {
-  if (!isLoopback(address.host))
-    fail('listen-off-loopback', `${what} on ${address.host}: plain HTTP is served on a loopback address only (127.0.0.1, ::1)`);
-  const server = createServer(handle);
+  const { tls } = address;
+  if (!tls && !isLoopbackHost(address.host))
+    fail('plain-off-loopback', `${what} on ${address.host}: plain HTTP is served on a loopback address only (127.0.0.1, ::1)`);
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, handle) : createServer(handle);
   await listen(server, address.port, address.host);
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   return {
     server,
-    url: `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,8 @@
 /**
  * The provider's read-only HTTP API (JSON, node:http). Group-level data only: per meter, nothing
  * but its membership and whether it reported in a slot. Totals are decimal strings (they may
- * exceed 2^53). Bad query parameters get 400 with a named reason.
+ * exceed 2^53). Bad query parameters get 400 with a named reason. Every /api/* request needs a
+ * reader's bearer token (401 without: host/provider/api-tokens.ts); off loopback the API speaks HTTPS only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fail, MeterveilError } from '../../firmware/errors.ts';
@@ -10,6 +11,8 @@ import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import type { Registry } from '../metrics/registry.ts';
 import { serveMetricsRequest } from '../metrics/listener.ts';
 import { serveHttp, type HttpListener } from '../net/http-server.ts';
+import type { PemPair } from '../tls/certificates.ts';
+import { unauthorized, type ApiTokens } from './api-tokens.ts';
 import { slotAt, slotStartMs } from '../protocol/slots.ts';
 import { compareWithFeeder } from './compare.ts';
 import { coarseRange } from './downsample.ts';
@@ -27,6 +30,8 @@ export interface ApiContext {
   store: ProviderStore;
   keyId: string;
   brokerConnected: () => boolean;
+  /** The readers' token digests: /api/* answers 401 to anyone else. */
+  tokens: ApiTokens;
   /** The latest status of each group's aggregator, as it published it. */
   aggregators?: () => ReadonlyMap<string, AggregatorStatus & { receivedAt: number }>;
   now?: () => number;
@@ -255,14 +260,23 @@ function route(ctx: ApiContext, req: IncomingMessage): { status: number; body: u
   return { status: 404, body: { error: 'not-found', message: `no endpoint ${path}` } };
 }
 
-function send(res: ServerResponse, status: number, body: unknown) {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(text);
 }
 
-export async function startHttpApi(ctx: ApiContext, host: string, port: number): Promise<HttpListener> {
-  return serveHttp({ host, port }, 'the API', (req, res) => {
+export async function startHttpApi(
+  ctx: ApiContext,
+  host: string,
+  port: number,
+  /** HTTPS with this certificate; without one the API listens on loopback only. */
+  tls?: PemPair,
+): Promise<HttpListener> {
+  return serveHttp({ host, port, tls }, 'the API', (req, res) => {
+    // The page and its files need no token; everything with data does (host/provider/api-tokens.ts).
+    const denied = unauthorized(ctx.tokens, new URL(req.url ?? '/', 'http://localhost').pathname, req.headers.authorization);
+    if (denied) return send(res, 401, denied, { 'www-authenticate': 'Bearer realm="meterveil"' });
     if (serveDashboard(req, res)) return;
     if (ctx.events && req.method === 'GET' && new URL(req.url ?? '/', 'http://localhost').pathname === '/api/events')
       return ctx.events.open(res);

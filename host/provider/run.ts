@@ -13,6 +13,8 @@ import { ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
 import { liveSeriesRow, startHttpApi, type ApiContext } from './http-api.ts';
 import { LiveEvents } from './live-events.ts';
 import { providerMetrics } from './metrics.ts';
+import { apiServerTls, brokerConnection } from '../tls/files.ts';
+import { readApiTokens } from './api-tokens.ts';
 import { Provider, type Decrypted, type Decryption } from './provider.ts';
 import { ProviderStore } from './store.ts';
 import type { Registry } from '../metrics/registry.ts';
@@ -66,8 +68,10 @@ export async function runProvider(
   const key = decryptionKey(config);
   const packing = slotPackingFor(config.slotSeconds, config.packing, key.bits);
   const secrets = readSecrets(config.keys.secrets);
+  // Read before anything starts: without them the API would serve no one, or (worse) everyone.
+  const tokens = readApiTokens(config.http.tokens);
   const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
-  const client = connectRole({ url: config.broker.url, username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
+  const client = connectRole({ ...brokerConnection(config), username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
   const thresholdClient = key.threshold && new ThresholdDecryptionClient({ client, publicKeys: key.threshold, timeoutMs: key.timeoutMs });
   const decryption: Decryption = key.single
     ? { mode: 'single', privateKeys: key.single }
@@ -84,6 +88,7 @@ export async function runProvider(
     store,
     keyId: key.keyId,
     brokerConnected: () => client.connected,
+    tokens,
     aggregators: () => provider.aggregatorStatus,
     now: options.now,
     events,
@@ -120,7 +125,7 @@ export async function runProvider(
     await connected(client);
     await thresholdClient?.start();
     await provider.start();
-    api = await startHttpApi(apiContext, config.http.host, options.httpPort ?? config.http.port);
+    api = await startHttpApi(apiContext, config.http.host, options.httpPort ?? config.http.port, apiServerTls(config));
   } catch (e) {
     events.close();
     provider.stop();

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseJsonObject } from '../../firmware/paillier/codec.ts';
 import { cliAction } from '../cli/action.ts';
+import { fail } from '../../firmware/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { refuseDisclosingLayout } from '../policy/layout.ts';
 import { readSigningPublicFile } from '../keys/signing.ts';
@@ -12,13 +13,25 @@ import { readDeviceFile } from './devices.ts';
 import { roleKeyLists } from './key-lists.ts';
 import { planProvisioning } from './plan.ts';
 import { writeProvisioning } from './write.ts';
+import { provisionCertificates, provisionedBrokerUrls, type ProvisionCertificates } from './certificates.ts';
+import { DEFAULT_READERS, freshApiToken } from '../provider/api-tokens.ts';
+import { id as checkId } from '../../firmware/config/rules.ts';
+import { pemToDerHex } from '../tls/certificates.ts';
 
-export function provision(
+export interface ProvisionOptions {
+  /** Certificates made beforehand (tests reuse one set); absent: a fresh CA and its certificates. */
+  certificates?: ProvisionCertificates;
+  /** The API's readers, each given a token; default: the dashboard and scripts. */
+  readers?: string[];
+}
+
+export async function provision(
   configPath: string,
   outDir: string,
   signingPublicPath?: string,
   devicesPath?: string,
-): { keyId: string; meters: number; aggregators: number; custodians: number; files: string[] } {
+  options: ProvisionOptions = {},
+): Promise<{ keyId: string; meters: number; aggregators: number; custodians: number; files: string[] }> {
   const config = loadConfig(configPath);
   refuseDisclosingLayout(config.groups);
   const publicKey = readPublicKeyFile(config.keys.publicKey);
@@ -28,9 +41,21 @@ export function provision(
   const custodians = d.mode === 'threshold' ? d.custodians : 0;
   const signingPublicKey = signingPublicPath === undefined ? undefined : readSigningPublicFile(signingPublicPath);
   const devices = devicesPath === undefined ? undefined : readDeviceFile(devicesPath);
-  const plan = planProvisioning(config, publicKey, { signingPublicKey, custodians, cosigners: readCosigners(config), devices });
+  provisionedBrokerUrls(config, devices);
+  const names = options.readers ?? DEFAULT_READERS;
+  if (names.length === 0 || new Set(names).size !== names.length) fail('bad-argument', '--readers must name distinct readers');
+  for (const name of names) checkId(name, `reader "${name}"`, (field, explanation) => fail('bad-argument', `${field}: ${explanation}`));
+  const readers = new Map(names.map((name) => [name, freshApiToken()]));
+  const certificates = options.certificates ?? (await provisionCertificates(config, devices));
+  const plan = planProvisioning(config, publicKey, {
+    signingPublicKey,
+    custodians,
+    cosigners: readCosigners(config),
+    devices,
+    caDerHex: pemToDerHex(certificates.ca.cert),
+  });
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
-  const files = writeProvisioning(outDir, plan, rawConfig, publicJson, keyLists);
+  const files = writeProvisioning(outDir, plan, rawConfig, publicJson, keyLists, certificates, readers);
   return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, custodians, files };
 }
 
@@ -45,9 +70,11 @@ export function register(program: Command) {
       '--devices <file>',
       "the meters' boards, sensors, Wi-Fi and broker URLs: JSON with defaults and per-meter settings, or a CSV (docs/firmware.md)",
     )
+    .option('--readers <names>', "the API's readers, comma-separated: each gets a bearer token in OUT/readers/", DEFAULT_READERS.join(','))
     .action(
-      cliAction((opts: { config: string; out: string; signingPublic?: string; devices?: string }) => {
-        const result = provision(opts.config, opts.out, opts.signingPublic, opts.devices);
+      cliAction(async (opts: { config: string; out: string; signingPublic?: string; devices?: string; readers: string }) => {
+        const readers = opts.readers.split(',').filter(Boolean);
+        const result = await provision(opts.config, opts.out, opts.signingPublic, opts.devices, { readers });
         const custodians = result.custodians > 0 ? ` and ${result.custodians} custodians` : '';
         process.stdout.write(
           `provisioned ${result.meters} meters, ${result.aggregators} aggregators${custodians} for key ${result.keyId} into ${opts.out}\n`,

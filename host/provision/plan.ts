@@ -1,8 +1,9 @@
 /**
  * What provisioning hands to each party, computed in memory before anything is written:
  *   meter M:      its id, a fresh 32-byte MAC key and device key, a fresh broker password, its
- *                 groups, the provider's public key and the slot/packing parameters, as the JSON
- *                 object the firmware validates (firmware/config/schema.ts);
+ *                 groups, the provider's public key and the slot/packing parameters, for an
+ *                 mqtts:// broker the deployment CA's certificate, as the JSON object the
+ *                 firmware validates (firmware/config/schema.ts);
  *   aggregator G: the MAC keys of G's members and their acknowledgement keys for G only (derived
  *                 from each device key, which no aggregator gets), and its own broker password;
  *   provider:     its own broker password and every meter's status key (derived from its device
@@ -38,7 +39,7 @@ export interface FirmwareConfigJson {
   publicKey: PublicKeyJson;
   macKey: string;
   deviceKey: string;
-  broker: { url: string; username: string; password: string };
+  broker: { url: string; username: string; password: string; ca?: string };
   groups: string[];
   slotSeconds: number;
   packing: { readings: number; maxGroupSize: number; maxPowerWatts: number };
@@ -101,6 +102,8 @@ export interface PlanOptions {
   cosigners?: Cosigners;
   /** Boards, sensors, Wi-Fi and broker URLs of the meters (host/provision/devices.ts). */
   devices?: DeviceFile;
+  /** The deployment CA's certificate (DER hex): a meter with an mqtts:// URL trusts it alone. */
+  caDerHex?: string;
 }
 
 /**
@@ -114,12 +117,16 @@ function sensorFor(meterId: string, given: Record<string, unknown> | undefined):
   return given.kind === 'simulated' ? { ...household, ...given } : given;
 }
 
+function brokerFor(url: string, username: string, password: string, ca: string | undefined): FirmwareConfigJson['broker'] {
+  return { url, username, password, ...(url.startsWith('mqtts://') && ca !== undefined ? { ca } : {}) };
+}
+
 function refuseMeter(meterId: string, board: string | undefined, explanation: string): never {
   return fail('meter-would-refuse', `meter ${meterId}${board ? ` (${board})` : ''}: ${explanation}`);
 }
 
 export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPublicKey, options: PlanOptions = {}): ProvisionPlan {
-  const { signingPublicKey, custodians: custodianCount = 0, cosigners, devices: deviceFile } = options;
+  const { signingPublicKey, custodians: custodianCount = 0, cosigners, devices: deviceFile, caDerHex } = options;
   const publicKeyJson = publicKeyToJson(publicKey);
   const macKeys = new Map<string, string>();
   const deviceKeys = new Map<string, Uint8Array>();
@@ -146,7 +153,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       publicKey: publicKeyJson,
       macKey,
       deviceKey: bytesToHex(deviceKey),
-      broker: { url: settings.brokerUrl ?? config.broker.url, username, password },
+      broker: brokerFor(settings.brokerUrl ?? config.broker.url, username, password, caDerHex),
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
       packing: {

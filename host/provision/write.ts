@@ -11,21 +11,33 @@
  *   aggregators/<group>/data/keys/        public.json, ring/ (keys.publicKeys), secrets.json (its members' MAC keys only)
  *   provider/config.json, provider/data/keys/   likewise with its ring (host/provision/key-lists.ts), its broker password only
  *   custodians/<i>/config.json, custodians/<i>/data/keys/   threshold mode only: likewise, the threshold ring
- *   feeders/<id>/credentials.json         the feeder meter's broker login
+ *   provider/data/tls/api.pem, api-key.pem   the API's certificate and key (the provider's alone)
+ *   provider/data/keys/api-tokens.json    the SHA-256 digests of the readers' API tokens
+ *   readers/<name>.token                  each API reader's bearer token (the dashboard, scripts, Prometheus)
+ *   <role>/data/tls/ca.pem                every role's copy of the deployment CA's certificate
+ *   ca/ca.pem, ca/ca-key.pem              the CA and its key, for the operator to issue the next
+ *                                         certificates with (docs/security.md); no server needs the key
+ *   feeders/<id>/credentials.json         the feeder meter's broker login (feeders/<id>/ca.pem beside it)
  *   broker/users.json                     scrypt hashes of every password
  *   broker/passwords, broker/acl          the same for mosquitto (password_file, acl_file)
- *   broker/mosquitto.conf                 mosquitto's config for them, persistence in broker/persistence/
+ *   broker/tls/ca.pem, broker.pem, broker-key.pem   the broker's certificate chain and key (the broker's alone)
+ *   broker/mosquitto.conf                 mosquitto's config for them, a TLS listener for each mqtts://
+ *                                         port, persistence in broker/persistence/
  *                                         (`meterveil broker --mosquitto DIR/broker` runs it)
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
-import { mosquittoAclText, mosquittoConf, type MosquittoListener } from '../broker/mosquitto.ts';
+import { mosquittoAclText, mosquittoConf, type MosquittoListener, type MosquittoTlsFiles } from '../broker/mosquitto.ts';
+import { isLoopbackHost } from '../net/loopback.ts';
 import { mosquittoPasswordLine, scryptPasswordHash } from './credentials.ts';
 import { linPreferenceFile, mcconfigArguments, preferenceEntries } from './device-forms.ts';
 import { platformOf } from './devices.ts';
 import type { RoleKeyLists } from './key-lists.ts';
 import type { ProvisionPlan } from './plan.ts';
+import type { ProvisionCertificates } from './certificates.ts';
+import { apiTokensFile } from '../provider/api-tokens.ts';
+import { DEFAULT_TLS_FILES } from '../config/schema.ts';
 
 export const BROKER_USERS_SCHEME = 'meterveil-broker-users';
 
@@ -34,18 +46,23 @@ export const QUEUED_OUTAGE_SECONDS = 600;
 
 /**
  * mosquitto's listeners for the URLs the parties were given: a port only loopback clients use is
- * bound to loopback; one that a meter reaches over the network is bound on every interface.
+ * bound to loopback; one that a meter reaches over the network is bound on every interface. An
+ * mqtts:// port gets TLS with `tls`; an mqtt:// port off loopback is refused (mosquittoConf).
  */
-export function mosquittoListeners(urls: string[]): MosquittoListener[] {
-  const hostsByPort = new Map<number, Set<string>>();
+export function mosquittoListeners(urls: string[], tls?: MosquittoTlsFiles): MosquittoListener[] {
+  const byPort = new Map<number, { hosts: Set<string>; secure: boolean }>();
   for (const url of urls) {
-    const { hostname, port } = new URL(url);
-    const p = port === '' ? 1883 : Number(port);
-    hostsByPort.set(p, (hostsByPort.get(p) ?? new Set()).add(hostname));
+    const { hostname, port, protocol } = new URL(url);
+    const secure = protocol === 'mqtts:';
+    const p = port === '' ? (secure ? 8883 : 1883) : Number(port);
+    const entry = byPort.get(p) ?? { hosts: new Set(), secure };
+    if (entry.secure !== secure) fail('bad-config', `port ${p} is given both with and without TLS`);
+    byPort.set(p, { hosts: entry.hosts.add(hostname), secure });
   }
-  return [...hostsByPort].map(([port, hosts]) => {
+  return [...byPort].map(([port, { hosts, secure }]) => {
     const [only] = hosts;
-    return hosts.size === 1 && (only === '127.0.0.1' || only === 'localhost' || only === '[::1]') ? { port, host: only } : { port };
+    const bound = hosts.size === 1 && isLoopbackHost(only) ? { port, host: only } : { port };
+    return secure ? { ...bound, tls } : bound;
   });
 }
 
@@ -108,6 +125,8 @@ export function writeProvisioning(
   rawConfig: Record<string, unknown>,
   publicJson: object,
   lists: RoleKeyLists,
+  certificates: ProvisionCertificates,
+  readers: ReadonlyMap<string, string>,
 ): string[] {
   if (existsSync(outDir) && readdirSync(outDir).length > 0)
     fail('output-exists', `${outDir} is not empty; provisioning never overwrites secrets`);
@@ -118,6 +137,7 @@ export function writeProvisioning(
     file(`${dir}/data/keys/public.json`, publicJson, 0o644);
     for (const key of keyFilesFor(kind, lists)) file(`${dir}/data/${key.path}`, key.text, key.secret ? 0o600 : 0o644);
     file(`${dir}/data/keys/secrets.json`, secrets);
+    file(`${dir}/data/${DEFAULT_TLS_FILES.ca}`, certificates.ca.cert, 0o644);
   };
 
   file('secrets.json', plan.allInOne);
@@ -135,8 +155,17 @@ export function writeProvisioning(
   }
   for (const [groupId, secrets] of plan.aggregators) role(`aggregators/${groupId}`, 'aggregator', secrets);
   role('provider', 'provider', plan.provider);
+  file(`provider/data/${DEFAULT_TLS_FILES.apiCert}`, certificates.api.cert, 0o644);
+  file(`provider/data/${DEFAULT_TLS_FILES.apiKey}`, certificates.api.key);
+  file('provider/data/keys/api-tokens.json', apiTokensFile(readers));
+  for (const [name, token] of readers) file(`readers/${name}.token`, token + '\n');
+  file('ca/ca.pem', certificates.ca.cert, 0o644);
+  file('ca/ca-key.pem', certificates.ca.key);
   for (const [index, secrets] of plan.custodians) role(`custodians/${index}`, 'custodian', secrets);
-  for (const [feederId, credentials] of plan.feeders) file(`feeders/${feederId}/credentials.json`, credentials);
+  for (const [feederId, credentials] of plan.feeders) {
+    file(`feeders/${feederId}/credentials.json`, credentials);
+    file(`feeders/${feederId}/ca.pem`, certificates.ca.cert, 0o644);
+  }
 
   const users = [...plan.brokerUsers].sort(([a], [b]) => a.localeCompare(b));
   file('broker/users.json', {
@@ -147,11 +176,19 @@ export function writeProvisioning(
   file('broker/passwords', users.map(([u, p]) => mosquittoPasswordLine(u, p)).join('\n') + '\n');
   file('broker/acl', mosquittoAclText(plan.acl));
   const brokerDir = resolve(outDir, 'broker');
+  file('broker/tls/ca.pem', certificates.ca.cert, 0o644);
+  file('broker/tls/broker.pem', certificates.broker.cert, 0o644);
+  file('broker/tls/broker-key.pem', certificates.broker.key);
+  const brokerTls = {
+    cafile: join(brokerDir, 'tls/ca.pem'),
+    certfile: join(brokerDir, 'tls/broker.pem'),
+    keyfile: join(brokerDir, 'tls/broker-key.pem'),
+  };
   const largestGroup = Math.max(...[...plan.aggregators.values()].map((a) => Object.keys(a.meters).length));
   file(
     'broker/mosquitto.conf',
     mosquittoConf({
-      listeners: mosquittoListeners([...plan.meters.map((m) => m.broker.url), ...[...plan.feeders.values()].map((f) => f.url)]),
+      listeners: mosquittoListeners([...plan.meters.map((m) => m.broker.url), ...[...plan.feeders.values()].map((f) => f.url)], brokerTls),
       passwordPath: join(brokerDir, 'passwords'),
       aclPath: join(brokerDir, 'acl'),
       persistenceDir: join(brokerDir, 'persistence'),

@@ -5,8 +5,6 @@ export const cliReasons = {
   'bad-profile': 'a load-profile CSV that does not have the expected layout or values',
   'duplicate-meter': 'a meter id that appears twice in one simulated fleet',
   'cannot-listen': 'a port the broker or the HTTP API cannot listen on: in use by another process, or not permitted',
-  'listen-off-loopback':
-    'an HTTP listener (the API, a metrics address) asked for on a host that is not loopback, where plain HTTP is not served',
   'role-exited': 'a role that `meterveil start` runs exited before it was ready; its log says why',
   'internal-error': 'an unexpected failure (a bug): the provider counts the message or answers HTTP 500, the CLI prints one line',
   'mosquitto-unavailable':

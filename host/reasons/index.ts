@@ -15,6 +15,7 @@ import { hostKeyReasons } from './keys.ts';
 import { providerReasons } from './provider.ts';
 import { storeReasons } from './store.ts';
 import { thresholdReasons } from './threshold.ts';
+import { tlsReasons } from './tls.ts';
 
 export const hostCatalogues = [
   { id: 'aggregator', domain: 'Aggregator', source: 'host/aggregator/', reasons: aggregatorReasons },
@@ -41,6 +42,7 @@ export const hostCatalogues = [
   },
   { id: 'broker', domain: 'Embedded broker', source: 'host/broker/embedded.ts', reasons: brokerReasons },
   { id: 'mqtt', domain: 'MQTT connection', source: 'host/mqtt/client.ts', reasons: mqttReasons },
+  { id: 'tls', domain: 'TLS and certificates', source: 'host/tls/, host/net/loopback.ts', reasons: tlsReasons },
   {
     id: 'cli',
     domain: 'Command line, processes, simulation',

@@ -5,12 +5,15 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttHandlers, MqttPort } from '../../firmware/platform/port.ts';
+import { derHexToPem } from '../tls/certificates.ts';
 
 export interface MqttEndpoint {
   url: string;
   clientId: string;
   username?: string;
   password?: string;
+  /** mqtts://: the CA certificate (DER hex, as the meter's configuration holds it), the only one trusted. */
+  ca?: string;
 }
 
 export class NodeMqttPort implements MqttPort {
@@ -22,8 +25,16 @@ export class NodeMqttPort implements MqttPort {
 
   connect(handlers: MqttHandlers): void {
     this.client?.end(true);
-    const { url, clientId, username, password } = this.endpoint;
-    const client = mqtt.connect(url, { clientId, username, password, clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
+    const { url, clientId, username, password, ca } = this.endpoint;
+    const client = mqtt.connect(url, {
+      clientId,
+      username,
+      password,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ...(ca === undefined ? {} : { ca: derHexToPem(ca), rejectUnauthorized: true }),
+    });
     this.client = client;
     let closed = false;
     client.on('connect', () => {

@@ -31,6 +31,7 @@ export function createNodePlatform(options: {
       clientId: config.meterId,
       username: config.broker.username,
       password: config.broker.password,
+      ca: config.broker.ca,
     }),
     log: options.log ?? (() => {}),
   };

@@ -33,7 +33,7 @@ export class ReportSink {
   static async connect(
     url: string,
     meters: Map<string, SinkMeter>,
-    credentials: { username?: string; password?: string } = {},
+    credentials: { username?: string; password?: string; ca?: string } = {},
   ): Promise<ReportSink> {
     const client = await mqtt.connectAsync(url, {
       clientId: `report-sink-${process.pid}-${Math.floor(performance.now())}`,

@@ -245,9 +245,15 @@ export class XsFleet {
         this.options.onLog?.(m.id, action.line);
         return;
       case 'connect': {
-        const broker = m.rawConfig.broker as { url: string; username?: string; password?: string };
+        const broker = m.rawConfig.broker as { url: string; username?: string; password?: string; ca?: string };
         m.mqtt?.disconnect();
-        const port = new NodeMqttPort({ url: broker.url, clientId: m.id, username: broker.username, password: broker.password });
+        const port = new NodeMqttPort({
+          url: broker.url,
+          clientId: m.id,
+          username: broker.username,
+          password: broker.password,
+          ca: broker.ca,
+        });
         m.mqtt = port;
         port.connect({
           onConnect: () => m.mqtt === port && this.deliver(m, { op: 'connected', meter: m.id }),

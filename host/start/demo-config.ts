@@ -14,10 +14,11 @@ export interface DemoThreshold {
   custodians: number;
 }
 
-export function demoConfig(httpPort = 8080, brokerPort = 1883, threshold?: DemoThreshold) {
+export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoThreshold) {
   return {
     dataDir: '.',
-    broker: { url: `mqtt://127.0.0.1:${brokerPort}`, embedded: true },
+    // TLS even on one machine: the certificates are made on first run (host/tls/files.ts).
+    broker: { url: `mqtts://127.0.0.1:${brokerPort}`, embedded: true },
     slotSeconds: 15,
     skewSeconds: 5,
     tolerance: 0.05,
@@ -38,6 +39,6 @@ export function demoConfig(httpPort = 8080, brokerPort = 1883, threshold?: DemoT
 export function writeDemoConfigIfAbsent(path: string, threshold?: DemoThreshold): boolean {
   if (existsSync(path)) return false;
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(demoConfig(8080, 1883, threshold), null, 2) + '\n');
+  writeFileSync(path, JSON.stringify(demoConfig(8080, 8883, threshold), null, 2) + '\n');
   return true;
 }

@@ -10,9 +10,14 @@ import { meterUser } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import type { Secrets } from '../config/secrets.ts';
 import { householdOf } from '../feeder/households.ts';
+import { pemToDerHex } from '../tls/certificates.ts';
+import { brokerConnection } from '../tls/files.ts';
 
 export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicKey, secrets: Secrets): Record<string, unknown>[] {
   const d = config.provider.decryption;
+  const { ca } = brokerConnection(config);
+  // Each meter trusts the deployment CA alone (firmware/config/schema.ts, broker.ca).
+  const meterCa = ca === undefined ? {} : { ca: pemToDerHex(ca) };
   return allMeters(config).map((meterId) => {
     const household = householdOf(meterId);
     return {
@@ -20,7 +25,7 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
       publicKey: publicKeyToJson(publicKey),
       macKey: secrets.meters[meterId].macKey,
       deviceKey: secrets.meters[meterId].deviceKey,
-      broker: { url: config.broker.url, username: meterUser(meterId), password: secrets.meters[meterId].password },
+      broker: { url: config.broker.url, username: meterUser(meterId), password: secrets.meters[meterId].password, ...meterCa },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
       packing: {

@@ -5,7 +5,7 @@
  * machines, so that one crashing (or being killed) does not take the others down and each has its
  * own event loop.
  */
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { runBroker } from '../broker/run.ts';
 import { loadConfig } from '../config/load.ts';
 import { fail } from '../../firmware/errors.ts';
@@ -21,6 +21,8 @@ import { brokerMetrics } from '../broker/metrics.ts';
 import { startMetricsListener } from '../metrics/listener.ts';
 import type { HttpListener } from '../net/http-server.ts';
 import { forwardLogLine, roleLogger, type RoleLog } from '../log/logger.ts';
+import { ensureTlsFiles } from '../tls/files.ts';
+import { ensureReaderTokens, readerTokensPath } from './api-readers.ts';
 
 export const DEFAULT_START_CONFIG = './data/meterveil.json';
 /** Threshold mode's own default folder: its keys differ from the single-key demo's. */
@@ -61,6 +63,10 @@ export async function startAll(options: {
   if (options.theft && !config.groups.some((g) => g.feeder === options.theft!.feederId))
     fail('unknown-feeder', `--theft-feeder: no group has feeder "${options.theft.feederId}"`);
   const { publicKey, secrets, createdKeys } = await provision(config);
+  const certificates = await ensureTlsFiles(config);
+  if (certificates.length > 0)
+    log.info(`made a certificate authority and certificates for the broker and the API in ${dirname(config.tls.ca)}`);
+  const readers = ensureReaderTokens(config);
   const keyDir = config.keys.publicKey.replace(/\/[^/]+$/, '');
   if (createdKeys) {
     log.info(
@@ -145,9 +151,14 @@ export async function startAll(options: {
     }
     await supervisor.start({ name: 'feeders', args: feederArgs, show: /^$/ });
     log.info(`feeders ${config.groups.map((g) => g.feeder).join(', ')}`);
-    const http = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
-    log.info(`dashboard: ${http}/  (open it in a browser: live group load against the feeders, alerts, coverage)`);
-    log.info(`API: ${http}/api/health  (groups, series, refusals, alerts under /api)`);
+    const http = `${config.http.tls ? 'https' : 'http'}://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${config.http.port}`;
+    // The token rides in the fragment, which a browser keeps to itself: the page reads it, no request carries it.
+    log.info(
+      `dashboard: ${http}/#token=${readers.get('dashboard')}  (open it in a browser: live group load against the feeders, alerts, coverage)`,
+    );
+    log.info(
+      `API: ${http}/api/health with "Authorization: Bearer <token>" (the scripts token is in ${readerTokensPath(config)}; groups, series, refusals, alerts under /api)`,
+    );
     if (metrics) {
       const first = metrics.port + (broker ? 0 : 1);
       log.info(

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
-import { provision } from '../../host/provision/cli.ts';
+import { testProvision } from '../../tools/pipeline/tls-fixture.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 
 const run = promisify(execFile);
@@ -19,7 +19,7 @@ const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
 const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const WIFI = { ssid: 'grid lab', password: 'correct horse battery' };
 
-const provisioned = (() => {
+const provisioned = (async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-flash-'));
   writeKeyPair(join(dir, 'data/keys'), testKeyPair());
   writeFileSync(
@@ -37,7 +37,7 @@ const provisioned = (() => {
       meters: { m2: { board: 'lin', sensor: { kind: 'simulated' } }, m3: {} },
     }),
   );
-  provision(join(dir, 'meterveil.json'), join(dir, 'out'), undefined, join(dir, 'devices.json'));
+  await testProvision(join(dir, 'meterveil.json'), join(dir, 'out'), undefined, join(dir, 'devices.json'));
   // An SDK folder with the tool flash looks for; nothing runs it here.
   const sdk = join(dir, 'moddable');
   mkdirSync(join(sdk, 'build/bin/lin/release'), { recursive: true });
@@ -57,7 +57,7 @@ async function flash(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 test('an ESP32 meter: mcconfig -d -m -p esp32/<board> in manifests/esp32 with its config and Wi-Fi, the port as UPLOAD_PORT, no secret printed', async (t) => {
-  const { out, sdk } = provisioned;
+  const { out, sdk } = await provisioned;
   const r = await flash(['--meter', 'm1', '--from', out, '--port', '/dev/ttyUSB0', '--dry-run'], {
     MODDABLE: sdk,
     IDF_PATH: '/opt/esp-idf',
@@ -75,7 +75,7 @@ test('an ESP32 meter: mcconfig -d -m -p esp32/<board> in manifests/esp32 with it
 });
 
 test('a lin meter: built for the simulator with a state folder of its own, then run under a virtual display when there is none', async (t) => {
-  const { out, sdk } = provisioned;
+  const { out, sdk } = await provisioned;
   const r = await flash(['--meter', 'm2', '--from', out, '--dry-run'], { MODDABLE: sdk });
   t.is(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -92,7 +92,7 @@ test('a lin meter: built for the simulator with a state folder of its own, then 
 });
 
 test('refusals: one line naming the variable or the fault and the docs page, exit 1 (2 for a bad argument), nothing run', async (t) => {
-  const { out, sdk } = provisioned;
+  const { out, sdk } = await provisioned;
   const cases: [string[], NodeJS.ProcessEnv, number, RegExp][] = [
     [['--meter', 'm1', '--from', out], {}, 1, /^meterveil: sdk-missing: MODDABLE is not set: .*docs\/firmware\.md#/],
     [['--meter', 'm1', '--from', out], { MODDABLE: join(out, 'nowhere') }, 1, /^meterveil: sdk-missing: .*mcconfig does not exist/],

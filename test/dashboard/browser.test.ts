@@ -16,7 +16,7 @@ import { DASHBOARD_CSP } from '../../host/provider/dashboard-files.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { slotAt, slotEndMs, slotStartMs } from '../../host/protocol/slots.ts';
 import { buildDashboard } from '../../tools/dashboard/build.ts';
-import { deploy, ids } from '../../tools/pipeline/deployment.ts';
+import { deploy, ids, TEST_API_TOKEN } from '../../tools/pipeline/deployment.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 
 /** What the page-side callbacks below use of the browser's globals (this tree is typed for Node). */
@@ -94,7 +94,7 @@ test('the dashboard shows every group, adds slots without a reload, and shows a 
   const requests: { url: string; authorization?: string }[] = [];
   page.on('request', (r) => requests.push({ url: r.url(), authorization: r.headers().authorization }));
 
-  const response = await page.goto(`${provider.apiUrl}/#token=reader-token-1`);
+  const response = await page.goto(`${provider.apiUrl}/#token=${TEST_API_TOKEN}`);
   t.is(response?.status(), 200);
   t.is(response?.headers()['content-security-policy'], DASHBOARD_CSP);
   t.is(response?.headers()['content-type'], 'text/html; charset=utf-8');
@@ -158,12 +158,12 @@ test('the dashboard shows every group, adds slots without a reload, and shows a 
   const apiRequests = requests.filter((r) => r.url.startsWith(`${origin}/api/`));
   t.true(apiRequests.some((r) => r.url === `${origin}/api/events`));
   t.deepEqual(
-    apiRequests.filter((r) => r.authorization !== 'Bearer reader-token-1'),
+    apiRequests.filter((r) => r.authorization !== `Bearer ${TEST_API_TOKEN}`),
     [],
     'every API request carries the token',
   );
   t.false(
-    requests.some((r) => r.url.includes('reader-token-1')),
+    requests.some((r) => r.url.includes(TEST_API_TOKEN)),
     'the token is in no URL',
   );
 });

@@ -21,8 +21,9 @@ export function value(all: Sample[], name: string, labels: Record<string, string
     .reduce((sum, s) => sum + s.value, 0);
 }
 
-export async function scrape(url: string): Promise<Sample[]> {
-  const res = await fetch(url);
+/** `token`: a reader's bearer token, which the provider's /metrics needs (the other roles' listeners serve loopback without one). */
+export async function scrape(url: string, token?: string): Promise<Sample[]> {
+  const res = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
   if (!/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`${url}: not Prometheus text`);
   return samples(await res.text());

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
-import { provision } from '../../host/provision/cli.ts';
-import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts';
+import { sharedTls, testProvision } from '../../tools/pipeline/tls-fixture.ts';
+import { pemToDerHex } from '../../host/tls/certificates.ts';
+import { firmwareConfigFromMcconfig, MAX_PREFERENCE_BYTES } from '../../host/provision/device-forms.ts';
 import { householdOf } from '../../host/feeder/households.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
-import { reasonOf } from '../helpers/reference.ts';
+import { MeterveilError } from '../../firmware/errors.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 
 const run = promisify(execFile);
@@ -58,18 +59,21 @@ async function inXs(configs: { config: unknown; platform: 'esp32' | 'lin' }[]) {
 test('an esp32/nodemcu meter with a PZEM-004T and one with a CT clamp get configs the ESP32 entry accepts in XS, with their Wi-Fi in the mcconfig arguments', async (t) => {
   const { dir, configPath } = layout();
   const devices = devicesFile(dir, {
-    defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t', address: 7 }, wifi: WIFI, brokerUrl: 'mqtt://192.168.1.10:1883' },
+    defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t', address: 7 }, wifi: WIFI, brokerUrl: 'mqtts://192.168.1.10:8883' },
     meters: {
       m2: { sensor: { kind: 'ct-clamp', pin: 34, ampsPerCount: 0.0122 } },
       m3: { board: 'lin', sensor: { kind: 'simulated', seed: 42 } },
     },
   });
   const out = join(dir, 'out');
-  provision(configPath, out, undefined, devices);
+  await testProvision(configPath, out, undefined, devices);
 
   const m1 = read(join(out, 'meters/m1/config.json'));
   t.deepEqual(m1.sensor, { kind: 'pzem004t', address: 7 });
-  t.is(m1.broker.url, 'mqtt://192.168.1.10:1883');
+  t.is(m1.broker.url, 'mqtts://192.168.1.10:8883');
+  // The meter trusts the deployment CA alone, and its whole configuration still fits one preference.
+  t.is(m1.broker.ca, pemToDerHex((await sharedTls()).ca.cert));
+  t.true(JSON.stringify(m1).length < MAX_PREFERENCE_BYTES);
   // The CT clamp replaces the default PZEM settings rather than merging the PZEM's address into it.
   t.deepEqual(read(join(out, 'meters/m2/config.json')).sensor, { kind: 'ct-clamp', pin: 34, ampsPerCount: 0.0122 });
   t.deepEqual(read(join(out, 'meters/m1/device.json')), { board: 'esp32/nodemcu', platform: 'esp32', manifest: 'manifests/esp32' });
@@ -92,18 +96,18 @@ test('an esp32/nodemcu meter with a PZEM-004T and one with a CT clamp get config
     { config: m3, platform: 'esp32' },
   ]);
   t.deepEqual(replies.slice(0, 3), [
-    { accepted: true, meterId: 'm1', sensor: 'pzem004t', broker: 'mqtt://192.168.1.10:1883' },
-    { accepted: true, meterId: 'm2', sensor: 'ct-clamp', broker: 'mqtt://192.168.1.10:1883' },
-    { accepted: true, meterId: 'm3', sensor: 'simulated', broker: 'mqtt://192.168.1.10:1883' },
+    { accepted: true, meterId: 'm1', sensor: 'pzem004t', broker: 'mqtts://192.168.1.10:8883' },
+    { accepted: true, meterId: 'm2', sensor: 'ct-clamp', broker: 'mqtts://192.168.1.10:8883' },
+    { accepted: true, meterId: 'm3', sensor: 'simulated', broker: 'mqtts://192.168.1.10:8883' },
   ]);
   // The check can fail: a simulated household is refused by the ESP32 entry.
   t.like(replies[3], { accepted: false, reason: 'invalid-config' });
 });
 
-test('meters without a board are simulated, each with the household the simulated feeders assume for it', (t) => {
+test('meters without a board are simulated, each with the household the simulated feeders assume for it', async (t) => {
   const { dir, configPath } = layout();
   const out = join(dir, 'out');
-  provision(configPath, out);
+  await testProvision(configPath, out);
   const seeds = new Set<number>();
   for (const meterId of GROUPS[0].members) {
     const sensor = read(join(out, 'meters', meterId, 'config.json')).sensor;
@@ -114,7 +118,7 @@ test('meters without a board are simulated, each with the household the simulate
   t.is(seeds.size, GROUPS[0].members.length);
 });
 
-test('a fleet CSV gives per-meter boards and sensors over the JSON defaults; per-meter JSON entries win over the CSV', (t) => {
+test('a fleet CSV gives per-meter boards and sensors over the JSON defaults; per-meter JSON entries win over the CSV', async (t) => {
   const { dir, configPath } = layout();
   devicesFile(
     dir,
@@ -132,7 +136,7 @@ test('a fleet CSV gives per-meter boards and sensors over the JSON defaults; per
     meters: { m2: { sensor: { ampsPerCount: 0.03 } } },
   });
   const out = join(dir, 'out');
-  provision(configPath, out, undefined, devices);
+  await testProvision(configPath, out, undefined, devices);
   t.deepEqual(read(join(out, 'meters/m1/config.json')).sensor, { kind: 'pzem004t', address: 3, replyTimeoutMs: 300 });
   t.deepEqual(read(join(out, 'meters/m2/config.json')).sensor, { kind: 'ct-clamp', pin: 35, ampsPerCount: 0.03 });
   t.deepEqual(read(join(out, 'meters/m3/config.json')).sensor, { kind: 'pzem004t' });
@@ -150,9 +154,14 @@ test('what a board would refuse is refused at provisioning, by name, and nothing
     [{ defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t' } } }, 'meter-would-refuse', /wifi is required/],
     [{ defaults: { board: 'lin', sensor: { kind: 'pzem004t' } } }, 'meter-would-refuse', /lin simulator has no sensor hardware/],
     [
-      { defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t' }, wifi: WIFI, brokerUrl: 'mqtts://192.168.1.10:8883' } },
-      'meter-would-refuse',
-      /broker.url/,
+      { defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t' }, wifi: WIFI, brokerUrl: 'wss://192.168.1.10:443' } },
+      'bad-device-settings',
+      /brokerUrl: wss:\/\/ is not supported/,
+    ],
+    [
+      { defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t' }, wifi: WIFI, brokerUrl: 'mqtt://192.168.1.10:1883' } },
+      'plain-off-loopback',
+      /brokerUrl: mqtt:\/\/ to 192.168.1.10 would cross the network unencrypted/,
     ],
     [{ defaults: { board: 'esp32/nodemcu', sensor: { kind: 'ct-clamp', pin: 34 }, wifi: WIFI } }, 'meter-would-refuse', /ampsPerCount/],
     [{ defaults: { board: 'esp32/nodemcu', sensor: { kind: 'pzem004t', address: 300 }, wifi: WIFI } }, 'meter-would-refuse', /address/],
@@ -167,19 +176,8 @@ test('what a board would refuse is refused at provisioning, by name, and nothing
     const { dir, configPath } = layout();
     const devices = devicesFile(dir, body, typeof body === 'string' ? 'fleet.csv' : 'devices.json');
     const out = join(dir, 'out');
-    let error: Error | undefined;
-    t.is(
-      reasonOf(() => {
-        try {
-          provision(configPath, out, undefined, devices);
-        } catch (e) {
-          error = e as Error;
-          throw e;
-        }
-      }),
-      reason,
-      JSON.stringify(body),
-    );
+    const error = await t.throwsAsync(() => testProvision(configPath, out, undefined, devices), { instanceOf: MeterveilError });
+    t.is(error!.reason as string, reason, JSON.stringify(body));
     t.regex(error!.message, message);
     t.false(existsSync(out), 'nothing written');
   }

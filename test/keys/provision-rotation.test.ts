@@ -24,7 +24,7 @@ import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { provision } from '../../host/provision/cli.ts';
+import { testProvision } from '../../tools/pipeline/tls-fixture.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair, testThresholdKeySet, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
@@ -75,7 +75,7 @@ test('single mode: aggregator and provider start from the provisioned configs wi
   });
   writeKeyPair(join(dir, 'data/keys'), oldPair);
   writeKeyPair(join(dir, 'data/keys/next'), newPair);
-  t.is(provision(configPath, out).custodians, 0);
+  t.is((await testProvision(configPath, out)).custodians, 0);
   const ids = [oldPair.publicKey.keyId, newPair.publicKey.keyId];
 
   const aggregatorConfig = loadConfig(join(out, 'aggregators/street/config.json'));
@@ -130,7 +130,7 @@ test('threshold mode: custodians counted from provider.decryption, the threshold
   const { dir, configPath, out } = await deployment(t, { keys: { publicKeys: ROTATING }, provider: { decryption } });
   writeThresholdKeySet(join(dir, 'data/keys'), oldSet);
   writeThresholdKeySet(join(dir, 'data/keys/next'), newSet);
-  t.is(provision(configPath, out).custodians, 3);
+  t.is((await testProvision(configPath, out)).custodians, 3);
   const ids = [oldSet.publicKey.keyId, newSet.publicKey.keyId];
 
   const providerConfig = loadConfig(join(out, 'provider/config.json'));
@@ -170,7 +170,7 @@ test('threshold mode: custodians counted from provider.decryption, the threshold
       provider: { decryption: { ...decryption, publicKeys: [...ROTATING, 'keys/third/public.json'] } },
     }),
   );
-  t.throws(() => provision(configPath, join(dir, 'refused')), {
+  await t.throwsAsync(() => testProvision(configPath, join(dir, 'refused')), {
     message: /says 2 of 3 custodians, but .*third\/public\.json is a 3 of 3 key/,
   });
 });

@@ -18,7 +18,7 @@ import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmwar
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
 import { meterAckKey, meterMacKey, meterStatusKey, readSecrets, servicePassword } from '../../host/config/secrets.ts';
 import { readPublicKeyFile, writeKeyPair } from '../../host/paillier/key-files.ts';
-import { provision } from '../../host/provision/cli.ts';
+import { testProvision } from '../../tools/pipeline/tls-fixture.ts';
 import { verifyScryptPasswordHash } from '../../host/provision/credentials.ts';
 import { firmwareConfigFromMcconfig } from '../../host/provision/device-forms.ts';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
@@ -53,7 +53,7 @@ const deployment = (async () => {
   const out = join(dir, 'out');
   const signer = generateSigningKey();
   const { publicPath: signingPublic } = writeSigningKey(join(dir, 'signing'), signer);
-  const result = provision(configPath, out, signingPublic);
+  const result = await testProvision(configPath, out, signingPublic);
   return { dir, out, port, pair, result, signer };
 })();
 
@@ -215,7 +215,7 @@ test('mosquitto run with the provisioned broker folder admits a meter and its ag
 
 test('provisioning never writes into a directory that already holds output', async (t) => {
   const { dir, out } = await deployment;
-  const error = t.throws(() => provision(join(dir, 'meterveil.json'), out));
+  const error = await t.throwsAsync(() => testProvision(join(dir, 'meterveil.json'), out));
   t.regex(error!.message, /output-exists/);
 });
 
@@ -226,10 +226,12 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
   const configPath = join(dir, 'meterveil.json');
   const raw = { dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883', embedded: true }, groups: GROUPS };
   writeFileSync(configPath, JSON.stringify(raw));
-  t.throws(() => provision(configPath, join(dir, 'refused')), { message: /threshold key, but provider\.decryption\.mode is "single"/ });
+  await t.throwsAsync(() => testProvision(configPath, join(dir, 'refused')), {
+    message: /threshold key, but provider\.decryption\.mode is "single"/,
+  });
   writeFileSync(configPath, JSON.stringify({ ...raw, provider: { decryption: { mode: 'threshold', custodians: 3, threshold: 2 } } }));
   const out = join(dir, 'out');
-  t.is(provision(configPath, out).custodians, 3);
+  t.is((await testProvision(configPath, out)).custodians, 3);
   const users = read(join(out, 'broker', 'users.json')).users as Record<string, string>;
   for (const index of [1, 2, 3]) {
     const config = loadConfig(join(out, 'custodians', String(index), 'config.json'));
@@ -262,7 +264,7 @@ test('a threshold key: every custodian gets its own broker login, config and ACL
   t.deepEqual(providerKey.verificationKeys, set.publicKey.verificationKeys);
 });
 
-test('a threshold key with custodian signing keys: meters and aggregators are provisioned with the cosigners and t', (t) => {
+test('a threshold key with custodian signing keys: meters and aggregators are provisioned with the cosigners and t', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-provision-cosigners-'));
   const set = testThresholdKeySet(2, 3);
   writeThresholdKeySet(join(dir, 'data/keys'), set);
@@ -281,8 +283,10 @@ test('a threshold key with custodian signing keys: meters and aggregators are pr
     JSON.stringify({ dataDir: './data', broker: { url: 'mqtt://127.0.0.1:1883' }, groups: GROUPS, provider: { decryption } }),
   );
   const out = join(dir, 'out');
-  t.throws(() => provision(configPath, join(dir, 'without-signing-key')), { message: /meter-would-refuse.*cosigners: needs signingKey/ });
-  provision(configPath, out, signingPublic);
+  await t.throwsAsync(() => testProvision(configPath, join(dir, 'without-signing-key')), {
+    message: /meter-would-refuse.*cosigners: needs signingKey/,
+  });
+  await testProvision(configPath, out, signingPublic);
   const expected = { threshold: 2, keys: custodians.map((c) => c.publicKey) };
   for (const meterId of ['m1', 'm4']) {
     t.deepEqual(validateConfig(read(join(out, 'meters', meterId, 'config.json'))).cosigners, expected, meterId);

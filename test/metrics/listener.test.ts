@@ -2,7 +2,8 @@
 import test from 'ava';
 import { startMetricsListener } from '../../host/metrics/listener.ts';
 import { counter, roleRegistry } from '../../host/metrics/registry.ts';
-import { isLoopback, parseHttpAddress } from '../../host/net/http-server.ts';
+import { parseHttpAddress } from '../../host/net/http-server.ts';
+import { isLoopbackHost } from '../../host/net/loopback.ts';
 import { samples, value } from '../helpers/prometheus.ts';
 
 test('serves the registry at /metrics with the role label and process metrics; any other path or method is 404', async (t) => {
@@ -23,9 +24,9 @@ test('serves the registry at /metrics with the role label and process metrics; a
 test('a host that is not loopback is refused by name: plain HTTP stays on the machine', async (t) => {
   for (const host of ['0.0.0.0', '192.168.1.10', '::', 'example.org']) {
     const error = await t.throwsAsync(startMetricsListener(roleRegistry({ role: 'feeder' }), { host, port: 0 }));
-    t.regex(error!.message, /^listen-off-loopback: metrics on /, host);
+    t.regex(error!.message, /^plain-off-loopback: metrics on /, host);
   }
-  t.true(['127.0.0.1', '127.3.2.1', '::1', 'localhost'].every(isLoopback));
+  t.true(['127.0.0.1', '127.3.2.1', '::1', 'localhost'].every(isLoopbackHost));
 });
 
 test('--metrics takes host:port or [v6]:port', (t) => {

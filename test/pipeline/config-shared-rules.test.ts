@@ -231,7 +231,7 @@ test('broker urls: the same form on every side, the schemes each client speaks, 
   );
   t.deepEqual(brokerAddress(hostConfig({ broker: { url: 'mqtt://[::1]:1884' } })), { scheme: 'mqtt', host: '[::1]', port: 1884 });
   t.deepEqual(HOST_TRANSPORTS.schemes, ['mqtt', 'mqtts']);
-  t.deepEqual(DEVICE_TRANSPORTS.schemes, ['mqtt']);
+  t.deepEqual(DEVICE_TRANSPORTS.schemes, ['mqtt', 'mqtts']);
 
   t.is(hostConfig({ broker: { url: 'mqtts://h:8883' } }).broker.url, 'mqtts://h:8883');
   for (const scheme of ['ws', 'wss']) {
@@ -243,13 +243,32 @@ test('broker urls: the same form on every side, the schemes each client speaks, 
       },
     );
   }
+  // A TLS URL needs the CA the meter trusts (DER, hex); the schema checks its form, TLS its content.
+  const ca = '3003020101';
   for (const scheme of ['mqtt', 'mqtts', 'ws', 'wss']) {
-    t.is(validateConfig(await meterConfig({ broker: { url: `${scheme}://h:1884` } })).broker.url, `${scheme}://h:1884`);
+    const tls = scheme === 'mqtts' || scheme === 'wss' ? { ca } : {};
+    t.is(validateConfig(await meterConfig({ broker: { url: `${scheme}://h:1884`, ...tls } })).broker.url, `${scheme}://h:1884`);
   }
+  t.like(validateConfig(await meterConfig({ broker: { url: 'mqtts://h:8883', ca } }), DEVICE_TRANSPORTS).broker, {
+    url: 'mqtts://h:8883',
+    ca,
+  });
+  const baseMeter = await meterConfig({});
+  const caProblem = (broker: object) => {
+    const r = refusal(() => validateConfig({ ...baseMeter, broker }));
+    return r === 'accepted' ? r : `${r.reason} ${r.problem}`;
+  };
+  t.regex(caProblem({ url: 'mqtts://h:8883' }), /^invalid-config broker\.ca: is required for a TLS broker URL/);
+  t.regex(caProblem({ url: 'mqtt://h:1883', ca }), /^invalid-config broker\.ca: is for a TLS broker URL/);
+  for (const bad of ['', 'zz', '3003020', '2003020101', 'AB'.repeat(10), '30'.repeat(2049)])
+    t.regex(caProblem({ url: 'mqtts://h:8883', ca: bad }), /^invalid-config broker\.ca: must be a DER certificate/, bad);
   t.like(await (await xsWorker).issue({ config: await meterConfig({ broker: { url: 'mqtt://h:1884' } }) }), { broker: 'mqtt://h:1884' });
-  for (const scheme of ['mqtts', 'ws', 'wss']) {
-    const raw = await meterConfig({ broker: { url: `${scheme}://h:1884` } });
-    const expected = { reason: 'invalid-config', problem: `broker.url: ${scheme}:// is not supported by the device (mqtt:// only)` };
+  for (const scheme of ['ws', 'wss']) {
+    const raw = await meterConfig({ broker: { url: `${scheme}://h:1884`, ...(scheme === 'wss' ? { ca } : {}) } });
+    const expected = {
+      reason: 'invalid-config',
+      problem: `broker.url: ${scheme}:// is not supported by the device (mqtt://, mqtts:// only)`,
+    };
     t.deepEqual(
       refusal(() => validateConfig(raw, DEVICE_TRANSPORTS)),
       expected,

@@ -29,8 +29,10 @@ test('defaults fill a minimal config and paths resolve against the data folder',
   const c = parse({});
   t.is(c.dataDir, '/srv/mv/data');
   t.is(c.keys.privateKey, '/srv/mv/data/keys/private.json');
-  t.is(c.broker.url, 'mqtt://127.0.0.1:1883');
-  t.deepEqual(c.http, { host: '127.0.0.1', port: 8080 });
+  t.is(c.broker.url, 'mqtts://127.0.0.1:8883');
+  t.deepEqual(c.http, { host: '127.0.0.1', port: 8080, tls: false, tokens: '/srv/mv/data/keys/api-tokens.json' });
+  t.is(c.tls.ca, '/srv/mv/data/tls/ca.pem');
+  t.is(c.tls.brokerKey, '/srv/mv/data/tls/broker-key.pem');
   t.is(c.packing.maxGroupSize, 3);
 });
 

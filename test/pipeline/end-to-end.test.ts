@@ -7,7 +7,7 @@ import { slotAt } from '../../host/protocol/slots.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { feederUser } from '../../host/config/identities.ts';
 import { Feeder } from '../../host/feeder/feeder.ts';
-import { deploy, ids } from '../../tools/pipeline/deployment.ts';
+import { deploy, ids, TEST_API_TOKEN } from '../../tools/pipeline/deployment.ts';
 import { getJson } from './support/probe.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
@@ -114,7 +114,7 @@ test('the HTTP API refuses bad parameters with a reason and serves only group-le
   ]);
   t.deepEqual((await getJson(`${api}/api/meters/m1/series`)).status, 404);
   t.deepEqual((await getJson(`${api}/api/meters/nowhere`)).status, 404);
-  t.is((await fetch(`${api}/api/health`, { method: 'POST' })).status, 405);
+  t.is((await fetch(`${api}/api/health`, { method: 'POST', headers: { authorization: `Bearer ${TEST_API_TOKEN}` } })).status, 405);
   t.deepEqual((await getJson(`${api}/api/groups`)).body, [{ id: 'street', members: ['m1', 'm2', 'm3'], feeder: 'feeder-street', k: 2 }]);
   const series = await getJson(`${api}/api/groups/street/series?from=2026-11-30T00:00:00Z&to=2026-11-30T01:00:00Z`);
   t.is(series.status, 200);

@@ -14,6 +14,7 @@ import { FIRMWARE_VERSION } from '../../firmware/version.ts';
 import { meterUser, PROVIDER_USER } from '../../host/config/identities.ts';
 import { meterStatusKey } from '../../host/config/secrets.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
+import { brokerConnection } from '../../host/tls/files.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { ProviderStore } from '../../host/provider/store.ts';
 import { XsFleet } from '../../host/simulate/xs-fleet.ts';
@@ -28,7 +29,8 @@ const brokers: BrokerKind[] = ['embedded', 'mosquitto'];
 for (const broker of brokers)
   test(`${broker}: an XS meter publishes its status retained; the provider stores and serves it and refuses forged, malformed and stale ones by name`, async (t) => {
     t.timeout(120_000, 'a 2048-bit meter booting in XS');
-    const d = await deploy({ groups: [{ id: 'street', members: ['m1', 'm2'], feeder: 'f1', k: 2 }], broker });
+    // Over TLS: the XS meter's connection goes through its host adapter with the CA of its configuration.
+    const d = await deploy({ groups: [{ id: 'street', members: ['m1', 'm2'], feeder: 'f1', k: 2 }], broker, tls: true });
     t.teardown(() => d.cleanup());
     const provider = await runProvider(d.config);
     t.teardown(() => provider.stop());
@@ -80,6 +82,7 @@ for (const broker of brokers)
 
     // Retained: a subscriber that comes later still gets it, and it holds exactly the status fields.
     const late = mqtt.connect(d.config.broker.url, {
+      ca: brokerConnection(d.config).ca,
       username: PROVIDER_USER,
       password: d.secrets.services[PROVIDER_USER],
       clientId: 'provider/late-reader',
@@ -102,7 +105,7 @@ for (const broker of brokers)
 
     // m2's own login, on its own topic: forged under another key, malformed, then genuine and replayed.
     const m2 = connectRole({
-      url: d.config.broker.url,
+      ...brokerConnection(d.config),
       username: meterUser('m2'),
       clientId: 'm2',
       password: d.secrets.meters.m2.password,

@@ -16,7 +16,7 @@ import { reportTopic } from '../../firmware/protocol/report.ts';
 import { aggregatorUser } from '../../host/config/identities.ts';
 import { readSecrets } from '../../host/config/secrets.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
-import { provision } from '../../host/provision/cli.ts';
+import { testProvision } from '../../tools/pipeline/tls-fixture.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
@@ -39,7 +39,7 @@ async function provisioned() {
     }),
   );
   const out = join(dir, 'out');
-  provision(configPath, out);
+  await testProvision(configPath, out);
   return { dir, out, port, url: `mqtt://127.0.0.1:${port}` };
 }
 

@@ -63,6 +63,9 @@ test('every role of a running start serves /metrics, whose counters move as repo
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const said = () => `\n${output}`;
   await until(() => /Ctrl-C stops everything/.test(output), 'start running', 60_000, said);
+  // The provider's /metrics is for readers: the scripts token start made.
+  const token = (JSON.parse(readFileSync(join(dir, 'keys/api-readers.json'), 'utf8')) as { readers: Record<string, string> }).readers
+    .scripts;
 
   // The broker takes the first port, then custodians 1..3, the aggregator, the feeders.
   const at = (offset: number) => `http://127.0.0.1:${metricsPort + offset}/metrics`;
@@ -80,10 +83,11 @@ test('every role of a running start serves /metrics, whose counters move as repo
     new RegExp(`metrics: ${urls.provider} \\(provider\\), http://127\\.0\\.0\\.1:${metricsPort}\\.\\.${metricsPort + 5}/metrics`),
   );
   const scrapeAll = async () =>
-    Object.fromEntries(await Promise.all(Object.entries(urls).map(async ([role, url]) => [role, await scrape(url)] as const))) as Record<
-      keyof typeof urls,
-      Sample[]
-    >;
+    Object.fromEntries(
+      await Promise.all(
+        Object.entries(urls).map(async ([role, url]) => [role, await scrape(url, role === 'provider' ? token : undefined)] as const),
+      ),
+    ) as Record<keyof typeof urls, Sample[]>;
   const before = await scrapeAll();
   for (const [role, all] of Object.entries(before)) {
     t.true(value(all, 'process_cpu_seconds_total') > 0, `${role} has process metrics`);

@@ -23,7 +23,7 @@ import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { aggregateTopic } from '../../host/protocol/topics.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { providerStorePath, runProvider } from '../../host/provider/run.ts';
-import { deploy, ids } from '../../tools/pipeline/deployment.ts';
+import { deploy, ids, TEST_API_TOKEN } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 import { samples, scrape, value } from '../helpers/prometheus.ts';
@@ -158,7 +158,7 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
   // whole collection at the final clock (the first call may join one begun before it), which
   // leaves nothing for a later one.
   for (let i = 0; i < 2; i++) await Promise.all([aggregator.collector.collect(), provider.collector.collect()]);
-  const scraped = await scrape(`${provider.apiUrl}/metrics`);
+  const scraped = await scrape(`${provider.apiUrl}/metrics`, TEST_API_TOKEN);
   t.is(value(scraped, 'meterveil_collected_rows_total', { table: 'series_parts' }), provider.collector.total.series_parts);
   t.true(value(scraped, 'meterveil_store_bytes') > 0);
   const aggregatorMetrics = samples(await aggregator.metrics.metrics());

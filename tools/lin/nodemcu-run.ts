@@ -8,6 +8,9 @@
  * used), acknowledges like an aggregator, decrypts every report under the key of its slot, and
  * writes a summary. docs/firmware.md gives a run's figures.
  *
+ * With TLS=1 the meter connects over mqtts:// (the SDK's SecureSocket) to a TLS listener of
+ * mosquitto with a fresh CA, which is what the meter trusts (broker.ca).
+ *
  * Needs MODDABLE (the SDK built for lin), mosquitto, xvfb-run. Environment: VARIANT (lin-nodemcu),
  * PORT (18831), SLOT_S (10), SLOTS (360), ROTATE_AT (40), OUTAGE_AT (120), OUTAGE_SLOTS (36),
  * OUT (/tmp/meterveil-lin/<variant>). Usage: node --import tsx tools/lin/nodemcu-run.ts
@@ -15,6 +18,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { bytesToHex } from '../../firmware/bytes.ts';
@@ -25,6 +29,7 @@ import { ciphertextFromBytes, publicKeyToJson } from '../../firmware/paillier/co
 import { generateSigningKey, signKeyAnnouncement } from '../../host/keys/signing.ts';
 import { generateKeyPair } from '../../host/paillier/keygen.ts';
 import { ReportSink } from '../../host/simulate/report-sink.ts';
+import { createCa, issueServerCertificate, LOOPBACK_NAMES, pemToDerHex } from '../../host/tls/certificates.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = process.env;
@@ -34,7 +39,8 @@ const VARIANT = env.VARIANT ?? 'lin-nodemcu';
 const PORT = Number(env.PORT ?? 18831);
 const OUT = env.OUT ?? `/tmp/meterveil-lin/${VARIANT}`;
 const STATE = `${OUT}/state/`;
-const BROKER_URL = `mqtt://127.0.0.1:${PORT}`;
+const TLS = env.TLS === '1';
+const BROKER_URL = `${TLS ? 'mqtts' : 'mqtt'}://127.0.0.1:${PORT}`;
 const SLOT_S = Number(env.SLOT_S ?? 10);
 const SLOTS = Number(env.SLOTS ?? 360);
 const ROTATE_AT = Number(env.ROTATE_AT ?? 40);
@@ -43,6 +49,18 @@ const OUTAGE_SLOTS = Number(env.OUTAGE_SLOTS ?? 36);
 const log = (line: string) => process.stdout.write(`[${new Date().toISOString()}] ${line}\n`);
 
 mkdirSync(`${OUT}/build`, { recursive: true });
+const ca = TLS ? await createCa('lin run CA') : undefined;
+let listenerTls = '';
+if (ca) {
+  const server = await issueServerCertificate(ca, 'lin run broker', LOOPBACK_NAMES);
+  mkdirSync(`${OUT}/tls`, { recursive: true });
+  writeFileSync(`${OUT}/tls/ca.pem`, ca.cert);
+  writeFileSync(`${OUT}/tls/broker.pem`, server.cert);
+  writeFileSync(`${OUT}/tls/broker-key.pem`, server.key, { mode: 0o600 });
+  // Started as root, mosquitto would read the key as its own user: it stays the user who owns the key.
+  listenerTls = `user ${userInfo().username}\ncafile ${OUT}/tls/ca.pem\ncertfile ${OUT}/tls/broker.pem\nkeyfile ${OUT}/tls/broker-key.pem\n`;
+}
+const clientTls = ca ? { ca: ca.cert } : {};
 const [oldPair, newPair] = [await generateKeyPair(2048), await generateKeyPair(2048)];
 const signer = generateSigningKey();
 const raw = {
@@ -50,7 +68,7 @@ const raw = {
   publicKey: publicKeyToJson(oldPair.publicKey),
   macKey: randomBytes(32).toString('hex'),
   deviceKey: randomBytes(32).toString('hex'),
-  broker: { url: BROKER_URL },
+  broker: { url: BROKER_URL, ...(ca ? { ca: pemToDerHex(ca.cert) } : {}) },
   groups: ['feeder-1'],
   slotSeconds: SLOT_S,
   sampleMs: 1000,
@@ -63,7 +81,7 @@ const config = validateConfig(raw);
 
 let broker: ChildProcess | undefined;
 function startBroker(): void {
-  writeFileSync(`${OUT}/mosquitto.conf`, `listener ${PORT} 127.0.0.1\nallow_anonymous true\n`);
+  writeFileSync(`${OUT}/mosquitto.conf`, `listener ${PORT} 127.0.0.1\n${listenerTls}allow_anonymous true\n`);
   broker = spawn('mosquitto', ['-c', `${OUT}/mosquitto.conf`], { stdio: 'ignore' });
   log(`mosquitto started on ${PORT}`);
 }
@@ -76,6 +94,7 @@ await new Promise((resolve) => setTimeout(resolve, 500));
 const sink = await ReportSink.connect(
   BROKER_URL,
   new Map([[config.meterId, { macKey: config.macKey, deviceKey: config.deviceKey, groups: config.groups }]]),
+  clientTls,
 );
 
 // A fresh meter: no state of an earlier run.
@@ -135,7 +154,7 @@ const untilSlot = async (k: number) => {
 await untilSlot(ROTATE_AT);
 const effectiveSlot = firstSlot + ROTATE_AT + 4;
 const announce = { publicKey: newPair.publicKey, previousKeyId: oldPair.publicKey.keyId, effectiveSlot };
-const announcer = await mqtt.connectAsync(BROKER_URL);
+const announcer = await mqtt.connectAsync(BROKER_URL, clientTls);
 await announcer.publishAsync(KEY_ANNOUNCEMENT_TOPIC, JSON.stringify(signKeyAnnouncement(generateSigningKey(), announce)), {
   qos: 1,
   retain: true,
@@ -166,6 +185,7 @@ for (const r of reports) {
 const slots = reports.map((r) => r.slot - firstSlot);
 const summary = {
   variant: VARIANT,
+  tls: TLS,
   slotSeconds: SLOT_S,
   wallMinutes: Math.round((Date.now() - startMs) / 600) / 100,
   reports: reports.length,

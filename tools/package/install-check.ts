@@ -84,7 +84,14 @@ async function startUntilServing(meterveil: string, dir: string): Promise<void> 
     check((await page.text()).includes('/dashboard.js'), 'the page loads its bundle');
     const bundle = await fetch(`${base}/dashboard.js`);
     check(bundle.status === 200 && (await bundle.text()).length > 10_000, 'the bundle, with uPlot, is served from the package');
-    const health = (await (await fetch(`${base}/api/health`)).json()) as { status: string; decrypted: number };
+    // The API answers a reader only: the token is in the printed address's fragment.
+    const token = new RegExp(`dashboard: ${base}/#token=([A-Za-z0-9_-]{43})`).exec(messages())?.[1];
+    check(token !== undefined, `start prints the dashboard's address with its token:\n${output}`);
+    check((await fetch(`${base}/api/health`)).status === 401, 'the API refuses a request without a token');
+    const health = (await (await fetch(`${base}/api/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      status: string;
+      decrypted: number;
+    };
     check(health.status === 'ok' && health.decrypted >= 1, 'the API reports a decrypted slot');
     console.log(`ok  meterveil start: a decrypted slot, the dashboard and the API at ${base}/`);
   } finally {

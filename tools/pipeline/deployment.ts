@@ -29,6 +29,12 @@ import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { NodeMeter, type NodeMeterOptions } from './node-meter.ts';
+import { apiTokensFile } from '../../host/provider/api-tokens.ts';
+import { brokerConnection } from '../../host/tls/files.ts';
+import { sharedTls, writeTlsFixture } from './tls-fixture.ts';
+
+/** The bearer token of the one API reader of a test deployment (test/pipeline/support/probe.ts sends it). */
+export const TEST_API_TOKEN = 'test-reader-token-0000000000000000000000000';
 
 let keyPair: Promise<KeyPair> | undefined;
 export const sharedKeyPair = () => (keyPair ??= generateKeyPair(2048));
@@ -104,6 +110,8 @@ export async function deploy(options: {
   threshold?: { set: ThresholdKeySet; timeoutMs: number; retryMs: number };
   /** Single-key mode with this pair instead of the shared one (e.g. a version-1 key). */
   keyPair?: KeyPair;
+  /** The broker on mqtts:// with the shared test certificates (tools/pipeline/tls-fixture.ts); plain loopback otherwise. */
+  tls?: boolean;
 }): Promise<TestDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-pipeline-'));
   let publicKey: PaillierPublicKey;
@@ -121,7 +129,7 @@ export async function deploy(options: {
   const port = await freePort();
   const raw = {
     dataDir: './data',
-    broker: { url: `mqtt://127.0.0.1:${port}`, embedded: options.broker !== 'mosquitto' },
+    broker: { url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, embedded: options.broker !== 'mosquitto' },
     slotSeconds: 2,
     latenessSeconds: 1,
     skewSeconds: 2,
@@ -136,13 +144,22 @@ export async function deploy(options: {
   writeFileSync(configPath, JSON.stringify(raw, null, 2));
   const config = parseConfig(raw, (p) => resolve(dir, p));
   const secrets = ensureSecrets(config);
+  writeFileSync(config.http.tokens, JSON.stringify(apiTokensFile(new Map([['tests', TEST_API_TOKEN]]))), { mode: 0o600 });
+  const tls = options.tls ? await sharedTls() : undefined;
+  if (tls) writeTlsFixture(config.tls, tls);
   const users = brokerUsers(secrets);
   const acl = deploymentAcl(config);
 
   let close: () => Promise<void>;
   let refusals: () => Map<string, number> | undefined = () => undefined;
   if (options.broker === 'mosquitto') {
-    const files = writeMosquittoFiles(join(dir, 'mosquitto'), { host: '127.0.0.1', port, users, acl });
+    const files = writeMosquittoFiles(join(dir, 'mosquitto'), {
+      host: '127.0.0.1',
+      port,
+      users,
+      acl,
+      tls: tls && { ca: tls.ca.cert, ...tls.broker },
+    });
     const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.resume();
     await waitForPort(port, child);
@@ -153,7 +170,7 @@ export async function deploy(options: {
       }
     };
   } else {
-    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl });
+    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl, tls: tls?.broker });
     refusals = () => broker.refusals;
     close = () => broker.close();
   }
@@ -196,7 +213,7 @@ export function nodeMeterOf(
     ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
     custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
     password: secrets.meters[meterId].password,
-    url: config.broker.url,
+    ...brokerConnection(config),
     packing: slotPackingFor(config.slotSeconds, config.packing, publicKey.bits),
     ...extra,
   });

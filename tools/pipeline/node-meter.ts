@@ -24,6 +24,8 @@ export interface NodeMeterOptions {
   custodianKeys?: Uint8Array[];
   password: string;
   url: string;
+  /** mqtts://: the CA (PEM) the broker must chain to. */
+  ca?: string;
   packing: SlotPacking;
   resendMs?: number;
   /** Supplies r^n; defaults to a fresh full exponentiation per report. */
@@ -44,7 +46,7 @@ export class NodeMeter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: NodeMeterOptions) {
-    this.client = connectRole({ url: o.url, username: meterUser(o.meterId), password: o.password, persistent: false });
+    this.client = connectRole({ url: o.url, ca: o.ca, username: meterUser(o.meterId), password: o.password, persistent: false });
     this.client.on('message', (_topic, payload) => this.onAck(payload));
   }
 

@@ -5,10 +5,15 @@
  * exponential backoff and jitter (firmware/meter/). Reports still go out at QoS 1: a broker keeps
  * QoS 1 messages for an offline persistent subscriber and drops QoS 0 ones (MQTT 3.1.1, 3.1.2.4;
  * mosquitto queues QoS 0 only with queue_qos0_messages), so an aggregator that was away gets the
- * reports of its absence when it comes back instead of waiting for the meters' resends. Plain TCP only (DEVICE_TRANSPORTS, which
- * the configuration is checked against at boot): mqtts would need the SDK's TLS socket.
+ * reports of its absence when it comes back instead of waiting for the meters' resends. For
+ * mqtts:// the client runs over the SDK's SecureSocket (TLS 1.2) trusting only the deployment CA
+ * of broker.ca, and the SDK checks that the broker's certificate names the host dialled (a DNS
+ * name or an IPv4 address); the SDK verifies a chain, so the broker sends its certificate with
+ * the CA's (host/tls/certificates.ts).
  */
 import Client from 'mqtt';
+import SecureSocket from 'securesocket';
+import { hexToBytes } from '../../bytes.ts';
 import { DEVICE_TRANSPORTS, parseBrokerUrl } from '../../config/broker-url.ts';
 import type { BrokerConfig } from '../../config/schema.ts';
 import { fail } from '../../errors.ts';
@@ -38,7 +43,7 @@ export class ModdableMqtt implements MqttPort {
   connect(handlers: MqttHandlers): void {
     this.drop();
     this.handlers = handlers;
-    const { host, port } = parseBrokerUrl(this.broker.url, 'broker.url', DEVICE_TRANSPORTS, (field, explanation) =>
+    const { scheme, host, port } = parseBrokerUrl(this.broker.url, 'broker.url', DEVICE_TRANSPORTS, (field, explanation) =>
       fail('invalid-config', `${field}: ${explanation}`),
     );
     let client: Client;
@@ -50,6 +55,7 @@ export class ModdableMqtt implements MqttPort {
         user: this.broker.username,
         password: this.broker.password,
         timeout: KEEPALIVE_MS,
+        ...(scheme === 'mqtts' ? { Socket: SecureSocket, secure: this.secure() } : {}),
       });
     } catch {
       handlers.onDisconnect();
@@ -95,6 +101,12 @@ export class ModdableMqtt implements MqttPort {
     } catch {
       // The close notification follows; the firmware reconnects and subscribes again.
     }
+  }
+
+  /** TLS 1.2 (0x0303), the one version the SDK's TLS speaks; the CA's DER as its one trusted certificate. */
+  private secure(): Record<string, unknown> {
+    // The configuration's validation requires broker.ca for mqtts://.
+    return { protocolVersion: 0x0303, certificate: hexToBytes(this.broker.ca!, 'broker.ca').slice().buffer };
   }
 
   private drop(): void {
