@@ -39,6 +39,8 @@ function decryption(d: PanelData): HTMLElement {
   );
 }
 
+const SHOWN_ALERTS = 10;
+
 function alerts(d: PanelData): HTMLElement {
   if (d.alerts.length === 0) return panel('alerts', 'Alerts', h('p', { class: 'none' }, 'no alert'));
   return panel(
@@ -48,7 +50,7 @@ function alerts(d: PanelData): HTMLElement {
       'ul',
       {},
       ...d.alerts
-        .slice(0, 20)
+        .slice(0, SHOWN_ALERTS)
         .map((a) =>
           h(
             'li',
@@ -59,6 +61,9 @@ function alerts(d: PanelData): HTMLElement {
           ),
         ),
     ),
+    ...(d.alerts.length > SHOWN_ALERTS
+      ? [h('p', { class: 'note' }, "and earlier ones (each group's card counts those in its range)")]
+      : []),
   );
 }
 
