@@ -33,20 +33,28 @@ async function provisioned() {
     configPath,
     JSON.stringify({
       dataDir: './data',
-      broker: { url: `mqtt://127.0.0.1:${port}`, embedded: false },
+      broker: { url: `mqtts://127.0.0.1:${port}`, embedded: false },
       slotSeconds: 10,
       groups: [{ id: 'street', members: ['m1', 'm2'], feeder: 'f1', k: 2 }],
     }),
   );
   const out = join(dir, 'out');
   await testProvision(configPath, out);
-  return { dir, out, port, url: `mqtt://127.0.0.1:${port}` };
+  return { dir, out, port, url: `mqtts://127.0.0.1:${port}`, ca: readFileSync(join(out, 'ca/ca.pem'), 'utf8') };
 }
 
-test('the provisioned mosquitto.conf: listener, files, persistence, a queue bound from the layout and sessions that expire after the horizon', async (t) => {
+test('the provisioned mosquitto.conf: a TLS listener, files, persistence, a queue bound from the layout and sessions that expire after the horizon', async (t) => {
   const { out, port } = await provisioned();
   const conf = readFileSync(join(out, 'broker/mosquitto.conf'), 'utf8').split('\n');
-  t.true(conf.includes(`listener ${port} 127.0.0.1`));
+  const listener = conf.indexOf(`listener ${port} 127.0.0.1`);
+  t.deepEqual(conf.slice(listener + 1, listener + 5), [
+    `cafile ${join(out, 'broker/tls/ca.pem')}`,
+    `certfile ${join(out, 'broker/tls/broker.pem')}`,
+    `keyfile ${join(out, 'broker/tls/broker-key.pem')}`,
+    'tls_version tlsv1.2',
+  ]);
+  t.is(statSync(join(out, 'broker/tls/broker-key.pem')).mode & 0o777, 0o600);
+  t.is(readFileSync(join(out, 'broker/tls/ca.pem'), 'utf8'), readFileSync(join(out, 'provider/data/tls/ca.pem'), 'utf8'));
   t.true(conf.includes('allow_anonymous false'));
   t.true(conf.includes(`password_file ${join(out, 'broker/passwords')}`));
   t.true(conf.includes(`acl_file ${join(out, 'broker/acl')}`));
@@ -64,7 +72,7 @@ test('the provisioned mosquitto.conf: listener, files, persistence, a queue boun
 });
 
 test('broker --mosquitto: ready once mosquitto listens; reports queued for an offline aggregator survive a broker restart', async (t) => {
-  const { dir, out, url } = await provisioned();
+  const { dir, out, url, ca } = await provisioned();
   chmodSync(dir, 0o755);
   const meter = JSON.parse(readFileSync(join(out, 'meters/m1/config.json'), 'utf8')).broker;
   const aggregatorLogin = {
@@ -73,6 +81,7 @@ test('broker --mosquitto: ready once mosquitto listens; reports queued for an of
     clientId: aggregatorUser('street'),
     clean: false,
     reconnectPeriod: 0,
+    ca,
   };
 
   let broker = new RoleProcess(['broker', '--mosquitto', join(out, 'broker')]);
@@ -89,6 +98,7 @@ test('broker --mosquitto: ready once mosquitto listens; reports queued for an of
     password: meter.password,
     clientId: meter.username,
     reconnectPeriod: 0,
+    ca,
   });
   await meterClient.publishAsync(reportTopic('m1'), 'report of slot 7', { qos: 1 });
   await meterClient.endAsync();
@@ -139,5 +149,6 @@ test('started as root, broker --mosquitto hands the files to mosquitto’s user,
   await broker.start();
   t.teardown(() => broker.stop());
   const mosquittoUid = Number((await run('id', ['-u', 'mosquitto'])).stdout.trim());
-  for (const file of ['passwords', 'acl', 'persistence']) t.is(statSync(join(out, 'broker', file)).uid, mosquittoUid, file);
+  for (const file of ['passwords', 'acl', 'persistence', 'tls', 'tls/broker-key.pem'])
+    t.is(statSync(join(out, 'broker', file)).uid, mosquittoUid, file);
 });
