@@ -9,6 +9,7 @@ import { deploymentAcl } from '../broker/deployment-acl.ts';
 import { writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runMosquitto } from '../broker/run-mosquitto.ts';
 import { runBroker } from '../broker/run.ts';
+import { brokerServerTls, brokerUsesTls, readPem } from '../tls/files.ts';
 import { loadConfig } from '../config/load.ts';
 import { brokerAddress } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
@@ -102,6 +103,8 @@ export function registerRoles(program: Command): void {
           port,
           users: brokerUsers(readSecrets(config.keys.secrets)),
           acl: deploymentAcl(config),
+          // mqtts://: a TLS listener with the broker's certificate, which the roles check against tls.ca.
+          tls: brokerUsesTls(config) ? { ca: readPem(config.tls.ca, 'the CA certificate'), ...brokerServerTls(config)! } : undefined,
         });
         log.info(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
         return;
