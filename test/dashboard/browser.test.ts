@@ -74,8 +74,9 @@ test('the dashboard shows every group, adds slots without a reload, and shows a 
     await reports;
   });
 
-  // The live stream, as any reader gets it: counts and group totals, no meter named.
-  const stream = await fetch(`${provider.apiUrl}/api/events`);
+  // The live stream, as any reader with a token gets it: counts and group totals, no meter named.
+  t.is((await fetch(`${provider.apiUrl}/api/events`)).status, 401, 'the stream needs a token too');
+  const stream = await fetch(`${provider.apiUrl}/api/events`, { headers: { authorization: `Bearer ${TEST_API_TOKEN}` } });
   t.is(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
   const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
   let text = '';
@@ -147,6 +148,13 @@ test('the dashboard shows every group, adds slots without a reload, and shows a 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForFunction(() => document.documentElement.scrollWidth <= 390, undefined, { timeout: 5_000 });
   await page.screenshot({ path: 'test-results/dashboard-phone.png', fullPage: true });
+
+  // Opened without a token (in a tab of its own: sessionStorage is per tab), the page says how to open it.
+  const bare = await browser.newPage();
+  await bare.goto(`${provider.apiUrl}/`);
+  await bare.waitForSelector('#message:not([hidden])');
+  t.regex((await bare.textContent('#message')) ?? '', /needs a reader token: open the dashboard as \/#token=/);
+  await bare.close();
 
   t.deepEqual(problems, [], 'no script error and no Content-Security-Policy violation');
   const origin = new URL(provider.apiUrl).origin;
