@@ -9,7 +9,8 @@
  * writes a summary. docs/firmware.md gives a run's figures.
  *
  * With TLS=1 the meter connects over mqtts:// (the SDK's SecureSocket) to a TLS listener of
- * mosquitto with a fresh CA, which is what the meter trusts (broker.ca).
+ * mosquitto with a fresh CA, which is what the meter trusts (broker.ca); with WRONG_CA=1 as well
+ * the meter trusts another CA, so that no report may arrive.
  *
  * Needs MODDABLE (the SDK built for lin), mosquitto, xvfb-run. Environment: VARIANT (lin-nodemcu),
  * PORT (18831), SLOT_S (10), SLOTS (360), ROTATE_AT (40), OUTAGE_AT (120), OUTAGE_SLOTS (36),
@@ -61,6 +62,8 @@ if (ca) {
   listenerTls = `user ${userInfo().username}\ncafile ${OUT}/tls/ca.pem\ncertfile ${OUT}/tls/broker.pem\nkeyfile ${OUT}/tls/broker-key.pem\n`;
 }
 const clientTls = ca ? { ca: ca.cert } : {};
+// WRONG_CA=1: the meter trusts another CA than the broker's, and must never get through.
+const meterCa = ca && env.WRONG_CA === '1' ? await createCa('a CA the broker does not use') : ca;
 const [oldPair, newPair] = [await generateKeyPair(2048), await generateKeyPair(2048)];
 const signer = generateSigningKey();
 const raw = {
@@ -68,7 +71,7 @@ const raw = {
   publicKey: publicKeyToJson(oldPair.publicKey),
   macKey: randomBytes(32).toString('hex'),
   deviceKey: randomBytes(32).toString('hex'),
-  broker: { url: BROKER_URL, ...(ca ? { ca: pemToDerHex(ca.cert) } : {}) },
+  broker: { url: BROKER_URL, ...(ca ? { ca: pemToDerHex(meterCa!.cert) } : {}) },
   groups: ['feeder-1'],
   slotSeconds: SLOT_S,
   sampleMs: 1000,
