@@ -29,9 +29,15 @@ export function writePem(path: string, text: string, mode: number): void {
   writeFileSync(path, text, { flag: 'wx', mode });
 }
 
-/** The hosts a certificate names: the configured one, and loopback for a client on the same machine. */
+/**
+ * The hosts a certificate names: the configured one, and loopback for a client on the same
+ * machine. A wildcard address (0.0.0.0, ::) names no host a client dials: it is left out, and a
+ * server bound to one needs the name its clients use in a broker URL (provision --devices) or a
+ * certificate issued for it (docs/security.md).
+ */
 export function certificateHosts(host: string): string[] {
-  return [...new Set([host.replace(/^\[|\]$/g, ''), ...LOOPBACK_NAMES])];
+  const bare = host.replace(/^\[|\]$/g, '');
+  return [...new Set([...(bare === '0.0.0.0' || bare === '::' ? [] : [bare]), ...LOOPBACK_NAMES])];
 }
 
 /** Whether the roles reach the broker over TLS (mqtts://), which they then check against tls.ca. */
