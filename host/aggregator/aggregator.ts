@@ -4,7 +4,15 @@
  * (slot, key id). Accepted reports are committed in small batches (one SQLite transaction per turn
  * of the event loop) and acknowledged only after the commit. A slot closes as soon as every member
  * has reported, and otherwise at its watermark (`latenessSeconds` after its end: long enough for an
- * outbox to resend a report that was lost or sent late). Each of its products then closes: with at
+ * outbox to resend a report that was lost or sent late). After an outage (the aggregator stopped,
+ * or cut off from the broker) it first takes the backlog its persistent session kept at the broker
+ * (host/aggregator/backlog.ts) and closes nothing overdue before that; overdue slots then get the
+ * lateness again, counted from the backlog's arrival, for the meters' resends and replays, and close
+ * in slot order. Reports of a slot not yet closed count up to the outage bound (`outageSeconds`
+ * after its end: acceptanceHorizonMs); a report of a closed slot is refused `slot-closed`, one beyond
+ * the bound `slot-too-old`, and no slot is closed twice (`closedThrough` in the store). A slot
+ * short of 1..k-1 members at its watermark stays open for them up to the outage bound (a meter
+ * that lost its network resends from its outbox), since closing it would suppress it. Each of its products then closes: with at
  * least k contributors its aggregate is stored, then published; below k it is suppressed, and so is
  * every product of a slot still missing 1..k-1 members (`members-missing`): the group's feeder
  * reading minus the total would be their sum, so the provider would refuse it anyway, and it need
@@ -37,10 +45,11 @@ import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
 import { decodeAggregate, encodeAggregate } from '../protocol/aggregate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
-import { slotStartMs, watermarkMs } from '../protocol/slots.ts';
-import { aggregateTopic, aggregatorStatusTopic, evidenceTopic, meterOfReportTopic } from '../protocol/topics.ts';
+import { acceptanceHorizonMs, slotAt, slotStartMs, watermarkMs } from '../protocol/slots.ts';
+import { aggregateTopic, aggregatorStatusTopic, backlogTopic, evidenceTopic, meterOfReportTopic } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { silentLog, type RoleLog } from '../log/logger.ts';
+import { BacklogMarker } from './backlog.ts';
 import type { AggregatorStore } from './store.ts';
 
 /** A batch is committed at the end of the event-loop turn or when it reaches this size. */
@@ -111,6 +120,11 @@ export class Aggregator {
   private readonly openSeen = new Map<number, Set<string>>();
   /** Key ids the custodians cosigned (and the provisioned one); undefined: every configured key counts. */
   private readonly endorsed: Set<string> | undefined;
+  /** Every slot up to this one is closed (store.closedThrough, kept here between writes). */
+  private closedThrough: number;
+  /** When the backlog of the current connection came in; undefined while it is awaited or the broker is away. */
+  private liveSince: number | undefined;
+  private readonly backlog: BacklogMarker;
   private pending: Pending[] = [];
   private flushScheduled = false;
   private timers: NodeJS.Timeout[] = [];
@@ -124,6 +138,8 @@ export class Aggregator {
     const d = options.config.provider.decryption;
     this.custodians = d.mode === 'threshold' ? d.custodians : 0;
     this.endorsed = options.endorsement && new Set([options.endorsement.provisionedKeyId]);
+    this.closedThrough = options.store.closedThrough();
+    this.backlog = new BacklogMarker(options.client, backlogTopic(options.group.id));
     for (const s of options.store.openSlots()) {
       this.open.set(productKey(s.slot, s.keyId), { slot: s.slot, keyId: s.keyId, product: bytesToBigInt(s.product), count: s.count });
       const seen = this.openSeen.get(s.slot) ?? new Set<string>();
@@ -131,9 +147,11 @@ export class Aggregator {
       this.openSeen.set(s.slot, seen);
     }
     // Attached before the connection completes: a persistent session delivers queued reports at once.
-    options.client.on('message', (topic, payload) =>
-      topic === KEY_ANNOUNCEMENT_TOPIC ? this.receiveAnnouncement(payload) : this.receive(topic, payload),
-    );
+    options.client.on('message', (topic, payload) => {
+      if (topic === KEY_ANNOUNCEMENT_TOPIC) this.receiveAnnouncement(payload);
+      else if (topic === this.backlog.topic) this.receiveMarker(payload);
+      else this.receive(topic, payload);
+    });
   }
 
   get groupId(): string {
@@ -145,8 +163,15 @@ export class Aggregator {
     const { client, group } = this.o;
     // Retained: the latest announcement arrives at every subscription, before reports under its key count.
     if (this.endorsed) await client.subscribeAsync(KEY_ANNOUNCEMENT_TOPIC, { qos: 1 });
-    await client.subscribeAsync(group.members.map(reportTopic), { qos: 1 });
+    await client.subscribeAsync([...group.members.map(reportTopic), this.backlog.topic], { qos: 1 });
     for (const { slot, keyId, message } of this.o.store.unpublished()) this.publish(slot, keyId, message);
+    // Every connection, the first and each after a broker restart or a network loss, has its backlog.
+    client.on('connect', () => this.awaitBacklog());
+    client.on('close', () => {
+      this.liveSince = undefined;
+      this.backlog.cancel();
+    });
+    this.awaitBacklog();
     const tick = Math.min(1000, this.o.config.slotSeconds * 250);
     this.timers.push(setInterval(() => this.closeDueSlots(), tick));
     this.timers.push(setInterval(() => this.saveStatus(), 2000));
@@ -155,9 +180,54 @@ export class Aggregator {
 
   stop(): void {
     this.stopped = true;
+    this.backlog.cancel();
     for (const t of this.timers) clearInterval(t);
     this.flush();
     this.saveStatus();
+  }
+
+  private awaitBacklog(): void {
+    if (this.stopped) return;
+    this.liveSince = undefined;
+    this.backlog.begin();
+  }
+
+  private receiveMarker(payload: Uint8Array): void {
+    if (this.stopped || !this.backlog.receive(payload)) return;
+    this.flush();
+    this.liveSince = this.o.now();
+    const overdue = [
+      ...new Set([...this.open.values()].filter((p) => watermarkMs(p.slot, this.o.config) <= this.liveSince!).map((p) => p.slot)),
+    ];
+    this.o.log.info(
+      { overdue: overdue.length },
+      `aggregator ${this.groupId}: backlog in; ${overdue.length} overdue slot(s) close after ${this.o.config.latenessSeconds} s more for the meters' resends`,
+    );
+    this.closeDueSlots();
+  }
+
+  /**
+   * Whether the clock has closed the slot: its watermark has passed while the aggregator was live,
+   * and, after an outage, the lateness counted again from the backlog's arrival.
+   */
+  private closedByClock(slot: number, now: number): boolean {
+    if (this.liveSince === undefined) return false;
+    const { config } = this.o;
+    return Math.max(watermarkMs(slot, config), this.liveSince + config.latenessSeconds * 1000) <= now;
+  }
+
+  /**
+   * Whether an open slot closes now: at once when every member has reported, else when the clock
+   * has closed it; but a slot short of 1..k-1 members, which would be suppressed (members-missing),
+   * waits for them up to the outage bound: a meter that lost its network sends them from its outbox
+   * when it is back.
+   */
+  private closesNow(slot: number, now: number): boolean {
+    const { group, config } = this.o;
+    const missing = group.members.length - (this.openSeen.get(slot)?.size ?? 0);
+    if (missing <= 0) return true;
+    if (!this.closedByClock(slot, now)) return false;
+    return missing >= group.k || acceptanceHorizonMs(slot, config) <= now;
   }
 
   /** A key announcement: its key counts once t custodians cosigned it; anything else is counted by reason. */
@@ -216,7 +286,8 @@ export class Aggregator {
     const now = this.o.now();
     if (slotStartMs(report.slot, config.slotSeconds) > now + config.skewSeconds * 1000) return 'slot-in-future';
     if (!this.open.has(productKey(report.slot, key.keyId))) {
-      if (watermarkMs(report.slot, config) <= now) return 'slot-too-old';
+      if (acceptanceHorizonMs(report.slot, config) <= now) return 'slot-too-old';
+      if (report.slot <= this.closedThrough || this.closedByClock(report.slot, now)) return 'slot-closed';
       if (this.o.store.slotState(report.slot, key.keyId) !== undefined) return 'slot-closed';
     }
     return undefined;
@@ -275,7 +346,10 @@ export class Aggregator {
     if (!this.stopped) this.closeReadySlots(now);
   }
 
-  /** Closes every slot that all members have reported, and every other slot whose watermark has passed. */
+  /**
+   * Closes every slot that all members have reported, and, once the backlog is in, every other
+   * slot that closesNow says is due, in slot order.
+   */
   closeDueSlots(): void {
     if (this.stopped) return;
     this.flush();
@@ -285,11 +359,22 @@ export class Aggregator {
   private closeReadySlots(now: number): void {
     const members = this.o.group.members.length;
     const due = [...this.open.values()]
-      .filter((p) => (this.openSeen.get(p.slot)?.size ?? 0) >= members || watermarkMs(p.slot, this.o.config) <= now)
+      .filter((p) => this.closesNow(p.slot, now))
       .sort((a, b) => a.slot - b.slot || (a.keyId < b.keyId ? -1 : 1));
     // Counted before the first product of a slot closes: closing its last one forgets who reported.
     const missing = new Map(due.map((p) => [p.slot, members - (this.openSeen.get(p.slot)?.size ?? 0)]));
     for (const p of due) this.closeProduct(p, missing.get(p.slot)!, now);
+    this.advanceClosedThrough(now);
+  }
+
+  /** Records that the clock closed every slot up to the latest whose closing time has passed (products or not). */
+  private advanceClosedThrough(now: number): void {
+    const { config } = this.o;
+    if (this.liveSince === undefined || now < this.liveSince + config.latenessSeconds * 1000) return;
+    const latest = slotAt(now - config.latenessSeconds * 1000, config.slotSeconds) - 1;
+    if (latest <= this.closedThrough) return;
+    this.o.store.setClosedThrough(latest);
+    this.closedThrough = latest;
   }
 
   private closeProduct({ slot, keyId, product, count }: OpenProduct, missing: number, now: number): void {

@@ -16,7 +16,9 @@ import type { StoreFile } from '../store/sqlite.ts';
  * How long after a slot's end its seen rows are kept: the acceptance horizon (reports of the slot
  * may arrive until then) and skewSeconds (the aggregator's clock may run behind the meters').
  */
-export function seenRetentionSeconds(config: Pick<MeterveilConfig, 'slotSeconds' | 'latenessSeconds' | 'skewSeconds'>): number {
+export function seenRetentionSeconds(
+  config: Pick<MeterveilConfig, 'slotSeconds' | 'latenessSeconds' | 'outageSeconds' | 'skewSeconds'>,
+): number {
   return acceptanceHorizonSeconds(config) + config.skewSeconds;
 }
 

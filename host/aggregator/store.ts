@@ -4,7 +4,8 @@
  * de-duplication that survives restarts), closed (slot, key id) pairs with the exact aggregate
  * message (so a restart republishes the same bytes, never a recomputed or doubled one), in
  * threshold mode each accepted report as it arrived (the custodians are given them with the
- * aggregate), and rejection counts. During a key rotation one slot can have a product under each key; they are
+ * aggregate), rejection counts, and in `meta` the last slot the aggregator closed by the clock
+ * (closedThrough: every slot up to it is closed, with or without a product). During a key rotation one slot can have a product under each key; they are
  * never multiplied together.
  */
 import { fail } from '../../firmware/errors.ts';
@@ -186,6 +187,20 @@ export class AggregatorStore {
       this.db.prepare(`UPDATE slots SET state = 'published' WHERE slot = ? AND key_id = ? AND state = 'closing'`).run(slot, keyId);
       this.dropReports(slot, keyId);
     });
+  }
+
+  /** Every slot up to this one is closed (those without a product too); -1 before the first closes. */
+  closedThrough(): number {
+    const value = this.db.prepare(`SELECT value FROM meta WHERE key = 'closedThrough'`).pluck().get() as string | undefined;
+    return value === undefined ? -1 : Number(value);
+  }
+
+  /** Never moves back: a slot once closed stays closed. */
+  setClosedThrough(slot: number): void {
+    if (slot <= this.closedThrough()) return;
+    this.db
+      .prepare(`INSERT INTO meta (key, value) VALUES ('closedThrough', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      .run(String(slot));
   }
 
   /** Slots closed but not yet confirmed published by the broker: publish them (again) after a restart. */

@@ -6,7 +6,7 @@
  *                   and the key announcements (meterveil/v1/keys/announcements)
  *   aggregator G:   reads its members' report topics and the key announcements, publishes
  *                   their ack topics and G's aggregates and status topics (only aggregators
- *                   publish aggregates)
+ *                   publish aggregates), and its own backlog marker topic (publish and read)
  *   feeder F:       publishes meterveil/v1/feeders/F/readings
  *   provider:       reads all aggregates, status (aggregators' and meters') and feeder readings; publishes (retained) the
  *                   key announcements and nothing else: no one else may replace them
@@ -21,6 +21,7 @@ import {
   AGGREGATE_TOPIC_FILTER,
   aggregateTopic,
   aggregatorStatusTopic,
+  backlogTopic,
   FEEDER_TOPIC_FILTER,
   feederTopic,
   STATUS_TOPIC_FILTER,
@@ -58,6 +59,8 @@ export function buildAcl(config: MeterveilConfig): Acl {
     // Threshold deployments: a key counts only once its announcement is cosigned (host/aggregator/).
     a.subscribe.add(KEY_ANNOUNCEMENT_TOPIC);
     a.publish.add(aggregatorStatusTopic(group.id));
+    a.publish.add(backlogTopic(group.id));
+    a.subscribe.add(backlogTopic(group.id));
     entry(acl, feederUser(group.feeder)).publish.add(feederTopic(group.feeder));
   }
   const provider = entry(acl, PROVIDER_USER);

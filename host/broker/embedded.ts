@@ -5,7 +5,8 @@
  * or any packet declaring more than a message may be, closes the connection at once, and a
  * connection that sends no CONNECT is closed after connectTimeoutMs. Refusals are counted by reason.
  * It listens with TLS when given a certificate; without one only on a loopback address, and
- * refuses to start on any other (plain-off-loopback). Retained messages and offline sessions live in memory:
+ * refuses to start on any other (plain-off-loopback). A client's own messages reach subscribers
+ * only after the queue of its resumed session (as in mosquitto). Retained messages and offline sessions live in memory:
  * the roles keep their own durable state and the meters their outboxes, so a broker restart
  * loses nothing acknowledged.
  */
@@ -64,6 +65,13 @@ export async function startEmbeddedBroker(options: {
     refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
     options.log?.warn({ reason }, `broker refused ${reason}: ${detail}`);
   };
+  // Per client still delivering its resumed session's queue: resolved when that is out.
+  const queuesOut = new WeakMap<Client, Promise<void>>();
+  const queueOut = (client: Client) => {
+    let out = queuesOut.get(client);
+    if (!out) queuesOut.set(client, (out = new Promise((resolve) => client.once('connected', () => resolve()))));
+    return out;
+  };
   const passwords = new Map([...options.users].map(([u, p]) => [u, digest(p)]));
   const userOf = new WeakMap<Client, string>();
 
@@ -91,7 +99,11 @@ export async function startEmbeddedBroker(options: {
         refuse('publish-not-allowed', `${user} on ${packet.topic}`);
         return done(new Error('publish not allowed'));
       }
-      done(null);
+      // aedes delivers new messages live while it still streams a resumed session's queue; a
+      // client's own messages wait until that queue is out ('connected'), so that what it
+      // publishes to itself arrives behind its backlog, as in mosquitto (host/aggregator/backlog.ts).
+      if (client && !client.connected) queueOut(client).then(() => done(null));
+      else done(null);
     },
     authorizeSubscribe(client, subscription, done) {
       const user = userOf.get(client);

@@ -87,6 +87,13 @@ export interface MeterveilConfig {
    * member has reported.
    */
   latenessSeconds: number;
+  /**
+   * The outage bound: how long after a slot's end an aggregator that was away (or cut off from the
+   * broker) still takes its reports when it is back, if it had not closed the slot. At least
+   * latenessSeconds; the acceptance horizon (acceptanceHorizonMs), beyond which nothing of a slot
+   * is accepted and an aggregator's records of it may go.
+   */
+  outageSeconds: number;
   /** How far ahead of the receiver's clock a report's slot may start. */
   skewSeconds: number;
   /** Relative deviation between decrypted total and feeder reading that raises an alert. */
@@ -132,6 +139,7 @@ const TOP_KEYS = [
   'broker',
   'slotSeconds',
   'latenessSeconds',
+  'outageSeconds',
   'skewSeconds',
   'tolerance',
   'packing',
@@ -304,6 +312,10 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const metrics = c.metrics === undefined || c.metrics === null ? null : object(c.metrics, 'metrics');
   if (metrics) onlyKeys(metrics, ['host', 'port'], 'metrics');
 
+  const latenessSeconds = integer(c.latenessSeconds ?? defaultLatenessSeconds(slotSeconds), 'latenessSeconds', 0, 7 * 86_400);
+  const outageSeconds = integer(c.outageSeconds ?? Math.max(DEFAULT_OUTAGE_SECONDS, latenessSeconds), 'outageSeconds', 0, 7 * 86_400);
+  // A bound below the lateness would refuse reports the watermark still waits for.
+  if (outageSeconds < latenessSeconds) refuse('outageSeconds', `must be at least latenessSeconds (${latenessSeconds})`);
   const tolerance = c.tolerance ?? 0.05;
   if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance < 1)) fail('bad-config', 'tolerance must be a number in [0, 1)');
   const durability = c.durability ?? 'process';
@@ -323,7 +335,6 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const provider = object(c.provider ?? {}, 'provider');
   onlyKeys(provider, ['decryption'], 'provider');
 
-  const latenessSeconds = integer(c.latenessSeconds ?? defaultLatenessSeconds(slotSeconds), 'latenessSeconds', 0, 7 * 86_400);
   const skewSeconds = integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600);
   return {
     dataDir,
@@ -337,6 +348,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     broker: { url, embedded },
     slotSeconds,
     latenessSeconds,
+    outageSeconds,
     skewSeconds,
     tolerance,
     packing,
@@ -355,10 +367,13 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     ) as unknown as TlsPaths,
     durability,
     provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
-    retention: parseRetention(c.retention, { slotSeconds, latenessSeconds, skewSeconds }, refuse),
+    retention: parseRetention(c.retention, { slotSeconds, latenessSeconds, outageSeconds, skewSeconds }, refuse),
     groups,
   };
 }
+
+/** Ten minutes: an aggregator's restart, a broker's restart or upgrade, a short network loss. */
+export const DEFAULT_OUTAGE_SECONDS = 600;
 
 /**
  * Half a slot for reports sent late (a slow encryption, a reboot), plus one resend by a meter with

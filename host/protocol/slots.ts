@@ -2,6 +2,7 @@
 export interface SlotTiming {
   slotSeconds: number;
   latenessSeconds: number;
+  outageSeconds: number;
 }
 
 export function slotAt(ms: number, slotSeconds: number): number {
@@ -17,15 +18,22 @@ export function slotEndMs(slot: number, slotSeconds: number): number {
 }
 
 /**
- * How long after a slot's end a report for it is still accepted. Everything that refuses a
- * second report of a slot (the aggregator's seen rows) must be kept at least this long after the
- * slot's end: collection derives from this function, never from a constant of its own.
+ * How long after a slot's end a report for it is still accepted: the outage bound (config
+ * outageSeconds, at least latenessSeconds), up to which an aggregator that was away takes the
+ * reports of the slots it had not closed. Everything that refuses a second report of a slot (the
+ * aggregator's seen rows) must be kept at least this long after the slot's end: collection derives
+ * from this function, never from a constant of its own.
  */
 export function acceptanceHorizonSeconds(t: SlotTiming): number {
-  return t.latenessSeconds;
+  return Math.max(t.outageSeconds, t.latenessSeconds);
 }
 
-/** When the aggregator closes a slot: its end plus the acceptance horizon. */
-export function watermarkMs(slot: number, t: SlotTiming): number {
+/** After this, nothing of the slot is accepted, even by an aggregator that was away and never closed it. */
+export function acceptanceHorizonMs(slot: number, t: SlotTiming): number {
   return slotEndMs(slot, t.slotSeconds) + acceptanceHorizonSeconds(t) * 1000;
+}
+
+/** When a running aggregator closes a slot that is not complete: its end plus the lateness. */
+export function watermarkMs(slot: number, t: SlotTiming): number {
+  return slotEndMs(slot, t.slotSeconds) + t.latenessSeconds * 1000;
 }

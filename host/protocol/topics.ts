@@ -12,6 +12,11 @@ export function aggregatorStatusTopic(groupId: string): string {
   return `meterveil/v1/groups/${groupId}/status`;
 }
 
+/** An aggregator's own marker, which it publishes to itself to learn that its queued backlog is in (host/aggregator/backlog.ts). */
+export function backlogTopic(groupId: string): string {
+  return `meterveil/v1/groups/${groupId}/backlog`;
+}
+
 export function feederTopic(feederId: string): string {
   return `meterveil/v1/feeders/${feederId}/readings`;
 }

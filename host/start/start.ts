@@ -139,7 +139,7 @@ export async function startAll(options: {
       const time = new Date(slotStartMs(first, config.slotSeconds)).toISOString().slice(11, 19);
       log.info(
         { slot: first },
-        `${meters} meters running; they report from slot ${first} ${time} on, and a slot's totals come once every meter has reported it, at the latest ${config.latenessSeconds} s after its end`,
+        `${meters} meters running; they report from slot ${first} ${time} on, and a slot's totals come once every meter has reported it, at the latest ${config.latenessSeconds} s after its end (${config.outageSeconds} s while fewer than k of its group's meters are missing)`,
       );
     }
     const { theft } = options;

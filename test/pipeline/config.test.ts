@@ -36,6 +36,24 @@ test('defaults fill a minimal config and paths resolve against the data folder',
   t.is(c.packing.maxGroupSize, 3);
 });
 
+test('the outage bound: ten minutes by default, never below the lateness, named when refused', (t) => {
+  t.like(parse({}), { latenessSeconds: 90, outageSeconds: 600 });
+  t.like(parse({ latenessSeconds: 7200 }), { outageSeconds: 7200 }, 'a lateness beyond ten minutes lifts the default');
+  t.like(parse({ outageSeconds: 3600 }), { outageSeconds: 3600 });
+  t.regex(
+    reason(() => parse({ latenessSeconds: 100, outageSeconds: 99 })),
+    /^bad-config .*outageSeconds: must be at least latenessSeconds \(100\)/,
+  );
+  t.regex(
+    reason(() => parse({ outageSeconds: 7 * 86_400 + 1 })),
+    /^bad-config .*outageSeconds/,
+  );
+  t.regex(
+    reason(() => parse({ outageSeconds: 600.5 })),
+    /^bad-config .*outageSeconds/,
+  );
+});
+
 test('impossible or privacy-weakening configs are refused with the field named', (t) => {
   t.regex(
     reason(() => parse({ groups: [{ ...base.groups[0], k: 1 }] })),

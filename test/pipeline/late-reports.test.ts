@@ -26,7 +26,8 @@ test('a straggler inside the lateness counts in its slot; a slot short of fewer 
   const members = ids('m', 6);
   const d = await deploy({
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: 3 }],
-    extra: { slotSeconds: 2, latenessSeconds: 8 },
+    // The outage bound at the lateness: a short slot waits no longer than its watermark.
+    extra: { slotSeconds: 2, latenessSeconds: 8, outageSeconds: 8 },
   });
   t.teardown(() => d.cleanup());
   const decrypted: Decrypted[] = [];

@@ -36,6 +36,8 @@ function setup(t: { teardown: (fn: () => void) => void }, extra: Record<string, 
     {
       slotSeconds: 10,
       latenessSeconds: 5,
+      // The outage bound at the lateness: the acceptance horizon is 5 s.
+      outageSeconds: 5,
       skewSeconds: 1,
       retention: { horizonSeconds: 60, batchRows: 3 },
       groups: [{ id: 'g', members: ['m1', 'm2', 'm3'], feeder: 'f', k: 2 }],

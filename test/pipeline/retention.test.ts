@@ -42,6 +42,8 @@ test('with short slots and a short horizon every table stays bounded over 120 sl
     extra: {
       slotSeconds: SLOT_SECONDS,
       latenessSeconds: 2,
+      // The outage bound at the lateness: the acceptance horizon the collection follows.
+      outageSeconds: 2,
       skewSeconds: 1,
       retention: {
         horizonSeconds: 10,

@@ -32,7 +32,8 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
       { id: 'narrow', members: narrow, feeder: 'feeder-narrow', k: 3 },
       { id: 'small', members: small, feeder: 'feeder-small', k: 3 },
     ],
-    extra: { slotSeconds: 4, latenessSeconds: 2, skewSeconds: 4 },
+    // The outage bound at the lateness: the small group's short slot is suppressed at its watermark.
+    extra: { slotSeconds: 4, latenessSeconds: 2, outageSeconds: 2, skewSeconds: 4 },
   });
   t.teardown(() => d.cleanup());
   const { config, publicKey, secrets } = d;
