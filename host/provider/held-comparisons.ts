@@ -6,7 +6,10 @@
  * (group, slot) whose decrypted contributors are not yet all its members is compared only once
  * no part of it is waiting at the custodians and its parts are due: the aggregator closes a slot
  * (all of its key ids at once) `latenessSeconds` after its end by a clock up to `skewSeconds`
- * off, and a further slot is allowed for delivery and decryption. A held comparison is a row in
+ * off, and a further slot is allowed for delivery and decryption. An aggregator that was away
+ * closes the slot later (up to the outage bound, config outageSeconds): its parts then come
+ * together whenever it is back, and the same delivery time is allowed from the first part's
+ * arrival. A held comparison is a row in
  * `held_comparisons` (the provider's SQLite file), so a restart does not lose it.
  */
 import type { MeterveilConfig } from '../config/schema.ts';
@@ -21,9 +24,14 @@ CREATE TABLE IF NOT EXISTS held_comparisons (
 CREATE INDEX IF NOT EXISTS held_comparisons_by_due ON held_comparisons (due_at);
 `;
 
-/** When every part of a slot has had time to reach the provider and be decrypted. */
-export function partsDueMs(slot: number, config: Pick<MeterveilConfig, 'slotSeconds' | 'latenessSeconds' | 'skewSeconds'>): number {
-  return slotEndMs(slot, config.slotSeconds) + (config.latenessSeconds + config.skewSeconds + config.slotSeconds) * 1000;
+/** When every part of a slot has had time to reach the provider and be decrypted, its first part having come at firstPartAt. */
+export function partsDueMs(
+  slot: number,
+  config: Pick<MeterveilConfig, 'slotSeconds' | 'latenessSeconds' | 'skewSeconds'>,
+  firstPartAt: number,
+): number {
+  const deliveryMs = (config.skewSeconds + config.slotSeconds) * 1000;
+  return Math.max(slotEndMs(slot, config.slotSeconds) + config.latenessSeconds * 1000 + deliveryMs, firstPartAt + deliveryMs);
 }
 
 export class HeldComparisons {
@@ -31,6 +39,12 @@ export class HeldComparisons {
 
   hold(groupId: string, slot: number, dueAt: number): void {
     this.db.prepare('INSERT OR IGNORE INTO held_comparisons (group_id, slot, due_at) VALUES (?, ?, ?)').run(groupId, slot, dueAt);
+  }
+
+  /** The due time a held (group, slot) was given when it was first held. */
+  dueAt(groupId: string, slot: number): number | undefined {
+    return this.db.prepare('SELECT due_at FROM held_comparisons WHERE group_id = ? AND slot = ?').pluck().get(groupId, slot) as
+      number | undefined;
   }
 
   release(groupId: string, slot: number): void {

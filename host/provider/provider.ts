@@ -538,7 +538,7 @@ export class Provider {
     const row = store.series(group.id, slot);
     if (!row || store.feeder(group.id, slot) === undefined) return;
     const complete = this.keyIds.size === 1 || row.contributors.length === group.members.length;
-    const due = partsDueMs(slot, this.o.config);
+    const due = this.held.dueAt(group.id, slot) ?? partsDueMs(slot, this.o.config, this.now());
     const waiting = store.reservationsOf(group.id, slot).some((r) => r.state === 'waiting' && r.keyId !== settling);
     if (waiting || (!complete && this.now() < due)) {
       this.held.hold(group.id, slot, due);

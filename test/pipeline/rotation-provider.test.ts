@@ -128,7 +128,7 @@ test("differencing through one group's parts: its two parts and another group's 
   t.is(provider.store.series('b', slot + 1)!.total, 11n);
 });
 
-test("the feeder comparison waits for the slot's parts: no alert after the first part, one after the deadline if the rest never comes", async (t) => {
+test("the feeder comparison waits for the slot's parts: no alert after the first part, one after the deadline if the rest never comes, none for parts that come late together", async (t) => {
   const members = ['m1', 'm2', 'm3', 'm4'];
   const { d, provider, clock, decrypted, oldKey, newKey, send } = await rotatingProvider(t, [{ id: 'g', members, feeder: 'f', k: 2 }]);
   const alerts = () => provider.store.alerts(20);
@@ -161,10 +161,11 @@ test("the feeder comparison waits for the slot's parts: no alert after the first
   await send.feeder('f', base + 2, 100n);
   await send.aggregate(aggregateOf(newKey, 'g', base + 2, { m1: 20n, m2: 20n }));
   await until(() => slotOf(base + 2).length === 1, 'the only part', 10_000);
-  clock.now = partsDueMs(base + 2, d.config) - 1;
+  const due = partsDueMs(base + 2, d.config, clock.now);
+  clock.now = due - 1;
   provider.provider.compareHeld();
   t.deepEqual(alerts(), [], 'not yet due');
-  clock.now = partsDueMs(base + 2, d.config);
+  clock.now = due;
   provider.provider.compareHeld();
   t.like(alerts(), [{ groupId: 'g', slot: base + 2, total: 40n, feeder: 100n, missing: 2 }]);
 
@@ -173,6 +174,19 @@ test("the feeder comparison waits for the slot's parts: no alert after the first
   await send.aggregate(aggregateOf(newKey, 'g', base + 3, { m1: 5n, m2: 5n, m3: 5n, m4: 5n }));
   await until(() => slotOf(base + 3).length === 1, 'the slot', 10_000);
   t.like(slotOf(base + 3)[0], { total: 20n, alert: true });
+
+  // An aggregator that was away closes a slot long after its watermark, every part at once: the
+  // comparison is held from the first part's arrival, not compared on it alone.
+  const late = base + 4;
+  clock.now = partsDueMs(late, d.config, 0) + 300_000;
+  await send.feeder('f', late, 60n);
+  await send.aggregate(aggregateOf(oldKey, 'g', late, { m1: 10n, m2: 20n }));
+  await until(() => slotOf(late).length === 1, 'the first part, late', 10_000);
+  t.true(slotOf(late)[0].comparisonHeld);
+  provider.provider.compareHeld();
+  await send.aggregate(aggregateOf(newKey, 'g', late, { m3: 10n, m4: 20n }));
+  await until(() => slotOf(late).length === 2, 'the second part', 10_000);
+  t.like(slotOf(late)[1], { total: 60n, alert: false });
   t.deepEqual(
     alerts()
       .map((a) => a.slot)
