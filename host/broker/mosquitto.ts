@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_ACK_TIMEOUT_SECONDS } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
 import { isLoopbackHost } from '../net/loopback.ts';
 import type { Acl } from './acl.ts';
@@ -102,11 +103,39 @@ export function mosquittoConf(options: MosquittoConfOptions): string {
   ].join('\n');
 }
 
+/**
+ * Room for every report of the largest group through an aggregator outage of the deployment's
+ * bound (config outageSeconds): each slot's report, and its resends every ackTimeoutSeconds until
+ * the aggregator is back; never fewer than 1000 (mosquitto's own default). With the defaults (60 s
+ * slots and timeout, ten minutes) 110 messages per meter. A full queue drops new messages, which the
+ * meters send again, but maybe after their slots have closed.
+ */
+export function queuedMessagesBound(
+  largestGroup: number,
+  slotSeconds: number,
+  outageSeconds: number,
+  ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS,
+): number {
+  const perMeter = Math.ceil(outageSeconds / slotSeconds) * (1 + Math.floor(outageSeconds / ackTimeoutSeconds));
+  return Math.max(1000, largestGroup * perMeter);
+}
+
 export function writeMosquittoFiles(
   dir: string,
-  options: { host: string; port: number; users: Map<string, string>; acl: Acl; tls?: { ca: string; cert: string; key: string } },
+  options: {
+    host: string;
+    port: number;
+    users: Map<string, string>;
+    acl: Acl;
+    tls?: { ca: string; cert: string; key: string };
+    persistenceDir?: string;
+    /** Default: mosquitto's 1000. */
+    maxQueuedMessages?: number;
+  },
 ): MosquittoFiles {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mosquitto saves its sessions there at exit, and does not make the folder.
+  if (options.persistenceDir) mkdirSync(options.persistenceDir, { recursive: true, mode: 0o700 });
   const passwordPath = join(dir, 'passwords');
   const aclPath = join(dir, 'acl');
   const configPath = join(dir, 'mosquitto.conf');
@@ -130,6 +159,8 @@ export function writeMosquittoFiles(
       listeners: [{ port: options.port, host: options.host, tls }],
       passwordPath,
       aclPath,
+      persistenceDir: options.persistenceDir,
+      maxQueuedMessages: options.maxQueuedMessages,
     }),
   );
   return { configPath, passwordPath, aclPath };

@@ -77,6 +77,8 @@ export interface RoleSecrets {
 
 export interface ProvisionPlan {
   keyId: string;
+  /** The deployment's outage bound (config outageSeconds): mosquitto queues that long for an aggregator. */
+  outageSeconds: number;
   meters: FirmwareConfigJson[];
   /** The meters provisioned for a board, by meter id; the others run in simulation. */
   devices: Map<string, DeviceBuild>;
@@ -228,6 +230,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
   const sessionExpirySeconds = config.retention.horizonSeconds;
   return {
     keyId: publicKey.keyId,
+    outageSeconds: config.outageSeconds,
     meters,
     devices,
     allInOne,

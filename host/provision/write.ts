@@ -28,7 +28,13 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
-import { mosquittoAclText, mosquittoConf, type MosquittoListener, type MosquittoTlsFiles } from '../broker/mosquitto.ts';
+import {
+  mosquittoAclText,
+  mosquittoConf,
+  queuedMessagesBound,
+  type MosquittoListener,
+  type MosquittoTlsFiles,
+} from '../broker/mosquitto.ts';
 import { isLoopbackHost } from '../net/loopback.ts';
 import { mosquittoPasswordLine, scryptPasswordHash } from './credentials.ts';
 import { linPreferenceFile, mcconfigArguments, preferenceEntries } from './device-forms.ts';
@@ -40,9 +46,6 @@ import { apiTokensFile } from '../provider/api-tokens.ts';
 import { DEFAULT_TLS_FILES } from '../config/schema.ts';
 
 export const BROKER_USERS_SCHEME = 'meterveil-broker-users';
-
-/** How long an aggregator may be away with every report of its members queued for it by mosquitto. */
-export const QUEUED_OUTAGE_SECONDS = 600;
 
 /**
  * mosquitto's listeners for the URLs the parties were given: a port only loopback clients use is
@@ -64,14 +67,6 @@ export function mosquittoListeners(urls: string[], tls?: MosquittoTlsFiles): Mos
     const bound = hosts.size === 1 && isLoopbackHost(only) ? { port, host: only } : { port };
     return secure ? { ...bound, tls } : bound;
   });
-}
-
-/**
- * Room for every report of the largest group through an aggregator outage of QUEUED_OUTAGE_SECONDS,
- * twice over for the resends, and never fewer than 1000 (mosquitto's own default).
- */
-export function queuedMessagesBound(largestGroup: number, slotSeconds: number): number {
-  return Math.max(1000, largestGroup * Math.ceil(QUEUED_OUTAGE_SECONDS / slotSeconds) * 2);
 }
 
 function writeFile(path: string, body: string | object, mode = 0o600): string {
@@ -192,7 +187,7 @@ export function writeProvisioning(
       passwordPath: join(brokerDir, 'passwords'),
       aclPath: join(brokerDir, 'acl'),
       persistenceDir: join(brokerDir, 'persistence'),
-      maxQueuedMessages: queuedMessagesBound(largestGroup, plan.meters[0].slotSeconds),
+      maxQueuedMessages: queuedMessagesBound(largestGroup, plan.meters[0].slotSeconds, plan.outageSeconds),
       sessionExpirySeconds: plan.sessionExpirySeconds,
     }),
     0o644,

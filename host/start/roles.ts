@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { cliAction, usage } from '../cli/action.ts';
 import { runAggregator } from '../aggregator/run.ts';
 import { deploymentAcl } from '../broker/deployment-acl.ts';
-import { writeMosquittoFiles } from '../broker/mosquitto.ts';
+import { queuedMessagesBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runMosquitto } from '../broker/run-mosquitto.ts';
 import { runBroker } from '../broker/run.ts';
 import { brokerServerTls, brokerUsesTls, readPem } from '../tls/files.ts';
@@ -105,6 +105,11 @@ export function registerRoles(program: Command): void {
           acl: deploymentAcl(config),
           // mqtts://: a TLS listener with the broker's certificate, which the roles check against tls.ca.
           tls: brokerUsesTls(config) ? { ca: readPem(config.tls.ca, 'the CA certificate'), ...brokerServerTls(config)! } : undefined,
+          maxQueuedMessages: queuedMessagesBound(
+            Math.max(...config.groups.map((g) => g.members.length)),
+            config.slotSeconds,
+            config.outageSeconds,
+          ),
         });
         log.info(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
         return;

@@ -60,8 +60,9 @@ test('the provisioned mosquitto.conf: a TLS listener, files, persistence, a queu
   t.true(conf.includes(`acl_file ${join(out, 'broker/acl')}`));
   t.true(conf.includes('persistence true'));
   t.true(conf.includes(`persistence_location ${join(out, 'broker/persistence')}/`));
-  // Two members, 10 s slots: 2 * 60 slots in ten minutes * 2 resends = 240, below mosquitto's default 1000.
-  t.true(conf.includes('max_queued_messages 1000'));
+  // Two members, 10 s slots, the ten-minute outage bound: 60 reports each, each sent once and again
+  // every 60 s (10 times) until the aggregator is back: 2 * 60 * 11.
+  t.true(conf.includes('max_queued_messages 1320'));
   // A session away longer than the horizon (default 7 days) goes with its queue: its aggregates would be refused anyway.
   t.true(conf.includes('persistent_client_expiration 168h'));
   t.false(
