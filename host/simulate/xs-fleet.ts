@@ -27,6 +27,8 @@ interface SimulatedMeter {
   storage: Map<string, Uint8Array>;
   mqtt: NodeMqttPort | undefined;
   running: boolean;
+  /** Its network is gone (a Wi-Fi loss): the connection dropped and every attempt fails. */
+  offline: boolean;
   computrons: number;
   messagesDelivered: number;
   reportsPublished: number;
@@ -86,6 +88,7 @@ export class XsFleet {
         storage: new Map(options.storage?.get(id) ?? []),
         mqtt: undefined,
         running: false,
+        offline: false,
         computrons: 0,
         messagesDelivered: 0,
         reportsPublished: 0,
@@ -144,6 +147,17 @@ export class XsFleet {
     m.mqtt?.disconnect();
     m.mqtt = undefined;
     m.running = false;
+  }
+
+  /** A Wi-Fi loss: the meter's connection drops, and each connection attempt fails until restoreNetwork. */
+  loseNetwork(id: string): void {
+    const m = this.meter(id);
+    m.offline = true;
+    m.mqtt?.disconnect();
+  }
+
+  restoreNetwork(id: string): void {
+    this.meter(id).offline = false;
   }
 
   async stats(id: string): Promise<MeterStats> {
@@ -245,6 +259,12 @@ export class XsFleet {
         this.options.onLog?.(m.id, action.line);
         return;
       case 'connect': {
+        if (m.offline) {
+          // As a connection attempt without a network: it fails, and the firmware backs off.
+          m.mqtt = undefined;
+          setTimeout(() => m.running && this.deliver(m, { op: 'disconnected', meter: m.id }), 100);
+          return;
+        }
         const broker = m.rawConfig.broker as { url: string; username?: string; password?: string; ca?: string };
         m.mqtt?.disconnect();
         const port = new NodeMqttPort({

@@ -49,6 +49,8 @@ export interface TestDeployment {
   publicKey: PaillierPublicKey;
   secrets: Secrets;
   refusals: () => Map<string, number> | undefined;
+  /** Stops the broker, waits downMs, and starts it again on the same port (mosquitto with its files and persistence, aedes with empty memory). */
+  restartBroker(downMs: number): Promise<void>;
   meter(meterId: string, groups: string[], options?: Partial<NodeMeterOptions>): Promise<NodeMeter>;
   cleanup(): Promise<void>;
 }
@@ -112,6 +114,8 @@ export async function deploy(options: {
   keyPair?: KeyPair;
   /** The broker on mqtts:// with the shared test certificates (tools/pipeline/tls-fixture.ts); plain loopback otherwise. */
   tls?: boolean;
+  /** mosquitto only: its queue per offline session (default 1000), and whether sessions survive its restart. */
+  mosquitto?: { maxQueuedMessages?: number; persistence?: boolean };
 }): Promise<TestDeployment> {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-pipeline-'));
   let publicKey: PaillierPublicKey;
@@ -150,8 +154,9 @@ export async function deploy(options: {
   const users = brokerUsers(secrets);
   const acl = deploymentAcl(config);
 
-  let close: () => Promise<void>;
   let refusals: () => Map<string, number> | undefined = () => undefined;
+  /** Starts the broker; resolves to its stop. */
+  let startBroker: () => Promise<() => Promise<void>>;
   if (options.broker === 'mosquitto') {
     const files = writeMosquittoFiles(join(dir, 'mosquitto'), {
       host: '127.0.0.1',
@@ -159,21 +164,33 @@ export async function deploy(options: {
       users,
       acl,
       tls: tls && { ca: tls.ca.cert, ...tls.broker },
+      maxQueuedMessages: options.mosquitto?.maxQueuedMessages,
+      persistenceDir: options.mosquitto?.persistence ? join(dir, 'mosquitto/persistence') : undefined,
     });
-    const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.resume();
-    await waitForPort(port, child);
-    close = async () => {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
-      }
+    startBroker = async () => {
+      const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.resume();
+      await waitForPort(port, child);
+      return async () => {
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+        }
+      };
     };
   } else {
-    const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl, tls: tls?.broker });
-    refusals = () => broker.refusals;
-    close = () => broker.close();
+    startBroker = async () => {
+      const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl, tls: tls?.broker });
+      refusals = () => broker.refusals;
+      return () => broker.close();
+    };
   }
+  let close = await startBroker();
+  const restartBroker = async (downMs: number) => {
+    await close();
+    await new Promise((r) => setTimeout(r, downMs));
+    close = await startBroker();
+  };
 
   const meters: NodeMeter[] = [];
   return {
@@ -182,7 +199,10 @@ export async function deploy(options: {
     config,
     publicKey,
     secrets,
-    refusals,
+    get refusals() {
+      return refusals;
+    },
+    restartBroker,
     async meter(meterId, groups, extra = {}) {
       const m = nodeMeterOf({ config, secrets, publicKey }, meterId, groups, extra);
       meters.push(m);
