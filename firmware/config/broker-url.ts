@@ -31,10 +31,11 @@ export const MQTTJS_TRANSPORTS: BrokerTransports = { where: 'MQTT.js', schemes: 
 export const DEVICE_TRANSPORTS: BrokerTransports = { where: 'the device', schemes: ['mqtt', 'mqtts'] };
 
 const DEFAULT_PORTS: Record<BrokerScheme, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
-const URL_FORM = /^([a-z]+):\/\/([^\s/:@[\]]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/;
+/** A fresh RegExp per use: the firmware is preloaded, and XS's exec writes its match state into the RegExp object, which a module-level one keeps in flash, read-only (lin: a segfault). */
+const urlForm = (): RegExp => /^([a-z]+):\/\/([^\s/:@[\]]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/?$/;
 
 export function parseBrokerUrl(value: unknown, field: string, transports: BrokerTransports, refuse: Refuse): BrokerAddress {
-  const match = typeof value === 'string' ? URL_FORM.exec(value) : null;
+  const match = typeof value === 'string' ? urlForm().exec(value) : null;
   if (!match) return refuse(field, 'must look like mqtt://host:port (host a name, an IPv4 address or [IPv6])');
   const scheme = match[1] as BrokerScheme;
   if (!transports.schemes.includes(scheme))

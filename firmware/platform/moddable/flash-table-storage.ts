@@ -16,7 +16,8 @@ import type { Storage } from '../port.ts';
 import { FLASH_SECTOR_BYTES, flashTableBudget, flashTableLayout } from '../storage-budget.ts';
 
 const HEADER_KEY = 'cb.h';
-const ENTRY_KEY = /^cb\.(\d+)$/;
+/** A fresh RegExp per use: the firmware is preloaded, and XS's exec writes its match state into the RegExp object, which a module-level one keeps in flash, read-only (lin: a segfault). */
+const entryKey = (): RegExp => /^cb\.(\d+)$/;
 const UNUSED = 0xffff;
 const DELETED = 0;
 
@@ -43,7 +44,7 @@ export function flashTableStorage(name: string, slotBytes: number): Storage | un
     return (b[0] << 8) | b[1];
   };
   const where = (key: string) => {
-    const match = ENTRY_KEY.exec(key);
+    const match = entryKey().exec(key);
     if (!match) fail('storage-key-unknown', `the comb table partition has no place for "${key}"`);
     const index = Number(match[1]);
     if (index >= entries) fail('storage-full', `comb entry ${index} is beyond the ${entries} the partition ${name} holds`);
@@ -95,7 +96,7 @@ export function flashTableStorage(name: string, slotBytes: number): Storage | un
         return;
       }
       // An entry beyond the partition was never written (its write failed as storage-full).
-      if (Number(ENTRY_KEY.exec(key)?.[1]) >= entries) return;
+      if (Number(entryKey().exec(key)?.[1]) >= entries) return;
       const { directory } = where(key);
       const length = readU16(directory);
       if (length !== UNUSED && length !== DELETED) flash.write(directory, 2, u16Bytes(DELETED));
