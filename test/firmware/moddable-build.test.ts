@@ -75,7 +75,7 @@ test('the device HMAC over the SDK digest interface equals HMAC-SHA256', async (
   }
 });
 
-test('the preloaded bundles keep no module-level scratch buffer, export their start, and their SHA-2 still hashes right', async (t) => {
+test('the device bundles are ready to preload: no module-level scratch buffer, their start exported, their SHA-2 still right', async (t) => {
   for (const target of ['esp32', 'lin'] as const) {
     const code = readFileSync(await bundleDeviceFirmware(target), 'utf8');
     t.deepEqual(
@@ -104,7 +104,7 @@ test('the preloaded bundles keep no module-level scratch buffer, export their st
   }
 });
 
-test('the preloaded bundles keep no RegExp at module level: XS writes its match state into the object, read-only in flash', async (t) => {
+test('the device bundles keep no RegExp at module level: preloaded, XS would write its match state into flash', async (t) => {
   for (const target of ['esp32', 'lin'] as const) {
     const code = readFileSync(await bundleDeviceFirmware(target), 'utf8');
     t.deepEqual(code.match(/^var [\w$]+ = \/.*\/[a-z]*;$/gm) ?? [], [], target);
