@@ -20,6 +20,7 @@ import { ThresholdDecryptionClient } from '../../host/decryption/threshold-clien
 import { encodeAggregate } from '../../host/protocol/aggregate.ts';
 import { aggregateTopic, evidenceTopic } from '../../host/protocol/topics.ts';
 import { deploymentKeys, verifiableAggregate } from '../helpers/evidence.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 import { readThresholdPublicKeyFile } from '../../host/threshold/key-files.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
 
@@ -109,7 +110,11 @@ test('two custodian processes from provisioned configs and sealed shares decrypt
   try {
     // The meters' keys as provisioned: each custodian got only its own key of each meter.
     const meters = deploymentKeys(readSecrets(join(out, 'secrets.json')), 3);
-    const { aggregate, evidence } = verifiableAggregate(publicKey.paillier, meters, 'g1', 7, { m1: 250n, m2: 4000n, m3: 6n });
+    const { aggregate, evidence } = verifiableAggregate(publicKey.paillier, meters, 'g1', recentSlot(7, config.slotSeconds), {
+      m1: 250n,
+      m2: 4000n,
+      m3: 6n,
+    });
     await aggregator.publishAsync(evidenceTopic('g1'), Buffer.from(evidence), { qos: 1 });
     await aggregator.publishAsync(aggregateTopic('g1'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
     const result = await client.decrypt(aggregate);

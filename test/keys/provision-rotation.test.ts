@@ -26,6 +26,7 @@ import { aggregateTopic } from '../../host/protocol/topics.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { testProvision } from '../../tools/pipeline/tls-fixture.ts';
 import { until } from '../helpers/poll.ts';
+import { recentSlot } from '../helpers/recent-slot.ts';
 import { testKeyPair, testThresholdKeySet, testThresholdKeySets } from '../helpers/test-keys.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
@@ -114,14 +115,15 @@ test('single mode: aggregator and provider start from the provisioned configs wi
   });
   await connected(publisher);
   t.teardown(() => endClient(publisher));
+  const slot = recentSlot(10, providerConfig.slotSeconds);
   for (const aggregate of [
-    aggregateOf(oldPair.publicKey, 10, { m1: 1n, m2: 2n }),
-    aggregateOf(newPair.publicKey, 10, { m3: 30n, m4: 40n }),
+    aggregateOf(oldPair.publicKey, slot, { m1: 1n, m2: 2n }),
+    aggregateOf(newPair.publicKey, slot, { m3: 30n, m4: 40n }),
   ]) {
     await publisher.publishAsync(aggregateTopic('street'), Buffer.from(encodeAggregate(aggregate)), { qos: 1 });
   }
-  await until(() => provider.store.series('street', 10)?.contributors.length === 4, 'both parts of slot 10');
-  t.like(provider.store.series('street', 10), { total: 73n, contributors: ['m1', 'm2', 'm3', 'm4'] });
+  await until(() => provider.store.series('street', slot)?.contributors.length === 4, `both parts of slot ${slot}`);
+  t.like(provider.store.series('street', slot), { total: 73n, contributors: ['m1', 'm2', 'm3', 'm4'] });
 });
 
 test('threshold mode: custodians counted from provider.decryption, the threshold ring copied for the provider and the custodians', async (t) => {
