@@ -1,23 +1,11 @@
 /** The key commands as a user runs them: real processes, real 2048-bit keys, real files. */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { runCli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
-
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args]);
-    return { code: 0, stdout: stdout.trim(), stderr: stderr.trim() };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout.trim(), stderr: err.stderr.trim() };
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 const dir = join(mkdtempSync(join(tmpdir(), 'meterveil-cli-')), 'keys');
 const keygen = cli('keygen', '--out', dir);

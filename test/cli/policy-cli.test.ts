@@ -1,25 +1,14 @@
 /** `meterveil policy check` and `meterveil provision` as an operator runs them: real processes, real files. */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { demoConfig } from '../../host/start/demo-config.ts';
+import { runCli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'meterveil-policy-'));
 
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args]);
-    return { code: 0, stdout: stdout.trim(), stderr: stderr.trim() };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout.trim(), stderr: err.stderr.trim() };
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 let files = 0;
 function file(content: unknown): string {

@@ -4,28 +4,16 @@
  * already taken.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { aggregatorStorePath } from '../../host/aggregator/run.ts';
 import { AggregatorStore } from '../../host/aggregator/store.ts';
 import { providerStorePath } from '../../host/provider/run.ts';
 import { ProviderStore } from '../../host/provider/store.ts';
 import { deploy } from '../../tools/pipeline/deployment.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
+import { runCli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
-
-async function cli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 60_000, exact: true });
 
 const deployment = deploy({
   groups: [

@@ -1,23 +1,11 @@
 /** Threshold keys as custodians use them: real processes, a real 2048-bit key, sealed share files. */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { runCli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const bin = new URL('../../bin/meterveil.js', import.meta.url).pathname;
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout: stdout.trim(), stderr: stderr.trim() };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout.trim(), stderr: err.stderr.trim() };
-  }
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env });
 
 const root = mkdtempSync(join(tmpdir(), 'meterveil-threshold-cli-'));
 const dir = join(root, 'keys');
