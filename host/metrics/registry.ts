@@ -50,31 +50,30 @@ interface Read {
 }
 
 /** A counter whose values the role keeps anyway, read at each scrape. */
-export function readCounter({ registry, name, help, labelNames = [], read }: Read): Counter {
-  return new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.inc(labels, value);
-    },
-  });
+export function readCounter(options: Read): Counter {
+  return new Counter(readAtScrape(options, (counter: Counter, labels, value) => counter.inc(labels, value)));
 }
 
 /** A gauge read at each scrape. */
-export function readGauge({ registry, name, help, labelNames = [], read }: Read): Gauge {
-  return new Gauge({
+export function readGauge(options: Read): Gauge {
+  return new Gauge(readAtScrape(options, (gauge: Gauge, labels, value) => gauge.set(labels, value)));
+}
+
+/** The configuration of a metric that forgets its values and takes them from `read` at each scrape. */
+function readAtScrape<M extends Counter | Gauge>(
+  { registry, name, help, labelNames = [], read }: Read,
+  put: (metric: M, labels: Record<string, string>, value: number) => void,
+) {
+  return {
     name,
     help,
     labelNames,
     registers: [registry],
-    collect() {
+    collect(this: M) {
       this.reset();
-      for (const [labels, value] of read()) this.set(labels, value);
+      for (const [labels, value] of read()) put(this, labels, value);
     },
-  });
+  };
 }
 
 /** Counts by reason (a ReasonCounter's totals, the broker's refusals) as labelled values. */
