@@ -5,11 +5,9 @@
  * the JSON logs of every role, which name groups, slots and reasons and never a reading.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { reportTopic } from '../../firmware/protocol/report.ts';
 import { loadConfig } from '../../host/config/load.ts';
 import { readSecrets } from '../../host/config/secrets.ts';
@@ -18,11 +16,11 @@ import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { freePort, freePortRange, ids, nodeMeterOf } from '../../tools/pipeline/deployment.ts';
 import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
+import { startCli } from '../helpers/cli.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 import { scrape, value, type Sample } from '../helpers/prometheus.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('every role of a running start serves /metrics, whose counters move as reports are accepted and refused, with no meter in a label; every role logs JSON with no reading of a meter', async (t) => {
@@ -52,17 +50,9 @@ test('every role of a running start serves /metrics, whose counters move as repo
     }),
   );
 
-  const child = spawn(process.execPath, [BIN, 'start', '--no-simulate', '--config', configPath], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const said = () => `\n${output}`;
-  await until(() => /Ctrl-C stops everything/.test(output), 'start running', 60_000, said);
+  const start = startCli(t, ['start', '--no-simulate', '--config', configPath], { cwd: dir });
+  const said = () => `\n${start.output}`;
+  await until(() => /Ctrl-C stops everything/.test(start.output), 'start running', 60_000, said);
   // The provider's /metrics is for readers: the scripts token start made.
   const token = (JSON.parse(readFileSync(join(dir, 'keys/api-readers.json'), 'utf8')) as { readers: Record<string, string> }).readers
     .scripts;
@@ -79,7 +69,7 @@ test('every role of a running start serves /metrics, whose counters move as repo
     feeders: at(5),
   };
   t.regex(
-    output,
+    start.output,
     new RegExp(`metrics: ${urls.provider} \\(provider\\), http://127\\.0\\.0\\.1:${metricsPort}\\.\\.${metricsPort + 5}/metrics`),
   );
   const scrapeAll = async () =>
@@ -155,13 +145,13 @@ test('every role of a running start serves /metrics, whose counters move as repo
     'no label is a meter id',
   );
 
-  child.kill('SIGINT');
-  t.is(await exit, 0);
+  start.signal('SIGINT');
+  t.is(await start.exit, 0);
 
   // Every line of every role's log file, and of start's own output, is a JSON record with its role.
   const logDir = join(dir, 'logs');
   const lines = [
-    ...output.split('\n'),
+    ...start.output.split('\n'),
     ...readdirSync(logDir).flatMap((file) => readFileSync(join(logDir, file), 'utf8').split('\n')),
   ].filter((line) => line !== '');
   const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -5,14 +5,14 @@
  * meters still busy after boot instead of closing the slot short.
  */
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { freePort, ids } from '../../tools/pipeline/deployment.ts';
+import { startCli } from '../helpers/cli.ts';
 import { until } from '../helpers/poll.ts';
 import { scrape, value } from '../helpers/prometheus.ts';
 import { parseConfig } from '../../host/config/schema.ts';
@@ -20,7 +20,6 @@ import { sharedTls, writeTlsFixture } from '../../tools/pipeline/tls-fixture.ts'
 import { testKeyPair } from '../helpers/test-keys.ts';
 
 const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/meterveil.js', import.meta.url));
 
 test('start prints decrypted totals of every group from the first slot the meters report, over TLS, with the dashboard’s token; stops on SIGINT', async (t) => {
   t.timeout(180_000, 'start-up of every role, XS meters with 2048-bit keys, and a first slot that may wait for boot stragglers');
@@ -44,17 +43,12 @@ test('start prints decrypted totals of every group from the first slot the meter
   // The certificates start would make on first run (three RSA keys), from the shared test set.
   writeTlsFixture(parseConfig(config, (p) => resolve(dir, p)).tls, await sharedTls());
 
-  const child = spawn(process.execPath, [BIN, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => child.kill('SIGKILL'));
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const said = () => `\n${output}`;
+  const start = startCli(t, ['start', '--config', configPath], { cwd: dir });
+  const said = () => `\n${start.output}`;
 
   // Its output is not a terminal: JSON log lines, its own and those of its roles it shows.
   const records = () =>
-    output
+    start.output
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -82,7 +76,7 @@ test('start prints decrypted totals of every group from the first slot the meter
       members: 5,
     },
   );
-  t.notRegex(output, /refused|suppressed/, 'no slot was refused or suppressed');
+  t.notRegex(start.output, /refused|suppressed/, 'no slot was refused or suppressed');
   const api = String(records().find((r) => r.role === 'provider' && /provider API on/.test(String(r.msg)))!.msg).replace(
     /^provider API on (\S+)\/api\/health$/,
     '$1',
@@ -96,7 +90,7 @@ test('start prints decrypted totals of every group from the first slot the meter
   const curl = async (...args: string[]) => (await run('curl', ['-sS', '-w', ' %{http_code}', ...args, `${api}/api/health`])).stdout;
   t.regex(await curl(), /^\{"error":"token-required",.*\} 401$/);
   t.regex(await curl('-H', `Authorization: Bearer ${token}`), /^\{"status":"ok",.*"broker":"connected".*\} 200$/);
-  t.notRegex(output, /generated|made a certificate authority/, 'the given key and certificates were used');
+  t.notRegex(start.output, /generated|made a certificate authority/, 'the given key and certificates were used');
   const metrics = await scrape(`${api}/metrics`, token);
   t.true(
     value(metrics, 'meterveil_provider_decryption_seconds_count', { mode: 'single', outcome: 'decrypted' }) >= 2,
@@ -105,8 +99,8 @@ test('start prints decrypted totals of every group from the first slot the meter
   t.true(value(metrics, 'meterveil_provider_slots_decrypted_total') >= 2);
   t.is(decrypted()[0].slot, first, 'the first slot logged is the first one reported');
 
-  child.kill('SIGINT');
-  t.is(await exit, 0);
+  start.signal('SIGINT');
+  t.is(await start.exit, 0);
   t.deepEqual(
     records()
       .slice(-2)
@@ -117,7 +111,7 @@ test('start prints decrypted totals of every group from the first slot the meter
     ],
   );
   t.true(
-    output.split('\n').every((line) => line === '' || line.startsWith('{')),
+    start.output.split('\n').every((line) => line === '' || line.startsWith('{')),
     'every line is a JSON record',
   );
 });
