@@ -116,8 +116,12 @@ export function queuedMessagesBound(
   outageSeconds: number,
   ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS,
 ): number {
-  const perMeter = Math.ceil(outageSeconds / slotSeconds) * (1 + Math.floor(outageSeconds / ackTimeoutSeconds));
-  return Math.max(1000, largestGroup * perMeter);
+  return Math.max(1000, largestGroup * queuedPerMeter(slotSeconds, outageSeconds, ackTimeoutSeconds));
+}
+
+/** One meter's reports through an outage of the bound, with their resends: what its topic may queue. */
+export function queuedPerMeter(slotSeconds: number, outageSeconds: number, ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS): number {
+  return Math.ceil(outageSeconds / slotSeconds) * (1 + Math.floor(outageSeconds / ackTimeoutSeconds));
 }
 
 export function writeMosquittoFiles(

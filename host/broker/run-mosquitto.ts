@@ -7,19 +7,13 @@
  * handed to that user first, and every folder above DIR must let it pass. Started as anyone else,
  * mosquitto runs as that user, who owns the files already.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
+import { runChildBroker, type RunningChildBroker } from './child-broker.ts';
 
-export interface RunningMosquitto {
-  /** The addresses it listens on, as `host:port` (`*` for every interface). */
-  listeners: string[];
-  stop(): Promise<void>;
-  /** Settles when mosquitto exits by itself; rejects with `mosquitto-exited` and its last words. */
-  exited: Promise<never>;
-}
+export type RunningMosquitto = RunningChildBroker;
 
 const MOSQUITTO_USER = 'mosquitto';
 
@@ -59,17 +53,6 @@ function settingOf(conf: string, name: string): string[] {
     .map((words) => words.slice(1).join(' '));
 }
 
-function acceptsConnections(port: number, host: string): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, host === '*' ? '127.0.0.1' : host);
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
 export async function runMosquitto(dirArgument: string, log: (line: string) => void, startTimeoutMs = 10_000): Promise<RunningMosquitto> {
   const dir = resolve(dirArgument);
   const configPath = join(dir, 'mosquitto.conf');
@@ -92,54 +75,13 @@ export async function runMosquitto(dirArgument: string, log: (line: string) => v
   if (process.getuid?.() === 0 && settingOf(conf, 'user').length === 0)
     handOver(dir, persistenceDir ?? dir, [join(dir, 'passwords'), join(dir, 'acl'), ...tlsFiles]);
 
-  const child = spawn('mosquitto', ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let lastWords = '';
-  let stopping = false;
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-    for (const line of text.split('\n').filter(Boolean)) {
-      lastWords = line;
-      log(`mosquitto: ${line}`);
-    }
+  return runChildBroker({
+    command: 'mosquitto',
+    args: ['-c', configPath],
+    listeners,
+    log,
+    unavailable: { reason: 'mosquitto-unavailable', message: 'the mosquitto command is not installed (Debian: apt install mosquitto)' },
+    exitedReason: 'mosquitto-exited',
+    startTimeoutMs,
   });
-  const exited = new Promise<never>((_, reject) => {
-    child.once('error', (e) => reject(e));
-    child.once('exit', (code, signal) => {
-      if (!stopping) reject(new Error(`mosquitto exited (${signal ?? `code ${code}`}): ${lastWords}`));
-    });
-  }).catch((e: Error & { code?: string }) =>
-    e.code === 'ENOENT'
-      ? fail('mosquitto-unavailable', 'the mosquitto command is not installed (Debian: apt install mosquitto)')
-      : fail('mosquitto-exited', e.message),
-  );
-  // Until it listens, an early exit is the answer; afterwards the caller watches `exited`.
-  exited.catch(() => undefined);
-
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    const listening = await Promise.race([
-      Promise.all(listeners.map((l) => acceptsConnections(l.port, l.host))).then((all) => all.every(Boolean)),
-      exited,
-    ]);
-    if (listening) break;
-    if (Date.now() > deadline) {
-      stopping = true;
-      child.kill('SIGTERM');
-      fail(
-        'mosquitto-exited',
-        `mosquitto did not listen on ${listeners.map((l) => `${l.host}:${l.port}`).join(', ')} within ${startTimeoutMs} ms`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    listeners: listeners.map((l) => `${l.host}:${l.port}`),
-    exited,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      stopping = true;
-      child.kill('SIGTERM');
-      await gone;
-    },
-  };
 }

@@ -74,11 +74,22 @@ export interface MeterveilConfig {
   broker: {
     /**
      * Where every role connects: mqtts://host:port (TLS, the broker's certificate checked against
-     * tls.ca), or mqtt://host:port on loopback only.
+     * tls.ca), or mqtt://host:port on loopback only. The first of `urls`.
      */
     url: string;
+    /**
+     * The brokers of the tier, in order (config `urls`, or `url` alone): a party that loses its
+     * broker connects to the next one (the nodes of a NATS cluster).
+     */
+    urls: string[];
     /** Whether `meterveil start` runs the embedded broker (aedes) at that address. */
     embedded: boolean;
+    /**
+     * A NATS cluster (host/broker/nats.ts): node i serves MQTT at urls[i] and meets the other
+     * nodes at routes[i]; `provision` writes each node's config, `meterveil start` runs the nodes
+     * when they are all on loopback. Null: a single broker.
+     */
+    cluster: { routes: { host: string; port: number }[] } | null;
   };
   slotSeconds: number;
   /**
@@ -268,6 +279,44 @@ function keyFiles(value: unknown, what: string, fallback: string, inData: (p: st
   return paths;
 }
 
+/** Brokers one party is given: the nodes of a cluster, with room for a second site. */
+export const MAX_BROKER_URLS = 16;
+
+function brokerUrls(broker: Record<string, unknown>): string[] {
+  if (broker.url !== undefined && broker.urls !== undefined) fail('bad-config', 'broker: give url (one broker) or urls (a tier), not both');
+  const urls =
+    broker.urls === undefined
+      ? [broker.url === undefined ? DEFAULT_BROKER_URL : text(broker.url, 'broker.url')]
+      : Array.isArray(broker.urls) && broker.urls.length > 0 && broker.urls.length <= MAX_BROKER_URLS
+        ? broker.urls.map((u, i) => text(u, `broker.urls[${i}]`))
+        : fail('bad-config', `broker.urls must list 1..${MAX_BROKER_URLS} broker URLs`);
+  urls.forEach((url, i) => {
+    const field = broker.urls === undefined ? 'broker.url' : `broker.urls[${i}]`;
+    refusePlainOffLoopback(parseBrokerUrl(url, field, HOST_TRANSPORTS, refuse), field);
+  });
+  if (new Set(urls).size !== urls.length) fail('bad-config', 'broker.urls lists a broker twice');
+  return urls;
+}
+
+/** `host:port`, host a name, an IPv4 address or [IPv6]. */
+function hostPort(value: unknown, what: string): { host: string; port: number } {
+  const m = typeof value === 'string' ? /^([^\s/:@[\]]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(value) : null;
+  if (!m) return fail('bad-config', `${what} must look like host:port`);
+  return { host: m[1], port: integer(Number(m[2]), `${what} port`, 1, 65_535) };
+}
+
+function parseCluster(value: unknown, urls: string[]): { routes: { host: string; port: number }[] } {
+  const c = object(value, 'broker.cluster');
+  onlyKeys(c, ['routes'], 'broker.cluster');
+  if (!Array.isArray(c.routes) || c.routes.length !== urls.length)
+    fail('bad-config', `broker.cluster.routes must list one host:port per broker URL (${urls.length}), node i's at [i]`);
+  if (urls.length < 3) fail('bad-config', 'broker.cluster needs at least 3 nodes: its MQTT state is kept on 3 replicas');
+  const routes = c.routes.map((r, i) => hostPort(r, `broker.cluster.routes[${i}]`));
+  if (new Set(routes.map((r) => `${r.host}:${r.port}`)).size !== routes.length)
+    fail('bad-config', 'broker.cluster.routes lists an address twice');
+  return { routes };
+}
+
 /** Keys in use at once: the current one, the next, and old ones whose slots are still decrypted. */
 export const MAX_RING_KEYS = 4;
 
@@ -280,11 +329,14 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const keys = object(c.keys ?? {}, 'keys');
   onlyKeys(keys, ['publicKey', 'publicKeys', 'privateKey', 'privateKeys', 'secrets'], 'keys');
   const broker = object(c.broker ?? {}, 'broker');
-  onlyKeys(broker, ['url', 'embedded'], 'broker');
-  const url = broker.url === undefined ? DEFAULT_BROKER_URL : text(broker.url, 'broker.url');
-  refusePlainOffLoopback(parseBrokerUrl(url, 'broker.url', HOST_TRANSPORTS, refuse), 'broker.url');
-  const embedded = broker.embedded ?? true;
+  onlyKeys(broker, ['url', 'urls', 'embedded', 'cluster'], 'broker');
+  const urls = brokerUrls(broker);
+  const cluster = broker.cluster === undefined ? null : parseCluster(broker.cluster, urls);
+  const embedded = broker.embedded ?? cluster === null;
   if (typeof embedded !== 'boolean') fail('bad-config', 'broker.embedded must be true or false');
+  if (embedded && urls.length > 1)
+    fail('bad-config', 'broker.embedded runs one broker: give it one URL (broker.url), or set embedded to false for a tier of brokers');
+  if (embedded && cluster) fail('bad-config', 'broker.embedded and broker.cluster exclude each other: the cluster is NATS');
 
   if (!Array.isArray(c.groups) || c.groups.length === 0) fail('bad-config', 'groups must be a non-empty array');
   const groups = c.groups.map(parseGroup);
@@ -345,7 +397,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
       privateKeys: keyFiles(keys.privateKeys, 'keys.privateKeys', privateKey, inData),
       secrets: inData(keys.secrets === undefined ? 'keys/secrets.json' : text(keys.secrets, 'keys.secrets')),
     },
-    broker: { url, embedded },
+    broker: { url: urls[0], urls, embedded, cluster },
     slotSeconds,
     latenessSeconds,
     outageSeconds,

@@ -23,24 +23,26 @@ const refuse = (field: string, explanation: string): never => fail('bad-device-s
 /** Every broker URL a party is provisioned with; a plain one off loopback is refused by name. */
 export function provisionedBrokerUrls(config: MeterveilConfig, devices?: DeviceFile): string[] {
   const urls = [
-    config.broker.url,
+    ...config.broker.urls,
     ...[devices?.defaults, ...(devices?.meters.values() ?? [])].flatMap((s) => (s?.brokerUrl ? [s.brokerUrl] : [])),
   ];
   for (const url of urls)
     refusePlainOffLoopback(
       parseBrokerUrl(url, 'brokerUrl', HOST_TRANSPORTS, refuse),
-      url === config.broker.url ? 'broker.url' : 'brokerUrl',
+      config.broker.urls.includes(url) ? 'broker.url' : 'brokerUrl',
     );
   return [...new Set(urls)];
 }
 
 export async function provisionCertificates(config: MeterveilConfig, devices?: DeviceFile): Promise<ProvisionCertificates> {
-  const brokerHosts = provisionedBrokerUrls(config, devices).flatMap((url) =>
-    certificateHosts(parseBrokerUrl(url, 'brokerUrl', HOST_TRANSPORTS, refuse).host),
-  );
+  const brokerHosts = [
+    ...provisionedBrokerUrls(config, devices).map((url) => parseBrokerUrl(url, 'brokerUrl', HOST_TRANSPORTS, refuse).host),
+    // A NATS node dials the others' routes and checks their names.
+    ...(config.broker.cluster?.routes.map((r) => r.host) ?? []),
+  ].flatMap(certificateHosts);
   const ca = await createCa();
   const [broker, api] = await Promise.all([
-    issueServerCertificate(ca, 'meterveil broker', [...new Set(brokerHosts)]),
+    issueServerCertificate(ca, 'meterveil broker', [...new Set(brokerHosts)], true),
     issueServerCertificate(ca, 'meterveil provider API', certificateHosts(config.http.host)),
   ]);
   return { ca, broker, api };

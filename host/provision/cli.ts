@@ -11,12 +11,17 @@ import { readSigningPublicFile } from '../keys/signing.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { readDeviceFile } from './devices.ts';
 import { roleKeyLists } from './key-lists.ts';
-import { planProvisioning } from './plan.ts';
+import { planProvisioning, type ProvisionPlan } from './plan.ts';
+import { join, resolve } from 'node:path';
+import { NATS_ROUTE_USER, natsNodeConfs } from '../broker/nats-files.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
+import { freshPassword, natsPasswordHash } from './credentials.ts';
 import { writeProvisioning } from './write.ts';
 import { provisionCertificates, provisionedBrokerUrls, type ProvisionCertificates } from './certificates.ts';
 import { DEFAULT_READERS, freshApiToken } from '../provider/api-tokens.ts';
 import { id as checkId } from '../../firmware/config/rules.ts';
 import { pemToDerHex } from '../tls/certificates.ts';
+import { brokerUsesTls } from '../tls/files.ts';
 
 export interface ProvisionOptions {
   /** Certificates made beforehand (tests reuse one set); absent: a fresh CA and its certificates. */
@@ -55,7 +60,16 @@ export async function provision(
     caDerHex: pemToDerHex(certificates.ca.cert),
   });
   const rawConfig = parseJsonObject(readFileSync(configPath, 'utf8'), configPath);
-  const files = writeProvisioning(outDir, plan, rawConfig, publicJson, keyLists, certificates, readers);
+  const files = writeProvisioning(
+    outDir,
+    plan,
+    rawConfig,
+    publicJson,
+    keyLists,
+    certificates,
+    readers,
+    provisionedNatsConfs(config, plan, outDir),
+  );
   return { keyId: plan.keyId, meters: plan.meters.length, aggregators: plan.aggregators.size, custodians, files };
 }
 
@@ -81,4 +95,19 @@ export function register(program: Command) {
         );
       }),
     );
+}
+
+/** With broker.cluster, each node's config, naming the files provision writes into OUT/broker/. */
+function provisionedNatsConfs(config: MeterveilConfig, plan: ProvisionPlan, outDir: string): Map<string, string> | undefined {
+  if (!config.broker.cluster) return undefined;
+  const dir = resolve(outDir, 'broker');
+  return natsNodeConfs(config, {
+    dir: join(dir, 'nats'),
+    users: new Map([...plan.brokerUsers].map(([user, password]) => [user, natsPasswordHash(password)])),
+    acl: plan.acl,
+    routeUser: { user: NATS_ROUTE_USER, password: freshPassword() },
+    tls: brokerUsesTls(config)
+      ? { caFile: join(dir, 'tls/ca.pem'), certFile: join(dir, 'tls/broker.pem'), keyFile: join(dir, 'tls/broker-key.pem') }
+      : undefined,
+  });
 }

@@ -24,6 +24,9 @@
  *   broker/mosquitto.conf                 mosquitto's config for them, a TLS listener for each mqtts://
  *                                         port, persistence in broker/persistence/
  *                                         (`meterveil broker --mosquitto DIR/broker` runs it)
+ *   broker/nats/<node>.conf               with broker.cluster: each NATS node's config (bcrypt hashes,
+ *                                         the route secret, the TLS files of broker/tls/, JetStream in
+ *                                         broker/nats/<node>/jetstream; `meterveil broker --nats FILE`)
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -122,6 +125,8 @@ export function writeProvisioning(
   lists: RoleKeyLists,
   certificates: ProvisionCertificates,
   readers: ReadonlyMap<string, string>,
+  /** A NATS cluster's node configs by node name (host/broker/nats-files.ts), for broker/nats/. */
+  natsConfs?: ReadonlyMap<string, string>,
 ): string[] {
   if (existsSync(outDir) && readdirSync(outDir).length > 0)
     fail('output-exists', `${outDir} is not empty; provisioning never overwrites secrets`);
@@ -192,6 +197,7 @@ export function writeProvisioning(
     }),
     0o644,
   );
+  for (const [name, text] of natsConfs ?? []) file(`broker/nats/${name}.conf`, text);
   // Others may pass through the folder (every party's own folder in it stays 0700), so that
   // mosquitto, which drops root for its own user, reaches broker/ (host/broker/run-mosquitto.ts).
   chmodSync(outDir, 0o711);

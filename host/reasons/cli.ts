@@ -13,6 +13,9 @@ export const cliReasons = {
   'mosquitto-folder-unreachable':
     'broker --mosquitto run as root with a folder above the broker folder that mosquitto’s own user cannot pass',
   'mosquitto-exited': 'mosquitto, run by broker --mosquitto, exited by itself or did not listen in time; its last log line says why',
+  'nats-unavailable': 'broker --nats or start --cluster on a machine without the nats-server command',
+  'nats-files-missing': 'broker --nats given a file that is not a node config provision or start --cluster wrote',
+  'nats-exited': 'nats-server, run by broker --nats, exited by itself or did not listen in time; its last log line says why',
   'flash-meter-unknown': 'flash --meter for a meter the given provisioning folder does not hold',
   'flash-board-unknown': 'flash without a board (none given, none recorded by provision --devices) or with a malformed one',
   'flash-board-mismatch': 'flash --board for another board than the meter was provisioned for, whose firmware might refuse its config',

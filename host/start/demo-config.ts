@@ -1,6 +1,7 @@
 /**
  * The configuration `meterveil start` writes on first run when none is given: three groups of
- * twenty simulated meters, five meters shared by two groups, short slots so the output moves.
+ * twenty simulated meters, five meters shared by two groups, short slots so the output moves;
+ * with --cluster N, a NATS cluster of N nodes on loopback instead of the embedded broker.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,11 +15,25 @@ export interface DemoThreshold {
   custodians: number;
 }
 
-export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoThreshold) {
+/** The NATS cluster's route ports of the demo, node i's DEMO_ROUTE_PORT + i; their MQTT ports follow the broker port. */
+const DEMO_ROUTE_PORT = 6222;
+
+/** One broker (aedes, embedded), or a NATS cluster of `clusterNodes` nodes on loopback. */
+function demoBroker(brokerPort: number, clusterNodes?: number) {
+  // TLS even on one machine: the certificates are made on first run (host/tls/files.ts).
+  if (clusterNodes === undefined) return { url: `mqtts://127.0.0.1:${brokerPort}`, embedded: true };
+  const nodes = Array.from({ length: clusterNodes }, (_, i) => i);
+  return {
+    urls: nodes.map((i) => `mqtts://127.0.0.1:${brokerPort + i}`),
+    embedded: false,
+    cluster: { routes: nodes.map((i) => `127.0.0.1:${DEMO_ROUTE_PORT + i}`) },
+  };
+}
+
+export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoThreshold, clusterNodes?: number) {
   return {
     dataDir: '.',
-    // TLS even on one machine: the certificates are made on first run (host/tls/files.ts).
-    broker: { url: `mqtts://127.0.0.1:${brokerPort}`, embedded: true },
+    broker: demoBroker(brokerPort, clusterNodes),
     slotSeconds: 15,
     skewSeconds: 5,
     tolerance: 0.05,
@@ -36,9 +51,9 @@ export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoT
 }
 
 /** Writes the demo config at `path` unless a file is already there; returns whether it wrote. */
-export function writeDemoConfigIfAbsent(path: string, threshold?: DemoThreshold): boolean {
+export function writeDemoConfigIfAbsent(path: string, threshold?: DemoThreshold, clusterNodes?: number): boolean {
   if (existsSync(path)) return false;
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(demoConfig(8080, 8883, threshold), null, 2) + '\n');
+  writeFileSync(path, JSON.stringify(demoConfig(8080, 8883, threshold, clusterNodes), null, 2) + '\n');
   return true;
 }

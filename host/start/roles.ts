@@ -8,10 +8,11 @@ import { runAggregator } from '../aggregator/run.ts';
 import { deploymentAcl } from '../broker/deployment-acl.ts';
 import { queuedMessagesBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runMosquitto } from '../broker/run-mosquitto.ts';
+import { runNatsNode } from '../broker/run-nats.ts';
 import { runBroker } from '../broker/run.ts';
 import { brokerServerTls, brokerUsesTls, readPem } from '../tls/files.ts';
 import { loadConfig } from '../config/load.ts';
-import { brokerAddress } from '../config/schema.ts';
+import { brokerAddress, MAX_BROKER_URLS } from '../config/schema.ts';
 import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { runFeeders } from '../feeder/run.ts';
 import { decryptedFields, describeDecrypted } from '../provider/describe.ts';
@@ -42,6 +43,13 @@ function parseThreshold(text: string): { threshold: number; custodians: number }
   const custodians = Number(m[2]);
   if (threshold > custodians) usage('bad-argument', '--threshold: t must not exceed n');
   return { threshold, custodians };
+}
+
+function clusterSize(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 3 || n > MAX_BROKER_URLS)
+    usage('bad-argument', `--cluster must be a number of nodes in 3..${MAX_BROKER_URLS}`);
+  return n;
 }
 
 const THEFT_HELP = {
@@ -83,16 +91,21 @@ export function registerRoles(program: Command): void {
     .description('run the embedded MQTT broker (aedes) with per-party credentials and ACLs')
     .option('-c, --config <file>', 'config file', 'meterveil.json')
     .option('--mosquitto-files <dir>', 'instead, write mosquitto.conf, a password file and an ACL file into DIR')
-    .option('--mosquitto <dir>', 'instead, run mosquitto with the broker folder that provision wrote (OUT/broker); no --config needed');
+    .option('--mosquitto <dir>', 'instead, run mosquitto with the broker folder that provision wrote (OUT/broker); no --config needed')
+    .option('--nats <file>', 'instead, run one node of the NATS cluster with its config (OUT/broker/nats/NAME.conf); no --config needed');
   addMetricsOption(broker).action(
-    cliAction(async (opts: { config: string; mosquittoFiles?: string; mosquitto?: string; metrics?: string }) => {
+    cliAction(async (opts: { config: string; mosquittoFiles?: string; mosquitto?: string; nats?: string; metrics?: string }) => {
       const log = roleLogger('broker');
-      if (opts.mosquitto) {
-        const mosquitto = await runMosquitto(opts.mosquitto, (line) => log.info({ source: 'mosquitto' }, line));
-        const stopped = untilSignal(() => mosquitto.stop());
-        log.info(`mosquitto listening on ${mosquitto.listeners.join(', ')}`);
+      if (opts.mosquitto && opts.nats) usage('bad-argument', '--mosquitto and --nats exclude each other');
+      if (opts.mosquitto || opts.nats) {
+        const source = opts.nats ? 'nats-server' : 'mosquitto';
+        const child = opts.nats
+          ? await runNatsNode(opts.nats, (line) => log.info({ source }, line))
+          : await runMosquitto(opts.mosquitto!, (line) => log.info({ source }, line));
+        const stopped = untilSignal(() => child.stop());
+        log.info(`${source} listening on ${child.listeners.join(', ')}`);
         await announceReady();
-        await Promise.race([stopped, mosquitto.exited]);
+        await Promise.race([stopped, child.exited]);
         return;
       }
       const config = loadConfig(opts.config);
@@ -202,33 +215,40 @@ export function registerRoles(program: Command): void {
       'threshold decryption by custodians that verify every aggregate report by report (the default, 2-of-3; custodians run as child processes; the provider holds no private key)',
     )
     .option('--single-key', 'the provider holds the private key and decrypts alone; it trusts the aggregators to multiply honestly')
+    .option(
+      '--cluster <nodes>',
+      'the broker tier as a NATS cluster of this many nodes (nats-server processes) on loopback, instead of the embedded broker',
+    )
     .option('--theft-feeder <id>', THEFT_HELP.feeder)
     .option('--theft-watts <watts>', THEFT_HELP.watts)
     .option('--theft-from <slot>', THEFT_HELP.from)
     .action(
-      cliAction(async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean } & TheftOptions) => {
-        const log = roleLogger('start');
-        if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
-        const threshold =
-          opts.threshold !== undefined
-            ? parseThreshold(opts.threshold)
-            : opts.singleKey || opts.config !== undefined
-              ? undefined
-              : DEFAULT_START_THRESHOLD;
-        const stop = await startAll({
-          config: opts.config,
-          simulate: opts.simulate,
-          threshold,
-          singleKey: opts.singleKey,
-          theft: theftOf(opts),
-          log,
-        });
-        await announceReady();
-        await untilSignal(async () => {
-          log.info('stopping...');
-          await stop();
-          log.info('stopped');
-        });
-      }),
+      cliAction(
+        async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean; cluster?: string } & TheftOptions) => {
+          const log = roleLogger('start');
+          if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
+          const threshold =
+            opts.threshold !== undefined
+              ? parseThreshold(opts.threshold)
+              : opts.singleKey || opts.config !== undefined
+                ? undefined
+                : DEFAULT_START_THRESHOLD;
+          const stop = await startAll({
+            config: opts.config,
+            simulate: opts.simulate,
+            threshold,
+            singleKey: opts.singleKey,
+            theft: theftOf(opts),
+            cluster: opts.cluster === undefined ? undefined : clusterSize(opts.cluster),
+            log,
+          });
+          await announceReady();
+          await untilSignal(async () => {
+            log.info('stopping...');
+            await stop();
+            log.info('stopped');
+          });
+        },
+      ),
     );
 }

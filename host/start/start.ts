@@ -23,10 +23,13 @@ import type { HttpListener } from '../net/http-server.ts';
 import { forwardLogLine, roleLogger, type RoleLog } from '../log/logger.ts';
 import { ensureTlsFiles } from '../tls/files.ts';
 import { ensureReaderTokens, readerTokensPath } from './api-readers.ts';
+import { startNatsCluster } from './cluster.ts';
 
 export const DEFAULT_START_CONFIG = './data/meterveil.json';
 /** Threshold mode's own default folder: its keys differ from the single-key demo's. */
 export const DEFAULT_THRESHOLD_START_CONFIG = './data-threshold/meterveil.json';
+/** With --cluster: its broker section differs. */
+export const DEFAULT_CLUSTER_START_CONFIG = './data-cluster/meterveil.json';
 
 export async function startAll(options: {
   config?: string;
@@ -39,11 +42,19 @@ export async function startAll(options: {
   log: RoleLog;
   /** A simulated theft on one feeder's line: what the provider's comparison must catch. */
   theft?: FeederSimulation['theft'];
+  /** A NATS cluster of this many nodes on loopback: written into the demo config, checked against a given one. */
+  cluster?: number;
 }): Promise<() => Promise<void>> {
-  const { log, threshold } = options;
-  const configPath = resolve(options.config ?? (threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG));
-  if (!options.config && writeDemoConfigIfAbsent(configPath, threshold)) log.info(`wrote a demo config to ${configPath}`);
+  const { log, threshold, cluster } = options;
+  const defaultPath = cluster ? DEFAULT_CLUSTER_START_CONFIG : threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG;
+  const configPath = resolve(options.config ?? defaultPath);
+  if (!options.config && writeDemoConfigIfAbsent(configPath, threshold, cluster)) log.info(`wrote a demo config to ${configPath}`);
   const config = loadConfig(configPath);
+  if (cluster !== undefined && config.broker.cluster?.routes.length !== cluster)
+    fail(
+      'bad-argument',
+      `--cluster ${cluster}, but ${configPath} has ${config.broker.cluster ? `a cluster of ${config.broker.cluster.routes.length} nodes` : 'no broker.cluster'}; edit it or use another config`,
+    );
   const decryption = config.provider.decryption;
   if (
     threshold &&
@@ -93,7 +104,10 @@ export async function startAll(options: {
     await broker?.close();
   };
   try {
-    if (config.broker.embedded) {
+    if (config.broker.cluster) {
+      const nodes = await startNatsCluster(config, secrets, supervisor);
+      log.info(`NATS cluster ${nodes.join(', ')} on ${config.broker.urls.join(', ')}`);
+    } else if (config.broker.embedded) {
       broker = await runBroker(config, roleLogger('broker'));
       log.info(`broker (embedded) on ${config.broker.url}`);
       if (metrics) brokerListener = await startMetricsListener(brokerMetrics(broker), metrics);

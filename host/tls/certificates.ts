@@ -77,9 +77,10 @@ export async function createCa(name = 'meterveil deployment CA'): Promise<PemPai
  * A server certificate for `hosts` (names and IP addresses, IPv6 without brackets), signed by the
  * CA, followed by the CA's certificate: a server sends the chain, and the Moddable SDK checks the
  * host name only in a chain of two or more. Its private key is made here and handed to the one
- * party that serves with it.
+ * party that serves with it. `client`: it also authenticates its holder as a client, as the nodes of a
+ * NATS cluster do on their routes to each other (mutual TLS).
  */
-export async function issueServerCertificate(ca: PemPair, commonName: string, hosts: string[]): Promise<PemPair> {
+export async function issueServerCertificate(ca: PemPair, commonName: string, hosts: string[], client = false): Promise<PemPair> {
   const caCert = new x509.X509Certificate(ca.cert);
   const keys = await keyPair();
   const names = [...new Set(hosts)].map((h) => ({ type: isIP(h) ? ('ip' as const) : ('dns' as const), value: h }));
@@ -94,7 +95,7 @@ export async function issueServerCertificate(ca: PemPair, commonName: string, ho
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, ...(client ? [x509.ExtendedKeyUsage.clientAuth] : [])]),
       new x509.SubjectAlternativeNameExtension(names),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],

@@ -69,9 +69,11 @@ export async function ensureTlsFiles(config: MeterveilConfig): Promise<string[]>
   const { tls } = config;
   const leaves = [
     ...(brokerUsesTls(config)
-      ? [{ cert: tls.brokerCert, key: tls.brokerKey, name: 'meterveil broker', host: brokerAddress(config).host }]
+      ? [{ cert: tls.brokerCert, key: tls.brokerKey, name: 'meterveil broker', host: brokerAddress(config).host, client: true }]
       : []),
-    ...(config.http.tls ? [{ cert: tls.apiCert, key: tls.apiKey, name: 'meterveil provider API', host: config.http.host }] : []),
+    ...(config.http.tls
+      ? [{ cert: tls.apiCert, key: tls.apiKey, name: 'meterveil provider API', host: config.http.host, client: false }]
+      : []),
   ];
   const missing = leaves.filter((leaf) => !existsSync(leaf.cert) || !existsSync(leaf.key));
   if (missing.length === 0) return [];
@@ -92,7 +94,7 @@ export async function ensureTlsFiles(config: MeterveilConfig): Promise<string[]>
   for (const leaf of missing) {
     for (const path of [leaf.cert, leaf.key])
       if (existsSync(path)) fail('tls-files-missing', `${path} exists without its pair; move it away to issue a new pair`);
-    const pair = await issueServerCertificate(ca, leaf.name, certificateHosts(leaf.host));
+    const pair = await issueServerCertificate(ca, leaf.name, certificateHosts(leaf.host), leaf.client);
     writePem(leaf.key, pair.key, 0o600);
     writePem(leaf.cert, pair.cert, 0o644);
     written.push(leaf.cert);

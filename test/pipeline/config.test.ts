@@ -202,3 +202,54 @@ test('a threshold of at most half the custodians is refused unless undetectable 
     /^bad-config .*allowUndetectableDifferencing/,
   );
 });
+
+test('a tier of brokers: urls in order, url their first; a NATS cluster names one route per node; both checked by name', (t) => {
+  const urls = ['mqtts://10.0.0.1:8883', 'mqtts://10.0.0.2:8883', 'mqtts://10.0.0.3:8883'];
+  const routes = ['10.0.0.1:6222', '10.0.0.2:6222', '10.0.0.3:6222'];
+  const c = parse({ broker: { urls, cluster: { routes } } });
+  t.deepEqual(c.broker.urls, urls);
+  t.is(c.broker.url, urls[0]);
+  t.false(c.broker.embedded, 'a cluster is not the embedded broker');
+  t.deepEqual(c.broker.cluster?.routes[2], { host: '10.0.0.3', port: 6222 });
+  t.deepEqual(parse({ broker: { url: 'mqtt://127.0.0.1:1883' } }).broker.urls, ['mqtt://127.0.0.1:1883']);
+  t.regex(
+    reason(() => parse({ broker: { url: urls[0], urls } })),
+    /bad-config: broker: give url .* or urls/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls: [] } })),
+    /bad-config: broker\.urls must list 1\.\.16/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls: [urls[0], urls[0]], embedded: false } })),
+    /lists a broker twice/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls: [urls[0], 'mqtt://10.0.0.2:1883'], embedded: false } })),
+    /plain-off-loopback: broker\.urls\[1\]/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls } })),
+    /broker\.embedded runs one broker/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls, cluster: { routes: routes.slice(1) } } })),
+    /one host:port per broker URL \(3\)/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls: urls.slice(1), cluster: { routes: routes.slice(1) } } })),
+    /at least 3 nodes/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls, cluster: { routes: [routes[0], routes[0], routes[1]] } } })),
+    /lists an address twice/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls, cluster: { routes: ['10.0.0.1', ...routes.slice(1)] } } })),
+    /routes\[0\] must look like host:port/,
+  );
+  t.regex(
+    reason(() => parse({ broker: { urls, embedded: true, cluster: { routes } } })),
+    /broker\.embedded runs one broker|exclude each other/,
+  );
+});

@@ -12,6 +12,11 @@ import { join, resolve } from 'node:path';
 import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
 import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
+import type { RunningChildBroker } from '../../host/broker/child-broker.ts';
+import { writeNatsConfigs } from '../../host/broker/nats-files.ts';
+import { runNatsNode } from '../../host/broker/run-nats.ts';
+import { fail } from '../../firmware/errors.ts';
+import { natsReady } from './nats-ready.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
 import {
@@ -39,7 +44,7 @@ export const TEST_API_TOKEN = 'test-reader-token-0000000000000000000000000';
 let keyPair: Promise<KeyPair> | undefined;
 export const sharedKeyPair = () => (keyPair ??= generateKeyPair(2048));
 
-export type BrokerKind = 'embedded' | 'mosquitto';
+export type BrokerKind = 'embedded' | 'mosquitto' | 'nats';
 
 export interface TestDeployment {
   dir: string;
@@ -49,8 +54,13 @@ export interface TestDeployment {
   publicKey: PaillierPublicKey;
   secrets: Secrets;
   refusals: () => Map<string, number> | undefined;
-  /** Stops the broker, waits downMs, and starts it again on the same port (mosquitto with its files and persistence, aedes with empty memory). */
+  /** Stops the broker, waits downMs, and starts it again on the same port (mosquitto with its files and persistence, aedes with empty memory, every NATS node with its JetStream files). */
   restartBroker(downMs: number): Promise<void>;
+  /** NATS: stops node i (0-based) at once (SIGKILL: a machine that goes away); `startNode` brings it back with its files. */
+  killNode(index: number): Promise<void>;
+  /** NATS: what the nodes wrote on stderr, prefixed by the command. */
+  brokerLog: string[];
+  startNode(index: number): Promise<void>;
   meter(meterId: string, groups: string[], options?: Partial<NodeMeterOptions>): Promise<NodeMeter>;
   cleanup(): Promise<void>;
 }
@@ -131,9 +141,18 @@ export async function deploy(options: {
     publicKey = pair.publicKey;
   }
   const port = await freePort();
+  const scheme = options.tls ? 'mqtts' : 'mqtt';
+  const nats = options.broker === 'nats' ? [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()] : [];
   const raw = {
     dataDir: './data',
-    broker: { url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, embedded: options.broker !== 'mosquitto' },
+    broker:
+      options.broker === 'nats'
+        ? {
+            urls: [port, nats[0], nats[1]].map((p) => `${scheme}://127.0.0.1:${p}`),
+            embedded: false,
+            cluster: { routes: nats.slice(2).map((p) => `127.0.0.1:${p}`) },
+          }
+        : { url: `${scheme}://127.0.0.1:${port}`, embedded: options.broker !== 'mosquitto' },
     slotSeconds: 2,
     latenessSeconds: 1,
     skewSeconds: 2,
@@ -155,6 +174,9 @@ export async function deploy(options: {
   const acl = deploymentAcl(config);
 
   let refusals: () => Map<string, number> | undefined = () => undefined;
+  const brokerLog: string[] = [];
+  let nodeControl: { start(): Promise<void>; kill(): Promise<void>; stop(): Promise<void> }[] = [];
+  const node = (index: number) => nodeControl[index] ?? fail('bad-argument', `no NATS node ${index} in this deployment`);
   /** Starts the broker; resolves to its stop. */
   let startBroker: () => Promise<() => Promise<void>>;
   if (options.broker === 'mosquitto') {
@@ -176,6 +198,25 @@ export async function deploy(options: {
           child.kill('SIGTERM');
           await new Promise((r) => child.once('exit', r));
         }
+      };
+    };
+  } else if (options.broker === 'nats') {
+    const files = writeNatsConfigs(config, secrets, join(dir, 'nats'));
+    nodeControl = files.map(({ path }) => {
+      let node: RunningChildBroker | undefined;
+      return {
+        start: async () => {
+          node = await runNatsNode(path, (line) => brokerLog.push(line));
+        },
+        kill: async () => node?.kill(),
+        stop: async () => node?.stop(),
+      };
+    });
+    startBroker = async () => {
+      await Promise.all(nodeControl.map((n) => n.start()));
+      await natsReady(config);
+      return async () => {
+        await Promise.all(nodeControl.map((n) => n.stop()));
       };
     };
   } else {
@@ -203,6 +244,9 @@ export async function deploy(options: {
       return refusals;
     },
     restartBroker,
+    brokerLog,
+    killNode: (index) => node(index).kill(),
+    startNode: (index) => node(index).start(),
     async meter(meterId, groups, extra = {}) {
       const m = nodeMeterOf({ config, secrets, publicKey }, meterId, groups, extra);
       meters.push(m);

@@ -17,7 +17,7 @@ export const sharedTls = (): Promise<TlsFixture> =>
   (fixture ??= (async () => {
     const ca = await createCa('meterveil test CA');
     const [broker, api] = await Promise.all([
-      issueServerCertificate(ca, 'test broker', LOOPBACK_NAMES),
+      issueServerCertificate(ca, 'test broker', LOOPBACK_NAMES, true),
       issueServerCertificate(ca, 'test API', LOOPBACK_NAMES),
     ]);
     return { ca, broker, api };
