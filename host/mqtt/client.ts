@@ -71,6 +71,19 @@ export function connected(client: MqttClient, timeoutMs = 15_000): Promise<void>
   });
 }
 
-export function endClient(client: MqttClient): Promise<void> {
-  return new Promise((resolve) => client.end(false, {}, () => resolve()));
+/** How long a stopping role waits for the broker to acknowledge what it has in flight. */
+const DRAIN_MS = 5_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Ends the connection once what is in flight is acknowledged, or after drainMs. MQTT.js's own
+ * graceful end, end(false), waits for an 'outgoingEmpty' event that MQTT.js 5 never emits
+ * (mqttjs/MQTT.js#952): a role stopping with a publish or a subscription unacknowledged (one the
+ * broker refused, or a broker gone) never ended, and kept its process alive. Its forced end may
+ * not call back when the socket is already closed (#710), so that too has a deadline.
+ */
+export async function endClient(client: MqttClient, drainMs = DRAIN_MS): Promise<void> {
+  const deadline = Date.now() + drainMs;
+  while (client.connected && Object.keys(client.outgoing).length > 0 && Date.now() < deadline) await sleep(10);
+  await Promise.race([new Promise<void>((resolve) => client.end(true, {}, () => resolve())), sleep(1000)]);
 }
