@@ -10,6 +10,8 @@ import type { Reason } from '../../firmware/errors.ts';
 export interface RunningChildBroker {
   /** The addresses it listens on, as `host:port` (`*` for every interface). */
   listeners: string[];
+  /** The broker's process, for measuring its CPU and memory. */
+  pid: number | undefined;
   stop(): Promise<void>;
   /** Ends it at once (SIGKILL), as a machine that goes away: nothing is saved on the way out. */
   kill(): Promise<void>;
@@ -88,6 +90,7 @@ export async function runChildBroker(spec: ChildBrokerSpec): Promise<RunningChil
   };
   return {
     listeners: listeners.map((l) => `${l.host}:${l.port}`),
+    pid: child.pid,
     exited,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),

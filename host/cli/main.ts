@@ -25,6 +25,7 @@ await import('../custodian/cli.ts').then((m) => m.register(program));
 await import('../keys/cli.ts').then((m) => m.register(program));
 await import('../start/register.ts').then((m) => m.register(program));
 await import('../simulate/cli.ts').then((m) => m.register(program));
+await import('../load/cli.ts').then((m) => m.register(program));
 await import('../policy/cli.ts').then((m) => m.register(program));
 await import('../flash/cli.ts').then((m) => m.register(program));
 await import('../gc/cli.ts').then((m) => m.register(program));

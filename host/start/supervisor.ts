@@ -108,6 +108,11 @@ export class Supervisor {
     });
   }
 
+  /** The process id of a running child, by name: for measuring its CPU and memory. */
+  pid(name: string): number | undefined {
+    return this.children.get(name)?.pid;
+  }
+
   async stopAll(): Promise<void> {
     this.stopping = true;
     await Promise.all(

@@ -5,13 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { ackTopic, decodeAck, encodeReport, peekAckGroupId, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
+import { ackTopic, decodeAck, peekAckGroupId, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { meterUser } from '../../host/config/identities.ts';
+import { encryptedReport } from '../../host/load/report.ts';
 
 export interface NodeMeterOptions {
   meterId: string;
@@ -66,20 +66,9 @@ export class NodeMeter {
   }
 
   encode(slot: number, readings: bigint[], overrides: Partial<Report> = {}, macKey = this.o.macKey): Uint8Array {
-    const { publicKey, packing } = this.o;
-    const m = packing.pack(readings);
-    const c = this.o.rn ? publicKey.encryptWithRn(m, this.o.rn()) : publicKey.encrypt(m, (n) => new Uint8Array(randomBytes(n)));
-    const report: Report = {
-      keyId: publicKey.keyId,
-      meterId: this.o.meterId,
-      slot,
-      seq: this.seq++,
-      dropped: 0,
-      packed: packing.readings,
-      ciphertext: ciphertextToBytes(publicKey, c),
-      ...overrides,
-    };
-    return encodeReport(report, macKey, hmacSha256, this.o.custodianKeys);
+    const { publicKey } = this.o;
+    const rn = this.o.rn ? this.o.rn() : publicKey.precomputeRn((n) => new Uint8Array(randomBytes(n)));
+    return encryptedReport({ ...this.o }, { slot, seq: this.seq++, readings, rn }, overrides, macKey);
   }
 
   send(slot: number, message: Uint8Array): Promise<void> {

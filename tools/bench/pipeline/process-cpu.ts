@@ -1,11 +1,2 @@
-/** CPU milliseconds (user + system) a Linux process has used, from /proc/<pid>/stat. */
-import { readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100;
-
-export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the command name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
+/** CPU milliseconds (user + system) a Linux process has used: the product's own reading of /proc. */
+export { processCpuMs } from '../../../host/load/process-usage.ts';
