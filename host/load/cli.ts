@@ -20,7 +20,9 @@ function share(text: string, what: string): number {
 export function register(program: Command): void {
   program
     .command('load')
-    .description('a bounded load on this machine: N simulated meters report real 2048-bit reports to a generated deployment, then every slot is checked')
+    .description(
+      'a bounded load on this machine: N simulated meters report real 2048-bit reports to a generated deployment, then every slot is checked',
+    )
     .requiredOption('--meters <n>', 'simulated meter identities')
     .option('--slot-seconds <s>', 'slot length', '60')
     .requiredOption('--duration <s>', 'seconds of reporting (whole slots; at most 3600)')
@@ -50,7 +52,8 @@ export function register(program: Command): void {
             log: roleLogger('load'),
           });
           process.stdout.write(formatLoadResult(result) + '\n' + (result.dir ? `folder: ${result.dir}\n` : ''));
-          if (!result.complete) throw new MeterveilError('load-incomplete', 'not every slot was decrypted once with the expected count and totals');
+          if (!result.complete)
+            throw new MeterveilError('load-incomplete', 'not every slot was decrypted once with the expected count and totals');
         } catch (e) {
           if (e instanceof MeterveilError && (e.reason === 'load-not-loopback' || e.reason === 'bad-argument')) usage(e.reason, e.message);
           throw e;

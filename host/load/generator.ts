@@ -151,10 +151,19 @@ export class LoadGenerator {
       const readings = readingsOf(m);
       for (const g of m.groups) {
         const sum = expected.get(g) ?? readings.map(() => 0n);
-        expected.set(g, sum.map((s, i) => s + readings[i]));
+        expected.set(
+          g,
+          sum.map((s, i) => s + readings[i]),
+        );
       }
       const message = encryptedReport(
-        { meterId: m.identity.meterId, publicKey: this.o.publicKey, packing, macKey: m.identity.macKey, custodianKeys: m.identity.custodianKeys },
+        {
+          meterId: m.identity.meterId,
+          publicKey: this.o.publicKey,
+          packing,
+          macKey: m.identity.macKey,
+          custodianKeys: m.identity.custodianKeys,
+        },
         { slot, seq: m.seq++, readings, rn: this.o.pool.take() },
       );
       record.reports++;

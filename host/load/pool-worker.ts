@@ -15,7 +15,10 @@ while (left > 0) {
   const n = Math.min(batch, left);
   const out = Buffer.alloc(n * key.ciphertextBytes);
   for (let i = 0; i < n; i++) {
-    const hex = key.precomputeRn(random).toString(16).padStart(key.ciphertextBytes * 2, '0');
+    const hex = key
+      .precomputeRn(random)
+      .toString(16)
+      .padStart(key.ciphertextBytes * 2, '0');
     out.write(hex, i * key.ciphertextBytes, 'hex');
   }
   left -= n;

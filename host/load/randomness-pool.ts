@@ -74,7 +74,8 @@ export class OneTimePool {
   }
 
   private accept(bytes: Uint8Array, width: number): void {
-    for (let at = 0; at < bytes.length; at += width) this.entries.push(BigInt('0x' + Buffer.from(bytes.subarray(at, at + width)).toString('hex')));
+    for (let at = 0; at < bytes.length; at += width)
+      this.entries.push(BigInt('0x' + Buffer.from(bytes.subarray(at, at + width)).toString('hex')));
   }
 
   /** Removes and returns one value; the pool keeps no reference to it. */

@@ -107,7 +107,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const { publicKey, secrets } = await provision(config);
   // The provider's API needs reader tokens to start; nobody reads it during a load run.
   ensureReaderTokens(config);
-  log.info(`layout: ${o.meters} meters in ${config.groups.length} groups, ${slotCount} slot(s) of ${o.slotSeconds} s, ${o.broker} broker, folder ${dir}`);
+  log.info(
+    `layout: ${o.meters} meters in ${config.groups.length} groups, ${slotCount} slot(s) of ${o.slotSeconds} s, ${o.broker} broker, folder ${dir}`,
+  );
 
   const supervisor = new Supervisor(join(dir, 'logs'), { log, forward: () => {} });
   let mosquitto: RunningMosquitto | undefined;
@@ -193,8 +195,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         `${held} identities hold their own connection; the other ${o.meters - held} take turns, ${rotating} at a time, on short-lived connections of their own`,
       );
 
-    const rolePids = () =>
-      config.groups.map((g) => supervisor.pid(`aggregator-${g.id}`)).filter((p): p is number => p !== undefined);
+    const rolePids = () => config.groups.map((g) => supervisor.pid(`aggregator-${g.id}`)).filter((p): p is number => p !== undefined);
     const first = slotAt(Date.now(), config.slotSeconds) + 1;
     const last = first + slotCount - 1;
     // Counting starts when the first slot's reports begin, after connection set-up.
@@ -233,7 +234,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const reports = generator.slots.reduce((n, s) => n + s.reports, 0);
     const spans = generator.slots.filter((s) => s.lastAckAt > s.firstSentAt);
     const perSecond =
-      spans.reduce((n, s) => n + s.reports, 0) / Math.max(0.001, spans.reduce((t, s) => t + (s.lastAckAt - s.firstSentAt) / 1000, 0));
+      spans.reduce((n, s) => n + s.reports, 0) /
+      Math.max(
+        0.001,
+        spans.reduce((t, s) => t + (s.lastAckAt - s.firstSentAt) / 1000, 0),
+      );
     const complete =
       verdict.correct === verdict.groupSlots && verdict.lost === 0 && verdict.doubled === 0 && verdict.decrypted === verdict.groupSlots;
     return {
@@ -275,7 +280,9 @@ export function formatLoadResult(r: LoadResult): string {
   return [
     `${r.meters} meters in ${r.groups} groups, ${r.slots} slot(s): ${r.reports} reports (${r.published} publishes, ${r.resent} resends), ${r.unacknowledged} unacknowledged`,
     `connections: ${r.held} identities held their own connection (peak ${r.peakConnections} open at once)` +
-      (r.rotating > 0 ? `; the other ${r.meters - r.held} were multiplexed over ${r.rotating} short-lived connections at a time, one identity each` : ''),
+      (r.rotating > 0
+        ? `; the other ${r.meters - r.held} were multiplexed over ${r.rotating} short-lived connections at a time, one identity each`
+        : ''),
     `randomness: ${r.poolMade} one-time values computed ahead in ${r.poolSeconds.toFixed(0)} s, ${r.poolTaken} used, each once`,
     `verdict: ${v.correct} of ${v.groupSlots} group-slots decrypted once with the expected count and totals; ${v.decrypted} decrypted, ${v.wrongTotals} wrong totals, ${v.lost} lost and ${v.doubled} doubled reports`,
     `reports/s sustained ${r.reportsPerSecond.toFixed(0)}; aggregator CPU ${r.aggregatorCpuMsPerReport.toFixed(3)} ms/report; broker CPU ${r.brokerCpuMsPer1000MetersPerSecond.toFixed(2)} ms/s per 1,000 meters, peak RSS ${r.brokerPeakRssMiB.toFixed(0)} MiB (${r.brokerPeakRssMiBPer1000Meters.toFixed(1)} MiB per 1,000 meters)`,

@@ -45,12 +45,7 @@ export function readSeries(storePath: string, slots: number[]): Row[] {
   }
 }
 
-export function verify(
-  rows: Row[],
-  sent: SlotExpectation[],
-  members: Map<string, string[]>,
-  slotSeconds: number,
-): Verdict {
+export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string, string[]>, slotSeconds: number): Verdict {
   const verdict: Verdict = { groupSlots: 0, decrypted: 0, correct: 0, wrongTotals: 0, lost: 0, doubled: 0, latenciesMs: [] };
   const byKey = new Map(rows.map((r) => [`${r.group_id}/${r.slot}`, r]));
   for (const { slot, expected } of sent) {

@@ -23,7 +23,8 @@ export const cliReasons = {
   'esp-idf-missing': 'flash for an ESP32 without ESP-IDF: IDF_PATH unset',
   'flash-step-failed': 'a step of flash (mcconfig, the simulator) that exited with an error; its own output says why',
   'xs-unavailable': 'the XS engine that simulate and start run the meters in is not built, or the platform is not Linux',
-  'load-not-loopback': 'meterveil load asked to run its services on a host that is not loopback (localhost, 127.0.0.0/8, ::1): it only loads this machine (exit code 2)',
+  'load-not-loopback':
+    'meterveil load asked to run its services on a host that is not loopback (localhost, 127.0.0.0/8, ::1): it only loads this machine (exit code 2)',
   'load-incomplete': 'a load run whose slots were not all decrypted once with the expected counts and totals within its time bound',
   'bad-random-request': 'a request from the XS simulator for randomness of a length outside 1..4096',
 } as const;

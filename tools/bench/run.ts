@@ -16,9 +16,28 @@ const program = new Command('bench')
   .option('--quick', 'few samples, for a smoke run (numbers are rough)', false)
   .option('--json <file>', 'also write the results as JSON')
   .option('--suite <name>', 'run only this suite')
+  .option('--meters <list>', 'scale suite: fleet sizes, comma-separated (default 10000,100000; --quick 1000)')
+  .option('--duration <s>', 'scale suite: seconds of reporting per run (default two slots)')
+  .option('--brokers <list>', 'scale suite: embedded,mosquitto (default both)')
   .parse();
 
-const options = program.opts<{ bits: string; quick: boolean; json?: string; suite?: string }>();
+const options = program.opts<{
+  bits: string;
+  quick: boolean;
+  json?: string;
+  suite?: string;
+  meters?: string;
+  duration?: string;
+  brokers?: string;
+}>();
+const list = (text: string | undefined) => text?.split(',').map((item) => item.trim());
+const meters = list(options.meters)?.map(Number);
+if (meters?.some((n) => !Number.isInteger(n) || n < 2)) program.error(`--meters: expected a list like 10000,100000, got ${options.meters}`);
+const durationSeconds = options.duration === undefined ? undefined : Number(options.duration);
+if (durationSeconds !== undefined && !(durationSeconds > 0)) program.error(`--duration: expected seconds, got ${options.duration}`);
+const brokers = list(options.brokers);
+if (brokers?.some((b) => b !== 'embedded' && b !== 'mosquitto'))
+  program.error(`--brokers: expected embedded and/or mosquitto, got ${options.brokers}`);
 const bits = options.bits.split(',').map((b) => Number(b.trim()));
 if (bits.some((b) => !Number.isInteger(b) || b < 512 || b % 256 !== 0)) {
   program.error(`--bits: expected a list like 2048,3072, got ${options.bits}`);
@@ -41,7 +60,7 @@ const targets: BenchTarget[] = [];
 const notes: string[] = [];
 for (const suite of suites) {
   console.error(`suite ${suite.name}`);
-  const result = await suite.run({ bits, quick: options.quick, log: (line) => console.error(line) });
+  const result = await suite.run({ bits, quick: options.quick, log: (line) => console.error(line), meters, durationSeconds, brokers });
   rows.push(...result.rows);
   notes.push(...result.notes);
   targets.push(...(suite.targets ?? []));

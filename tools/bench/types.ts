@@ -41,6 +41,10 @@ export interface BenchContext {
   bits: number[];
   quick: boolean;
   log: (line: string) => void;
+  /** The scale suite: fleet sizes, seconds of reporting and brokers to run instead of its defaults. */
+  meters?: number[];
+  durationSeconds?: number;
+  brokers?: string[];
 }
 
 export interface SuiteResult {
