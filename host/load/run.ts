@@ -70,6 +70,8 @@ export interface LoadResult {
   poolSeconds: number;
   /** Reports acknowledged per second, over each slot's span from its first report to its last acknowledgement. */
   reportsPerSecond: number;
+  /** What the meters offered: one slot's reports over the spread window. */
+  offeredPerSecond: number;
   aggregatorCpuMsPerReport: number;
   brokerCpuMsPer1000MetersPerSecond: number;
   brokerPeakRssMiBPer1000Meters: number;
@@ -114,6 +116,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const supervisor = new Supervisor(join(dir, 'logs'), { log, forward: () => {} });
   let mosquitto: RunningMosquitto | undefined;
   let generator: LoadGenerator | undefined;
+  let rssTimer: NodeJS.Timeout | undefined;
   try {
     const poolStarted = Date.now();
     const pool = await OneTimePool.fill(config.keys.publicKey, o.meters * slotCount, {
@@ -174,6 +177,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
     }));
     const held = o.held ?? Math.min(o.meters, 10_000);
+    const spreadMs = (o.spread ?? 0.25) * config.slotSeconds * 1000;
     const rotating = held === o.meters ? 0 : (o.rotating ?? 200);
     generator = new LoadGenerator({
       url: config.broker.url,
@@ -184,7 +188,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       held,
       rotating,
       pool,
-      spreadMs: (o.spread ?? 0.25) * config.slotSeconds * 1000,
+      spreadMs,
       resendMs: 15_000,
     });
     await generator.connect(200, (n) => {
@@ -196,14 +200,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       );
 
     const rolePids = () => config.groups.map((g) => supervisor.pid(`aggregator-${g.id}`)).filter((p): p is number => p !== undefined);
-    const first = slotAt(Date.now(), config.slotSeconds) + 1;
+    // The slot in progress is the first: its end is the next one, and the households' model gives its whole readings.
+    const first = slotAt(Date.now(), config.slotSeconds);
     const last = first + slotCount - 1;
     // Counting starts when the first slot's reports begin, after connection set-up.
     await sleep(Math.max(0, slotEndMs(first, config.slotSeconds) - Date.now()));
     const cpu0 = { broker: brokerPid ? processCpuMs(brokerPid) : 0, aggregators: rolePids().reduce((s, p) => s + processCpuMs(p), 0) };
     const t0 = Date.now();
     let peakRss = 0;
-    const rssTimer = setInterval(() => {
+    rssTimer = setInterval(() => {
       if (brokerPid) peakRss = Math.max(peakRss, processRssBytes(brokerPid));
     }, 1000);
     const deadlineOf = (s: number) => slotEndMs(s, config.slotSeconds) + config.slotSeconds * 1000 + config.latenessSeconds * 1000 + 30_000;
@@ -256,6 +261,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       poolTaken: pool.taken,
       poolSeconds,
       reportsPerSecond: perSecond,
+      offeredPerSecond: o.meters / Math.max(1, spreadMs / 1000),
       aggregatorCpuMsPerReport: cpu.aggregators / Math.max(1, reports),
       brokerCpuMsPer1000MetersPerSecond: cpu.broker / seconds / (o.meters / 1000),
       brokerPeakRssMiB: peakRss / 2 ** 20,
@@ -268,6 +274,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       dir: o.keepDir ? dir : undefined,
     };
   } finally {
+    clearInterval(rssTimer);
     await generator?.close();
     await supervisor.stopAll();
     await mosquitto?.stop();
@@ -285,7 +292,7 @@ export function formatLoadResult(r: LoadResult): string {
         : ''),
     `randomness: ${r.poolMade} one-time values computed ahead in ${r.poolSeconds.toFixed(0)} s, ${r.poolTaken} used, each once`,
     `verdict: ${v.correct} of ${v.groupSlots} group-slots decrypted once with the expected count and totals; ${v.decrypted} decrypted, ${v.wrongTotals} wrong totals, ${v.lost} lost and ${v.doubled} doubled reports`,
-    `reports/s sustained ${r.reportsPerSecond.toFixed(0)}; aggregator CPU ${r.aggregatorCpuMsPerReport.toFixed(3)} ms/report; broker CPU ${r.brokerCpuMsPer1000MetersPerSecond.toFixed(2)} ms/s per 1,000 meters, peak RSS ${r.brokerPeakRssMiB.toFixed(0)} MiB (${r.brokerPeakRssMiBPer1000Meters.toFixed(1)} MiB per 1,000 meters)`,
+    `reports/s sustained ${r.reportsPerSecond.toFixed(0)} (offered ${r.offeredPerSecond.toFixed(0)}); aggregator CPU ${r.aggregatorCpuMsPerReport.toFixed(3)} ms/report; broker CPU ${r.brokerCpuMsPer1000MetersPerSecond.toFixed(2)} ms/s per 1,000 meters, peak RSS ${r.brokerPeakRssMiB.toFixed(0)} MiB (${r.brokerPeakRssMiBPer1000Meters.toFixed(1)} MiB per 1,000 meters)`,
     `slot end to stored total: median ${r.latencyMedianMs.toFixed(0)} ms, p99 ${r.latencyP99Ms.toFixed(0)} ms (lateness ${r.latenessSeconds} s)`,
     r.complete ? 'OK: every slot decrypted once with the expected count and totals' : 'FAILED: see the verdict',
   ].join('\n');
