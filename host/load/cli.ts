@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { cliAction, usage } from '../cli/action.ts';
 import { roleLogger } from '../log/logger.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
+import { LOAD_BROKERS } from './layout.ts';
 import { formatLoadResult, runLoad } from './run.ts';
 
 function integer(text: string, what: string, min: number): number {
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .option('--slot-seconds <s>', 'slot length', '60')
     .requiredOption('--duration <s>', 'seconds of reporting (whole slots; at most 3600)')
     .option('--group-size <n>', 'meters per group (one aggregator and one feeder each)', '1000')
-    .option('--broker <kind>', 'embedded (aedes, its own process) or mosquitto', 'embedded')
+    .option('--broker <kind>', 'embedded (aedes, its own process), mosquitto, or nats (a three-node cluster)', 'embedded')
     .option('--host <address>', 'loopback address the services listen on', '127.0.0.1')
     .option('--connections <n>', 'identities that hold their own connection (default: all, at most 10,000)')
     .option('--rotating <n>', 'short-lived connections at once for the other identities', '200')
@@ -35,8 +36,7 @@ export function register(program: Command): void {
     .option('--keep', "keep the run's folder (config, logs, stores) and print its path")
     .action(
       cliAction(async (opts: Record<string, string | boolean | undefined>) => {
-        const broker = String(opts.broker);
-        if (broker !== 'embedded' && broker !== 'mosquitto') usage('bad-argument', '--broker must be embedded or mosquitto');
+        const broker = LOAD_BROKERS.find((b) => b === opts.broker) ?? usage('bad-argument', '--broker must be embedded, mosquitto or nats');
         try {
           const result = await runLoad({
             meters: integer(String(opts.meters), '--meters', 2),

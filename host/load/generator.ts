@@ -33,7 +33,8 @@ export interface LoadIdentity {
 }
 
 export interface GeneratorOptions {
-  url: string;
+  /** The broker tier: identity i connects to urls[i % urls.length]. */
+  urls: string[];
   publicKey: PaillierPublicKey;
   packing: SlotPacking;
   slotSeconds: number;
@@ -67,6 +68,7 @@ export interface SlotSent {
 
 class LoadMeter {
   seq = 1;
+  url = '';
   client: MqttClient | undefined;
   readonly pending = new Map<number, Pending>();
   readonly household: HouseholdProfile;
@@ -97,7 +99,11 @@ export class LoadGenerator {
   private open = 0;
 
   constructor(private readonly o: GeneratorOptions) {
-    this.meters = o.identities.map((id) => new LoadMeter(id, [...id.ackKeys.keys()]));
+    this.meters = o.identities.map((id, i) => {
+      const m = new LoadMeter(id, [...id.ackKeys.keys()]);
+      m.url = o.urls[i % o.urls.length];
+      return m;
+    });
     this.held = this.meters.slice(0, o.held);
     this.rotating = this.meters.slice(o.held);
   }
@@ -112,7 +118,7 @@ export class LoadGenerator {
   }
 
   private async open1(m: LoadMeter, localAddress: string): Promise<MqttClient> {
-    const client = meterConnection(this.o.url, m.identity, localAddress);
+    const client = meterConnection(m.url, m.identity, localAddress);
     m.client = client;
     client.on('message', (_topic, payload) => this.onAck(m, new Uint8Array(payload)));
     client.on('connect', () => this.peak(+1));

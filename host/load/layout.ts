@@ -9,7 +9,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
 
-export type LoadBroker = 'embedded' | 'mosquitto';
+/** aedes in its own process, mosquitto, or a three-node NATS cluster. */
+export type LoadBroker = 'embedded' | 'mosquitto' | 'nats';
+export const LOAD_BROKERS: readonly LoadBroker[] = ['embedded', 'mosquitto', 'nats'];
+const NATS_NODES = 3;
 
 export interface LoadLayoutOptions {
   meters: number;
@@ -53,11 +56,23 @@ function freePort(host: string): Promise<number> {
 /** Writes <dir>/meterveil.json; returns its path. */
 export async function writeLoadLayout(dir: string, o: LoadLayoutOptions): Promise<string> {
   const groups = loadGroups(o.meters, o.groupSize);
-  const brokerPort = await freePort(o.host);
   const httpPort = await freePort(o.host);
+  const ports = async (n: number) => {
+    const list: number[] = [];
+    for (let i = 0; i < n; i++) list.push(await freePort(o.host));
+    return list;
+  };
+  const broker =
+    o.broker === 'nats'
+      ? {
+          urls: (await ports(NATS_NODES)).map((p) => `mqtt://${o.host}:${p}`),
+          embedded: false,
+          cluster: { routes: (await ports(NATS_NODES)).map((p) => `${o.host}:${p}`) },
+        }
+      : { url: `mqtt://${o.host}:${await freePort(o.host)}`, embedded: o.broker === 'embedded' };
   const config = {
     dataDir: '.',
-    broker: { url: `mqtt://${o.host}:${brokerPort}`, embedded: o.broker === 'embedded' },
+    broker,
     slotSeconds: o.slotSeconds,
     skewSeconds: 5,
     tolerance: 0.05,

@@ -24,11 +24,13 @@ import { isLoopbackHost } from '../net/loopback.ts';
 import { slotAt, slotEndMs } from '../protocol/slots.ts';
 import { providerStorePath } from '../provider/run.ts';
 import { ensureReaderTokens } from '../start/api-readers.ts';
+import { startNatsCluster } from '../start/cluster.ts';
+import { natsReady } from '../mqtt/brokers-ready.ts';
 import { demoSharePath, provision } from '../start/provision.ts';
 import { Supervisor } from '../start/supervisor.ts';
 import { LoadGenerator, type LoadIdentity } from './generator.ts';
 import { writeLoadLayout, type LoadBroker } from './layout.ts';
-import { processCpuMs, processRssBytes } from './process-usage.ts';
+import { processCpuMs, processRssBytes, withChildren } from './process-usage.ts';
 import { OneTimePool } from './randomness-pool.ts';
 import { percentile, readSeries, verify, type Verdict } from './verify.ts';
 
@@ -129,8 +131,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     log.info(`randomness: ${pool.made} one-time values in ${poolSeconds.toFixed(0)} s (worker threads, this run's key, memory only)`);
 
     const args = ['--config', configPath];
-    let brokerPid: number | undefined;
-    if (o.broker === 'mosquitto') {
+    let brokerPids: () => number[];
+    if (o.broker === 'nats') {
+      const names = await startNatsCluster(config, secrets, supervisor);
+      await natsReady(config);
+      brokerPids = () => names.flatMap((name) => withChildren(supervisor.pid(`nats-${name}`) ?? -1));
+    } else if (o.broker === 'mosquitto') {
       const { host, port } = brokerAddress(config);
       writeMosquittoFiles(join(dir, 'mosquitto'), {
         host,
@@ -143,12 +149,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           config.outageSeconds,
         ),
       });
-      mosquitto = await runMosquitto(join(dir, 'mosquitto'), () => {});
-      brokerPid = mosquitto.pid;
+      const running = await runMosquitto(join(dir, 'mosquitto'), () => {});
+      mosquitto = running;
+      brokerPids = () => (running.pid === undefined ? [] : [running.pid]);
     } else {
       await supervisor.start({ name: 'broker', args: ['broker', ...args], show: /^$/ });
-      brokerPid = supervisor.pid('broker');
+      brokerPids = () => withChildren(supervisor.pid('broker') ?? -1);
     }
+    const brokerCpuMs = () => brokerPids().reduce((sum, pid) => sum + processCpuMs(pid), 0);
+    const brokerRss = () => brokerPids().reduce((sum, pid) => sum + processRssBytes(pid), 0);
     const d = config.provider.decryption;
     if (d.mode === 'threshold')
       await Promise.all(
@@ -180,7 +189,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const spreadMs = (o.spread ?? 0.25) * config.slotSeconds * 1000;
     const rotating = held === o.meters ? 0 : (o.rotating ?? 200);
     generator = new LoadGenerator({
-      url: config.broker.url,
+      urls: config.broker.urls,
       publicKey,
       packing: slotPackingFor(config.slotSeconds, config.packing, publicKey.bits),
       slotSeconds: config.slotSeconds,
@@ -205,11 +214,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const last = first + slotCount - 1;
     // Counting starts when the first slot's reports begin, after connection set-up.
     await sleep(Math.max(0, slotEndMs(first, config.slotSeconds) - Date.now()));
-    const cpu0 = { broker: brokerPid ? processCpuMs(brokerPid) : 0, aggregators: rolePids().reduce((s, p) => s + processCpuMs(p), 0) };
+    const cpu0 = { broker: brokerCpuMs(), aggregators: rolePids().reduce((s, p) => s + processCpuMs(p), 0) };
     const t0 = Date.now();
     let peakRss = 0;
     rssTimer = setInterval(() => {
-      if (brokerPid) peakRss = Math.max(peakRss, processRssBytes(brokerPid));
+      peakRss = Math.max(peakRss, brokerRss());
     }, 1000);
     const deadlineOf = (s: number) => slotEndMs(s, config.slotSeconds) + config.slotSeconds * 1000 + config.latenessSeconds * 1000 + 30_000;
     const sending: Promise<unknown>[] = [];
@@ -231,7 +240,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     clearInterval(rssTimer);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = {
-      broker: (brokerPid ? processCpuMs(brokerPid) : 0) - cpu0.broker,
+      broker: brokerCpuMs() - cpu0.broker,
       aggregators: rolePids().reduce((s, p) => s + processCpuMs(p), 0) - cpu0.aggregators,
     };
     const verdict = verify(rows, generator.slots, members, config.slotSeconds);

@@ -18,7 +18,7 @@ const program = new Command('bench')
   .option('--suite <name>', 'run only this suite')
   .option('--meters <list>', 'scale suite: fleet sizes, comma-separated (default 10000,100000; --quick 1000)')
   .option('--duration <s>', 'scale suite: seconds of reporting per run (default two slots)')
-  .option('--brokers <list>', 'scale suite: embedded,mosquitto (default both)')
+  .option('--brokers <list>', 'scale suite: embedded,mosquitto,nats (default all three)')
   .parse();
 
 const options = program.opts<{
@@ -36,8 +36,8 @@ if (meters?.some((n) => !Number.isInteger(n) || n < 2)) program.error(`--meters:
 const durationSeconds = options.duration === undefined ? undefined : Number(options.duration);
 if (durationSeconds !== undefined && !(durationSeconds > 0)) program.error(`--duration: expected seconds, got ${options.duration}`);
 const brokers = list(options.brokers);
-if (brokers?.some((b) => b !== 'embedded' && b !== 'mosquitto'))
-  program.error(`--brokers: expected embedded and/or mosquitto, got ${options.brokers}`);
+if (brokers?.some((b) => !['embedded', 'mosquitto', 'nats'].includes(b)))
+  program.error(`--brokers: expected some of embedded, mosquitto, nats, got ${options.brokers}`);
 const bits = options.bits.split(',').map((b) => Number(b.trim()));
 if (bits.some((b) => !Number.isInteger(b) || b < 512 || b % 256 !== 0)) {
   program.error(`--bits: expected a list like 2048,3072, got ${options.bits}`);

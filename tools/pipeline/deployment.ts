@@ -16,7 +16,7 @@ import type { RunningChildBroker } from '../../host/broker/child-broker.ts';
 import { writeNatsConfigs } from '../../host/broker/nats-files.ts';
 import { runNatsNode } from '../../host/broker/run-nats.ts';
 import { fail } from '../../firmware/errors.ts';
-import { natsReady } from './nats-ready.ts';
+import { natsReady } from '../../host/mqtt/brokers-ready.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
 import {

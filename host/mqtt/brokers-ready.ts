@@ -1,12 +1,12 @@
 /**
- * Waits until every node of a test deployment's NATS cluster takes MQTT sessions: a node listens
- * before its JetStream has a leader, and refuses connections until then.
+ * Waits until every broker of a deployment takes MQTT sessions: a NATS node listens before its
+ * JetStream has a leader, and refuses connections until then.
  */
-import { PROVIDER_USER } from '../../host/config/identities.ts';
-import type { MeterveilConfig } from '../../host/config/schema.ts';
-import { readSecrets } from '../../host/config/secrets.ts';
-import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
-import { brokerConnection } from '../../host/tls/files.ts';
+import { PROVIDER_USER } from '../config/identities.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
+import { readSecrets } from '../config/secrets.ts';
+import { brokerConnection } from '../tls/files.ts';
+import { connected, connectRole, endClient } from './client.ts';
 
 export async function natsReady(config: MeterveilConfig, timeoutMs = 30_000): Promise<void> {
   const password = readSecrets(config.keys.secrets).services[PROVIDER_USER];
