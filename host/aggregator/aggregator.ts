@@ -146,16 +146,25 @@ export class Aggregator {
       for (const m of options.store.contributors(s.slot, s.keyId)) seen.add(m);
       this.openSeen.set(s.slot, seen);
     }
-    // Attached before the connection completes: a persistent session delivers queued reports at once.
-    options.client.on('message', (topic, payload) => {
-      if (topic === KEY_ANNOUNCEMENT_TOPIC) this.receiveAnnouncement(payload);
-      else if (topic === this.backlog.topic) this.receiveMarker(payload);
-      else this.receive(topic, payload);
-    });
   }
 
   get groupId(): string {
     return this.o.group.id;
+  }
+
+  /** Its own backlog marker's topic: the process's router hands this aggregator what arrives there. */
+  get backlogTopic(): string {
+    return this.backlog.topic;
+  }
+
+  /**
+   * One MQTT message for this group (host/aggregator/router.ts routes them, attached before the
+   * connection completes: a persistent session delivers queued reports at once).
+   */
+  handle(topic: string, payload: Uint8Array): void {
+    if (topic === KEY_ANNOUNCEMENT_TOPIC) this.receiveAnnouncement(payload);
+    else if (topic === this.backlog.topic) this.receiveMarker(payload);
+    else this.receive(topic, payload);
   }
 
   /** Subscribes to the members' report topics and starts closing slots; the client must be connected. */

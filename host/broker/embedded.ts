@@ -39,6 +39,12 @@ export interface EmbeddedBroker {
   connectedClients(): number;
   /** Messages clients published that the broker took (its own $SYS messages aside). */
   published(): number;
+  /**
+   * Takes a new table of users and permissions (a group moved to another aggregator host, a host
+   * added): checked from the next login, publication and subscription on. A subscription already
+   * made stays; the client that made it no longer counts what comes on it (host/aggregator/router.ts).
+   */
+  reload(access: { users: Map<string, string>; acl: Acl }): void;
   close(): Promise<void>;
 }
 
@@ -72,7 +78,9 @@ export async function startEmbeddedBroker(options: {
     if (!out) queuesOut.set(client, (out = new Promise((resolve) => client.once('connected', () => resolve()))));
     return out;
   };
-  const passwords = new Map([...options.users].map(([u, p]) => [u, digest(p)]));
+  const hashed = (users: Map<string, string>) => new Map([...users].map(([u, p]) => [u, digest(p)]));
+  let passwords = hashed(options.users);
+  let acl = options.acl;
   const userOf = new WeakMap<Client, string>();
 
   const broker = await Aedes.createBroker({
@@ -95,7 +103,7 @@ export async function startEmbeddedBroker(options: {
         refuse('oversized', `${user} on ${packet.topic}`);
         return done(new Error('message too large'));
       }
-      if (!mayPublish(options.acl, user, packet.topic)) {
+      if (!mayPublish(acl, user, packet.topic)) {
         refuse('publish-not-allowed', `${user} on ${packet.topic}`);
         return done(new Error('publish not allowed'));
       }
@@ -107,9 +115,12 @@ export async function startEmbeddedBroker(options: {
     },
     authorizeSubscribe(client, subscription, done) {
       const user = userOf.get(client);
-      if (!maySubscribe(options.acl, user, subscription.topic)) {
+      if (!maySubscribe(acl, user, subscription.topic)) {
         refuse('subscribe-not-allowed', `${user} to ${subscription.topic}`);
-        return done(new Error('subscribe not allowed'));
+        // Refused on its own (SUBACK 0x80), the connection kept: aedes authorizes a resumed
+        // session's subscriptions again at each login, and one the table no longer allows (its
+        // group moved to another aggregator host) must not keep the session from connecting.
+        return done(null, null);
       }
       done(null, subscription);
     },
@@ -164,6 +175,10 @@ export async function startEmbeddedBroker(options: {
     refusals,
     connectedClients: () => broker.connectedClients,
     published: () => published,
+    reload(access) {
+      passwords = hashed(access.users);
+      acl = access.acl;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         broker.close(() => server.close(() => resolve()));

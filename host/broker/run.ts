@@ -9,12 +9,10 @@ import type { RoleLog } from '../log/logger.ts';
 
 export function runBroker(config: MeterveilConfig, log?: RoleLog): Promise<EmbeddedBroker> {
   const { host, port } = brokerAddress(config);
-  return startEmbeddedBroker({
-    host,
-    port,
-    users: brokerUsers(readSecrets(config.keys.secrets)),
-    acl: deploymentAcl(config),
-    log,
-    tls: brokerServerTls(config),
-  });
+  return startEmbeddedBroker({ host, port, ...brokerAccess(config), log, tls: brokerServerTls(config) });
+}
+
+/** Who may log in, and what each may do, for a config: what the broker takes at start and on a reload. */
+export function brokerAccess(config: MeterveilConfig) {
+  return { users: brokerUsers(readSecrets(config.keys.secrets)), acl: deploymentAcl(config) };
 }

@@ -11,11 +11,22 @@ export function meterUser(meterId: string): string {
 }
 
 export function isServiceName(id: string): boolean {
-  return id === PROVIDER_USER || id.startsWith('aggregator.') || id.startsWith('feeder.') || id.startsWith('custodian.');
+  return (
+    id === PROVIDER_USER ||
+    id.startsWith('aggregator.') ||
+    id.startsWith('aggregators.') ||
+    id.startsWith('feeder.') ||
+    id.startsWith('custodian.')
+  );
 }
 
 export function aggregatorUser(groupId: string): string {
   return `aggregator.${groupId}`;
+}
+
+/** An aggregator host (config `aggregators`), which runs several groups over one connection. */
+export function aggregatorHostUser(hostName: string): string {
+  return `aggregators.${hostName}`;
 }
 
 export function feederUser(feederId: string): string {

@@ -15,6 +15,7 @@ import {
 import { fail } from '../../firmware/errors.ts';
 import { isLoopbackHost } from '../net/loopback.ts';
 import { isServiceName } from './identities.ts';
+import { parsePlacement, type AggregatorHost } from './placement.ts';
 import { parseRetention, type RetentionConfig } from './retention.ts';
 import { MAX_CUSTODIANS, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
 
@@ -132,6 +133,8 @@ export interface MeterveilConfig {
   /** What each role may forget, and when (host/config/retention.ts). */
   retention: RetentionConfig;
   groups: GroupConfig[];
+  /** Which aggregator process runs which groups (host/config/placement.ts); empty: one process per group. */
+  aggregators: AggregatorHost[];
 }
 
 /** PEM files, absolute. */
@@ -160,6 +163,7 @@ const TOP_KEYS = [
   'provider',
   'retention',
   'groups',
+  'aggregators',
 ];
 
 function object(value: unknown, what: string): Record<string, unknown> {
@@ -376,7 +380,10 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   const meters = new Set(groups.flatMap((g) => g.members));
   for (const m of meters) {
     if (isServiceName(m))
-      fail('bad-config', `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "feeder.*", "custodian.*")`);
+      fail(
+        'bad-config',
+        `meter id "${m}" is reserved for a service ("provider", "aggregator.*", "aggregators.*", "feeder.*", "custodian.*")`,
+      );
   }
   for (const g of groups) {
     if (meters.has(g.feeder)) fail('bad-config', `group ${g.id}: feeder ${g.feeder} is also a customer meter`);
@@ -421,6 +428,11 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
     provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
     retention: parseRetention(c.retention, { slotSeconds, latenessSeconds, outageSeconds, skewSeconds }, refuse),
     groups,
+    aggregators: parsePlacement(
+      c.aggregators,
+      groups.map((g) => g.id),
+      refuse,
+    ),
   };
 }
 

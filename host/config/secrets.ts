@@ -14,7 +14,7 @@ import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmware/protocol/meter-keys.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
-import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
+import { aggregatorHostUser, aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
 import { allMeters, type MeterveilConfig } from './schema.ts';
 
 export interface MeterSecret {
@@ -71,6 +71,7 @@ export function ensureSecrets(config: MeterveilConfig): Secrets {
   const services = [
     PROVIDER_USER,
     ...config.groups.map((g) => aggregatorUser(g.id)),
+    ...config.aggregators.map((h) => aggregatorHostUser(h.name)),
     ...config.groups.map((g) => feederUser(g.feeder)),
     ...custodianUsers(config),
   ];

@@ -23,8 +23,9 @@ import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmwar
 import { publicKeyToJson, type PublicKeyJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { buildAcl, type Acl } from '../broker/acl.ts';
+import { addAggregatorHosts } from '../broker/deployment-acl.ts';
 import { addCustodianAcl } from '../broker/custodian-acl.ts';
-import { aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
+import { aggregatorHostUser, aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { householdOf } from '../feeder/households.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
@@ -85,6 +86,8 @@ export interface ProvisionPlan {
   /** All secrets, for a deployment that runs every service in one process (`meterveil start`). */
   allInOne: RoleSecrets;
   aggregators: Map<string, RoleSecrets>;
+  /** By host name (config `aggregators`): what each aggregator host needs for all its groups. */
+  aggregatorHosts: Map<string, RoleSecrets>;
   provider: RoleSecrets;
   /** Threshold keys only: each custodian's broker password and its key of every meter, by custodian index. */
   custodians: Map<number, RoleSecrets>;
@@ -207,6 +210,18 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     const feeder = feederUser(group.feeder);
     feeders.set(group.feeder, { username: feeder, password: service(feeder), url: config.broker.url });
   }
+  // A host's secrets are its groups' together: the MAC keys of their members, each member's
+  // acknowledgement key of each of its groups there, and the host's own broker password.
+  const aggregatorHosts = new Map<string, RoleSecrets>();
+  for (const host of config.aggregators) {
+    const user = aggregatorHostUser(host.name);
+    const meters: RoleSecrets['meters'] = {};
+    for (const groupId of host.groups) {
+      for (const [m, keys] of Object.entries(aggregators.get(groupId)!.meters))
+        meters[m] = { ...keys, ackKeys: { ...meters[m]?.ackKeys, ...keys.ackKeys } };
+    }
+    aggregatorHosts.set(host.name, { meters, services: { [user]: service(user) } });
+  }
   const provider: RoleSecrets = {
     meters: Object.fromEntries(
       [...deviceKeys].map(([m, deviceKey]) => [m, { statusKey: bytesToHex(deriveStatusKey(deviceKey, nodeHmacSha256)) }]),
@@ -222,10 +237,13 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     ]);
     custodians.set(index, { meters: Object.fromEntries(keys), services: { [user]: service(user) } });
   }
-  const acl = addCustodianAcl(
-    buildAcl(config),
-    custodianCount,
-    config.groups.map((g) => g.id),
+  const acl = addAggregatorHosts(
+    addCustodianAcl(
+      buildAcl(config),
+      custodianCount,
+      config.groups.map((g) => g.id),
+    ),
+    config,
   );
   const sessionExpirySeconds = config.retention.horizonSeconds;
   return {
@@ -235,6 +253,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     devices,
     allInOne,
     aggregators,
+    aggregatorHosts,
     provider,
     custodians,
     feeders,

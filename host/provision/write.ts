@@ -9,6 +9,7 @@
  *   meters/<id>/modpreferences.json       meters built for lin: the simulator's preference file
  *   aggregators/<group>/config.json       the deployment config, dataDir ./data, key lists rewritten
  *   aggregators/<group>/data/keys/        public.json, ring/ (keys.publicKeys), secrets.json (its members' MAC keys only)
+ *   aggregator-hosts/<host>/...           likewise for each aggregator host of config `aggregators` (its groups' members)
  *   provider/config.json, provider/data/keys/   likewise with its ring (host/provision/key-lists.ts), its broker password only
  *   custodians/<i>/config.json, custodians/<i>/data/keys/   threshold mode only: likewise, the threshold ring
  *   provider/data/tls/api.pem, api-key.pem   the API's certificate and key (the provider's alone)
@@ -154,6 +155,7 @@ export function writeProvisioning(
     }
   }
   for (const [groupId, secrets] of plan.aggregators) role(`aggregators/${groupId}`, 'aggregator', secrets);
+  for (const [host, secrets] of plan.aggregatorHosts) role(`aggregator-hosts/${host}`, 'aggregator', secrets);
   role('provider', 'provider', plan.provider);
   file(`provider/data/${DEFAULT_TLS_FILES.apiCert}`, certificates.api.cert, 0o644);
   file(`provider/data/${DEFAULT_TLS_FILES.apiKey}`, certificates.api.key);
@@ -184,7 +186,10 @@ export function writeProvisioning(
     certfile: join(brokerDir, 'tls/broker.pem'),
     keyfile: join(brokerDir, 'tls/broker-key.pem'),
   };
-  const largestGroup = Math.max(...[...plan.aggregators.values()].map((a) => Object.keys(a.meters).length));
+  // One session per aggregator, a group's or a host's: the largest queues the most.
+  const largestGroup = Math.max(
+    ...[...plan.aggregators.values(), ...plan.aggregatorHosts.values()].map((a) => Object.keys(a.meters).length),
+  );
   file(
     'broker/mosquitto.conf',
     mosquittoConf({

@@ -10,5 +10,7 @@ export const configReasons = {
   'device-config-too-large': 'a meter configuration larger than the device can store',
   'malformed-password-hash': 'a broker password hash that is not scrypt$N$r$p$salt$hash with the expected parameters',
   'bad-slots': 'a `policy check --slots` file that is not JSON, has an unknown key or an impossible value; names the field',
+  'unknown-aggregator-host':
+    'an `aggregator --host` name that the config’s `aggregators` does not list, or a config that places no groups on hosts',
   'output-exists': 'an output folder that is not empty; nothing is written',
 } as const;

@@ -4,12 +4,13 @@
  */
 import type { Command } from 'commander';
 import { cliAction, usage } from '../cli/action.ts';
-import { runAggregator } from '../aggregator/run.ts';
+import { runAggregator, runAggregatorHost } from '../aggregator/run.ts';
+import { findAggregatorHost, largestSessionMeters } from '../config/placement.ts';
 import { deploymentAcl } from '../broker/deployment-acl.ts';
 import { queuedMessagesBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runMosquitto } from '../broker/run-mosquitto.ts';
 import { runNatsNode } from '../broker/run-nats.ts';
-import { runBroker } from '../broker/run.ts';
+import { brokerAccess, runBroker } from '../broker/run.ts';
 import { brokerServerTls, brokerUsesTls, readPem } from '../tls/files.ts';
 import { loadConfig } from '../config/load.ts';
 import { brokerAddress, MAX_BROKER_URLS } from '../config/schema.ts';
@@ -118,17 +119,29 @@ export function registerRoles(program: Command): void {
           acl: deploymentAcl(config),
           // mqtts://: a TLS listener with the broker's certificate, which the roles check against tls.ca.
           tls: brokerUsesTls(config) ? { ca: readPem(config.tls.ca, 'the CA certificate'), ...brokerServerTls(config)! } : undefined,
-          maxQueuedMessages: queuedMessagesBound(
-            Math.max(...config.groups.map((g) => g.members.length)),
-            config.slotSeconds,
-            config.outageSeconds,
-          ),
+          maxQueuedMessages: queuedMessagesBound(largestSessionMeters(config), config.slotSeconds, config.outageSeconds),
         });
         log.info(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
         return;
       }
       const broker = await runBroker(config, log);
-      const stopped = untilSignal(await withMetrics(brokerMetrics(broker), opts.metrics, () => broker.close()));
+      // SIGHUP: the config and secrets are read again, for the users and permissions of a group
+      // moved to another aggregator host (docs/deployment.md); the address and TLS stay.
+      const reload = () => {
+        try {
+          broker.reload(brokerAccess(loadConfig(opts.config)));
+          log.info('broker: users and permissions reloaded');
+        } catch (e) {
+          log.error({ reason: (e as { reason?: string }).reason }, `broker: reload refused, the old table stays: ${(e as Error).message}`);
+        }
+      };
+      process.on('SIGHUP', reload);
+      const stopped = untilSignal(
+        await withMetrics(brokerMetrics(broker), opts.metrics, () => {
+          process.off('SIGHUP', reload);
+          return broker.close();
+        }),
+      );
       log.info(`broker listening on ${config.broker.url}`);
       await announceReady();
       await stopped;
@@ -138,15 +151,24 @@ export function registerRoles(program: Command): void {
   addMetricsOption(
     program
       .command('aggregator')
-      .description("run one group's aggregator")
+      .description("run one group's aggregator (--group), or an aggregator host's groups in one process (--host, config aggregators)")
       .option('-c, --config <file>', 'config file', 'meterveil.json')
-      .requiredOption('-g, --group <id>', 'group id'),
+      .option('-g, --group <id>', 'group id')
+      .option('--host <name>', 'aggregator host name (config aggregators): its groups over one broker connection'),
   ).action(
-    cliAction(async (opts: { config: string; group: string; metrics?: string }) => {
-      const log = roleLogger('aggregator', { group: opts.group });
-      const running = await runAggregator(loadConfig(opts.config), opts.group, { log });
+    cliAction(async (opts: { config: string; group?: string; host?: string; metrics?: string }) => {
+      if ((opts.group === undefined) === (opts.host === undefined))
+        usage('bad-argument', 'give --group <id> or --host <name> (one of them)');
+      const config = loadConfig(opts.config);
+      const log = roleLogger('aggregator', opts.host === undefined ? { group: opts.group! } : { host: opts.host });
+      const running =
+        opts.host === undefined ? await runAggregator(config, opts.group!, { log }) : await runAggregatorHost(config, opts.host, { log });
       const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
-      log.info(`aggregator ${opts.group} running`);
+      log.info(
+        opts.host === undefined
+          ? `aggregator ${opts.group} running`
+          : `aggregator host ${opts.host} running groups ${findAggregatorHost(config.aggregators, opts.host).groups.join(', ')}`,
+      );
       await announceReady();
       await stopped;
     }),

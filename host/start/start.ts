@@ -1,7 +1,7 @@
 /**
  * `meterveil start` (and `npm start`): the whole pipeline on one machine. The broker and the
- * simulated fleet run in this process; the provider, one aggregator per group, the feeder meters
- * and, in threshold mode, each custodian run as child processes, exactly as they would on separate
+ * simulated fleet run in this process; the provider, one aggregator per group (or per aggregator
+ * host, config aggregators), the feeder meters and, in threshold mode, each custodian run as child processes, exactly as they would on separate
  * machines, so that one crashing (or being killed) does not take the others down and each has its
  * own event loop.
  */
@@ -131,16 +131,25 @@ export async function startAll(options: {
       args: ['provider', ...args],
       show: /provider API on|slot \d+|ALERT|refused/,
     });
+    // One process per aggregator host where the config places groups (config aggregators), else per group.
+    const aggregators =
+      config.aggregators.length > 0
+        ? config.aggregators.map((h) => ({
+            name: `aggregator-host-${h.name}`,
+            select: ['--host', h.name],
+            what: `${h.name}: ${h.groups.join(', ')}`,
+          }))
+        : config.groups.map((g) => ({ name: `aggregator-${g.id}`, select: ['--group', g.id], what: g.id }));
     await Promise.all(
-      config.groups.map((g) =>
+      aggregators.map((a) =>
         supervisor.start({
-          name: `aggregator-${g.id}`,
-          args: ['aggregator', ...args, '--group', g.id, ...metricsArgs()],
+          name: a.name,
+          args: ['aggregator', ...args, ...a.select, ...metricsArgs()],
           show: /suppressed|not stored/,
         }),
       ),
     );
-    log.info(`aggregators for ${config.groups.map((g) => g.id).join(', ')}`);
+    log.info(`aggregators for ${aggregators.map((a) => a.what).join('; ')}`);
     const feederArgs = ['feeder', ...args, ...metricsArgs()];
     if (options.simulate) {
       const meters = new Set(config.groups.flatMap((g) => g.members)).size;

@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
-import { startEmbeddedBroker } from '../../host/broker/embedded.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../host/broker/embedded.ts';
+import type { Acl } from '../../host/broker/acl.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
 import type { RunningChildBroker } from '../../host/broker/child-broker.ts';
 import { writeNatsConfigs } from '../../host/broker/nats-files.ts';
@@ -61,6 +62,8 @@ export interface TestDeployment {
   /** NATS: what the nodes wrote on stderr, prefixed by the command. */
   brokerLog: string[];
   startNode(index: number): Promise<void>;
+  /** Gives the running broker the users and permissions of another config of this deployment (mosquitto: rewritten files and SIGHUP; not NATS). */
+  reloadBroker(config: MeterveilConfig): Promise<void>;
   meter(meterId: string, groups: string[], options?: Partial<NodeMeterOptions>): Promise<NodeMeter>;
   cleanup(): Promise<void>;
 }
@@ -179,18 +182,28 @@ export async function deploy(options: {
   const node = (index: number) => nodeControl[index] ?? fail('bad-argument', `no NATS node ${index} in this deployment`);
   /** Starts the broker; resolves to its stop. */
   let startBroker: () => Promise<() => Promise<void>>;
+  let reload: (access: { users: Map<string, string>; acl: Acl }) => Promise<void>;
   if (options.broker === 'mosquitto') {
-    const files = writeMosquittoFiles(join(dir, 'mosquitto'), {
-      host: '127.0.0.1',
-      port,
-      users,
-      acl,
-      tls: tls && { ca: tls.ca.cert, ...tls.broker },
-      maxQueuedMessages: options.mosquitto?.maxQueuedMessages,
-      persistenceDir: options.mosquitto?.persistence ? join(dir, 'mosquitto/persistence') : undefined,
-    });
+    const writeFiles = (access: { users: Map<string, string>; acl: Acl }) =>
+      writeMosquittoFiles(join(dir, 'mosquitto'), {
+        host: '127.0.0.1',
+        port,
+        ...access,
+        tls: tls && { ca: tls.ca.cert, ...tls.broker },
+        maxQueuedMessages: options.mosquitto?.maxQueuedMessages,
+        persistenceDir: options.mosquitto?.persistence ? join(dir, 'mosquitto/persistence') : undefined,
+      });
+    const files = writeFiles({ users, acl });
+    let running: ChildProcess | undefined;
+    reload = async (access) => {
+      writeFiles(access);
+      // mosquitto reads its password and ACL files again on SIGHUP.
+      running?.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 200));
+    };
     startBroker = async () => {
       const child = spawn('mosquitto', ['-c', files.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      running = child;
       child.stderr!.resume();
       await waitForPort(port, child);
       return async () => {
@@ -201,6 +214,7 @@ export async function deploy(options: {
       };
     };
   } else if (options.broker === 'nats') {
+    reload = async () => fail('bad-argument', 'reloadBroker: the NATS nodes of a test deployment take their table at start only');
     const files = writeNatsConfigs(config, secrets, join(dir, 'nats'));
     nodeControl = files.map(({ path }) => {
       let node: RunningChildBroker | undefined;
@@ -220,10 +234,17 @@ export async function deploy(options: {
       };
     };
   } else {
+    let current = { users, acl };
+    let broker: EmbeddedBroker | undefined;
+    reload = async (access) => {
+      current = access;
+      broker?.reload(access);
+    };
     startBroker = async () => {
-      const broker = await startEmbeddedBroker({ host: '127.0.0.1', port, users, acl, tls: tls?.broker });
-      refusals = () => broker.refusals;
-      return () => broker.close();
+      const started = await startEmbeddedBroker({ host: '127.0.0.1', port, ...current, tls: tls?.broker });
+      broker = started;
+      refusals = () => started.refusals;
+      return () => started.close();
     };
   }
   let close = await startBroker();
@@ -247,6 +268,7 @@ export async function deploy(options: {
     brokerLog,
     killNode: (index) => node(index).kill(),
     startNode: (index) => node(index).start(),
+    reloadBroker: (next) => reload({ users: brokerUsers(ensureSecrets(next)), acl: deploymentAcl(next) }),
     async meter(meterId, groups, extra = {}) {
       const m = nodeMeterOf({ config, secrets, publicKey }, meterId, groups, extra);
       meters.push(m);
