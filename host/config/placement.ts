@@ -8,7 +8,6 @@
 import { fail } from '../../firmware/errors.ts';
 import type { Refuse } from '../../firmware/config/rules.ts';
 import { id as checkId } from '../../firmware/config/rules.ts';
-import type { MeterveilConfig } from './schema.ts';
 
 export interface AggregatorHost {
   /** The process's name: its MQTT identity is aggregators.<name> (host/config/identities.ts). */
@@ -55,7 +54,7 @@ export function findAggregatorHost(hosts: readonly AggregatorHost[], name: strin
 }
 
 /** The most meters one aggregator session reads: a group's or, placed, a host's (the broker's queue bound follows it). */
-export function largestSessionMeters(config: Pick<MeterveilConfig, 'groups' | 'aggregators'>): number {
+export function largestSessionMeters(config: { groups: { id: string; members: string[] }[]; aggregators: AggregatorHost[] }): number {
   const members = new Map(config.groups.map((g) => [g.id, g.members]));
   return Math.max(
     ...config.groups.map((g) => g.members.length),
