@@ -37,6 +37,8 @@ export function connectRole(c: RoleConnection): MqttClient {
     connectTimeout: 10_000,
     keepalive: 30,
     resubscribe: true,
+    // MQTT.js traces every packet through the debug module, a few calls each: a no-op unless DEBUG asks for it.
+    ...(process.env.DEBUG ? {} : { log: () => {} }),
     ...(c.ca === undefined ? {} : { ca: c.ca, rejectUnauthorized: true }),
   });
 }
