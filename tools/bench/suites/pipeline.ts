@@ -179,11 +179,11 @@ export const suite: BenchSuite = {
   },
   targets: [
     {
-      name: 'aggregator ingest rate >= 1/3 of the raw homomorphic-addition rate',
+      name: 'aggregator ingest rate >= 1/2 of the raw homomorphic-addition rate',
       bits: BITS,
       numerator: { ...V8, op: 'aggregate-add', variant: 'aggregator-ingest-cpu' },
       denominator: { ...V8, op: 'aggregate-add', variant: 'raw-mulmod' },
-      maxRatio: 3,
+      maxRatio: 2,
     },
   ],
 };
