@@ -44,3 +44,13 @@ export function parseBrokerUrl(value: unknown, field: string, transports: Broker
   if (port < 1 || port > 65_535) refuse(field, `port ${port} is not in 1..65535`);
   return { scheme, host: match[2], port };
 }
+
+/**
+ * The URL of a meter's `attempt`-th connection (0 first): its brokers in turn, so that each
+ * connection after one that failed or was lost dials the next node, and back to the first after
+ * the last. A single broker is dialled every time.
+ */
+export function brokerUrlAt(broker: { url: string; urls?: readonly string[] }, attempt: number): string {
+  const urls = broker.urls ?? [broker.url];
+  return urls[attempt % urls.length];
+}

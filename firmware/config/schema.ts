@@ -53,7 +53,14 @@ export type SensorConfig =
     };
 
 export interface BrokerConfig {
+  /** The broker the meter dials first: the first of `urls`. */
   url: string;
+  /**
+   * The brokers of a tier (the nodes of a NATS cluster), in order, when the config lists several
+   * (`urls` instead of `url`): the meter moves to the next one each time its connection fails or
+   * is lost (brokerUrlAt). All of one kind: TLS (with broker.ca) or, on loopback, plain.
+   */
+  urls?: string[];
   username?: string;
   password?: string;
   /**
@@ -208,18 +215,38 @@ function parseSigningKey(value: unknown): Uint8Array | undefined {
 
 function parseBroker(value: unknown, transports: BrokerTransports): BrokerConfig {
   if (!isObject(value)) return invalid('broker', 'is required: an object with url');
-  parseBrokerUrl(value.url, 'broker.url', transports, invalid);
-  const url = value.url as string;
+  const urls = parseBrokerUrls(value, transports);
+  const url = urls[0];
   const username = optionalString(value, 'username', 'broker.');
   const password = optionalString(value, 'password', 'broker.');
   if (password !== undefined && username === undefined) invalid('broker.password', 'needs broker.username');
   const ca = value.ca;
   if (ca !== undefined && (typeof ca !== 'string' || !/^30(?:[0-9a-f]{2})+$/.test(ca) || ca.length > 2 * MAX_CA_BYTES))
     invalid('broker.ca', `must be a DER certificate in lowercase hex, at most ${MAX_CA_BYTES} bytes`);
-  const tls = url.startsWith('mqtts://') || url.startsWith('wss://');
+  const secure = (u: string) => u.startsWith('mqtts://') || u.startsWith('wss://');
+  const tls = secure(url);
+  if (urls.some((u) => secure(u) !== tls)) invalid('broker.urls', 'must all use TLS or all not: one broker.ca serves them all');
   if (tls && ca === undefined) invalid('broker.ca', 'is required for a TLS broker URL: the meter trusts the deployment CA only');
   if (!tls && ca !== undefined) invalid('broker.ca', 'is for a TLS broker URL (mqtts://) only');
-  return { url, username, password, ...(ca === undefined ? {} : { ca }) };
+  return { url, ...(urls.length > 1 ? { urls } : {}), username, password, ...(ca === undefined ? {} : { ca }) };
+}
+
+/** The brokers a meter may be given: the nodes of a cluster, with room for a second site. */
+const MAX_BROKER_URLS = 16;
+
+/** `url` (one broker) or `urls` (a tier, in order), each of the form parseBrokerUrl accepts. */
+function parseBrokerUrls(value: Record<string, unknown>, transports: BrokerTransports): string[] {
+  if (value.urls === undefined) {
+    parseBrokerUrl(value.url, 'broker.url', transports, invalid);
+    return [value.url as string];
+  }
+  if (value.url !== undefined) invalid('broker.url', 'give url (one broker) or urls (a tier), not both');
+  const urls = value.urls;
+  if (!Array.isArray(urls) || urls.length === 0 || urls.length > MAX_BROKER_URLS)
+    return invalid('broker.urls', `must list 1..${MAX_BROKER_URLS} broker URLs`);
+  urls.forEach((u, i) => parseBrokerUrl(u, `broker.urls[${i}]`, transports, invalid));
+  if (new Set(urls).size !== urls.length) invalid('broker.urls', 'lists a broker twice');
+  return [...urls] as string[];
 }
 
 function parseGroups(value: unknown): string[] {

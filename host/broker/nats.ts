@@ -163,6 +163,9 @@ export function natsNodeConf(o: NatsNodeConfOptions): string {
     `  port: ${o.node.mqtt.port}`,
     ...(o.tls ? tlsBlock(o.tls, '  ') : []),
     `  stream_replicas: ${NATS_MQTT_REPLICAS}`,
+    // A session's subscriptions too: an R1 consumer dies with its node, and the session resumed on
+    // another node gets nothing until that node is back (measured: test/pipeline/outage.test.ts).
+    `  consumer_replicas: ${NATS_MQTT_REPLICAS}`,
     `  max_ack_pending: ${o.maxAckPending}`,
     '}',
     'accounts {',

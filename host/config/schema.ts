@@ -459,3 +459,13 @@ export function allMeters(config: MeterveilConfig): string[] {
 export function brokerAddress(config: MeterveilConfig): BrokerAddress {
   return parseBrokerUrl(config.broker.url, 'broker.url', HOST_TRANSPORTS, refuse);
 }
+
+/** A party's broker field: `url` for one broker, `urls` for a tier (as the config takes them). */
+export function brokerUrlFields(urls: string[]): { url: string } | { urls: string[] } {
+  return urls.length === 1 ? { url: urls[0] } : { urls };
+}
+
+/** The URLs of a party's broker field. */
+export function urlsOfBrokerField(broker: { url: string } | { urls: string[] }): string[] {
+  return 'urls' in broker ? broker.urls : [broker.url];
+}

@@ -8,7 +8,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { MeterveilError } from '../../firmware/errors.ts';
 
 export interface RoleConnection {
+  /** The broker dialled first. */
   url: string;
+  /**
+   * The brokers of a tier (config broker.urls, the nodes of a NATS cluster): after a connection
+   * fails or is lost MQTT.js dials the next one, from `url` on in this order.
+   */
+  urls?: readonly string[];
   username: string;
   password: string;
   clientId?: string;
@@ -27,7 +33,9 @@ export function isCertificateError(e: Error): boolean {
 
 /** Returns at once so handlers can be attached before queued messages arrive; await `connected(client)`. */
 export function connectRole(c: RoleConnection): MqttClient {
+  const servers = serversFrom(c.url, c.urls);
   return mqtt.connect(c.url, {
+    ...(servers.length > 1 ? { servers } : {}),
     username: c.username,
     password: c.password,
     clientId: c.clientId ?? c.username,
@@ -40,6 +48,25 @@ export function connectRole(c: RoleConnection): MqttClient {
     // MQTT.js traces every packet through the debug module, a few calls each: a no-op unless DEBUG asks for it.
     ...(process.env.DEBUG ? {} : { log: () => {} }),
     ...(c.ca === undefined ? {} : { ca: c.ca, rejectUnauthorized: true }),
+  });
+}
+
+/**
+ * MQTT.js's `servers`, `first` first and the others after it in their order. MQTT.js keeps the TLS
+ * server name of its first host for the others (a name, not an address): the broker certificate
+ * provision issues names every node, so each still verifies against the deployment CA.
+ */
+function serversFrom(first: string, urls: readonly string[] = [first]): { host: string; port: number; protocol: 'mqtt' | 'mqtts' }[] {
+  const at = Math.max(0, urls.indexOf(first));
+  const ordered = urls.includes(first) ? [...urls.slice(at), ...urls.slice(0, at)] : [first, ...urls];
+  return ordered.map((url) => {
+    const { hostname, port, protocol } = new URL(url);
+    const secure = protocol === 'mqtts:';
+    return {
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: port === '' ? (secure ? 8883 : 1883) : Number(port),
+      protocol: secure ? 'mqtts' : 'mqtt',
+    };
   });
 }
 

@@ -26,7 +26,7 @@ import { buildAcl, type Acl } from '../broker/acl.ts';
 import { addAggregatorHosts } from '../broker/deployment-acl.ts';
 import { addCustodianAcl } from '../broker/custodian-acl.ts';
 import { aggregatorHostUser, aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
-import { allMeters, type MeterveilConfig } from '../config/schema.ts';
+import { allMeters, brokerUrlFields, type MeterveilConfig } from '../config/schema.ts';
 import { householdOf } from '../feeder/households.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { freshPassword } from './credentials.ts';
@@ -40,7 +40,8 @@ export interface FirmwareConfigJson {
   publicKey: PublicKeyJson;
   macKey: string;
   deviceKey: string;
-  broker: { url: string; username: string; password: string; ca?: string };
+  /** `url` for one broker, `urls` for a tier (firmware/config/schema.ts takes either). */
+  broker: ({ url: string } | { urls: string[] }) & { username: string; password: string; ca?: string };
   groups: string[];
   slotSeconds: number;
   packing: { readings: number; maxGroupSize: number; maxPowerWatts: number };
@@ -122,8 +123,8 @@ function sensorFor(meterId: string, given: Record<string, unknown> | undefined):
   return given.kind === 'simulated' ? { ...household, ...given } : given;
 }
 
-function brokerFor(url: string, username: string, password: string, ca: string | undefined): FirmwareConfigJson['broker'] {
-  return { url, username, password, ...(url.startsWith('mqtts://') && ca !== undefined ? { ca } : {}) };
+function brokerFor(urls: string[], username: string, password: string, ca: string | undefined): FirmwareConfigJson['broker'] {
+  return { ...brokerUrlFields(urls), username, password, ...(urls[0].startsWith('mqtts://') && ca !== undefined ? { ca } : {}) };
 }
 
 function refuseMeter(meterId: string, board: string | undefined, explanation: string): never {
@@ -158,7 +159,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
       publicKey: publicKeyJson,
       macKey,
       deviceKey: bytesToHex(deviceKey),
-      broker: brokerFor(settings.brokerUrl ?? config.broker.url, username, password, caDerHex),
+      broker: brokerFor(settings.brokerUrl ? [settings.brokerUrl] : config.broker.urls, username, password, caDerHex),
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
       packing: {

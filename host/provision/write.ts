@@ -47,7 +47,7 @@ import type { RoleKeyLists } from './key-lists.ts';
 import type { ProvisionPlan } from './plan.ts';
 import type { ProvisionCertificates } from './certificates.ts';
 import { apiTokensFile } from '../provider/api-tokens.ts';
-import { DEFAULT_TLS_FILES } from '../config/schema.ts';
+import { DEFAULT_TLS_FILES, urlsOfBrokerField } from '../config/schema.ts';
 
 export const BROKER_USERS_SCHEME = 'meterveil-broker-users';
 
@@ -193,7 +193,10 @@ export function writeProvisioning(
   file(
     'broker/mosquitto.conf',
     mosquittoConf({
-      listeners: mosquittoListeners([...plan.meters.map((m) => m.broker.url), ...[...plan.feeders.values()].map((f) => f.url)], brokerTls),
+      listeners: mosquittoListeners(
+        [...plan.meters.flatMap((m) => urlsOfBrokerField(m.broker)), ...[...plan.feeders.values()].map((f) => f.url)],
+        brokerTls,
+      ),
       passwordPath: join(brokerDir, 'passwords'),
       aclPath: join(brokerDir, 'acl'),
       persistenceDir: join(brokerDir, 'persistence'),

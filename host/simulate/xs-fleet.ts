@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { brokerUrlAt } from '../../firmware/config/broker-url.ts';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
 import type { MeterStats } from '../../firmware/meter/meter.ts';
@@ -32,6 +33,8 @@ interface SimulatedMeter {
   computrons: number;
   messagesDelivered: number;
   reportsPublished: number;
+  /** Connections it has dialled: as on the device, each one after the first dials the next broker URL. */
+  connections: number;
 }
 
 export interface XsFleetOptions {
@@ -92,6 +95,7 @@ export class XsFleet {
         computrons: 0,
         messagesDelivered: 0,
         reportsPublished: 0,
+        connections: 0,
       });
     });
     return fleet;
@@ -265,10 +269,10 @@ export class XsFleet {
           setTimeout(() => m.running && this.deliver(m, { op: 'disconnected', meter: m.id }), 100);
           return;
         }
-        const broker = m.rawConfig.broker as { url: string; username?: string; password?: string; ca?: string };
+        const broker = m.rawConfig.broker as { url?: string; urls?: string[]; username?: string; password?: string; ca?: string };
         m.mqtt?.disconnect();
         const port = new NodeMqttPort({
-          url: broker.url,
+          url: brokerUrlAt({ url: broker.url ?? broker.urls![0], urls: broker.urls }, m.connections++),
           clientId: m.id,
           username: broker.username,
           password: broker.password,

@@ -7,7 +7,7 @@ import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { XsFleet } from '../simulate/xs-fleet.ts';
 import { meterUser } from '../config/identities.ts';
-import { allMeters, type MeterveilConfig } from '../config/schema.ts';
+import { allMeters, brokerUrlFields, type MeterveilConfig } from '../config/schema.ts';
 import type { Secrets } from '../config/secrets.ts';
 import { householdOf } from '../feeder/households.ts';
 import { pemToDerHex } from '../tls/certificates.ts';
@@ -25,7 +25,12 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
       publicKey: publicKeyToJson(publicKey),
       macKey: secrets.meters[meterId].macKey,
       deviceKey: secrets.meters[meterId].deviceKey,
-      broker: { url: config.broker.url, username: meterUser(meterId), password: secrets.meters[meterId].password, ...meterCa },
+      broker: {
+        ...brokerUrlFields(config.broker.urls),
+        username: meterUser(meterId),
+        password: secrets.meters[meterId].password,
+        ...meterCa,
+      },
       groups: config.groups.filter((g) => g.members.includes(meterId)).map((g) => g.id),
       slotSeconds: config.slotSeconds,
       packing: {

@@ -45,9 +45,13 @@ export function brokerUsesTls(config: MeterveilConfig): boolean {
   return brokerAddress(config).scheme === 'mqtts';
 }
 
-/** Where a role connects (host/mqtt/client.ts): the URL and, for mqtts://, the CA to verify the broker with. */
-export function brokerConnection(config: MeterveilConfig): { url: string; ca?: string } {
-  return { url: config.broker.url, ...(brokerUsesTls(config) ? { ca: readPem(config.tls.ca, 'the CA certificate') } : {}) };
+/** Where a role connects (host/mqtt/client.ts): the URL, the tier's others to move to, and for mqtts:// the CA to verify the broker with. */
+export function brokerConnection(config: MeterveilConfig): { url: string; urls: readonly string[]; ca?: string } {
+  return {
+    url: config.broker.url,
+    urls: config.broker.urls,
+    ...(brokerUsesTls(config) ? { ca: readPem(config.tls.ca, 'the CA certificate') } : {}),
+  };
 }
 
 export function brokerServerTls(config: MeterveilConfig): PemPair | undefined {

@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { validateConfig, DEFAULTS } from '../../firmware/config/schema.ts';
+import { brokerUrlAt } from '../../firmware/config/broker-url.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { PZEM_REPLY_TIMEOUT_MS } from '../../firmware/sensors/pzem004t.ts';
 import { publicKeyToJson } from '../../firmware/paillier/codec.ts';
@@ -50,6 +51,25 @@ test('a short MAC key is refused', (t) => refusal(t, { macKey: 'abcd' }, /macKey
 test('a constant MAC key is refused', (t) => refusal(t, { macKey: '00'.repeat(32) }, /macKey: is a constant/));
 test('a meter id with a slash is refused', (t) => refusal(t, { meterId: 'a/b' }, /meterId/));
 test('a broker url without a scheme is refused', (t) => refusal(t, { broker: { url: 'localhost:1883' } }, /broker\.url/));
+test('a tier of broker URLs is kept in order, its first as url; each connection after the first dials the next', (t) => {
+  const urls = ['mqtt://127.0.0.1:1883', 'mqtt://127.0.0.1:1884', 'mqtt://127.0.0.1:1885'];
+  const { broker } = validateConfig(rawMeterConfig(keys.publicKey, BROKER, { broker: { urls } }));
+  t.is(broker.url, urls[0]);
+  t.deepEqual(broker.urls, urls);
+  t.deepEqual(
+    [0, 1, 2, 3, 4].map((attempt) => brokerUrlAt(broker, attempt)),
+    [urls[0], urls[1], urls[2], urls[0], urls[1]],
+  );
+  t.is(brokerUrlAt({ url: BROKER }, 7), BROKER, 'one broker: dialled every time');
+  t.false('urls' in validateConfig(rawMeterConfig(keys.publicKey, BROKER, {})).broker, 'a single url stays as it was');
+});
+test('broker urls are checked one by one and as a list', async (t) => {
+  await refusal(t, { broker: { url: BROKER, urls: [BROKER] } }, /broker\.url: give url .* or urls/);
+  await refusal(t, { broker: { urls: [] } }, /broker\.urls: must list 1\.\.16/);
+  await refusal(t, { broker: { urls: [BROKER, BROKER] } }, /broker\.urls: lists a broker twice/);
+  await refusal(t, { broker: { urls: [BROKER, 'localhost:1884'] } }, /broker\.urls\[1\]/);
+  await refusal(t, { broker: { urls: [BROKER, 'mqtts://127.0.0.1:8883'] } }, /broker\.urls: must all use TLS or all not/);
+});
 test('an empty group list is refused', (t) => refusal(t, { groups: [] }, /groups: must list/));
 test('a duplicated group is refused', (t) => refusal(t, { groups: ['a', 'a'] }, /groups: lists a group twice/));
 test('a slot length that does not divide a day is refused', (t) => refusal(t, { slotSeconds: 7 }, /slotSeconds: must divide a day/));

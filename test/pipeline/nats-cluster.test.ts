@@ -192,6 +192,12 @@ test("provision writes each node's config; three `meterveil broker --nats` nodes
   t.regex(conf, /stream_replicas: 3/);
   t.regex(conf, /password: "\$2b\$04\$/);
   t.notRegex(conf, new RegExp(JSON.parse(readFileSync(join(out, 'secrets.json'), 'utf8')).meters.m1.password));
+  const meter = JSON.parse(readFileSync(join(out, 'meters/m1/config.json'), 'utf8'));
+  t.deepEqual(
+    meter.broker.urls,
+    ports.slice(0, 3).map((p) => `mqtts://127.0.0.1:${p}`),
+    'a meter is given every node, in order',
+  );
   const nodes = [1, 2, 3].map((i) => new RoleProcess(['broker', '--nats', join(out, `broker/nats/node-${i}.conf`)]));
   t.teardown(() => Promise.all(nodes.map((n) => n.stop())));
   await Promise.all(nodes.map((n) => n.start()));

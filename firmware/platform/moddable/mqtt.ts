@@ -9,12 +9,14 @@
  * mqtts:// the client runs over the SDK's SecureSocket (TLS 1.2) trusting only the deployment CA
  * of broker.ca, and the SDK checks that the broker's certificate names the host dialled (a DNS
  * name or an IPv4 address); the SDK verifies a chain, so the broker sends its certificate with
- * the CA's (host/tls/certificates.ts).
+ * the CA's (host/tls/certificates.ts). With several broker URLs (a NATS cluster's nodes) each
+ * connection after the first dials the next one, so a meter whose node goes away is on another
+ * node at its next reconnection, with the backoff of firmware/meter/.
  */
 import Client from 'mqtt';
 import SecureSocket from 'securesocket';
 import { hexToBytes } from '../../bytes.ts';
-import { DEVICE_TRANSPORTS, parseBrokerUrl } from '../../config/broker-url.ts';
+import { brokerUrlAt, DEVICE_TRANSPORTS, parseBrokerUrl } from '../../config/broker-url.ts';
 import type { BrokerConfig } from '../../config/schema.ts';
 import { fail } from '../../errors.ts';
 import type { MqttHandlers, MqttPort } from '../port.ts';
@@ -33,6 +35,7 @@ export class ModdableMqtt implements MqttPort {
   private client: Client | undefined;
   private ready = false;
   private packets = 0;
+  private attempts = 0;
   private handlers: MqttHandlers | undefined;
 
   constructor(
@@ -43,7 +46,9 @@ export class ModdableMqtt implements MqttPort {
   connect(handlers: MqttHandlers): void {
     this.drop();
     this.handlers = handlers;
-    const { scheme, host, port } = parseBrokerUrl(this.broker.url, 'broker.url', DEVICE_TRANSPORTS, (field, explanation) =>
+    // Each connection after the first follows a lost or failed one: the next broker of the tier.
+    const url = brokerUrlAt(this.broker, this.attempts++);
+    const { scheme, host, port } = parseBrokerUrl(url, 'broker.url', DEVICE_TRANSPORTS, (field, explanation) =>
       fail('invalid-config', `${field}: ${explanation}`),
     );
     let client: Client;
