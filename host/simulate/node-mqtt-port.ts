@@ -5,10 +5,13 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttHandlers, MqttPort } from '../../firmware/platform/port.ts';
+import { brokerUrlAt } from '../../firmware/config/broker-url.ts';
 import { derHexToPem } from '../tls/certificates.ts';
 
 export interface MqttEndpoint {
   url: string;
+  /** A tier's brokers (the meter's broker.urls): each connect() after the first dials the next, as on the device. */
+  urls?: readonly string[];
   clientId: string;
   username?: string;
   password?: string;
@@ -20,13 +23,14 @@ export class NodeMqttPort implements MqttPort {
   private client: MqttClient | undefined;
   private ready = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private attempts = 0;
 
   constructor(private readonly endpoint: MqttEndpoint) {}
 
   connect(handlers: MqttHandlers): void {
     this.client?.end(true);
-    const { url, clientId, username, password, ca } = this.endpoint;
-    const client = mqtt.connect(url, {
+    const { clientId, username, password, ca } = this.endpoint;
+    const client = mqtt.connect(brokerUrlAt(this.endpoint, this.attempts++), {
       clientId,
       username,
       password,

@@ -28,6 +28,7 @@ export function createNodePlatform(options: {
     mac: keyedHmacSha256(),
     mqtt: new NodeMqttPort({
       url: config.broker.url,
+      urls: config.broker.urls,
       clientId: config.meterId,
       username: config.broker.username,
       password: config.broker.password,
