@@ -166,12 +166,24 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         ),
       );
     await supervisor.start({ name: 'provider', args: ['provider', ...args], show: /^$/ });
-    for (let i = 0; i < config.groups.length; i += 8)
-      await Promise.all(
-        config.groups
-          .slice(i, i + 8)
-          .map((g) => supervisor.start({ name: `aggregator-${g.id}`, args: ['aggregator', ...args, '--group', g.id], show: /^$/ })),
-      );
+    // A few at a time: on NATS each member's subscription is a replicated JetStream consumer, and
+    // many made at once time out; one that fails to start is tried again, twice.
+    const startAggregator = async (groupId: string) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await supervisor.start({ name: `aggregator-${groupId}`, args: ['aggregator', ...args, '--group', groupId], show: /^$/ });
+        } catch (e) {
+          if (attempt >= 3) throw e;
+          log.warn(`aggregator ${groupId} did not start (${(e as Error).message}); trying again`);
+        }
+      }
+    };
+    const batch = o.broker === 'nats' ? 2 : 8;
+    for (let i = 0; i < config.groups.length; i += batch) {
+      const started = await Promise.allSettled(config.groups.slice(i, i + batch).map((g) => startAggregator(g.id)));
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
     await supervisor.start({ name: 'feeders', args: ['feeder', ...args], show: /^$/ });
     log.info(`broker, provider, ${config.groups.length} aggregator(s) and the feeders running`);
 
