@@ -114,5 +114,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function endClient(client: MqttClient, drainMs = DRAIN_MS): Promise<void> {
   const deadline = Date.now() + drainMs;
   while (client.connected && Object.keys(client.outgoing).length > 0 && Date.now() < deadline) await sleep(10);
-  await Promise.race([new Promise<void>((resolve) => client.end(true, {}, () => resolve())), sleep(1000)]);
+  // With nothing in flight the graceful end sends DISCONNECT, which tells the broker the session
+  // is no longer being served: NATS went on delivering a persistent session's queue to a socket
+  // closed without it, and redelivered it only after its ack wait.
+  const force = !client.connected || Object.keys(client.outgoing).length > 0;
+  await Promise.race([new Promise<void>((resolve) => client.end(force, {}, () => resolve())), sleep(1000)]);
 }
