@@ -8,10 +8,9 @@
  * this rests on the brokers: mosquitto 2.0 keeps one queue per session and delivers new messages
  * behind the queued ones; aedes 1.2 with its in-memory persistence delivers a new message live
  * while it still streams the queue, so the embedded broker holds a client's own publications until
- * its queue has gone out (host/broker/embedded.ts). NATS 2.9 delivers each subscription's queue
- * from its own consumer, the marker's too, so the marker comes behind a member's queue only if that
- * queue fits within max_ack_pending, which the node configs see to (host/broker/nats.ts). All three
- * are checked by test/pipeline/outage.test.ts.
+ * its queue has gone out (host/broker/embedded.ts). Both are checked by test/pipeline/outage.test.ts.
+ * NATS 2.9 delivers each subscription's queue from its own consumer, the marker's too, side by
+ * side: the marker can come back before a member's queue (an open defect, docs/deployment.md).
  * A marker lost (a full queue drops new messages) is published again every MARKER_RESEND_MS.
  */
 import { randomBytes } from 'node:crypto';
