@@ -243,7 +243,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const members = new Map(config.groups.map((g) => [g.id, g.members]));
     const want = config.groups.length * slotCount;
     const storePath = providerStorePath(config);
-    const waitUntil = slotEndMs(last, config.slotSeconds) + (config.latenessSeconds + config.skewSeconds + 60) * 1000;
+    // From the last slot's end, or from the last acknowledgement when sending took longer.
+    const waitUntil = Math.max(slotEndMs(last, config.slotSeconds), Date.now()) + (config.latenessSeconds + config.skewSeconds + 60) * 1000;
     let rows = readSeries(storePath, [first, last]);
     while (rows.length < want && Date.now() < waitUntil) {
       await sleep(500);
@@ -312,7 +313,7 @@ export function formatLoadResult(r: LoadResult): string {
         ? `; the other ${r.meters - r.held} were multiplexed over ${r.rotating} short-lived connections at a time, one identity each`
         : ''),
     `randomness: ${r.poolMade} one-time values computed ahead in ${r.poolSeconds.toFixed(0)} s, ${r.poolTaken} used, each once`,
-    `verdict: ${v.correct} of ${v.groupSlots} group-slots decrypted once with the expected count and totals; ${v.decrypted} decrypted, ${v.wrongTotals} wrong totals, ${v.lost} lost and ${v.doubled} doubled reports`,
+    `verdict: ${v.correct} of ${v.groupSlots} group-slots decrypted once with the expected count and totals; ${v.decrypted} decrypted, ${v.undecrypted} not decrypted in time, ${v.wrongTotals} wrong totals, ${v.lost} lost and ${v.doubled} doubled reports`,
     `reports/s sustained ${r.reportsPerSecond.toFixed(0)} (offered ${r.offeredPerSecond.toFixed(0)}); aggregator CPU ${r.aggregatorCpuMsPerReport.toFixed(3)} ms/report; broker CPU ${r.brokerCpuMsPer1000MetersPerSecond.toFixed(2)} ms/s per 1,000 meters, peak RSS ${r.brokerPeakRssMiB.toFixed(0)} MiB (${r.brokerPeakRssMiBPer1000Meters.toFixed(1)} MiB per 1,000 meters)`,
     `slot end to stored total: median ${r.latencyMedianMs.toFixed(0)} ms, p99 ${r.latencyP99Ms.toFixed(0)} ms (lateness ${r.latenessSeconds} s)`,
     r.complete ? 'OK: every slot decrypted once with the expected count and totals' : 'FAILED: see the verdict',

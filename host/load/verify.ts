@@ -18,7 +18,9 @@ export interface Verdict {
   /** Decrypted with the expected contributors and totals. */
   correct: number;
   wrongTotals: number;
-  /** Members' reports missing from a decrypted total, or whole group-slots never decrypted (their members). */
+  /** Group-slots not decrypted by the end of the wait. */
+  undecrypted: number;
+  /** Members' reports missing from a decrypted total. */
   lost: number;
   /** Contributors counted more than once in one total. */
   doubled: number;
@@ -46,7 +48,16 @@ export function readSeries(storePath: string, slots: number[]): Row[] {
 }
 
 export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string, string[]>, slotSeconds: number): Verdict {
-  const verdict: Verdict = { groupSlots: 0, decrypted: 0, correct: 0, wrongTotals: 0, lost: 0, doubled: 0, latenciesMs: [] };
+  const verdict: Verdict = {
+    groupSlots: 0,
+    decrypted: 0,
+    correct: 0,
+    wrongTotals: 0,
+    undecrypted: 0,
+    lost: 0,
+    doubled: 0,
+    latenciesMs: [],
+  };
   const byKey = new Map(rows.map((r) => [`${r.group_id}/${r.slot}`, r]));
   for (const { slot, expected } of sent) {
     for (const [group, sums] of expected) {
@@ -54,7 +65,7 @@ export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string
       const row = byKey.get(`${group}/${slot}`);
       const groupMembers = members.get(group) ?? [];
       if (!row) {
-        verdict.lost += groupMembers.length;
+        verdict.undecrypted++;
         continue;
       }
       verdict.decrypted++;
