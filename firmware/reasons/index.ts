@@ -6,6 +6,7 @@
  */
 import { codecReasons } from './codec.ts';
 import { keyReasons } from './keys.ts';
+import { maskedReasons } from './masked.ts';
 import { meterReasons } from './meter.ts';
 import { paillierReasons } from './paillier.ts';
 import { simulatorReasons } from './simulator.ts';
@@ -31,6 +32,7 @@ export const firmwareCatalogues = [
     reasons: codecReasons,
   },
   { id: 'paillier', domain: 'Paillier arithmetic and packing', source: 'firmware/paillier/', reasons: paillierReasons },
+  { id: 'masked', domain: 'Masked scheme', source: 'firmware/masked/', reasons: maskedReasons },
   {
     id: 'announcement',
     domain: 'Key announcements and schedule',

@@ -1,7 +1,8 @@
 /**
  * One group's aggregator. Per report: authenticate (per-meter MAC), check key id, packing and slot
- * window, de-duplicate (meter, slot), and multiply the ciphertext into the product of its
- * (slot, key id). Accepted reports are committed in small batches (one SQLite transaction per turn
+ * window, de-duplicate (meter, slot), and combine the ciphertext into the product of its
+ * (slot, key id): modulo n^2 under Paillier, a sum modulo 2^W under the masked scheme
+ * (host/scheme/aggregation.ts). Accepted reports are committed in small batches (one SQLite transaction per turn
  * of the event loop) and acknowledged only after the commit. A slot closes as soon as every member
  * has reported, and otherwise at its watermark (`latenessSeconds` after its end: long enough for an
  * outbox to resend a report that was lost or sent late). After an outage (the aggregator stopped,
@@ -24,10 +25,8 @@
  * provider) before its aggregate, so that each custodian can check them and the product itself.
  */
 import type { MqttClient } from 'mqtt';
-import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
+import { bytesToBigInt } from '../../firmware/bytes.ts';
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
-import { checkCiphertext, isCiphertextShaped } from '../../firmware/paillier/codec.ts';
-import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { KEY_ANNOUNCEMENT_TOPIC, verifyCosignedAnnouncement, type Cosigners } from '../../firmware/keys/announcement.ts';
 import {
   AckStatus,
@@ -42,6 +41,7 @@ import {
   type Report,
 } from '../../firmware/protocol/report.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
+import type { AggregationScheme } from '../scheme/aggregation.ts';
 import { decodeAggregate, encodeAggregate } from '../protocol/aggregate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
@@ -67,8 +67,11 @@ export interface SlotClosed {
 export interface AggregatorOptions {
   config: MeterveilConfig;
   group: GroupConfig;
-  /** The keys whose reports are accepted (config keys.publicKeys): the current one and, during a rotation, the next. */
-  publicKeys: PaillierPublicKey[];
+  /**
+   * The keys whose reports are accepted, each with its scheme (host/scheme/aggregation.ts): the
+   * current one and, during a rotation, the next (config keys.publicKeys, or the masked key ids).
+   */
+  schemes: AggregationScheme[];
   macKeys: Map<string, Uint8Array>;
   /** Per member: the key this group acknowledges its reports with (another group's aggregator holds another). */
   ackKeys: Map<string, Uint8Array>;
@@ -88,7 +91,7 @@ export interface AggregatorOptions {
 
 interface Pending {
   report: Report;
-  key: PaillierPublicKey;
+  key: AggregationScheme;
   ciphertext: bigint;
   /** Threshold mode: the message as it arrived, for the custodians. */
   message: Uint8Array | null;
@@ -111,7 +114,7 @@ export class Aggregator {
   accepted = 0;
   private readonly o: Required<Omit<AggregatorOptions, 'onSlotClosed' | 'endorsement'>> &
     Pick<AggregatorOptions, 'onSlotClosed' | 'endorsement'>;
-  private readonly keys: Map<string, PaillierPublicKey>;
+  private readonly keys: Map<string, AggregationScheme>;
   /** Threshold mode: the custodians, each of which needs its authenticator in every report; 0 otherwise. */
   private readonly custodians: number;
   /** Open products by productKey(slot, keyId). */
@@ -134,7 +137,7 @@ export class Aggregator {
     this.o = { now: Date.now, log: silentLog, ...options };
     this.rejections = new ReasonCounter(options.store.rejections());
     this.suppressions = new ReasonCounter(options.store.suppressions());
-    this.keys = new Map(options.publicKeys.map((k) => [k.keyId, k]));
+    this.keys = new Map(options.schemes.map((k) => [k.keyId, k]));
     const d = options.config.provider.decryption;
     this.custodians = d.mode === 'threshold' ? d.custodians : 0;
     this.endorsed = options.endorsement && new Set([options.endorsement.provisionedKeyId]);
@@ -274,10 +277,8 @@ export class Aggregator {
     const refusal = this.check(report, key);
     if (refusal === 'duplicate') return this.answer(report, AckStatus.duplicate, 'duplicate');
     if (refusal) return this.answer(report, AckStatus.refused, refusal);
-    const ciphertext = fastBytesToBigInt(report.ciphertext);
-    // Range and "not a multiple of n" here; the full unit test (a gcd, ten times the cost of
-    // a homomorphic addition) runs once on the product when the slot closes.
-    if (!isCiphertextShaped(key, ciphertext)) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
+    const ciphertext = key.admit(report.ciphertext);
+    if (ciphertext === undefined) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
     this.pending.push({ report, key, ciphertext, message: this.custodians > 0 ? payload.slice() : null });
     if (this.pending.length >= MAX_BATCH) this.flush();
     else if (!this.flushScheduled) {
@@ -286,7 +287,7 @@ export class Aggregator {
     }
   }
 
-  private check(report: Report, key: PaillierPublicKey): Reason | undefined {
+  private check(report: Report, key: AggregationScheme): Reason | undefined {
     const { config } = this.o;
     if (report.ciphertext.length !== key.ciphertextBytes) return 'ciphertext-length';
     if (report.packed !== config.packing.readings) return 'packing-mismatch';
@@ -325,12 +326,12 @@ export class Aggregator {
             outcomes.push([report, AckStatus.duplicate, 'duplicate']);
             continue;
           }
-          const product = current ? key.arith.mul(current.product, ciphertext) : ciphertext;
+          const product = current ? key.combine(current.product, ciphertext) : ciphertext;
           updated.set(at, { slot: report.slot, keyId: key.keyId, product, count: (current?.count ?? 0) + 1 });
           outcomes.push([report, AckStatus.stored, undefined]);
         }
         for (const s of updated.values())
-          store.saveOpenSlot(s.slot, s.keyId, fastBigIntToBytes(s.product, this.keys.get(s.keyId)!.ciphertextBytes), s.count);
+          store.saveOpenSlot(s.slot, s.keyId, this.keys.get(s.keyId)!.toBytes(s.product), s.count);
       });
     } catch (e) {
       // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.
@@ -411,7 +412,7 @@ export class Aggregator {
       packed: this.o.config.packing.readings,
       count: contributors.length,
       contributors,
-      ciphertext: bigIntToBytes(product, key.ciphertextBytes),
+      ciphertext: key.toBytes(product),
     });
     store.closeSlot(slot, keyId, 'closing', null, message, now);
     this.publish(slot, keyId, message);
@@ -487,26 +488,11 @@ export class Aggregator {
 }
 
 /** Why a product closing with `count` contributors, `missing` of its slot's members unreported, is not published; null: it is. */
-function suppressionOf(key: PaillierPublicKey | undefined, product: bigint, count: number, missing: number, k: number): Reason | null {
+function suppressionOf(key: AggregationScheme | undefined, product: bigint, count: number, missing: number, k: number): Reason | null {
   if (!key) return 'key-retired';
   if (count < k) return 'below-k';
   if (missing > 0 && missing < k) return 'members-missing';
-  try {
-    checkCiphertext(key, product);
-  } catch {
-    return 'ciphertext-not-unit';
-  }
-  return null;
-}
-
-/** bytesToBigInt through Buffer's native hex encoder: this runs once per report. */
-function fastBytesToBigInt(bytes: Uint8Array): bigint {
-  return BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
-}
-
-/** bigIntToBytes through Buffer's hex decoder, a tenth of its time: once per batch and product. The product is below n^2, so it fits. */
-function fastBigIntToBytes(value: bigint, length: number): Uint8Array {
-  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
+  return key.refuseProduct(product);
 }
 
 function reasonOf(e: unknown): Reason {

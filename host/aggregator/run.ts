@@ -10,7 +10,8 @@ import type { MqttClient } from 'mqtt';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { brokerConnection } from '../tls/files.ts';
 import { aggregatorHostUser, aggregatorUser } from '../config/identities.ts';
-import { readAcceptedPublicKeys, readCosigners } from '../config/key-ring.ts';
+import { readCosigners } from '../config/key-ring.ts';
+import { acceptedSchemes } from '../scheme/of-config.ts';
 import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { findGroup, type GroupConfig, type MeterveilConfig } from '../config/schema.ts';
 import { findAggregatorHost } from '../config/placement.ts';
@@ -145,8 +146,8 @@ function openGroup(
   metrics: AggregatorMetrics,
   options: AggregatorOptions,
 ): GroupRun {
-  const publicKeys = readAcceptedPublicKeys(config);
-  const cosigners = readCosigners(config);
+  const schemes = acceptedSchemes(config);
+  const cosigners = config.scheme.name === 'paillier' ? readCosigners(config) : undefined;
   const endorsement = cosigners && { provisionedKeyId: readPublicKeyFile(config.keys.publicKey).keyId, cosigners };
   const macKeys = new Map(group.members.map((m) => [m, meterMacKey(secrets, m)]));
   const ackKeys = new Map(group.members.map((m) => [m, meterAckKey(secrets, m, group.id)]));
@@ -162,7 +163,7 @@ function openGroup(
   const aggregator = new Aggregator({
     config,
     group,
-    publicKeys,
+    schemes,
     macKeys,
     ackKeys,
     endorsement,

@@ -13,6 +13,7 @@ import {
   type Refuse,
 } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
+import { maskedPackingFor } from '../../firmware/masked/params.ts';
 import { isLoopbackHost } from '../net/loopback.ts';
 import { isServiceName } from './identities.ts';
 import { parsePlacement, type AggregatorHost } from './placement.ts';
@@ -63,9 +64,21 @@ export type DecryptionConfig =
       allowUndetectableDifferencing: boolean;
     };
 
+/**
+ * What the meters send: Paillier ciphertexts (the default), or additively masked values
+ * (firmware/masked/, docs/security.md) for meters without BigInt. A masked deployment's key ids
+ * name generations of the meters' mask keys, old first: each is provisioned like a MAC key
+ * (host/config/secrets.ts), and rotating means provisioning a new one.
+ */
+export type SchemeConfig = { name: 'paillier' } | { name: 'masked'; keyIds: string[]; keyId: string };
+
+/** The first generation of mask keys, when the config names none. */
+export const DEFAULT_MASK_KEY_ID = '0000000000000001';
+
 export interface MeterveilConfig {
   /** Folder of keys, secrets and SQLite files, absolute. */
   dataDir: string;
+  scheme: SchemeConfig;
   /**
    * publicKey: the key meters are provisioned with. publicKeys: every key whose reports the
    * aggregators accept, the current one and during a rotation the next (docs/keys.md).
@@ -147,6 +160,7 @@ export interface TlsPaths {
 }
 
 const TOP_KEYS = [
+  'scheme',
   'tls',
   'dataDir',
   'keys',
@@ -321,6 +335,34 @@ function parseCluster(value: unknown, urls: string[]): { routes: { host: string;
   return { routes };
 }
 
+/**
+ * "paillier" (or absent), "masked", or {"name": "masked", "keyIds": [...]}. The masked scheme's
+ * verifiable mode needs every custodian: each removes its own part of every mask, so t must be n.
+ */
+function parseScheme(value: unknown, decryption: DecryptionConfig): SchemeConfig {
+  if (value === undefined || value === 'paillier') return { name: 'paillier' };
+  const s = value === 'masked' ? { name: 'masked' } : object(value, 'scheme');
+  onlyKeys(s, ['name', 'keyIds'], 'scheme');
+  if (s.name !== 'masked') fail('bad-config', 'scheme must be "paillier", "masked" or {"name": "masked", "keyIds": [...]}');
+  const raw = s.keyIds ?? [DEFAULT_MASK_KEY_ID];
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_RING_KEYS)
+    fail('bad-config', `scheme.keyIds must list 1..${MAX_RING_KEYS} key ids`);
+  const keyIds = raw.map((k, i) => {
+    if (typeof k !== 'string' || !/^[0-9a-f]{16}$/.test(k)) fail('bad-config', `scheme.keyIds[${i}] must be 16 lowercase hex characters`);
+    return k;
+  });
+  if (new Set(keyIds).size !== keyIds.length) fail('bad-config', 'scheme.keyIds lists a key id twice');
+  if (decryption.mode === 'threshold') {
+    if (decryption.threshold !== decryption.custodians)
+      fail(
+        'bad-config',
+        `scheme masked: provider.decryption.threshold must equal custodians (${decryption.custodians}): each custodian removes its own part of every mask`,
+      );
+    if (decryption.cosigners) fail('bad-config', 'scheme masked: provider.decryption.cosigners endorse Paillier keys; a masked deployment has none');
+  }
+  return { name: 'masked', keyIds, keyId: keyIds.at(-1)! };
+}
+
 /** Keys in use at once: the current one, the next, and old ones whose slots are still decrypted. */
 export const MAX_RING_KEYS = 4;
 
@@ -395,8 +437,12 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
   onlyKeys(provider, ['decryption'], 'provider');
 
   const skewSeconds = integer(c.skewSeconds ?? 5, 'skewSeconds', 0, 3_600);
+  const decryption = parseDecryption(provider.decryption, publicKey, inData);
+  const scheme = parseScheme(c.scheme, decryption);
+  if (scheme.name === 'masked') maskedPackingFor(slotSeconds, packing);
   return {
     dataDir,
+    scheme,
     keys: {
       publicKey,
       publicKeys: keyFiles(keys.publicKeys, 'keys.publicKeys', publicKey, inData),
@@ -425,7 +471,7 @@ export function parseConfig(input: unknown, resolvePath: (p: string) => string):
       Object.entries(DEFAULT_TLS_FILES).map(([k, d]) => [k, inData(tlsRaw[k] === undefined ? d : text(tlsRaw[k], `tls.${k}`))]),
     ) as unknown as TlsPaths,
     durability,
-    provider: { decryption: parseDecryption(provider.decryption, publicKey, inData) },
+    provider: { decryption },
     retention: parseRetention(c.retention, { slotSeconds, latenessSeconds, outageSeconds, skewSeconds }, refuse),
     groups,
     aggregators: parsePlacement(

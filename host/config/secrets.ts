@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { dirname } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { fail } from '../../firmware/errors.ts';
+import { deriveMaskKey } from '../../firmware/masked/mask.ts';
 import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../../firmware/protocol/meter-keys.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { aggregatorHostUser, aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from './identities.ts';
@@ -34,6 +35,11 @@ export interface MeterSecret {
    * else is refused.
    */
   statusKey?: string;
+  /**
+   * Masked deployments, in the provider's own file (single-key mode) or a custodian's: this
+   * holder's mask key per key id (firmware/masked/mask.ts). An aggregator's file never has one.
+   */
+  maskKeys?: Record<string, string>;
   password: string;
 }
 
@@ -121,6 +127,18 @@ export function meterStatusKey(secrets: Secrets, meterId: string): Uint8Array | 
   if (entry?.statusKey !== undefined) return hexToBytes(entry.statusKey, `status key of ${meterId}`);
   if (entry?.deviceKey === undefined) return undefined;
   return deriveStatusKey(hexToBytes(entry.deviceKey, `device key of ${meterId}`), nodeHmacSha256);
+}
+
+/**
+ * The mask key `meterId` shares with holder `holder` (0: the provider, i: custodian i) for mask key
+ * id `keyId`: from a role file's maskKeys, or derived from the device key.
+ */
+export function meterMaskKey(secrets: Secrets, meterId: string, keyId: string, holder: number): Uint8Array {
+  const entry = secrets.meters[meterId] ?? fail('secrets-missing', `no keys for meter ${meterId}`);
+  const given = entry.maskKeys?.[keyId];
+  if (given !== undefined) return hexToBytes(given, `mask key ${keyId} of ${meterId}`);
+  if (entry.deviceKey === undefined) fail('secrets-missing', `no mask key ${keyId} of meter ${meterId}`);
+  return deriveMaskKey(hexToBytes(entry.deviceKey, `device key of ${meterId}`), keyId, holder, nodeHmacSha256);
 }
 
 /** The key `groupId`'s aggregator acknowledges `meterId`'s reports with. */

@@ -18,7 +18,6 @@
  */
 import { silentLog, type RoleLog } from '../log/logger.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
-import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
 import { aggregateHash, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeEvidence, type AggregateEvidence } from '../protocol/evidence.ts';
@@ -27,19 +26,19 @@ import { checkMembership, type Refusal } from '../policy/decryption-policy.ts';
 import { beyondHorizon } from '../policy/horizon.ts';
 import { DisclosureRule } from '../policy/disclosure.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
-import { partialToJson } from '../threshold/codec.ts';
-import { partialDecrypt } from '../threshold/partial.ts';
 import type { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
 import { decodeRequest, type CustodianResponse } from '../decryption/messages.ts';
 import { checkEvidence } from './evidence.ts';
-import { checkedShares } from './shares.ts';
+import { shareHolding, type Holding, type HoldingAnswer } from './holding.ts';
 import type { CustodianStore } from './store.ts';
 
 export interface CustodianOptions {
   config: MeterveilConfig;
-  /** This custodian's shares, one per key id, all with the same custodian index. */
+  /** This custodian's shares, one per key id, all with the same custodian index (unless `holding` is given). */
   shares: readonly KeyShare[];
+  /** What it holds and answers with, when not shares of Paillier keys (a masked deployment's mask keys: host/custodian/holding.ts). */
+  holding?: Holding;
   store: CustodianStore;
   /** Proof nonces prepared in idle time, by key id; without one (or with the pool empty) a partial takes one exponentiation more. */
   nonces?: ReadonlyMap<string, ProofNoncePool>;
@@ -73,10 +72,10 @@ export class Custodian {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly now: () => number;
   private readonly log: RoleLog;
-  private readonly shares: Map<string, KeyShare>;
+  private readonly holding: Holding;
 
   constructor(private readonly o: CustodianOptions) {
-    this.shares = checkedShares(o.shares);
+    this.holding = o.holding ?? shareHolding(o.shares, o.nonces);
     this.groups = new Map(o.config.groups.map((g) => [g.id, g]));
     this.disclosure = new DisclosureRule(o.config.groups);
     this.now = o.now ?? Date.now;
@@ -84,7 +83,7 @@ export class Custodian {
   }
 
   get index(): number {
-    return this.o.shares[0].index;
+    return this.holding.index;
   }
 
   /**
@@ -107,10 +106,10 @@ export class Custodian {
     }
     const now = this.now();
     const horizon = now - (this.o.rememberAggregatesMs ?? 24 * 3600_000);
-    const share = this.shares.get(aggregate.keyId);
-    // Without a share of its key the request is refused by key id anyway.
-    if (!share) return;
-    const refusal = checkEvidence(evidence, share.publicKey.paillier, { index: this.index, keyOf: this.o.meterKey });
+    const scheme = this.holding.scheme(aggregate.keyId);
+    // Without its key the request is refused by key id anyway.
+    if (!scheme) return;
+    const refusal = checkEvidence(evidence, scheme, { index: this.index, keyOf: this.o.meterKey });
     const part = partKey(aggregate);
     if (refusal) {
       this.log.warn(
@@ -178,11 +177,10 @@ export class Custodian {
     // By this custodian's own clock, before its record is looked for: collection may have forgotten the slot's.
     const tooOld = beyondHorizon(aggregate.slot, this.o.config, this.now());
     if (tooOld) return refuse(tooOld);
-    const share = this.shares.get(aggregate.keyId);
-    if (!share)
+    if (!this.holding.scheme(aggregate.keyId))
       return refuse({
         reason: 'wrong-key-id',
-        detail: `key ${aggregate.keyId}, this custodian holds shares of ${[...this.shares.keys()].join(', ')}`,
+        detail: `key ${aggregate.keyId}, this custodian holds keys ${this.holding.keyIds.join(', ')}`,
       });
     if (aggregate.packed !== this.o.config.packing.readings)
       return refuse({ reason: 'packing-mismatch', detail: `packed ${aggregate.packed}` });
@@ -191,7 +189,7 @@ export class Custodian {
     // Asked again (the provider retries after a restart or a timeout): the partial already given
     // reveals nothing new, and this custodian may have restarted since it saw the aggregate.
     const given = this.o.store.helped(group.id, aggregate.slot, aggregate.keyId);
-    if (given?.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(given.partial) };
+    if (given?.aggregateHash === hash) return { ...head, ...this.storedAnswer(given.partial) };
     if (!(await this.evidenceFor(aggregate, hash))) {
       const refused = this.refusedEvidence.get(partKey(aggregate));
       if (refused) return refuse({ reason: refused.reason, detail: refused.detail });
@@ -206,7 +204,7 @@ export class Custodian {
       const parts = store.helpedOf(group.id, aggregate.slot);
       const earlier = parts.find((p) => p.keyId === aggregate.keyId);
       if (earlier) {
-        if (earlier.aggregateHash === hash) return { ...head, status: 'partial', partial: JSON.parse(earlier.partial) };
+        if (earlier.aggregateHash === hash) return { ...head, ...this.storedAnswer(earlier.partial) };
         return refuse({
           reason: 'already-decrypted',
           detail: `slot ${aggregate.slot} of ${group.id} under key ${aggregate.keyId} was decrypted before`,
@@ -226,10 +224,9 @@ export class Custodian {
         { group: group.id, contributors: aggregate.contributors },
       ]);
       if (disclosure) return refuse(disclosure);
-      let partial;
+      let answer: HoldingAnswer;
       try {
-        const c = ciphertextFromBytes(share.publicKey.paillier, aggregate.ciphertext);
-        partial = partialToJson(partialDecrypt(share, c, undefined, this.o.nonces?.get(share.publicKey.keyId)?.take()));
+        answer = this.holding.answer(aggregate);
       } catch (e) {
         if (e instanceof MeterveilError) return refuse({ reason: e.reason, detail: e.message });
         throw e;
@@ -240,10 +237,16 @@ export class Custodian {
         keyId: aggregate.keyId,
         contributors: aggregate.contributors,
         aggregateHash: hash,
-        partial: JSON.stringify(partial),
+        partial: JSON.stringify(answer.status === 'partial' ? answer.partial : { maskSum: answer.maskSum }),
         helpedAt: this.now(),
       });
-      return { ...head, status: 'partial', partial };
+      return { ...head, ...answer };
     });
+  }
+
+  /** The answer recorded for a part: a partial decryption as JSON, or a masked deployment's {"maskSum"}. */
+  private storedAnswer(json: string): HoldingAnswer {
+    const stored = JSON.parse(json);
+    return typeof stored.maskSum === 'string' ? { status: 'mask-sum', maskSum: stored.maskSum } : { status: 'partial', partial: stored };
   }
 }

@@ -4,17 +4,17 @@
  * authenticator (under the key only it and the meter hold, so no aggregator can forge, relabel or
  * re-randomise a report), is for the aggregate's slot, key id and packing, the reports' meters are
  * exactly the aggregate's contributors, and the aggregate's ciphertext is the product of the
- * reports' ciphertexts, recomputed here. Membership, k and the disclosure rule are checked on the
+ * reports' ciphertexts (their sum modulo 2^W under the masked scheme), recomputed here.
+ * Membership, k and the disclosure rule are checked on the
  * request (host/custodian/custodian.ts).
  */
 import { equalBytes } from '../../firmware/bytes.ts';
 import { MeterveilError } from '../../firmware/errors.ts';
-import { ciphertextFromBytes, ciphertextToBytes } from '../../firmware/paillier/codec.ts';
-import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { openReportAsCustodian, peekReportMeterId } from '../../firmware/protocol/report.ts';
 import type { Refusal } from '../policy/decryption-policy.ts';
 import type { AggregateEvidence } from '../protocol/evidence.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
+import type { AggregationScheme } from '../scheme/aggregation.ts';
 
 export interface EvidenceKeys {
   /** This custodian's index: which authenticator of each report is its own. */
@@ -29,7 +29,7 @@ function refusalOf(e: unknown): Refusal {
 }
 
 /** Undefined when the evidence proves the aggregate; otherwise the first reason it does not. */
-export function checkEvidence({ aggregate, reports }: AggregateEvidence, key: PaillierPublicKey, keys: EvidenceKeys): Refusal | undefined {
+export function checkEvidence({ aggregate, reports }: AggregateEvidence, scheme: AggregationScheme, keys: EvidenceKeys): Refusal | undefined {
   const where = `${aggregate.groupId}/${aggregate.slot}`;
   if (reports.length !== aggregate.contributors.length) {
     return {
@@ -56,13 +56,13 @@ export function checkEvidence({ aggregate, reports }: AggregateEvidence, key: Pa
           detail: `${where}: the report of ${meterId} is for slot ${report.slot}, key ${report.keyId}, packed ${report.packed}`,
         };
       }
-      ciphertexts.push(ciphertextFromBytes(key, report.ciphertext));
+      ciphertexts.push(scheme.parse(report.ciphertext));
     } catch (e) {
       const refusal = refusalOf(e);
       return { reason: refusal.reason, detail: `${where}: report ${i + 1}: ${refusal.detail}` };
     }
   }
-  const product = ciphertextToBytes(key, key.arith.product(ciphertexts));
+  const product = scheme.toBytes(scheme.combineAll(ciphertexts));
   if (!equalBytes(product, aggregate.ciphertext)) {
     return { reason: 'product-mismatch', detail: `${where}: the ciphertext is not the product of its ${reports.length} reports` };
   }

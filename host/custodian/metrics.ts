@@ -11,7 +11,7 @@ const ANSWER_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
 export interface CustodianMetrics {
   registry: Registry;
   /** One answer sent: a partial decryption or a refusal. */
-  answered(status: 'partial' | 'refused', seconds: number): void;
+  answered(status: 'partial' | 'mask-sum' | 'refused', seconds: number): void;
 }
 
 export function custodianMetrics(index: number, custodian: Custodian): CustodianMetrics {
@@ -39,7 +39,7 @@ export function custodianMetrics(index: number, custodian: Custodian): Custodian
   return {
     registry,
     answered(status, seconds) {
-      if (status === 'partial') given.inc();
+      if (status !== 'refused') given.inc();
       answers.observe({ status }, seconds);
     },
   };

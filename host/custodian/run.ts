@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { brokerConnection } from '../tls/files.ts';
 import type { MeterveilConfig } from '../config/schema.ts';
-import { meterCustodianKey, readSecrets, servicePassword } from '../config/secrets.ts';
+import { fail } from '../../firmware/errors.ts';
+import { meterCustodianKey, meterMaskKey, readSecrets, servicePassword } from '../config/secrets.ts';
+import { maskedParamsOfConfig } from '../scheme/of-config.ts';
+import { maskHolding, shareHolding, type Holding } from './holding.ts';
 import { EVIDENCE_TOPIC_FILTER } from '../protocol/topics.ts';
 import { ProofNoncePool } from '../threshold/nonce-pool.ts';
 import type { KeyShare } from '../threshold/threshold-key.ts';
@@ -36,18 +39,46 @@ export function custodianStorePath(config: MeterveilConfig, index: number): stri
   return join(config.dataDir, `custodian-${index}.sqlite`);
 }
 
+type RunOptions = Pick<CustodianOptions, 'waitForAggregateMs' | 'now' | 'log'> & {
+  password?: string;
+  storePath?: string;
+  /** The meters' keys of this custodian; by default from the secrets file. */
+  meterKey?: CustodianOptions['meterKey'];
+};
+
 export async function runCustodian(
   config: MeterveilConfig,
   shares: KeyShare | readonly KeyShare[],
-  options: Pick<CustodianOptions, 'waitForAggregateMs' | 'now' | 'log'> & {
-    password?: string;
-    storePath?: string;
-    /** The meters' keys of this custodian; by default from the secrets file. */
-    meterKey?: CustodianOptions['meterKey'];
-  } = {},
+  options: RunOptions = {},
 ): Promise<RunningCustodian> {
   const held = [...checkedShares(Array.isArray(shares) ? shares : [shares as KeyShare]).values()];
-  const { index } = held[0];
+  const nonces = new Map(held.map((share) => [share.publicKey.keyId, new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY)]));
+  const refill = setInterval(() => [...nonces.values()].some((pool) => pool.refillOne()), NONCE_REFILL_MS);
+  refill.unref();
+  try {
+    return await runHolding(config, shareHolding(held, nonces), options, () => clearInterval(refill));
+  } catch (e) {
+    clearInterval(refill);
+    throw e;
+  }
+}
+
+/** Custodian `index` of a verifiable masked deployment: its mask key of every meter, per key id of the config. */
+export async function runMaskedCustodian(config: MeterveilConfig, index: number, options: RunOptions = {}): Promise<RunningCustodian> {
+  const { scheme } = config;
+  if (scheme.name !== 'masked') fail('bad-config', 'a masked custodian needs scheme "masked" in the config');
+  const secrets = readSecrets(config.keys.secrets);
+  const keys = new Map<string, Uint8Array>();
+  const maskKey = (meterId: string, keyId: string) => {
+    const at = `${meterId}/${keyId}`;
+    if (!keys.has(at) && secrets.meters[meterId]) keys.set(at, meterMaskKey(secrets, meterId, keyId, index));
+    return keys.get(at);
+  };
+  return runHolding(config, maskHolding(index, scheme.keyIds, maskedParamsOfConfig(config), maskKey), options, () => {});
+}
+
+async function runHolding(config: MeterveilConfig, holding: Holding, options: RunOptions, onStop: () => void): Promise<RunningCustodian> {
+  const { index } = holding;
   const user = custodianUser(index);
   const secrets = options.password && options.meterKey ? undefined : readSecrets(config.keys.secrets);
   const password = options.password ?? servicePassword(secrets!, user);
@@ -59,15 +90,8 @@ export async function runCustodian(
   };
   const meterKey = options.meterKey ?? fromSecrets;
   // A custodian's record guards privacy: every commit survives a power loss.
-  const store = new CustodianStore(
-    options.storePath ?? custodianStorePath(config, index),
-    { keyIds: held.map((s) => s.publicKey.keyId), index },
-    'power',
-  );
-  const nonces = new Map(held.map((share) => [share.publicKey.keyId, new ProofNoncePool(share.publicKey, NONCE_POOL_CAPACITY)]));
-  const refill = setInterval(() => [...nonces.values()].some((pool) => pool.refillOne()), NONCE_REFILL_MS);
-  refill.unref();
-  const custodian = new Custodian({ config, shares: held, store, nonces, meterKey, ...options });
+  const store = new CustodianStore(options.storePath ?? custodianStorePath(config, index), { keyIds: [...holding.keyIds], index }, 'power');
+  const custodian = new Custodian({ config, shares: [], holding, store, meterKey, ...options });
   const collector = startCollection(store.db, custodianCollection(store.db, config), config.retention, {
     now: options.now,
     log: options.log,
@@ -95,7 +119,7 @@ export async function runCustodian(
     await connected(client);
     await client.subscribeAsync([EVIDENCE_TOPIC_FILTER, DECRYPTION_REQUEST_TOPIC], { qos: 1 });
   } catch (e) {
-    clearInterval(refill);
+    onStop();
     await collector.stop();
     client.end(true);
     store.close();
@@ -106,7 +130,7 @@ export async function runCustodian(
     metrics: metrics.registry,
     collector,
     async stop() {
-      clearInterval(refill);
+      onStop();
       await collector.stop();
       await endClient(client);
       store.close();

@@ -3,6 +3,8 @@
  *   request  {"v":1,"type":"decryption-request","requestId","aggregate":{...the aggregator's message...}}
  *   response {"v":1,"type":"decryption-response","requestId","index","groupId","slot",
  *             "status":"partial","partial":{...}} or {..., "status":"refused","reason","detail"}
+ *             or, masked deployments, {..., "status":"mask-sum","maskSum":"<hex>"}: the sum of this
+ *             custodian's masks for the aggregate's contributors (host/scheme/unmask.ts)
  */
 import { fail } from '../../firmware/errors.ts';
 import { isValidId } from '../../firmware/protocol/report.ts';
@@ -22,7 +24,11 @@ export type CustodianResponse = {
   index: number;
   groupId: string;
   slot: number;
-} & ({ status: 'partial'; partial: PartialDecryptionJson } | { status: 'refused'; reason: string; detail: string });
+} & (
+  | { status: 'partial'; partial: PartialDecryptionJson }
+  | { status: 'mask-sum'; maskSum: string }
+  | { status: 'refused'; reason: string; detail: string }
+);
 
 const decoder = new TextDecoder();
 
@@ -50,7 +56,8 @@ export function encodeResponse(r: CustodianResponse): Uint8Array {
 export function decodeResponse(bytes: Uint8Array): CustodianResponse {
   const o = parseJsonMessage(bytes, MAX_RESPONSE_BYTES, 'decryption response');
   const common = ['v', 'type', 'requestId', 'index', 'groupId', 'slot', 'status'];
-  exactKeys(o, o.status === 'partial' ? [...common, 'partial'] : [...common, 'reason', 'detail'], 'decryption response');
+  const body = o.status === 'partial' ? ['partial'] : o.status === 'mask-sum' ? ['maskSum'] : ['reason', 'detail'];
+  exactKeys(o, [...common, ...body], 'decryption response');
   if (o.v !== 1 || o.type !== 'decryption-response') fail('wrong-message-type', 'not a version 1 decryption response');
   if (!isValidId(o.requestId) || !isValidId(o.groupId)) fail('malformed', 'decryption response: requestId and groupId must be valid ids');
   const head = {
@@ -60,7 +67,12 @@ export function decodeResponse(bytes: Uint8Array): CustodianResponse {
     slot: u32Field(o.slot, 'slot'),
   };
   if (o.status === 'partial') return { ...head, status: 'partial', partial: o.partial as PartialDecryptionJson };
+  if (o.status === 'mask-sum') {
+    if (typeof o.maskSum !== 'string' || !/^[0-9a-f]{1,1024}$/.test(o.maskSum))
+      fail('malformed', 'decryption response: maskSum must be lowercase hex of at most 1024 digits');
+    return { ...head, status: 'mask-sum', maskSum: o.maskSum };
+  }
   if (o.status !== 'refused' || typeof o.reason !== 'string' || typeof o.detail !== 'string')
-    fail('malformed', 'decryption response: status must be partial or refused');
+    fail('malformed', 'decryption response: status must be partial, mask-sum or refused');
   return { ...head, status: 'refused', reason: o.reason as string, detail: o.detail as string };
 }

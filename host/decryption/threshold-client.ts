@@ -151,6 +151,8 @@ export class ThresholdDecryptionClient {
     p.answered.add(index);
     if (response.status === 'refused') {
       p.refused.push({ index, reason: response.reason, message: response.detail });
+    } else if (response.status === 'mask-sum') {
+      p.rejected.push({ index, reason: 'wrong-message-type', message: `custodian ${index} answered a Paillier aggregate with a mask sum` });
     } else {
       try {
         const partial = partialFromJson(response.partial);

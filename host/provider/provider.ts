@@ -16,11 +16,9 @@
  */
 import type { MqttClient } from 'mqtt';
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
-import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
-import type { PaillierPrivateKey } from '../paillier/private-key.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { ThresholdDecryptionFailure, type ThresholdDecryption, type ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
+import { ThresholdDecryptionFailure, type ThresholdDecryption } from '../decryption/threshold-client.ts';
 import type { RejectedPartial } from '../threshold/combine.ts';
 import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';
@@ -60,11 +58,20 @@ export interface Decrypted {
   comparisonHeld?: boolean;
 }
 
+/** How the custodians are asked for an aggregate's plaintext: Paillier partial decryptions, or their parts of the masks. */
+export interface CustodiansClient {
+  decrypt(aggregate: Aggregate): Promise<ThresholdDecryption>;
+}
+
 export type Decryption =
-  /** The key ring (config keys.privateKeys): each aggregate is decrypted with the key its key id names. */
-  | { mode: 'single'; privateKeys: Map<string, PaillierPrivateKey> }
-  /** The threshold key ring (provider.decryption.publicKeys): the client asks for the key an aggregate's key id names. */
-  | { mode: 'threshold'; keyIds: string[]; client: ThresholdDecryptionClient; retryMs: number };
+  /**
+   * The provider's own keys, by key id (Paillier: config keys.privateKeys, each aggregate
+   * decrypted with the key its key id names; masked: its mask keys of every meter, host/scheme/unmask.ts).
+   * decrypt throws a MeterveilError for a ciphertext it refuses.
+   */
+  | { mode: 'single'; keyIds: string[]; decrypt: (aggregate: Aggregate) => bigint }
+  /** The threshold key ring (provider.decryption.publicKeys) or the masked key ids: the client asks for the key an aggregate's key id names. */
+  | { mode: 'threshold'; keyIds: string[]; client: CustodiansClient; retryMs: number };
 
 export interface ProviderOptions {
   config: MeterveilConfig;
@@ -114,7 +121,7 @@ export class Provider {
     for (const g of o.config.groups) this.groupsOfFeeder.set(g.feeder, [...(this.groupsOfFeeder.get(g.feeder) ?? []), g]);
     this.now = o.now ?? Date.now;
     this.log = o.log ?? silentLog;
-    this.keyIds = new Set(o.decryption.mode === 'single' ? o.decryption.privateKeys.keys() : o.decryption.keyIds);
+    this.keyIds = new Set(o.decryption.keyIds);
     this.parts = o.store.parts;
     this.held = o.store.held;
     // Attached before the connection completes: a persistent session delivers queued messages at once.
@@ -288,8 +295,7 @@ export class Provider {
       let plaintext: bigint;
       const started = performance.now();
       try {
-        const key = d.privateKeys.get(aggregate.keyId)!;
-        plaintext = key.decrypt(ciphertextFromBytes(key.publicKey, aggregate.ciphertext));
+        plaintext = d.decrypt(aggregate);
       } catch (e) {
         if (e instanceof MeterveilError) {
           this.o.onDecryption?.('single', (performance.now() - started) / 1000, 'refused');

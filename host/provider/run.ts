@@ -6,8 +6,15 @@ import { join } from 'node:path';
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { PROVIDER_USER } from '../config/identities.ts';
 import { readPrivateKeyRing, readThresholdKeyRing } from '../config/key-ring.ts';
+import type { MqttClient } from 'mqtt';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
-import { meterStatusKey, readSecrets, servicePassword } from '../config/secrets.ts';
+import { maskedPackingFor, maskedParamsOf } from '../../firmware/masked/params.ts';
+import { ciphertextFromBytes } from '../../firmware/paillier/codec.ts';
+import { meterMaskKey, meterStatusKey, readSecrets, servicePassword, type Secrets } from '../config/secrets.ts';
+import { MaskedCustodiansClient } from '../decryption/masked-client.ts';
+import type { Aggregate } from '../protocol/aggregate.ts';
+import { maskedScheme } from '../scheme/aggregation.ts';
+import { maskSum, unmask } from '../scheme/unmask.ts';
 import { allMeters, type MeterveilConfig } from '../config/schema.ts';
 import { ThresholdDecryptionClient } from '../decryption/threshold-client.ts';
 import { liveSeriesRow, startHttpApi, type ApiContext } from './http-api.ts';
@@ -39,25 +46,57 @@ export function providerStorePath(config: MeterveilConfig): string {
 }
 
 /**
- * The keys the provider decrypts with; threshold mode holds no private key, only the public ones.
- * Either ring lists old keys first; the newest is the one the API reports as current.
+ * The keys the provider decrypts with; threshold mode holds no private key, only the public ones,
+ * and a masked deployment's provider holds its mask keys of the meters (single-key) or none
+ * (verifiable: the custodians hold them). Either ring lists old keys first; the newest is the one
+ * the API reports as current.
  */
-function decryptionKey(config: MeterveilConfig) {
+function decryptionOf(config: MeterveilConfig, secrets: Secrets, client: MqttClient) {
   const d = config.provider.decryption;
+  const { scheme } = config;
+  if (scheme.name === 'masked') {
+    const packing = maskedPackingFor(config.slotSeconds, config.packing);
+    const params = maskedParamsOf(packing);
+    const common = { packing, keyId: scheme.keyId, keyIds: scheme.keyIds };
+    if (d.mode === 'threshold') {
+      const custodians = new MaskedCustodiansClient({ client, keyIds: scheme.keyIds, custodians: d.custodians, params, timeoutMs: d.timeoutMs });
+      return { ...common, custodians, decryption: { mode: 'threshold', keyIds: scheme.keyIds, client: custodians, retryMs: d.retryMs } as Decryption };
+    }
+    const keys = new Map<string, Uint8Array>();
+    const keyOf = (keyId: string) => (meterId: string) => {
+      const at = `${meterId}/${keyId}`;
+      if (!keys.has(at)) keys.set(at, meterMaskKey(secrets, meterId, keyId, 0));
+      return keys.get(at);
+    };
+    const schemes = new Map(scheme.keyIds.map((id) => [id, maskedScheme(id, params)]));
+    const decrypt = (a: Aggregate) =>
+      unmask(schemes.get(a.keyId)!.parse(a.ciphertext), [maskSum(keyOf(a.keyId), a.contributors, a.keyId, a.slot, params)], params);
+    return { ...common, decryption: { mode: 'single', keyIds: scheme.keyIds, decrypt } as Decryption };
+  }
   if (d.mode === 'single') {
     const ring = readPrivateKeyRing(config);
     const newest = [...ring.values()].at(-1)!.publicKey;
-    return { bits: newest.bits, keyId: newest.keyId, keyIds: [...ring.keys()], single: ring };
+    const decrypt = (a: Aggregate) => {
+      const key = ring.get(a.keyId)!;
+      return key.decrypt(ciphertextFromBytes(key.publicKey, a.ciphertext));
+    };
+    return {
+      packing: slotPackingFor(config.slotSeconds, config.packing, newest.bits),
+      keyId: newest.keyId,
+      keyIds: [...ring.keys()],
+      decryption: { mode: 'single', keyIds: [...ring.keys()], decrypt } as Decryption,
+    };
   }
   const ring = readThresholdKeyRing(config);
   const newest = ring.at(-1)!;
+  const keyIds = ring.map((k) => k.keyId);
+  const custodians = new ThresholdDecryptionClient({ client, publicKeys: ring, timeoutMs: d.timeoutMs });
   return {
-    bits: newest.paillier.bits,
+    packing: slotPackingFor(config.slotSeconds, config.packing, newest.paillier.bits),
     keyId: newest.keyId,
-    keyIds: ring.map((k) => k.keyId),
-    threshold: ring,
-    timeoutMs: d.timeoutMs,
-    retryMs: d.retryMs,
+    keyIds,
+    custodians,
+    decryption: { mode: 'threshold', keyIds, client: custodians, retryMs: d.retryMs } as Decryption,
   };
 }
 
@@ -65,17 +104,20 @@ export async function runProvider(
   config: MeterveilConfig,
   options: { log?: RoleLog; now?: () => number; onDecrypted?: (d: Decrypted) => void; httpPort?: number } = {},
 ): Promise<RunningProvider> {
-  const key = decryptionKey(config);
-  const packing = slotPackingFor(config.slotSeconds, config.packing, key.bits);
   const secrets = readSecrets(config.keys.secrets);
   // Read before anything starts: without them the API would serve no one, or (worse) everyone.
   const tokens = readApiTokens(config.http.tokens);
-  const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   const client = connectRole({ ...brokerConnection(config), username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
-  const thresholdClient = key.threshold && new ThresholdDecryptionClient({ client, publicKeys: key.threshold, timeoutMs: key.timeoutMs });
-  const decryption: Decryption = key.single
-    ? { mode: 'single', privateKeys: key.single }
-    : { mode: 'threshold', keyIds: key.keyIds, client: thresholdClient!, retryMs: key.retryMs! };
+  let key: ReturnType<typeof decryptionOf>;
+  try {
+    key = decryptionOf(config, secrets, client);
+  } catch (e) {
+    client.end(true);
+    throw e;
+  }
+  const { packing, decryption } = key;
+  const thresholdClient = key.custodians;
+  const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   const statusKeys = new Map<string, Uint8Array>();
   for (const meterId of allMeters(config)) {
     const statusKey = meterStatusKey(secrets, meterId);

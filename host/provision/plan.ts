@@ -28,6 +28,7 @@ import { addCustodianAcl } from '../broker/custodian-acl.ts';
 import { aggregatorHostUser, aggregatorUser, custodianUser, feederUser, meterUser, PROVIDER_USER } from '../config/identities.ts';
 import { allMeters, brokerUrlFields, type MeterveilConfig } from '../config/schema.ts';
 import { householdOf } from '../feeder/households.ts';
+import { deriveMaskKey } from '../../firmware/masked/mask.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { freshPassword } from './credentials.ts';
 import { mergeSettings, platformOf, type DeviceFile, type WifiSettings } from './devices.ts';
@@ -71,6 +72,7 @@ export interface RoleSecrets {
       ackKeys?: Record<string, string>;
       custodianKey?: string;
       statusKey?: string;
+      maskKeys?: Record<string, string>;
       password?: string;
     }
   >;
@@ -223,9 +225,22 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     }
     aggregatorHosts.set(host.name, { meters, services: { [user]: service(user) } });
   }
+  // A masked deployment's mask keys go to the holders alone: the provider's (holder 0) in
+  // single-key mode, custodian i's (holder i) in verifiable mode; never to an aggregator.
+  const maskKeysOf = (deviceKey: Uint8Array, holder: number) =>
+    config.scheme.name === 'masked'
+      ? {
+          maskKeys: Object.fromEntries(
+            config.scheme.keyIds.map((id) => [id, bytesToHex(deriveMaskKey(deviceKey, id, holder, nodeHmacSha256))]),
+          ),
+        }
+      : {};
   const provider: RoleSecrets = {
     meters: Object.fromEntries(
-      [...deviceKeys].map(([m, deviceKey]) => [m, { statusKey: bytesToHex(deriveStatusKey(deviceKey, nodeHmacSha256)) }]),
+      [...deviceKeys].map(([m, deviceKey]) => [
+        m,
+        { statusKey: bytesToHex(deriveStatusKey(deviceKey, nodeHmacSha256)), ...(custodianCount === 0 ? maskKeysOf(deviceKey, 0) : {}) },
+      ]),
     ),
     services: { [PROVIDER_USER]: service(PROVIDER_USER) },
   };
@@ -234,7 +249,7 @@ export function planProvisioning(config: MeterveilConfig, publicKey: PaillierPub
     const user = custodianUser(index);
     const keys = [...deviceKeys].map(([m, deviceKey]) => [
       m,
-      { custodianKey: bytesToHex(deriveCustodianKey(deviceKey, index, nodeHmacSha256)) },
+      { custodianKey: bytesToHex(deriveCustodianKey(deviceKey, index, nodeHmacSha256)), ...maskKeysOf(deviceKey, index) },
     ]);
     custodians.set(index, { meters: Object.fromEntries(keys), services: { [user]: service(user) } });
   }

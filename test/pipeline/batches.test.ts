@@ -11,7 +11,7 @@ import { AckStatus, reportTopic, type Ack } from '../../firmware/protocol/report
 import { aggregatorStorePath, runAggregator } from '../../host/aggregator/run.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
 import { deploy, ids, type TestDeployment } from '../../tools/pipeline/deployment.ts';
-import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
+import type { NodeMeter } from '../../host/simulate/node-meter.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
 import { benchRandomness } from '../../tools/bench/pipeline/bench-meters.ts';
 import { until } from '../helpers/poll.ts';

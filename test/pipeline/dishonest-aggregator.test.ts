@@ -30,7 +30,7 @@ import { aggregateTopic, EVIDENCE_TOPIC_FILTER, evidenceTopic, meterOfReportTopi
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy } from '../../tools/pipeline/deployment.ts';
-import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
+import type { NodeMeter } from '../../host/simulate/node-meter.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';
 

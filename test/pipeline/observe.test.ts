@@ -15,7 +15,7 @@ import { connectRole } from '../../host/mqtt/client.ts';
 import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { freePort, freePortRange, ids, nodeMeterOf } from '../../tools/pipeline/deployment.ts';
-import type { NodeMeter } from '../../tools/pipeline/node-meter.ts';
+import type { NodeMeter } from '../../host/simulate/node-meter.ts';
 import { startCli } from '../helpers/cli.ts';
 import { until } from '../helpers/poll.ts';
 import { testThresholdKeySet } from '../helpers/test-keys.ts';

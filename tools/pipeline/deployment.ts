@@ -27,14 +27,19 @@ import {
   meterAckKey,
   meterCustodianKey,
   meterMacKey,
+  meterMaskKey,
   type Secrets,
 } from '../../host/config/secrets.ts';
+import { MaskLedger } from '../../firmware/masked/ledger.ts';
+import { maskedPackingFor } from '../../firmware/masked/params.ts';
+import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
+import type { Storage } from '../../firmware/platform/port.ts';
 import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
-import { NodeMeter, type NodeMeterOptions } from './node-meter.ts';
+import { NodeMeter, type NodeMeterOptions } from '../../host/simulate/node-meter.ts';
 import { apiTokensFile } from '../../host/provider/api-tokens.ts';
 import { brokerConnection } from '../../host/tls/files.ts';
 import { sharedTls, writeTlsFixture } from './tls-fixture.ts';
@@ -125,6 +130,11 @@ export async function deploy(options: {
   threshold?: { set: ThresholdKeySet; timeoutMs: number; retryMs: number };
   /** Single-key mode with this pair instead of the shared one (e.g. a version-1 key). */
   keyPair?: KeyPair;
+  /**
+   * The masked scheme: the provider holds the mask keys, or with `custodians` n the deployment is
+   * verifiable, each custodian holding its own (n of n). No Paillier key is written.
+   */
+  masked?: { custodians?: number; timeoutMs?: number; retryMs?: number };
   /** The broker on mqtts:// with the shared test certificates (tools/pipeline/tls-fixture.ts); plain loopback otherwise. */
   tls?: boolean;
   /** mosquitto only: its queue per offline session (default 1000), and whether sessions survive its restart. */
@@ -133,7 +143,14 @@ export async function deploy(options: {
   const dir = mkdtempSync(join(tmpdir(), 'meterveil-pipeline-'));
   let publicKey: PaillierPublicKey;
   let decryption: Record<string, unknown> = { mode: 'single' };
-  if (options.threshold) {
+  let aggregation: string | undefined;
+  if (options.masked) {
+    aggregation = 'masked';
+    // Unused by masked meters; the deployment's type keeps a Paillier key for the others.
+    publicKey = (await sharedKeyPair()).publicKey;
+    const { custodians, timeoutMs = 10_000, retryMs = 2_000 } = options.masked;
+    if (custodians) decryption = { mode: 'threshold', custodians, threshold: custodians, timeoutMs, retryMs };
+  } else if (options.threshold) {
     const { set, timeoutMs, retryMs } = options.threshold;
     writeThresholdKeySet(join(dir, 'data/keys'), set);
     publicKey = set.publicKey.paillier;
@@ -147,6 +164,7 @@ export async function deploy(options: {
   const scheme = options.tls ? 'mqtts' : 'mqtt';
   const nats = options.broker === 'nats' ? [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()] : [];
   const raw = {
+    ...(aggregation ? { scheme: aggregation } : {}),
     dataDir: './data',
     broker:
       options.broker === 'nats'
@@ -289,8 +307,19 @@ export function nodeMeterOf(
   meterId: string,
   groups: string[],
   extra: Partial<NodeMeterOptions> = {},
+  /** A masked meter's storage, where its ledger lives: a second meter on the same storage is the first rebooted. */
+  storage: Storage = new MemoryStorage(),
 ): NodeMeter {
   const { config, secrets, publicKey } = d;
+  const { scheme } = config;
+  const masked = scheme.name === 'masked' && {
+    keyId: scheme.keyId,
+    // The provider's key (holder 0), or one per custodian: the meter's mask is their sum.
+    maskKeys: (custodianIndices(config).length > 0 ? custodianIndices(config) : [0]).map((holder) =>
+      meterMaskKey(secrets, meterId, scheme.keyId, holder),
+    ),
+    ledger: new MaskLedger(storage),
+  };
   return new NodeMeter({
     meterId,
     groups,
@@ -300,7 +329,8 @@ export function nodeMeterOf(
     custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
     password: secrets.meters[meterId].password,
     ...brokerConnection(config),
-    packing: slotPackingFor(config.slotSeconds, config.packing, publicKey.bits),
+    packing: masked ? maskedPackingFor(config.slotSeconds, config.packing) : slotPackingFor(config.slotSeconds, config.packing, publicKey.bits),
+    ...(masked ? { masked } : {}),
     ...extra,
   });
 }

@@ -12,7 +12,7 @@ import { aggregatorStorePath } from '../../../host/aggregator/run.ts';
 import { AggregatorStore } from '../../../host/aggregator/store.ts';
 import { slotAt } from '../../../host/protocol/slots.ts';
 import { deploy, ids } from '../../pipeline/deployment.ts';
-import type { NodeMeter } from '../../pipeline/node-meter.ts';
+import type { NodeMeter } from '../../../host/simulate/node-meter.ts';
 import { RoleProcess } from '../../pipeline/role-process.ts';
 import { benchRandomness } from '../pipeline/bench-meters.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../types.ts';

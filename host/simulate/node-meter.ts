@@ -1,22 +1,32 @@
 /**
- * A meter written in Node with the shared codec and real Paillier encryption, for pipeline tests
- * and the benchmark: it publishes authenticated reports under its own credentials and keeps each
- * in an outbox, resending it until every one of its groups has acknowledged it.
+ * A meter written in Node with the shared codec and real Paillier encryption, or the masked
+ * scheme's masking (firmware/masked/), for pipeline tests, `start --scheme masked` and the
+ * benchmark: it publishes authenticated reports under its own credentials and keeps each in an
+ * outbox, resending it until every one of its groups has acknowledged it. A masked meter writes
+ * each (key id, slot) to its ledger before the report leaves (firmware/masked/ledger.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import type { MaskLedger } from '../../firmware/masked/ledger.ts';
+import { maskReadings } from '../../firmware/masked/seal.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { ackTopic, decodeAck, peekAckGroupId, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
-import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
-import { meterUser } from '../../host/config/identities.ts';
-import { encryptedReport } from '../../host/load/report.ts';
+import { ackTopic, decodeAck, encodeReport, peekAckGroupId, reportTopic, type Ack, type Report } from '../../firmware/protocol/report.ts';
+import { connected, connectRole, endClient } from '../mqtt/client.ts';
+import { meterUser } from '../config/identities.ts';
+import { encryptedReport } from '../load/report.ts';
 
 export interface NodeMeterOptions {
   meterId: string;
   groups: string[];
+  /** Paillier: the key reports are encrypted under (unused when `masked` is given). */
   publicKey: PaillierPublicKey;
+  /**
+   * The masked scheme: the key id, the meter's mask keys (the provider's, or custodian 1..n's) and
+   * the ledger in the meter's storage, which outlives a reboot (a new NodeMeter on the same storage).
+   */
+  masked?: { keyId: string; maskKeys: Uint8Array[]; ledger: MaskLedger };
   macKey: Uint8Array;
   /** By group: the key that group's aggregator acknowledges with. */
   ackKeys: Map<string, Uint8Array>;
@@ -66,9 +76,28 @@ export class NodeMeter {
   }
 
   encode(slot: number, readings: bigint[], overrides: Partial<Report> = {}, macKey = this.o.macKey): Uint8Array {
-    const { publicKey } = this.o;
-    const rn = this.o.rn ? this.o.rn() : publicKey.precomputeRn((n) => new Uint8Array(randomBytes(n)));
-    return encryptedReport({ ...this.o }, { slot, seq: this.seq++, readings, rn }, overrides, macKey);
+    const { packing, masked } = this.o;
+    if (!masked) {
+      const { publicKey } = this.o;
+      const rn = this.o.rn ? this.o.rn() : publicKey.precomputeRn((n) => new Uint8Array(randomBytes(n)));
+      return encryptedReport({ ...this.o, publicKey }, { slot, seq: this.seq++, readings, rn }, overrides, macKey);
+    }
+    const report: Report = {
+      keyId: masked.keyId,
+      meterId: this.o.meterId,
+      slot,
+      seq: this.seq++,
+      dropped: 0,
+      packed: packing.readings,
+      ciphertext: new Uint8Array(0),
+      ...overrides,
+    };
+    if (!overrides.ciphertext) {
+      report.ciphertext = maskReadings(readings, packing, masked.maskKeys, report.keyId, report.slot, hmacSha256);
+      // Durable before the report leaves: after a reboot this slot cannot go out with another value.
+      masked.ledger.claim(report.keyId, report.slot, report.ciphertext);
+    }
+    return encodeReport(report, macKey, hmacSha256, this.o.custodianKeys);
   }
 
   send(slot: number, message: Uint8Array): Promise<void> {
