@@ -330,8 +330,7 @@ export class Aggregator {
           updated.set(at, { slot: report.slot, keyId: key.keyId, product, count: (current?.count ?? 0) + 1 });
           outcomes.push([report, AckStatus.stored, undefined]);
         }
-        for (const s of updated.values())
-          store.saveOpenSlot(s.slot, s.keyId, this.keys.get(s.keyId)!.toBytes(s.product), s.count);
+        for (const s of updated.values()) store.saveOpenSlot(s.slot, s.keyId, this.keys.get(s.keyId)!.toBytes(s.product), s.count);
       });
     } catch (e) {
       // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.

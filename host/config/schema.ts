@@ -358,7 +358,8 @@ function parseScheme(value: unknown, decryption: DecryptionConfig): SchemeConfig
         'bad-config',
         `scheme masked: provider.decryption.threshold must equal custodians (${decryption.custodians}): each custodian removes its own part of every mask`,
       );
-    if (decryption.cosigners) fail('bad-config', 'scheme masked: provider.decryption.cosigners endorse Paillier keys; a masked deployment has none');
+    if (decryption.cosigners)
+      fail('bad-config', 'scheme masked: provider.decryption.cosigners endorse Paillier keys; a masked deployment has none');
   }
   return { name: 'masked', keyIds, keyId: keyIds.at(-1)! };
 }

@@ -1,11 +1,12 @@
 /**
  * `meterveil custodian --share FILE [--share FILE...] --config FILE`: one custodian, until SIGINT
  * or SIGTERM. One --share per key it holds shares of (during a key rotation, the old and the new).
+ * A masked deployment's custodian holds mask keys instead (its secrets file): `--index I`.
  * `meterveil cosign-announcement --signing-key FILE --share FILE --announcement FILE`: the
  * announcement with this custodian's cosignature added, on stdout.
  */
 import type { Command } from 'commander';
-import { cliAction } from '../cli/action.ts';
+import { cliAction, usage } from '../cli/action.ts';
 import { announceReady } from '../cli/role-channel.ts';
 import { roleLogger } from '../log/logger.ts';
 import { addMetricsOption, withMetrics } from '../cli/metrics-option.ts';
@@ -17,7 +18,23 @@ import { readSigningKeyFile } from '../keys/signing.ts';
 import { readKeyShareFile } from '../threshold/key-files.ts';
 import { cosignKeyAnnouncement } from './cosign.ts';
 import { custodianSetsOverlap, refuseDisjointQuorums } from '../threshold/threshold-key.ts';
-import { runCustodian } from './run.ts';
+import { runCustodian, runMaskedCustodian } from './run.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
+
+/** A masked deployment's custodian: n of n, its mask keys from the secrets file. */
+async function runMasked(config: MeterveilConfig, opts: { share?: string[]; index?: string; metrics?: string }): Promise<void> {
+  const d = config.provider.decryption;
+  if (opts.share || opts.index === undefined) usage('bad-argument', "a masked deployment's custodian takes --index, and holds no share");
+  const index = Number(opts.index);
+  if (d.mode !== 'threshold' || !Number.isInteger(index) || index < 1 || index > d.custodians)
+    usage('bad-argument', `--index must be 1..${d.mode === 'threshold' ? d.custodians : 0}, the custodians of provider.decryption`);
+  const log = roleLogger('custodian', { custodian: index });
+  const running = await runMaskedCustodian(config, index, { log });
+  const stopped = untilSignal(await withMetrics(running.metrics, opts.metrics, () => running.stop()));
+  log.info(`custodian ${index} of ${d.custodians} (masked, all ${d.custodians} needed) connected to ${config.broker.url}`);
+  await announceReady();
+  await stopped;
+}
 
 export function register(program: Command) {
   addPassphraseOption(
@@ -25,16 +42,20 @@ export function register(program: Command) {
       .description(
         'hold key shares: check each decryption request against the policy and its own record, then answer with a partial decryption under the share of the key it names',
       )
-      .requiredOption(
+      .option(
         '--share <file>',
         "this custodian's key share file; repeat it for each key of the ring (all with one passphrase)",
         (file: string, files: string[] = []) => [...files, file],
       )
+      .option('--index <i>', "a masked deployment's custodian i: its mask keys of the meters are in the config's secrets file")
       .requiredOption('--config <file>', "deployment config (groups, k, broker); its secrets file holds this custodian's broker password"),
     'opens a sealed share',
   ).action(
-    cliAction(async (opts: PassphraseOptions & { share: string[]; config: string; metrics?: string }) => {
+    cliAction(async (opts: PassphraseOptions & { share?: string[]; index?: string; config: string; metrics?: string }) => {
       const config = loadConfig(opts.config);
+      if (config.scheme.name === 'masked') return runMasked(config, opts);
+      if (!opts.share || opts.index !== undefined)
+        usage('bad-argument', "a Paillier deployment's custodian takes --share (one per key), not --index");
       const passphrase = resolvePassphrase(opts);
       const shares = opts.share.map((file) => readKeyShareFile(file, passphrase));
       const d = config.provider.decryption;

@@ -29,7 +29,11 @@ function refusalOf(e: unknown): Refusal {
 }
 
 /** Undefined when the evidence proves the aggregate; otherwise the first reason it does not. */
-export function checkEvidence({ aggregate, reports }: AggregateEvidence, scheme: AggregationScheme, keys: EvidenceKeys): Refusal | undefined {
+export function checkEvidence(
+  { aggregate, reports }: AggregateEvidence,
+  scheme: AggregationScheme,
+  keys: EvidenceKeys,
+): Refusal | undefined {
   const where = `${aggregate.groupId}/${aggregate.slot}`;
   if (reports.length !== aggregate.contributors.length) {
     return {

@@ -56,7 +56,8 @@ export class MaskedCustodiansClient {
 
   decrypt(aggregate: Aggregate): Promise<ThresholdDecryption> {
     const scheme =
-      this.schemes.get(aggregate.keyId) ?? fail('wrong-key-id', `aggregate under key ${aggregate.keyId}, not one of ${this.o.keyIds.join(', ')}`);
+      this.schemes.get(aggregate.keyId) ??
+      fail('wrong-key-id', `aggregate under key ${aggregate.keyId}, not one of ${this.o.keyIds.join(', ')}`);
     const sum = scheme.parse(aggregate.ciphertext);
     const requestId = bytesToHex(randomBytes(16));
     return new Promise((resolve, reject) => {
@@ -68,7 +69,10 @@ export class MaskedCustodiansClient {
 
   private failure(requestId: string, why: string, timedOut: boolean): ThresholdDecryptionFailure {
     const p = this.pending.get(requestId)!;
-    const named = [...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`), ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`)];
+    const named = [
+      ...p.refused.map((r) => `custodian ${r.index} refused: ${r.reason}`),
+      ...p.rejected.map((r) => `custodian ${r.index}: ${r.reason}`),
+    ];
     const silent = this.o.custodians - p.sums.size - p.refused.length - p.rejected.length;
     const message =
       `${why}: need the mask sums of all ${this.o.custodians} custodians, have ${p.sums.size}` +
@@ -100,10 +104,15 @@ export class MaskedCustodiansClient {
     if (!p || response.index !== index || answered) return;
     if (response.status === 'refused') p.refused.push({ index, reason: response.reason, message: response.detail });
     else if (response.status === 'partial')
-      p.rejected.push({ index, reason: 'wrong-message-type', message: `custodian ${index} answered a masked aggregate with a partial decryption` });
+      p.rejected.push({
+        index,
+        reason: 'wrong-message-type',
+        message: `custodian ${index} answered a masked aggregate with a partial decryption`,
+      });
     else p.sums.set(index, BigInt('0x' + response.maskSum));
     // n of n: one custodian refusing is final for this aggregate.
-    if (p.refused.length + p.rejected.length > 0) return this.finish(response.requestId, this.failure(response.requestId, 'a custodian refused', false));
+    if (p.refused.length + p.rejected.length > 0)
+      return this.finish(response.requestId, this.failure(response.requestId, 'a custodian refused', false));
     if (p.sums.size < this.o.custodians) return;
     const used = [...p.sums.keys()].sort((a, b) => a - b);
     this.finish(response.requestId, { plaintext: unmask(p.sum, [...p.sums.values()], this.o.params), used, rejected: [], refused: [] });

@@ -59,8 +59,18 @@ function decryptionOf(config: MeterveilConfig, secrets: Secrets, client: MqttCli
     const params = maskedParamsOf(packing);
     const common = { packing, keyId: scheme.keyId, keyIds: scheme.keyIds };
     if (d.mode === 'threshold') {
-      const custodians = new MaskedCustodiansClient({ client, keyIds: scheme.keyIds, custodians: d.custodians, params, timeoutMs: d.timeoutMs });
-      return { ...common, custodians, decryption: { mode: 'threshold', keyIds: scheme.keyIds, client: custodians, retryMs: d.retryMs } as Decryption };
+      const custodians = new MaskedCustodiansClient({
+        client,
+        keyIds: scheme.keyIds,
+        custodians: d.custodians,
+        params,
+        timeoutMs: d.timeoutMs,
+      });
+      return {
+        ...common,
+        custodians,
+        decryption: { mode: 'threshold', keyIds: scheme.keyIds, client: custodians, retryMs: d.retryMs } as Decryption,
+      };
     }
     const keys = new Map<string, Uint8Array>();
     const keyOf = (keyId: string) => (meterId: string) => {

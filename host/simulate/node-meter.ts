@@ -7,7 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import type { MaskLedger } from '../../firmware/masked/ledger.ts';
+import { fail } from '../../firmware/errors.ts';
+import { slotPackingFor } from '../../firmware/config/packing.ts';
+import { MaskLedger } from '../../firmware/masked/ledger.ts';
+import { maskedPackingFor } from '../../firmware/masked/params.ts';
+import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
+import type { Storage } from '../../firmware/platform/port.ts';
 import { maskReadings } from '../../firmware/masked/seal.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
@@ -16,12 +21,15 @@ import { ackTopic, decodeAck, encodeReport, peekAckGroupId, reportTopic, type Ac
 import { connected, connectRole, endClient } from '../mqtt/client.ts';
 import { meterUser } from '../config/identities.ts';
 import { encryptedReport } from '../load/report.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
+import { custodianIndices, meterAckKey, meterCustodianKey, meterMacKey, meterMaskKey, type Secrets } from '../config/secrets.ts';
+import { brokerConnection } from '../tls/files.ts';
 
 export interface NodeMeterOptions {
   meterId: string;
   groups: string[];
-  /** Paillier: the key reports are encrypted under (unused when `masked` is given). */
-  publicKey: PaillierPublicKey;
+  /** Paillier: the key reports are encrypted under (none when `masked` is given). */
+  publicKey?: PaillierPublicKey;
   /**
    * The masked scheme: the key id, the meter's mask keys (the provider's, or custodian 1..n's) and
    * the ledger in the meter's storage, which outlives a reboot (a new NodeMeter on the same storage).
@@ -78,7 +86,7 @@ export class NodeMeter {
   encode(slot: number, readings: bigint[], overrides: Partial<Report> = {}, macKey = this.o.macKey): Uint8Array {
     const { packing, masked } = this.o;
     if (!masked) {
-      const { publicKey } = this.o;
+      const publicKey = this.paillierKey();
       const rn = this.o.rn ? this.o.rn() : publicKey.precomputeRn((n) => new Uint8Array(randomBytes(n)));
       return encryptedReport({ ...this.o, publicKey }, { slot, seq: this.seq++, readings, rn }, overrides, macKey);
     }
@@ -98,6 +106,10 @@ export class NodeMeter {
       masked.ledger.claim(report.keyId, report.slot, report.ciphertext);
     }
     return encodeReport(report, macKey, hmacSha256, this.o.custodianKeys);
+  }
+
+  private paillierKey(): PaillierPublicKey {
+    return this.o.publicKey ?? fail('key-missing', `meter ${this.o.meterId} has neither a Paillier key nor mask keys`);
   }
 
   send(slot: number, message: Uint8Array): Promise<void> {
@@ -139,4 +151,44 @@ export class NodeMeter {
     clearInterval(this.timer);
     await endClient(this.client);
   }
+}
+
+/** A Node meter of a deployment's config with its provisioned keys (not yet connected). */
+export function nodeMeterOf(
+  d: { config: MeterveilConfig; secrets: Secrets; publicKey?: PaillierPublicKey },
+  meterId: string,
+  groups: string[],
+  extra: Partial<NodeMeterOptions> = {},
+  /** A masked meter's storage, where its ledger lives: a second meter on the same storage is the first rebooted. */
+  storage: Storage = new MemoryStorage(),
+): NodeMeter {
+  const { config, secrets, publicKey } = d;
+  const { scheme } = config;
+  const masked = scheme.name === 'masked' && {
+    keyId: scheme.keyId,
+    // The provider's key (holder 0), or one per custodian: the meter's mask is their sum.
+    maskKeys: (custodianIndices(config).length > 0 ? custodianIndices(config) : [0]).map((holder) =>
+      meterMaskKey(secrets, meterId, scheme.keyId, holder),
+    ),
+    ledger: new MaskLedger(storage),
+  };
+  return new NodeMeter({
+    meterId,
+    groups,
+    publicKey,
+    macKey: meterMacKey(secrets, meterId),
+    ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
+    custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
+    password: secrets.meters[meterId].password,
+    ...brokerConnection(config),
+    packing: masked
+      ? maskedPackingFor(config.slotSeconds, config.packing)
+      : slotPackingFor(
+          config.slotSeconds,
+          config.packing,
+          (publicKey ?? fail('key-missing', 'a Paillier meter needs the public key')).bits,
+        ),
+    ...(masked ? { masked } : {}),
+    ...extra,
+  });
 }

@@ -27,19 +27,14 @@ import {
   meterAckKey,
   meterCustodianKey,
   meterMacKey,
-  meterMaskKey,
   type Secrets,
 } from '../../host/config/secrets.ts';
-import { MaskLedger } from '../../firmware/masked/ledger.ts';
-import { maskedPackingFor } from '../../firmware/masked/params.ts';
-import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
-import type { Storage } from '../../firmware/platform/port.ts';
 import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
-import { NodeMeter, type NodeMeterOptions } from '../../host/simulate/node-meter.ts';
+import { nodeMeterOf, type NodeMeter, type NodeMeterOptions } from '../../host/simulate/node-meter.ts';
 import { apiTokensFile } from '../../host/provider/api-tokens.ts';
 import { brokerConnection } from '../../host/tls/files.ts';
 import { sharedTls, writeTlsFixture } from './tls-fixture.ts';
@@ -301,38 +296,6 @@ export async function deploy(options: {
   };
 }
 
-/** A Node meter of a deployment's config with its provisioned keys (not yet connected). */
-export function nodeMeterOf(
-  d: { config: MeterveilConfig; secrets: Secrets; publicKey: PaillierPublicKey },
-  meterId: string,
-  groups: string[],
-  extra: Partial<NodeMeterOptions> = {},
-  /** A masked meter's storage, where its ledger lives: a second meter on the same storage is the first rebooted. */
-  storage: Storage = new MemoryStorage(),
-): NodeMeter {
-  const { config, secrets, publicKey } = d;
-  const { scheme } = config;
-  const masked = scheme.name === 'masked' && {
-    keyId: scheme.keyId,
-    // The provider's key (holder 0), or one per custodian: the meter's mask is their sum.
-    maskKeys: (custodianIndices(config).length > 0 ? custodianIndices(config) : [0]).map((holder) =>
-      meterMaskKey(secrets, meterId, scheme.keyId, holder),
-    ),
-    ledger: new MaskLedger(storage),
-  };
-  return new NodeMeter({
-    meterId,
-    groups,
-    publicKey,
-    macKey: meterMacKey(secrets, meterId),
-    ackKeys: new Map(groups.map((g) => [g, meterAckKey(secrets, meterId, g)])),
-    custodianKeys: custodianIndices(config).map((index) => meterCustodianKey(secrets, meterId, index)),
-    password: secrets.meters[meterId].password,
-    ...brokerConnection(config),
-    packing: masked ? maskedPackingFor(config.slotSeconds, config.packing) : slotPackingFor(config.slotSeconds, config.packing, publicKey.bits),
-    ...(masked ? { masked } : {}),
-    ...extra,
-  });
-}
+export { nodeMeterOf };
 
 export const ids = (prefix: string, n: number, from = 1) => Array.from({ length: n }, (_, i) => `${prefix}${i + from}`);
