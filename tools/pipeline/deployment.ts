@@ -20,15 +20,7 @@ import { fail } from '../../firmware/errors.ts';
 import { natsReady } from '../../host/mqtt/brokers-ready.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
-import {
-  brokerUsers,
-  custodianIndices,
-  ensureSecrets,
-  meterAckKey,
-  meterCustodianKey,
-  meterMacKey,
-  type Secrets,
-} from '../../host/config/secrets.ts';
+import { brokerUsers, ensureSecrets, type Secrets } from '../../host/config/secrets.ts';
 import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
@@ -36,7 +28,6 @@ import type { ThresholdKeySet } from '../../host/threshold/dealer.ts';
 import { writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { nodeMeterOf, type NodeMeter, type NodeMeterOptions } from '../../host/simulate/node-meter.ts';
 import { apiTokensFile } from '../../host/provider/api-tokens.ts';
-import { brokerConnection } from '../../host/tls/files.ts';
 import { sharedTls, writeTlsFixture } from './tls-fixture.ts';
 
 /** The bearer token of the one API reader of a test deployment (test/pipeline/support/probe.ts sends it). */
