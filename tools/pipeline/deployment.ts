@@ -18,7 +18,6 @@ import { writeNatsConfigs } from '../../host/broker/nats-files.ts';
 import { runNatsNode } from '../../host/broker/run-nats.ts';
 import { fail } from '../../firmware/errors.ts';
 import { natsReady } from '../../host/mqtt/brokers-ready.ts';
-import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { parseConfig, type MeterveilConfig } from '../../host/config/schema.ts';
 import { brokerUsers, ensureSecrets, type Secrets } from '../../host/config/secrets.ts';
 import { generateKeyPair, type KeyPair } from '../../host/paillier/keygen.ts';
