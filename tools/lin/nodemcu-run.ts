@@ -14,7 +14,8 @@
  *
  * Needs MODDABLE (the SDK built for lin), mosquitto, xvfb-run. Environment: VARIANT (lin-nodemcu),
  * PORT (18831), SLOT_S (10), SLOTS (360), ROTATE_AT (40), OUTAGE_AT (120), OUTAGE_SLOTS (36),
- * OUT (/tmp/meterveil-lin/<variant>). Usage: node --import tsx tools/lin/nodemcu-run.ts
+ * OUT (/tmp/meterveil-lin/<variant>), GDB (1: mcsim under gdb, which prints a crash's backtrace).
+ * Usage: node --import tsx tools/lin/nodemcu-run.ts
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -123,7 +124,10 @@ log(`built ${app}`);
 const lines: string[] = [];
 const memory: { chunks: number; slots: number }[] = [];
 let peakStackSlots = 0;
-const mcsim = spawn('xvfb-run', ['-a', 'stdbuf', '-o0', `${MODDABLE}/build/bin/lin/release/mcsim`, app], {
+// GDB=1 runs mcsim under gdb, which prints the faulting thread's backtrace if it crashes.
+const gdb =
+  env.GDB === '1' ? ['gdb', '-q', '-batch', '-ex', 'handle SIGPIPE nostop noprint pass', '-ex', 'run', '-ex', 'bt 40', '--args'] : [];
+const mcsim = spawn('xvfb-run', ['-a', 'stdbuf', '-o0', ...gdb, `${MODDABLE}/build/bin/lin/release/mcsim`, app], {
   env: { ...toolsEnv, HOME: `${OUT}/home` },
   stdio: ['ignore', 'pipe', 'pipe'],
   detached: true,
