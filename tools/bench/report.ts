@@ -67,9 +67,11 @@ export function formatTable(rows: BenchRow[]): string {
           row.op,
           label(row),
           row.engine,
-          formatDuration(row.ms),
+          row.slots === undefined
+            ? formatDuration(row.ms)
+            : `${row.slots.toLocaleString('en-US')} slots${row.bytes === undefined ? '' : `, ${row.bytes.toLocaleString('en-US')} B`}`,
           row.computrons === undefined ? '' : row.computrons.toLocaleString('en-US'),
-          peer ? `${formatRatio(row.ms / peer.ms)}x` : '',
+          peer && row.slots === undefined ? `${formatRatio(row.ms / peer.ms)}x` : '',
           peer ? `${label(peer)} ${peer.engine}` : '',
         ];
       });

@@ -22,6 +22,9 @@ export interface BenchRow extends RowSelector {
   /** Number of timed samples the median is taken over, and operations per sample. */
   samples: number;
   batch: number;
+  /** Heap rows (ms 0): live XS slots after a full collection, and chunk bytes where the engine reports them. */
+  slots?: number;
+  bytes?: number;
   /** The row this one's ratio is printed against (same op and bits unless op is given). */
   peer?: Omit<RowSelector, 'op'> & { op?: string };
 }

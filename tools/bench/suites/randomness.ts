@@ -95,10 +95,16 @@ async function xsRows(bits: number, keyJson: unknown, shape: CombShape, withClas
   }
 }
 
-/** Every turn of a meter's loop over `slots` default slots in XS (pool refills and the table build included): the longest. */
+/**
+ * Every turn of a meter's loop over `slots` default slots in XS (pool refills and the table build
+ * included): the longest; and the meter's peak live heap, slots after a full collection at each
+ * slot's end less those of the loaded bundle before the meter started (xsnap counts slots only).
+ */
 async function longestTurn(bits: number, keyJson: unknown, slots: number): Promise<{ rows: BenchRow[]; note: string }> {
   const xs = await startXsWorker({ bundle: await bundle(ENTRY) });
   try {
+    const bundleSlots = await xs.liveSlots();
+    let peakSlots = 0;
     await xs.issue({
       op: 'meter',
       config: {
@@ -121,6 +127,7 @@ async function longestTurn(bits: number, keyJson: unknown, slots: number): Promi
       last = turn;
       if (xs.computrons > worst.computrons) worst = { ms: turn.ms, computrons: xs.computrons };
       if (!closed && xs.computrons > between.computrons) between = { ms: turn.ms, computrons: xs.computrons };
+      if ((i + 1) % 60 === 0) peakSlots = Math.max(peakSlots, (await xs.liveSlots()) - bundleSlots);
     }
     const row = (variant: string | undefined, w: typeof worst): BenchRow => ({
       ...XS,
@@ -133,9 +140,10 @@ async function longestTurn(bits: number, keyJson: unknown, slots: number): Promi
       batch: 1,
       peer: CLASSIC_XS,
     });
+    const heap: BenchRow = { ...XS, op: 'meter-peak-heap', bits, ms: 0, slots: peakSlots, samples: slots, batch: 1 };
     return {
-      rows: [row(undefined, worst), row('no-slot-close', between)],
-      note: `${bits} bits: meter loop over ${turns} turns (${slots} slots of 60 s, default step): longest turn ${worst.computrons} computrons, ${worst.ms.toFixed(2)} ms (a slot's report is sealed over turns: pack and encrypt, then its portable HMAC 256 bytes a turn, each custodian's authenticator, the outbox write; the randomness work waits for those turns); longest without a slot close ${between.computrons} computrons, ${between.ms.toFixed(2)} ms; ${last.reports} reports, ${last.dry} found the pool dry, ${last.tables} comb table(s) built.`,
+      rows: [row(undefined, worst), row('no-slot-close', between), heap],
+      note: `${bits} bits: meter loop over ${turns} turns (${slots} slots of 60 s, default step): longest turn ${worst.computrons} computrons, ${worst.ms.toFixed(2)} ms (a slot's report is sealed over turns: pack and encrypt, then its portable HMAC 256 bytes a turn, each custodian's authenticator, the outbox write; the randomness work waits for those turns); longest without a slot close ${between.computrons} computrons, ${between.ms.toFixed(2)} ms; ${last.reports} reports, ${last.dry} found the pool dry, ${last.tables} comb table(s) built; the meter's peak live heap ${peakSlots} slots above the ${bundleSlots} of the loaded bundle (its storage, the table's 7 entries included, in the XS heap here; on the board in NVS and flash: docs/firmware.md gives the lin build's slots and chunk bytes at the nodemcu's values).`,
     };
   } finally {
     await xs.close();
