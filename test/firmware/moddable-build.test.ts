@@ -57,6 +57,8 @@ test.serial('the manifests are JSON and name files that exist', async (t) => {
     }
     t.true(existsSync(join(root, 'firmware/platform/moddable/native/random.c')));
     t.is(manifest.config.meterveilConfig, '');
+    // Preloaded, the bundle's functions and constants live in flash, not in the board's 4,928 slots.
+    t.deepEqual(manifest.preload, ['meterveil/random', 'main'], target);
   }
 });
 
