@@ -119,15 +119,18 @@ export async function runProvider(
   const tokens = readApiTokens(config.http.tokens);
   const client = connectRole({ ...brokerConnection(config), username: PROVIDER_USER, password: servicePassword(secrets, PROVIDER_USER) });
   let key: ReturnType<typeof decryptionOf>;
+  let store: ProviderStore;
+  // A refused key ring or store (store-mismatch) ends the connection, whose reconnections would
+  // otherwise keep the process from exiting with the refusal.
   try {
     key = decryptionOf(config, secrets, client);
+    store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   } catch (e) {
     client.end(true);
     throw e;
   }
   const { packing, decryption } = key;
   const thresholdClient = key.custodians;
-  const store = new ProviderStore(providerStorePath(config), key.keyIds, config.durability);
   const statusKeys = new Map<string, Uint8Array>();
   for (const meterId of allMeters(config)) {
     const statusKey = meterStatusKey(secrets, meterId);
