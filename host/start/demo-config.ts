@@ -1,7 +1,9 @@
 /**
  * The configuration `meterveil start` writes on first run when none is given: three groups of
  * twenty simulated meters, five meters shared by two groups, short slots so the output moves;
- * with --cluster N, a NATS cluster of N nodes on loopback instead of the embedded broker.
+ * with --cluster N, a NATS cluster of N nodes on loopback instead of the embedded broker; with
+ * --scheme masked, masked meters, whose masks the provider removes alone or, with --custodians N,
+ * N custodians together (n of n).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,6 +15,19 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 export interface DemoThreshold {
   threshold: number;
   custodians: number;
+}
+
+/** The masked scheme of the demo: the provider holds the mask keys, or each of `custodians` custodians holds its own. */
+export interface DemoMasked {
+  custodians?: number;
+}
+
+export interface DemoOptions {
+  httpPort?: number;
+  brokerPort?: number;
+  threshold?: DemoThreshold;
+  clusterNodes?: number;
+  masked?: DemoMasked;
 }
 
 /** The NATS cluster's route ports of the demo, node i's DEMO_ROUTE_PORT + i; their MQTT ports follow the broker port. */
@@ -30,8 +45,19 @@ function demoBroker(brokerPort: number, clusterNodes?: number) {
   };
 }
 
-export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoThreshold, clusterNodes?: number) {
+const DECRYPTION_TIMINGS = { timeoutMs: 10_000, retryMs: 15_000 };
+
+function demoDecryption(threshold?: DemoThreshold, masked?: DemoMasked) {
+  const custodians = masked ? masked.custodians : threshold?.custodians;
+  if (custodians === undefined) return { mode: 'single' };
+  // Masked: n of n, each custodian removes its own part of every mask.
+  return { mode: 'threshold', threshold: masked ? custodians : threshold!.threshold, custodians, ...DECRYPTION_TIMINGS };
+}
+
+export function demoConfig(options: DemoOptions = {}) {
+  const { httpPort = 8080, brokerPort = 8883, threshold, clusterNodes, masked } = options;
   return {
+    ...(masked ? { scheme: 'masked' } : {}),
     dataDir: '.',
     broker: demoBroker(brokerPort, clusterNodes),
     slotSeconds: 15,
@@ -41,7 +67,7 @@ export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoT
     http: { host: '127.0.0.1', port: httpPort },
     metrics: { host: '127.0.0.1', port: 9464 },
     durability: 'process',
-    provider: { decryption: threshold ? { mode: 'threshold', ...threshold, timeoutMs: 10_000, retryMs: 15_000 } : { mode: 'single' } },
+    provider: { decryption: demoDecryption(threshold, masked) },
     groups: [
       { id: 'north', members: range(1, 20), feeder: 'feeder-north', k: 5 },
       { id: 'south', members: range(16, 35), feeder: 'feeder-south', k: 5 },
@@ -51,9 +77,9 @@ export function demoConfig(httpPort = 8080, brokerPort = 8883, threshold?: DemoT
 }
 
 /** Writes the demo config at `path` unless a file is already there; returns whether it wrote. */
-export function writeDemoConfigIfAbsent(path: string, threshold?: DemoThreshold, clusterNodes?: number): boolean {
+export function writeDemoConfigIfAbsent(path: string, options: Omit<DemoOptions, 'httpPort' | 'brokerPort'>): boolean {
   if (existsSync(path)) return false;
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(demoConfig(8080, 8883, threshold, clusterNodes), null, 2) + '\n');
+  writeFileSync(path, JSON.stringify(demoConfig(options), null, 2) + '\n');
   return true;
 }

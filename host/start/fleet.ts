@@ -48,7 +48,6 @@ export function meterConfigs(config: MeterveilConfig, publicKey: PaillierPublicK
 }
 
 export interface RunningFleet {
-  fleet: XsFleet;
   /** When the meters began measuring (Unix ms). */
   startMs: number;
   stop(): Promise<void>;
@@ -59,7 +58,7 @@ export async function runFleet(
   publicKey: PaillierPublicKey,
   secrets: Secrets,
   options: { tickMs?: number; onLog?: (meterId: string, line: string) => void; onError?: (e: Error) => void } = {},
-): Promise<RunningFleet> {
+): Promise<RunningFleet & { fleet: XsFleet }> {
   const startMs = Date.now();
   const fleet = await XsFleet.start({ configs: meterConfigs(config, publicKey, secrets), startMs, onLog: options.onLog });
   await fleet.boot();

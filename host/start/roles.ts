@@ -23,7 +23,13 @@ import { announceReady } from '../cli/role-channel.ts';
 import { addMetricsOption, withMetrics } from '../cli/metrics-option.ts';
 import { brokerMetrics } from '../broker/metrics.ts';
 import { untilSignal } from '../cli/until-signal.ts';
-import { DEFAULT_START_CONFIG, DEFAULT_THRESHOLD_START_CONFIG, startAll } from './start.ts';
+import {
+  DEFAULT_MASKED_CUSTODIANS_START_CONFIG,
+  DEFAULT_MASKED_START_CONFIG,
+  DEFAULT_START_CONFIG,
+  DEFAULT_THRESHOLD_START_CONFIG,
+  startAll,
+} from './start.ts';
 
 function number(text: string, what: string): number {
   const n = Number(text);
@@ -44,6 +50,33 @@ function parseThreshold(text: string): { threshold: number; custodians: number }
   const custodians = Number(m[2]);
   if (threshold > custodians) usage('bad-argument', '--threshold: t must not exceed n');
   return { threshold, custodians };
+}
+
+/** Masked custodians are n of n: two at least (one would be single-key mode), as many as a threshold key's. */
+function custodianCount(text: string): number {
+  const n = Number(text);
+  if (!/^[0-9]{1,2}$/.test(text) || n < 2) usage('bad-argument', '--custodians must be a number of custodians from 2 to 99');
+  return n;
+}
+
+interface SchemeOptions {
+  scheme?: string;
+  custodians?: string;
+  threshold?: string;
+  cluster?: string;
+}
+
+/** --scheme masked [--custodians N]: undefined for Paillier (the default). */
+function maskedOf(opts: SchemeOptions): { custodians?: number } | undefined {
+  if (opts.scheme !== undefined && opts.scheme !== 'paillier' && opts.scheme !== 'masked')
+    usage('bad-argument', '--scheme must be paillier or masked');
+  if (opts.scheme !== 'masked') {
+    if (opts.custodians !== undefined) usage('bad-argument', '--custodians goes with --scheme masked; Paillier takes --threshold t-of-n');
+    return undefined;
+  }
+  if (opts.threshold !== undefined) usage('bad-argument', '--scheme masked is n of n: give --custodians N, not --threshold');
+  if (opts.cluster !== undefined) usage('bad-argument', '--scheme masked runs on the embedded broker; for a cluster give --config');
+  return opts.custodians === undefined ? {} : { custodians: custodianCount(opts.custodians) };
 }
 
 function clusterSize(text: string): number {
@@ -238,6 +271,14 @@ export function registerRoles(program: Command): void {
     )
     .option('--single-key', 'the provider holds the private key and decrypts alone; it trusts the aggregators to multiply honestly')
     .option(
+      '--scheme <name>',
+      `paillier (the default) or masked: meters add a mask to their readings instead of encrypting them (default config: ${DEFAULT_MASKED_START_CONFIG}; the provider holds the mask keys)`,
+    )
+    .option(
+      '--custodians <n>',
+      `with --scheme masked: n custodians each hold a part of every mask and verify every aggregate, all n needed (default config: ${DEFAULT_MASKED_CUSTODIANS_START_CONFIG})`,
+    )
+    .option(
       '--cluster <nodes>',
       'the broker tier as a NATS cluster of this many nodes (nats-server processes) on loopback, instead of the embedded broker',
     )
@@ -245,32 +286,33 @@ export function registerRoles(program: Command): void {
     .option('--theft-watts <watts>', THEFT_HELP.watts)
     .option('--theft-from <slot>', THEFT_HELP.from)
     .action(
-      cliAction(
-        async (opts: { config?: string; simulate: boolean; threshold?: string; singleKey?: boolean; cluster?: string } & TheftOptions) => {
-          const log = roleLogger('start');
-          if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
-          const threshold =
-            opts.threshold !== undefined
-              ? parseThreshold(opts.threshold)
-              : opts.singleKey || opts.config !== undefined
-                ? undefined
-                : DEFAULT_START_THRESHOLD;
-          const stop = await startAll({
-            config: opts.config,
-            simulate: opts.simulate,
-            threshold,
-            singleKey: opts.singleKey,
-            theft: theftOf(opts),
-            cluster: opts.cluster === undefined ? undefined : clusterSize(opts.cluster),
-            log,
-          });
-          await announceReady();
-          await untilSignal(async () => {
-            log.info('stopping...');
-            await stop();
-            log.info('stopped');
-          });
-        },
-      ),
+      cliAction(async (opts: { config?: string; simulate: boolean; singleKey?: boolean } & SchemeOptions & TheftOptions) => {
+        const log = roleLogger('start');
+        if (opts.singleKey && opts.threshold !== undefined) usage('bad-argument', '--single-key and --threshold exclude each other');
+        const masked = maskedOf(opts);
+        if (opts.singleKey && masked?.custodians !== undefined) usage('bad-argument', '--single-key and --custodians exclude each other');
+        const threshold =
+          opts.threshold !== undefined
+            ? parseThreshold(opts.threshold)
+            : opts.singleKey || opts.config !== undefined || masked
+              ? undefined
+              : DEFAULT_START_THRESHOLD;
+        const stop = await startAll({
+          config: opts.config,
+          simulate: opts.simulate,
+          threshold,
+          singleKey: opts.singleKey,
+          theft: theftOf(opts),
+          cluster: opts.cluster === undefined ? undefined : clusterSize(opts.cluster),
+          masked,
+          log,
+        });
+        await announceReady();
+        await untilSignal(async () => {
+          log.info('stopping...');
+          await stop();
+          log.info('stopped');
+        });
+      }),
     );
 }

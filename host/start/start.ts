@@ -5,15 +5,18 @@
  * machines, so that one crashing (or being killed) does not take the others down and each has its
  * own event loop.
  */
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ensureSecrets } from '../config/secrets.ts';
 import { runBroker } from '../broker/run.ts';
 import { loadConfig } from '../config/load.ts';
 import { fail } from '../../firmware/errors.ts';
 import { demoSharePath, provision } from './provision.ts';
 import { runFleet, type RunningFleet } from './fleet.ts';
+import { runMaskedFleet } from './masked-fleet.ts';
 import { Supervisor } from './supervisor.ts';
 import { takePassphraseFromEnv } from '../keys/passphrase.ts';
-import { writeDemoConfigIfAbsent, type DemoThreshold } from './demo-config.ts';
+import { writeDemoConfigIfAbsent, type DemoMasked, type DemoThreshold } from './demo-config.ts';
 import type { EmbeddedBroker } from '../broker/embedded.ts';
 import { slotStartMs } from '../protocol/slots.ts';
 import type { FeederSimulation } from '../feeder/run.ts';
@@ -30,6 +33,14 @@ export const DEFAULT_START_CONFIG = './data/meterveil.json';
 export const DEFAULT_THRESHOLD_START_CONFIG = './data-threshold/meterveil.json';
 /** With --cluster: its broker section differs. */
 export const DEFAULT_CLUSTER_START_CONFIG = './data-cluster/meterveil.json';
+/** With --scheme masked, and with --custodians too: no Paillier key, mask keys of their own. */
+export const DEFAULT_MASKED_START_CONFIG = './data-masked/meterveil.json';
+export const DEFAULT_MASKED_CUSTODIANS_START_CONFIG = './data-masked-custodians/meterveil.json';
+
+function defaultConfigPath(o: { threshold?: DemoThreshold; cluster?: number; masked?: DemoMasked }): string {
+  if (o.masked) return o.masked.custodians ? DEFAULT_MASKED_CUSTODIANS_START_CONFIG : DEFAULT_MASKED_START_CONFIG;
+  return o.cluster ? DEFAULT_CLUSTER_START_CONFIG : o.threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG;
+}
 
 export async function startAll(options: {
   config?: string;
@@ -44,12 +55,16 @@ export async function startAll(options: {
   theft?: FeederSimulation['theft'];
   /** A NATS cluster of this many nodes on loopback: written into the demo config, checked against a given one. */
   cluster?: number;
+  /** The masked scheme (--scheme masked), with n custodians (--custodians): written into the demo config, checked against a given one. */
+  masked?: DemoMasked;
 }): Promise<() => Promise<void>> {
-  const { log, threshold, cluster } = options;
-  const defaultPath = cluster ? DEFAULT_CLUSTER_START_CONFIG : threshold ? DEFAULT_THRESHOLD_START_CONFIG : DEFAULT_START_CONFIG;
-  const configPath = resolve(options.config ?? defaultPath);
-  if (!options.config && writeDemoConfigIfAbsent(configPath, threshold, cluster)) log.info(`wrote a demo config to ${configPath}`);
+  const { log, threshold, cluster, masked } = options;
+  const configPath = resolve(options.config ?? defaultConfigPath(options));
+  if (!options.config && writeDemoConfigIfAbsent(configPath, { threshold, clusterNodes: cluster, masked }))
+    log.info(`wrote a demo config to ${configPath}`);
   const config = loadConfig(configPath);
+  if (masked && config.scheme.name !== 'masked')
+    fail('bad-argument', `--scheme masked, but ${configPath} has scheme "${config.scheme.name}"; edit it or use another config`);
   if (cluster !== undefined && config.broker.cluster?.routes.length !== cluster)
     fail(
       'bad-argument',
@@ -65,6 +80,11 @@ export async function startAll(options: {
       `--threshold ${threshold.threshold}-of-${threshold.custodians} differs from provider.decryption in ${configPath}; edit it (a new mode needs a new data folder: keys differ)`,
     );
   }
+  if (masked?.custodians !== undefined && (decryption.mode !== 'threshold' || decryption.custodians !== masked.custodians))
+    fail(
+      'bad-argument',
+      `--custodians ${masked.custodians} differs from provider.decryption in ${configPath}; edit it (a new mode needs a new data folder: keys differ)`,
+    );
   if (options.singleKey && decryption.mode !== 'single') {
     fail(
       'bad-argument',
@@ -73,13 +93,21 @@ export async function startAll(options: {
   }
   if (options.theft && !config.groups.some((g) => g.feeder === options.theft!.feederId))
     fail('unknown-feeder', `--theft-feeder: no group has feeder "${options.theft.feederId}"`);
-  const { publicKey, secrets, createdKeys } = await provision(config);
+  const isMasked = config.scheme.name === 'masked';
+  // A masked deployment has no Paillier key: each meter's mask keys derive from its device key in the secrets.
+  const { publicKey, secrets, createdKeys } = isMasked
+    ? { publicKey: undefined, createdKeys: !existsSync(config.keys.secrets), secrets: ensureSecrets(config) }
+    : await provision(config);
   const certificates = await ensureTlsFiles(config);
   if (certificates.length > 0)
     log.info(`made a certificate authority and certificates for the broker and the API in ${dirname(config.tls.ca)}`);
   const readers = ensureReaderTokens(config);
   const keyDir = config.keys.publicKey.replace(/\/[^/]+$/, '');
-  if (createdKeys) {
+  if (createdKeys && isMasked) {
+    log.info(
+      `made the meters' device keys in ${config.keys.secrets}: each meter's mask keys derive from it, for ${decryption.mode === 'threshold' ? `each of the ${decryption.custodians} custodians` : 'the provider'}; no Paillier key`,
+    );
+  } else if (createdKeys) {
     log.info(
       decryption.mode === 'threshold'
         ? `generated a 2048-bit threshold key (${decryption.threshold} of ${decryption.custodians} custodians) in ${keyDir}; the provider holds no private key`
@@ -118,13 +146,23 @@ export async function startAll(options: {
         Array.from({ length: decryption.custodians }, (_, i) => i + 1).map((index) =>
           supervisor.start({
             name: `custodian-${index}`,
-            args: ['custodian', '--share', demoSharePath(decryption, index), ...args, ...metricsArgs()],
+            // A masked custodian holds mask keys in the secrets file, no sealed share.
+            args: [
+              'custodian',
+              ...(isMasked ? ['--index', String(index)] : ['--share', demoSharePath(decryption, index)]),
+              ...args,
+              ...metricsArgs(),
+            ],
             show: /refused/,
-            unsealsKey: true,
+            unsealsKey: !isMasked,
           }),
         ),
       );
-      log.info(`custodians 1..${decryption.custodians} running; ${decryption.threshold} needed to decrypt`);
+      log.info(
+        isMasked
+          ? `custodians 1..${decryption.custodians} running; all ${decryption.custodians} needed to remove the masks`
+          : `custodians 1..${decryption.custodians} running; ${decryption.threshold} needed to decrypt`,
+      );
     }
     await supervisor.start({
       name: 'provider',
@@ -153,8 +191,14 @@ export async function startAll(options: {
     const feederArgs = ['feeder', ...args, ...metricsArgs()];
     if (options.simulate) {
       const meters = new Set(config.groups.flatMap((g) => g.members)).size;
-      log.info(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
-      fleet = await runFleet(config, publicKey, secrets, { onError: (e) => log.error(`fleet: ${e.message}`) });
+      const onError = (e: Error) => log.error(`fleet: ${e.message}`);
+      if (isMasked) {
+        log.info(`starting ${meters} simulated meters (Node meters sending masked reports)...`);
+        fleet = await runMaskedFleet(config, secrets, { onError });
+      } else {
+        log.info(`starting ${meters} simulated meters (real firmware in the XS engine)...`);
+        fleet = await runFleet(config, publicKey!, secrets, { onError });
+      }
       // The simulated homes are connected when their meters start: the feeders read nothing before.
       feederArgs.push('--connected-since', String(fleet.startMs));
       // Meters report from the first slot they measure whole.

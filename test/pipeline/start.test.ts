@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { freePort, ids } from '../../tools/pipeline/deployment.ts';
 import { startCli } from '../helpers/cli.ts';
-import { until } from '../helpers/poll.ts';
+import { decryptedRecords, firstSlotDecrypted, startRecords } from './support/start-output.ts';
 import { scrape, value } from '../helpers/prometheus.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { sharedTls, writeTlsFixture } from '../../tools/pipeline/tls-fixture.ts';
@@ -46,27 +46,9 @@ test('start prints decrypted totals of every group from the first slot the meter
   const start = startCli(t, ['start', '--config', configPath], { cwd: dir });
   const said = () => `\n${start.output}`;
 
-  // Its output is not a terminal: JSON log lines, its own and those of its roles it shows.
-  const records = () =>
-    start.output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const running = await until(
-    () => records().find((r) => r.role === 'start' && /they report from slot/.test(String(r.msg))),
-    'the fleet running',
-    60_000,
-    said,
-  );
-  const first = Number(running.slot);
-  const decrypted = () => records().filter((r) => r.role === 'provider' && typeof r.total === 'string');
-  const lineOf = (group: string) => new RegExp(`^slot ${first} \\S+ ${group}: 5/5 meters, total [\\d.]+ Wh`);
-  await until(
-    () => groups.every((g) => decrypted().some((r) => r.group === g.id && r.slot === first && lineOf(g.id).test(String(r.msg)))),
-    `slot ${first} decrypted for both groups`,
-    100_000,
-    said,
-  );
+  const records = () => startRecords(start);
+  const first = await firstSlotDecrypted(start, groups, { running: 60_000, decrypted: 100_000 });
+  const decrypted = () => decryptedRecords(start);
   t.deepEqual(
     decrypted().find((r) => r.group === 'north'),
     {
