@@ -102,6 +102,8 @@ export function connected(client: MqttClient, timeoutMs = 15_000): Promise<void>
 
 /** How long a stopping role waits for the broker to acknowledge what it has in flight. */
 const DRAIN_MS = 5_000;
+/** How long the forced end may take to call back before the connection counts as ended (#710). */
+const FORCED_END_MS = 1_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -118,5 +120,11 @@ export async function endClient(client: MqttClient, drainMs = DRAIN_MS): Promise
   // is no longer being served: NATS went on delivering a persistent session's queue to a socket
   // closed without it, and redelivered it only after its ack wait.
   const force = !client.connected || Object.keys(client.outgoing).length > 0;
-  await Promise.race([new Promise<void>((resolve) => client.end(force, {}, () => resolve())), sleep(1000)]);
+  let forcedEnd: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => client.end(force, {}, () => resolve())),
+    new Promise<void>((resolve) => (forcedEnd = setTimeout(resolve, FORCED_END_MS))),
+  ]);
+  // Left pending, it would hold a stopping role's process open for its second.
+  clearTimeout(forcedEnd);
 }

@@ -89,3 +89,18 @@ test('what is in flight when a connected client ends reaches the broker first', 
     Array.from({ length: 20 }, (_, i) => `report ${i}`),
   );
 });
+
+/** The timers the process holds now. */
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+test.serial('an ended client leaves no timer of its own behind', async (t) => {
+  const { login } = await brokerFor(t);
+  const before = timers();
+  const client = login('meter-1');
+  await connected(client);
+  t.true(timers() > before, 'a connected client holds timers (its keepalive)');
+  await endClient(client);
+  // A timer left pending would hold a stopping role's process open until it fired.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.true(timers() <= before, `${timers()} timers after the end, ${before} before the client`);
+});
