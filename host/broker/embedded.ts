@@ -6,9 +6,12 @@
  * connection that sends no CONNECT is closed after connectTimeoutMs. Refusals are counted by reason.
  * It listens with TLS when given a certificate; without one only on a loopback address, and
  * refuses to start on any other (plain-off-loopback). A client's own messages reach subscribers
- * only after the queue of its resumed session (as in mosquitto). Retained messages and offline sessions live in memory:
- * the roles keep their own durable state and the meters their outboxes, so a broker restart
- * loses nothing acknowledged.
+ * only after the queue of its resumed session (as in mosquitto). Retained messages and queued
+ * messages live in memory: the roles keep their own durable state and the meters their outboxes,
+ * so a broker restart loses nothing acknowledged. The subscriptions of persistent sessions are
+ * kept in a file (sessions-file.ts), so that after a restart the broker queues for a role that is
+ * not back yet instead of dropping what arrives before it subscribes again. close() ends every
+ * connection, authenticated or not, so no socket outlives the broker.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -22,6 +25,7 @@ import { isLoopbackHost } from '../net/loopback.ts';
 import type { PemPair } from '../tls/certificates.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
+import { readSessions, writeSessions, type SavedSession } from './sessions-file.ts';
 import type { RoleLog } from '../log/logger.ts';
 
 /** Far above any legitimate message (largest: an aggregate of 10,000 contributors). */
@@ -60,6 +64,8 @@ export async function startEmbeddedBroker(options: {
   connectTimeoutMs?: number;
   /** The broker's certificate and key: it then speaks MQTT over TLS only. */
   tls?: PemPair;
+  /** Where the subscriptions of persistent sessions are kept across restarts (sessions-file.ts); none kept without it. */
+  sessionsFile?: string;
 }): Promise<EmbeddedBroker> {
   if (!options.tls && !isLoopbackHost(options.host))
     fail(
@@ -126,6 +132,18 @@ export async function startEmbeddedBroker(options: {
     },
   });
 
+  const sessions =
+    options.sessionsFile === undefined
+      ? undefined
+      : await restoreSessions(
+          broker,
+          options.sessionsFile,
+          (s) => passwords.has(s.username) && clientIdAllowed(s.username, s.clientId),
+          acl,
+          refuse,
+        );
+  const keeper = sessions && keepSessions(broker, options.sessionsFile!, sessions, userOf, options.log);
+
   let published = 0;
   broker.on('publish', (_packet, client) => {
     if (client) published++;
@@ -133,7 +151,12 @@ export async function startEmbeddedBroker(options: {
   broker.on('connectionError', (_client, error) => {
     if (/connect did not arrive in time/.test(error.message)) refuse('connect-timeout', 'no CONNECT in time');
   });
+  // Every connection, so that close() can end those aedes does not know yet (no CONNECT, or one
+  // still being authenticated): they would keep the server, and the process, open.
+  const sockets = new Set<Socket>();
   const onConnection = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     const guard = new MqttFrameGuard({ maxConnectBytes: MAX_CONNECT_BYTES, maxPacketBytes: MAX_PACKET_BYTES }, (reason, detail) => {
       refuse(reason, `${socket.remoteAddress}:${socket.remotePort}: ${detail}`);
       socket.destroy();
@@ -179,10 +202,85 @@ export async function startEmbeddedBroker(options: {
       passwords = hashed(access.users);
       acl = access.acl;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        broker.close(() => server.close(() => resolve()));
-        // Open client sockets keep server.close waiting; aedes.close ends them first.
-      }),
+    close: async () => {
+      // No new connection from here on; aedes ends its clients, then whatever it did not know.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+      await keeper?.flushed();
+    },
   };
+}
+
+/** The part of aedes' session store used here (aedes 1.2 declares no type for it). */
+interface SubscriptionStore {
+  addSubscriptions(client: { id: string }, subs: SavedSession['subscriptions']): Promise<void>;
+  subscriptionsByClient(client: { id: string }): Promise<SavedSession['subscriptions']>;
+}
+const subscriptionStore = (broker: Aedes) => (broker as unknown as { persistence: SubscriptionStore }).persistence;
+
+/** Restores the saved sessions the users, client ids and ACL of now allow; counts the rest. */
+async function restoreSessions(
+  broker: Aedes,
+  path: string,
+  mayTake: (s: SavedSession) => boolean,
+  acl: Acl,
+  refuse: (reason: Reason, detail: string) => void,
+): Promise<Map<string, SavedSession>> {
+  const { sessions, malformed } = readSessions(path);
+  for (let i = 0; i < malformed; i++) refuse('sessions-file-malformed', path);
+  const kept = new Map<string, SavedSession>();
+  for (const session of sessions) {
+    if (!mayTake(session)) {
+      refuse('session-not-allowed', `client ${session.clientId} of user ${session.username} in ${path}`);
+      continue;
+    }
+    const subscriptions = session.subscriptions.filter((s) => {
+      const allowed = maySubscribe(acl, session.username, s.topic);
+      if (!allowed) refuse('session-not-allowed', `${session.username} to ${s.topic} in ${path}`);
+      return allowed;
+    });
+    if (subscriptions.length === 0) continue;
+    await subscriptionStore(broker).addSubscriptions({ id: session.clientId }, subscriptions);
+    kept.set(session.clientId, { ...session, subscriptions });
+  }
+  return kept;
+}
+
+/** Writes the file again whenever a persistent session's subscriptions change, or a clean session discards one. */
+function keepSessions(
+  broker: Aedes,
+  path: string,
+  sessions: Map<string, SavedSession>,
+  userOf: WeakMap<Client, string>,
+  log: RoleLog | undefined,
+) {
+  let writing = Promise.resolve();
+  const save = (update: () => Promise<void>) => {
+    writing = writing
+      .then(update)
+      .then(() => writeSessions(path, sessions.values()))
+      // The sessions in memory stand; only a restart before the next good write would miss the change.
+      .catch((e: Error) => log?.error({ path }, `broker: sessions not saved: ${e.message}`));
+  };
+  const record = (client: Client | null) => {
+    if (!client || client.clean) return;
+    const username = userOf.get(client);
+    if (username === undefined) return;
+    save(async () => {
+      const subscriptions = (await subscriptionStore(broker).subscriptionsByClient(client)).map(({ topic, qos }) => ({ topic, qos }));
+      if (subscriptions.length > 0) sessions.set(client.id, { clientId: client.id, username, subscriptions });
+      else sessions.delete(client.id);
+    });
+  };
+  broker.on('subscribe', (_subs, client) => record(client));
+  broker.on('unsubscribe', (_subs, client) => record(client));
+  broker.on('clientReady', (client) => {
+    if (client.clean && sessions.has(client.id))
+      save(async () => {
+        sessions.delete(client.id);
+      });
+  });
+  return { flushed: () => writing };
 }

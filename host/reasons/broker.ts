@@ -9,4 +9,8 @@ export const brokerReasons = {
   'malformed-packet': 'a packet whose remaining length is not a valid MQTT length; the connection is closed',
   'connect-timeout': 'a connection that sent no CONNECT within the broker’s connect timeout; closed',
   'subscribe-not-allowed': 'a subscription to a filter the user’s ACL does not name exactly',
+  'session-not-allowed':
+    'a saved persistent session, or one of its subscriptions, that the users, client ids or ACL of the restarted broker no longer allow; not restored',
+  'sessions-file-malformed':
+    'a saved-sessions file, or an entry of it, that does not parse; started without it, and replaced at the next write',
 } as const;

@@ -46,6 +46,11 @@ interface Outage {
   kind: 'aggregator' | 'broker' | 'wifi' | 'node';
   downMs: number;
   slotSeconds: number;
+  /**
+   * Broker: the aggregator is stopped with it and started this long after it is back, when the
+   * meters have reconnected and replayed their outboxes (a role on a slower reconnect backoff).
+   */
+  aggregatorLaterMs?: number;
 }
 
 async function scenario(t: ExecutionContext, broker: BrokerKind, outage: Outage): Promise<void> {
@@ -85,7 +90,15 @@ async function scenario(t: ExecutionContext, broker: BrokerKind, outage: Outage)
     await sleep(outage.downMs);
     aggregator = await start();
   } else if (outage.kind === 'broker') {
+    if (outage.aggregatorLaterMs !== undefined) {
+      await aggregator.stop();
+      aggregator = undefined;
+    }
     await d.restartBroker(outage.downMs);
+    if (outage.aggregatorLaterMs !== undefined) {
+      await sleep(outage.aggregatorLaterMs);
+      aggregator = await start();
+    }
   } else if (outage.kind === 'node') {
     // Mid-slot: the reports of the slot before went out on it, some acknowledged, some maybe not.
     const slotMs = SLOT_SECONDS * 1000;
@@ -224,12 +237,14 @@ for (const broker of brokers) {
     t.timeout(240_000, 'a slot, 40 s away, the lateness, two slots');
     await scenario(t, broker, { kind: 'wifi', downMs: 40_000, slotSeconds: 5 });
   });
-  // The embedded broker keeps sessions in memory: after its restart one run in three skipped a slot
-  // (never closed, later slots decrypted). Open defect; the restart is tested on mosquitto only.
-  if (broker === 'mosquitto') {
-    test(`${broker}: a broker restart loses no report and counts none twice`, async (t) => {
-      t.timeout(240_000, 'a slot, 10 s down, the lateness, two slots');
-      await scenario(t, broker, { kind: 'broker', downMs: 10_000, slotSeconds: 5 });
-    });
-  }
+  test(`${broker}: a broker restart loses no report and counts none twice`, async (t) => {
+    t.timeout(240_000, 'a slot, 10 s down, the lateness, two slots');
+    await scenario(t, broker, { kind: 'broker', downMs: 10_000, slotSeconds: 5 });
+  });
+  // What the embedded broker lost with its sessions before it kept them in a file: the meters'
+  // replays went to nobody, the slot between came too late by the meters' resend.
+  test(`${broker}: a broker restart with the meters back before their aggregator loses no report and counts none twice`, async (t) => {
+    t.timeout(240_000, 'a slot, 10 s down, 8 s more for the aggregator, the lateness, two slots');
+    await scenario(t, broker, { kind: 'broker', downMs: 10_000, slotSeconds: 5, aggregatorLaterMs: 8_000 });
+  });
 }

@@ -13,6 +13,7 @@ import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../host/broker/embedded.ts';
 import type { Acl } from '../../host/broker/acl.ts';
 import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
+import { brokerSessionsFile } from '../../host/broker/run.ts';
 import type { RunningChildBroker } from '../../host/broker/child-broker.ts';
 import { writeNatsConfigs } from '../../host/broker/nats-files.ts';
 import { runNatsNode } from '../../host/broker/run-nats.ts';
@@ -244,7 +245,13 @@ export async function deploy(options: {
       broker?.reload(access);
     };
     startBroker = async () => {
-      const started = await startEmbeddedBroker({ host: '127.0.0.1', port, ...current, tls: tls?.broker });
+      const started = await startEmbeddedBroker({
+        host: '127.0.0.1',
+        port,
+        ...current,
+        tls: tls?.broker,
+        sessionsFile: brokerSessionsFile(config),
+      });
       broker = started;
       refusals = () => started.refusals;
       return () => started.close();
