@@ -18,7 +18,7 @@ import type { MqttClient } from 'mqtt';
 import { MeterveilError, type Reason } from '../../firmware/errors.ts';
 import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { GroupConfig, MeterveilConfig } from '../config/schema.ts';
-import { ThresholdDecryptionFailure, type ThresholdDecryption } from '../decryption/threshold-client.ts';
+import { ThresholdDecryptionFailure, type ThresholdDecryption } from '../decryption/request-client.ts';
 import type { RejectedPartial } from '../threshold/combine.ts';
 import { aggregateHash, decodeAggregate, type Aggregate } from '../protocol/aggregate.ts';
 import { decodeFeederReading } from '../protocol/feeder.ts';

@@ -1,51 +1,31 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { runAggregator } from '../../host/aggregator/run.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import type { Decrypted } from '../../host/provider/provider.ts';
-import { slotAt } from '../../host/protocol/slots.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { feederUser } from '../../host/config/identities.ts';
 import { Feeder } from '../../host/feeder/feeder.ts';
 import { deploy, ids, TEST_API_TOKEN } from '../../tools/pipeline/deployment.ts';
 import { getJson } from './support/probe.ts';
+import { oneGroup, reportNextSlot } from './support/one-group.ts';
 import { until } from '../helpers/poll.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 
 test('a version-1 key (classic r^n) still works end to end: its meters encrypt with r^n and the total decrypts', async (t) => {
-  const members = ids('v1-', 3);
   const keyPair = testKeyPair(1, 'classic');
   t.is(keyPair.publicKey.shortExponent, undefined);
-  const d = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 3 }], keyPair });
-  t.teardown(() => d.cleanup());
+  const g = await oneGroup(t, { members: ids('v1-', 3), k: 3, deploy: { keyPair } });
+  const { d, decrypted } = g;
   t.is(JSON.parse(readFileSync(d.config.keys.publicKey, 'utf8')).version, 1);
   t.is(d.publicKey.shortExponent, undefined, 'the meters encrypt under the version-1 key');
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street');
-  t.teardown(() => aggregator.stop());
-  const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
-  const slot = slotAt(Date.now(), d.config.slotSeconds);
-  await Promise.all(meters.map((m, i) => m.report(slot, [BigInt(100 + i)])));
+  await reportNextSlot(g, [100n, 101n, 102n]);
   await until(() => decrypted.length === 1, 'the slot to be decrypted', 15_000);
   t.is(decrypted[0].total, 303n);
 });
 
 test('reports of one group become one decrypted total, acknowledged to every meter, and served by the API', async (t) => {
-  const members = ids('m', 5);
-  const d = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 3 }] });
-  t.teardown(() => d.cleanup());
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street');
-  t.teardown(() => aggregator.stop());
-
-  const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
-  const slot = slotAt(Date.now(), d.config.slotSeconds);
-  const readings = [11n, 22n, 33n, 44n, 55n];
-  await Promise.all(meters.map((m, i) => m.report(slot, [readings[i]])));
+  const g = await oneGroup(t, { members: ids('m', 5), k: 3 });
+  const { d, members, provider, aggregator, meters, decrypted } = g;
+  const slot = await reportNextSlot(g, [11n, 22n, 33n, 44n, 55n]);
   t.true(
     meters.every((m) => m.acks.some((a) => a.slot === slot && a.status === 0)),
     'every meter got a stored ack',

@@ -10,17 +10,16 @@ import { MeterveilError } from '../../firmware/errors.ts';
 import { MemoryStorage } from '../../firmware/platform/memory-storage.ts';
 import { decodeReport } from '../../firmware/protocol/report.ts';
 import Database from 'better-sqlite3';
-import { aggregatorStorePath, runAggregator } from '../../host/aggregator/run.ts';
+import { aggregatorStorePath } from '../../host/aggregator/run.ts';
 import { meterMacKey } from '../../host/config/secrets.ts';
 import { runMaskedCustodian, type RunningCustodian } from '../../host/custodian/run.ts';
 import { encodeRequest } from '../../host/decryption/messages.ts';
 import { decodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { nodeHmacSha256 } from '../../host/protocol/mac.ts';
-import type { Decrypted } from '../../host/provider/provider.ts';
-import { runProvider } from '../../host/provider/run.ts';
-import { slotAt, slotStartMs } from '../../host/protocol/slots.ts';
+import { slotAt } from '../../host/protocol/slots.ts';
 import { deploy, ids, nodeMeterOf, type TestDeployment } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
+import { oneGroup, reportNextSlot, sleep } from './support/one-group.ts';
 
 /** The aggregate a group's aggregator published for a slot, from its own store (what it holds). */
 function storedAggregate(d: TestDeployment, groupId: string, slot: number): Aggregate {
@@ -32,29 +31,11 @@ function storedAggregate(d: TestDeployment, groupId: string, slot: number): Aggr
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The start of the next slot, so that a test's reports all fall in one slot. */
-async function nextSlot(slotSeconds: number): Promise<number> {
-  const slot = slotAt(Date.now(), slotSeconds) + 1;
-  await sleep(slotStartMs(slot, slotSeconds) - Date.now() + 20);
-  return slot;
-}
-
 test('single-key masked: the provider subtracts the contributors’ masks and gets the exact total; the aggregator’s sum is no total', async (t) => {
-  const members = ids('mk', 5);
-  const d = await deploy({ groups: [{ id: 'street', members, feeder: 'feeder-street', k: 3 }], masked: {} });
-  t.teardown(() => d.cleanup());
+  const g = await oneGroup(t, { members: ids('mk', 5), k: 3, deploy: { masked: {} } });
+  const { d, members, meters, decrypted } = g;
   t.is(d.config.scheme.name, 'masked');
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street');
-  t.teardown(() => aggregator.stop());
-
-  const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
-  const readings = [11n, 22n, 33n, 44n, 55n];
-  const slot = await nextSlot(d.config.slotSeconds);
-  await Promise.all(meters.map((m, i) => m.report(slot, [readings[i]])));
+  const slot = await reportNextSlot(g, [11n, 22n, 33n, 44n, 55n]);
   t.true(meters.every((m) => m.acks.some((a) => a.slot === slot && a.status === 0)));
   await until(() => decrypted.length === 1, 'the slot to be decrypted', 15_000);
   const published = storedAggregate(d, 'street', slot);
@@ -95,28 +76,22 @@ test('a masked meter rebooted inside a slot it reported cannot send that slot ag
 
 test('verifiable masked, 3 of 3: the total needs every custodian’s mask sum; a custodian offline holds the slot, and a request for a subset is refused', async (t) => {
   t.timeout(90_000, 'three wall-clock slots with a custodian stopped and started');
-  const members = ids('mv', 4);
-  const d = await deploy({
-    groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],
-    masked: { custodians: 3, timeoutMs: 1500, retryMs: 500 },
-  });
-  t.teardown(() => d.cleanup());
   const custodians = new Map<number, RunningCustodian>();
-  const startCustodian = async (index: number) =>
+  const startCustodian = async (d: TestDeployment, index: number) =>
     custodians.set(index, await runMaskedCustodian(d.config, index, { waitForAggregateMs: 2000 }));
   t.teardown(async () => {
     for (const c of custodians.values()) await c.stop();
   });
-  for (const index of [1, 2, 3]) await startCustodian(index);
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street');
-  t.teardown(() => aggregator.stop());
-  const meters = await Promise.all(members.map((m) => d.meter(m, ['street'])));
-
-  const slot = await nextSlot(d.config.slotSeconds);
-  await Promise.all(meters.map((m, i) => m.report(slot, [BigInt(100 * (i + 1))])));
+  const g = await oneGroup(t, {
+    members: ids('mv', 4),
+    k: 2,
+    deploy: { masked: { custodians: 3, timeoutMs: 1500, retryMs: 500 } },
+    before: async (d) => {
+      for (const index of [1, 2, 3]) await startCustodian(d, index);
+    },
+  });
+  const { d, members, decrypted } = g;
+  const slot = await reportNextSlot(g, [100n, 200n, 300n, 400n]);
   await until(() => decrypted.length === 1, 'the slot to be decrypted', 15_000);
   t.is(decrypted[0].total, 1000n);
 
@@ -152,11 +127,10 @@ test('verifiable masked, 3 of 3: the total needs every custodian’s mask sum; a
   // n of n: with custodian 3 away the next slot waits; once it is back the slot is decrypted once.
   await custodians.get(3)!.stop();
   custodians.delete(3);
-  const held = await nextSlot(d.config.slotSeconds);
-  await Promise.all(meters.map((m, i) => m.report(held, [BigInt(10 * (i + 1))])));
+  const held = await reportNextSlot(g, [10n, 20n, 30n, 40n]);
   await sleep(3000);
   t.is(decrypted.length, 1, 'two custodians of three cannot remove the masks');
-  await startCustodian(3);
+  await startCustodian(d, 3);
   await until(() => decrypted.length === 2, 'the held slot to be decrypted', 20_000);
   t.is(decrypted[1].slot, held);
   t.is(decrypted[1].total, 100n);
