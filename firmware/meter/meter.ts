@@ -423,13 +423,19 @@ export class Meter {
     for (const entry of this.ackedBy.keys()) if (!held.has(entry)) this.ackedBy.delete(entry);
   }
 
+  /** The same bytes to each group that has not acknowledged the report yet, on that group's topic. */
   private publish(entry: OutboxEntry): void {
     if (!this.connected) return;
     const message = this.outbox.message(entry);
-    if (message && this.platform.mqtt.publish(reportTopic(this.config.meterId), message)) {
+    if (!message) return;
+    const acked = this.ackedBy.get(entry);
+    let sent = false;
+    for (const groupId of this.config.groups) {
+      if (acked?.has(groupId) || !this.platform.mqtt.publish(reportTopic(groupId, this.config.meterId), message)) continue;
       this.counters.publishes += 1;
-      this.sentAt.set(entry, this.platform.clock.now());
+      sent = true;
     }
+    if (sent) this.sentAt.set(entry, this.platform.clock.now());
   }
 
   private resendOverdue(now: number): void {

@@ -1,7 +1,7 @@
 /**
- * The two messages a meter exchanges: the encrypted report (version 2) it publishes on
- * `meterveil/v1/meters/{meterId}/reports` and the acknowledgement (version 1) an aggregator
- * returns on `meterveil/v1/meters/{meterId}/acks`. One codec, used by the firmware and the host.
+ * The two messages a meter exchanges: the encrypted report (version 2) it publishes, the same
+ * bytes once per group it is in, on `meterveil/v1/groups/{groupId}/reports/{meterId}` and the
+ * acknowledgement (version 1) an aggregator returns on `meterveil/v1/meters/{meterId}/acks`. One codec, used by the firmware and the host.
  * A report carries, besides the aggregators' tag, one authenticator per custodian under a key the
  * meter shares with that custodian alone, so that custodians can check an aggregate report by
  * report without trusting its aggregator. The layout is documented in docs/wire-format.md; keep
@@ -66,8 +66,13 @@ export interface Ack {
   status: AckStatusCode;
 }
 
-export function reportTopic(meterId: string): string {
-  return `meterveil/v1/meters/${meterId}/reports`;
+/**
+ * Under the group, not the meter: its aggregator reads all its members with one subscription,
+ * which a broker delivers as one queue in publication order (its backlog marker rests on that:
+ * host/aggregator/backlog.ts), and NATS as one consumer rather than one per member.
+ */
+export function reportTopic(groupId: string, meterId: string): string {
+  return `meterveil/v1/groups/${groupId}/reports/${meterId}`;
 }
 
 export function ackTopic(meterId: string): string {

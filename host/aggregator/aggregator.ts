@@ -35,7 +35,6 @@ import {
   encodeAck,
   MAX_REPORT_BYTES,
   peekReportMeterId,
-  reportTopic,
   type AckStatusCode,
   type AuthenticatedReport,
   type Report,
@@ -46,7 +45,14 @@ import { decodeAggregate, encodeAggregate } from '../protocol/aggregate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { acceptanceHorizonMs, slotAt, slotStartMs, watermarkMs } from '../protocol/slots.ts';
-import { aggregateTopic, aggregatorStatusTopic, backlogTopic, evidenceTopic, meterOfReportTopic } from '../protocol/topics.ts';
+import {
+  aggregateTopic,
+  aggregatorStatusTopic,
+  backlogTopic,
+  evidenceTopic,
+  groupReportsFilter,
+  reportTopicParts,
+} from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { silentLog, type RoleLog } from '../log/logger.ts';
 import { BacklogMarker } from './backlog.ts';
@@ -175,7 +181,8 @@ export class Aggregator {
     const { client, group } = this.o;
     // Retained: the latest announcement arrives at every subscription, before reports under its key count.
     if (this.endorsed) await client.subscribeAsync(KEY_ANNOUNCEMENT_TOPIC, { qos: 1 });
-    await client.subscribeAsync([...group.members.map(reportTopic), this.backlog.topic], { qos: 1 });
+    // One filter: the members' reports and the marker come through one queue, in order.
+    await client.subscribeAsync(groupReportsFilter(group.id), { qos: 1 });
     for (const { slot, keyId, message } of this.o.store.unpublished()) this.publish(slot, keyId, message);
     // Every connection, the first and each after a broker restart or a network loss, has its backlog.
     client.on('connect', () => this.awaitBacklog());
@@ -256,7 +263,8 @@ export class Aggregator {
   /** One MQTT message on a report topic. Never throws: every refusal is counted by reason. */
   receive(topic: string, payload: Uint8Array): void {
     if (this.stopped) return;
-    const meterId = meterOfReportTopic(topic);
+    const parts = reportTopicParts(topic);
+    const meterId = parts?.groupId === this.groupId ? parts.meterId : undefined;
     const macKey = meterId === undefined ? undefined : this.o.macKeys.get(meterId);
     if (!macKey) return this.refuse('unexpected-topic');
     let report: AuthenticatedReport;

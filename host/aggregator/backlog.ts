@@ -1,16 +1,17 @@
 /**
  * Knowing when a (re)connected aggregator has its backlog: the reports its persistent session
  * collected at the broker while it was away. It subscribes, then publishes a marker (a fresh
- * nonce) at QoS 1 on a topic only it may use and read; the broker appends the marker to the
- * session's queue, so when the marker comes back everything queued before it has been delivered.
+ * nonce) at QoS 1 on a topic only it may publish, under the filter it reads its members' reports
+ * through (host/protocol/topics.ts); the broker appends the marker to that subscription's queue,
+ * so when the marker comes back everything queued before it has been delivered.
  *
  * MQTT promises order only per topic and publisher (3.1.1 section 4.6, MQTT 5 section 4.6), so
- * this rests on the brokers: mosquitto 2.0 keeps one queue per session and delivers new messages
- * behind the queued ones; aedes 1.2 with its in-memory persistence delivers a new message live
- * while it still streams the queue, so the embedded broker holds a client's own publications until
- * its queue has gone out (host/broker/embedded.ts). Both are checked by test/pipeline/outage.test.ts.
- * NATS 2.9 delivers each subscription's queue from its own consumer, the marker's too, side by
- * side: the marker can come back before a member's queue (an open defect, docs/deployment.md).
+ * this rests on the brokers keeping one subscription's queue in order: mosquitto 2.0 keeps one
+ * queue per session and delivers new messages behind the queued ones; aedes 1.2 with its
+ * in-memory persistence delivers a new message live while it still streams the queue, so the
+ * embedded broker holds a client's own publications until its queue has gone out
+ * (host/broker/embedded.ts); NATS 2.9 makes the subscription one JetStream consumer, which
+ * delivers in the stream's order. All three are checked by test/pipeline/outage.test.ts.
  * A marker lost (a full queue drops new messages) is published again every MARKER_RESEND_MS.
  */
 import { randomBytes } from 'node:crypto';

@@ -16,8 +16,7 @@ import { readPublicKeyFile } from '../paillier/key-files.ts';
 import { findGroup, type GroupConfig, type MeterveilConfig } from '../config/schema.ts';
 import { findAggregatorHost } from '../config/placement.ts';
 import { meterAckKey, meterMacKey, readSecrets, servicePassword, type Secrets } from '../config/secrets.ts';
-import { reportTopic } from '../../firmware/protocol/report.ts';
-import { backlogTopic } from '../protocol/topics.ts';
+import { groupReportsFilter } from '../protocol/topics.ts';
 import { Aggregator, type SlotClosed } from './aggregator.ts';
 import { AggregatorStore } from './store.ts';
 import { aggregatorMetrics, type AggregatorMetrics } from './metrics.ts';
@@ -118,7 +117,7 @@ async function runGroups(
     await connected(c);
     for (const r of runs) await r.aggregator.start();
     if (identity.sessionTopics) {
-      const topics = groups.flatMap((g) => [...g.members.map(reportTopic), backlogTopic(g.id)]);
+      const topics = groups.map((g) => groupReportsFilter(g.id));
       const stale = await forgetOldTopics(c, identity.sessionTopics, topics);
       if (stale.length > 0)
         options.log?.info({ topics: stale.length }, `${identity.user}: unsubscribed ${stale.length} topic(s) of groups no longer here`);

@@ -1,12 +1,13 @@
 /**
  * Who may publish and subscribe where, derived from the config. One table drives both the
  * embedded broker and the ACL file written for mosquitto, so the two cannot drift apart.
- *   meter M:        publishes meterveil/v1/meters/M/reports and its health status (retained)
- *                   meterveil/v1/meters/M/status, reads meterveil/v1/meters/M/acks
- *                   and the key announcements (meterveil/v1/keys/announcements)
- *   aggregator G:   reads its members' report topics and the key announcements, publishes
- *                   their ack topics and G's aggregates and status topics (only aggregators
- *                   publish aggregates), and its own backlog marker topic (publish and read)
+ *   meter M:        publishes meterveil/v1/groups/G/reports/M for each group G it is in and its
+ *                   health status (retained) meterveil/v1/meters/M/status, reads
+ *                   meterveil/v1/meters/M/acks and the key announcements (meterveil/v1/keys/announcements)
+ *   aggregator G:   reads meterveil/v1/groups/G/reports/+ (where only G's members and G's own
+ *                   backlog marker may publish) and the key announcements, publishes its members'
+ *                   ack topics, G's aggregates and status topics (only aggregators publish
+ *                   aggregates) and its backlog marker
  *   feeder F:       publishes meterveil/v1/feeders/F/readings
  *   provider:       reads all aggregates, status (aggregators' and meters') and feeder readings; publishes (retained) the
  *                   key announcements and nothing else: no one else may replace them
@@ -24,6 +25,7 @@ import {
   backlogTopic,
   FEEDER_TOPIC_FILTER,
   feederTopic,
+  groupReportsFilter,
   STATUS_TOPIC_FILTER,
 } from '../protocol/topics.ts';
 
@@ -44,7 +46,6 @@ export function buildAcl(config: MeterveilConfig): Acl {
   const acl: Acl = new Map();
   for (const meterId of allMeters(config)) {
     const p = entry(acl, meterUser(meterId));
-    p.publish.add(reportTopic(meterId));
     p.publish.add(meterStatusTopic(meterId));
     p.subscribe.add(ackTopic(meterId));
     p.subscribe.add(KEY_ANNOUNCEMENT_TOPIC);
@@ -52,15 +53,15 @@ export function buildAcl(config: MeterveilConfig): Acl {
   for (const group of config.groups) {
     const a = entry(acl, aggregatorUser(group.id));
     for (const meterId of group.members) {
-      a.subscribe.add(reportTopic(meterId));
+      entry(acl, meterUser(meterId)).publish.add(reportTopic(group.id, meterId));
       a.publish.add(ackTopic(meterId));
     }
+    a.subscribe.add(groupReportsFilter(group.id));
     a.publish.add(aggregateTopic(group.id));
     // Threshold deployments: a key counts only once its announcement is cosigned (host/aggregator/).
     a.subscribe.add(KEY_ANNOUNCEMENT_TOPIC);
     a.publish.add(aggregatorStatusTopic(group.id));
     a.publish.add(backlogTopic(group.id));
-    a.subscribe.add(backlogTopic(group.id));
     entry(acl, feederUser(group.feeder)).publish.add(feederTopic(group.feeder));
   }
   const provider = entry(acl, PROVIDER_USER);

@@ -13,7 +13,6 @@ import { brokerUsers, type Secrets } from '../config/secrets.ts';
 import { natsPasswordHash } from '../provision/credentials.ts';
 import { brokerUsesTls } from '../tls/files.ts';
 import type { Acl } from './acl.ts';
-import { queuedPerMeter } from './mosquitto.ts';
 import { deploymentAcl } from './deployment-acl.ts';
 import { natsMaxAckPending, natsNodeConf, type NatsNode, type NatsTlsFiles } from './nats.ts';
 
@@ -46,7 +45,7 @@ export interface NatsFileOptions {
 /** Each node's name and config text. */
 export function natsNodeConfs(config: MeterveilConfig, o: NatsFileOptions): Map<string, string> {
   const nodes = natsNodes(config);
-  const maxAckPending = natsMaxAckPending(o.acl, queuedPerMeter(config.slotSeconds, config.outageSeconds));
+  const maxAckPending = natsMaxAckPending(o.acl);
   return new Map(
     nodes.map((node) => [
       node.name,

@@ -73,28 +73,17 @@ function subscriptionCost(filter: string): number {
 
 /**
  * Per subscription, the deliveries a node sends before it waits for their acknowledgements: the
- * session bound shared among the subscriptions of the user with the most (an aggregator: one per
- * member), where NATS's own default (1024) would refuse a large group's subscriptions. Each subscription is a consumer of its own, so a session's queues
- * come in side by side, not one after the other: a consumer sends at most this many before the
- * others go on. An aggregator's backlog marker (host/aggregator/backlog.ts) comes behind a
- * member's queue only if the whole queue fits (measured: test/pipeline/outage.test.ts and
- * docs/deployment.md), so a layout whose per-meter queue through the outage bound
- * (`perTopicQueue`) exceeds it is refused.
+ * session bound shared among the subscriptions of the user with the most (an aggregator host: one
+ * per group, plus its announcements), where NATS's own default (1024) would throttle a large
+ * group's backlog. Each subscription is a consumer of its own that delivers in stream order; an
+ * aggregator reads its group through one (host/aggregator/backlog.ts), so this bounds its pace, not
+ * its order.
  */
-export function natsMaxAckPending(acl: Acl, perTopicQueue: number): number {
+export function natsMaxAckPending(acl: Acl): number {
   const most = Math.max(1, ...[...acl.values()].map((p) => [...p.subscribe].reduce((n, f) => n + subscriptionCost(f), 0)));
-  const pending = Math.floor(SESSION_ACK_PENDING_BOUND / most);
-  if (pending < perTopicQueue)
-    fail(
-      'bad-config',
-      `on NATS a party with ${most} subscriptions may have ${pending} deliveries pending on each, below the ${perTopicQueue} reports one meter may queue through the outage bound: an aggregator could close a slot before its backlog is in. Use smaller groups (at most ${Math.floor(SESSION_ACK_PENDING_BOUND / perTopicQueue) - (most - maxMembers(acl))} members), or a shorter outageSeconds`,
-    );
-  return pending;
-}
-
-/** The most meters one party reads (an aggregator's members). */
-function maxMembers(acl: Acl): number {
-  return Math.max(0, ...[...acl.values()].map((p) => [...p.subscribe].filter((f) => f.endsWith('/reports')).length));
+  if (most > SESSION_ACK_PENDING_BOUND)
+    fail('bad-config', `on NATS a party may hold at most ${SESSION_ACK_PENDING_BOUND} subscriptions; one here holds ${most}`);
+  return Math.floor(SESSION_ACK_PENDING_BOUND / most);
 }
 
 const quote = (text: string) => JSON.stringify(text);

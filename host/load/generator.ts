@@ -208,8 +208,11 @@ export class LoadGenerator {
   private publish(m: LoadMeter, p: Pending, record?: SlotSent): void {
     p.sentAt = Date.now();
     if (record) record.firstSentAt = Math.min(record.firstSentAt, p.sentAt);
-    this.published++;
-    m.client!.publish(reportTopic(m.identity.meterId), Buffer.from(p.message), { qos: 1 });
+    // Once on each group's topic still waiting, as the firmware does.
+    for (const groupId of p.waitingFor) {
+      this.published++;
+      m.client!.publish(reportTopic(groupId, m.identity.meterId), Buffer.from(p.message), { qos: 1 });
+    }
   }
 
   private resendHeld(): void {

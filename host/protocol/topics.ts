@@ -1,4 +1,6 @@
 /** MQTT topics of the host roles; the meters' own topics are in firmware/protocol/report.ts. */
+import { isValidId } from '../../firmware/protocol/report.ts';
+
 export function aggregateTopic(groupId: string): string {
   return `meterveil/v1/groups/${groupId}/aggregates`;
 }
@@ -12,9 +14,24 @@ export function aggregatorStatusTopic(groupId: string): string {
   return `meterveil/v1/groups/${groupId}/status`;
 }
 
-/** An aggregator's own marker, which it publishes to itself to learn that its queued backlog is in (host/aggregator/backlog.ts). */
+/** What an aggregator subscribes to: every member's reports (firmware/protocol/report.ts) and its own backlog marker. */
+export function groupReportsFilter(groupId: string): string {
+  return `meterveil/v1/groups/${groupId}/reports/+`;
+}
+
+/**
+ * The last level of the aggregator's own backlog marker topic (host/aggregator/backlog.ts): `~`
+ * lies outside the id alphabet ([A-Za-z0-9._-]), so no meter id can name it.
+ */
+const BACKLOG_LEVEL = '~backlog';
+
+/**
+ * The marker an aggregator publishes to itself to learn that its queued backlog is in: under its
+ * reports filter, so that it comes back through the same subscription, behind the reports queued
+ * before it.
+ */
 export function backlogTopic(groupId: string): string {
-  return `meterveil/v1/groups/${groupId}/backlog`;
+  return `meterveil/v1/groups/${groupId}/reports/${BACKLOG_LEVEL}`;
 }
 
 export function feederTopic(feederId: string): string {
@@ -37,5 +54,12 @@ export const groupOfAggregateTopic = (t: string) => topicSegment(t, 'meterveil/v
 export const groupOfEvidenceTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/evidence');
 export const groupOfStatusTopic = (t: string) => topicSegment(t, 'meterveil/v1/groups/', '/status');
 export const feederOfTopic = (t: string) => topicSegment(t, 'meterveil/v1/feeders/', '/readings');
-export const meterOfReportTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/reports');
+/** The group and meter of a report topic (meterveil/v1/groups/G/reports/M), or undefined; the marker's topic is none. */
+export function reportTopicParts(topic: string): { groupId: string; meterId: string } | undefined {
+  const levels = topic.split('/');
+  if (levels.length !== 6 || levels[0] !== 'meterveil' || levels[1] !== 'v1' || levels[2] !== 'groups' || levels[4] !== 'reports')
+    return undefined;
+  const [, , , groupId, , meterId] = levels;
+  return isValidId(groupId) && isValidId(meterId) ? { groupId, meterId } : undefined;
+}
 export const meterOfStatusTopic = (t: string) => topicSegment(t, 'meterveil/v1/meters/', '/status');

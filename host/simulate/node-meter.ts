@@ -114,9 +114,15 @@ export class NodeMeter {
 
   send(slot: number, message: Uint8Array): Promise<void> {
     return new Promise((resolve) => {
-      this.outbox.set(slot, { message, waitingFor: new Set(this.o.groups), done: resolve });
-      this.publishRaw(reportTopic(this.o.meterId), message);
+      const entry = { message, waitingFor: new Set(this.o.groups), done: resolve };
+      this.outbox.set(slot, entry);
+      this.publishEntry(entry);
     });
+  }
+
+  /** Once on each group's topic that has not acknowledged it, as the firmware does. */
+  private publishEntry(entry: { message: Uint8Array; waitingFor: Set<string> }): void {
+    for (const groupId of entry.waitingFor) this.publishRaw(reportTopic(groupId, this.o.meterId), entry.message);
   }
 
   publishRaw(topic: string, message: Uint8Array): void {
@@ -144,7 +150,7 @@ export class NodeMeter {
   }
 
   private resend(): void {
-    for (const entry of this.outbox.values()) this.publishRaw(reportTopic(this.o.meterId), entry.message);
+    for (const entry of this.outbox.values()) this.publishEntry(entry);
   }
 
   async close(): Promise<void> {

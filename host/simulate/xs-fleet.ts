@@ -13,6 +13,7 @@ import type { MeterStats } from '../../firmware/meter/meter.ts';
 import type { Action } from '../../firmware/platform/xs-sim/bridge.ts';
 import { bundle, startXsWorker, type XsWorker } from '../../host/xs/harness.ts';
 import { NodeMqttPort } from './node-mqtt-port.ts';
+import { reportTopicParts } from '../protocol/topics.ts';
 
 export const FIRMWARE_ENTRY = fileURLToPath(new URL('../../firmware/platform/xs-sim/main.ts', import.meta.url));
 
@@ -295,7 +296,7 @@ export class XsFleet {
         m.mqtt = undefined;
         return;
       case 'publish':
-        if (m.mqtt?.publish(action.topic, hexToBytes(action.payload), action.retain) && action.topic.endsWith('/reports'))
+        if (m.mqtt?.publish(action.topic, hexToBytes(action.payload), action.retain) && reportTopicParts(action.topic))
           m.reportsPublished += 1;
         return;
       case 'subscribe':

@@ -3,7 +3,8 @@
  * firmware runs in XS against a real broker; the meter is in groups g1 and g2. Whoever holds what
  * provisioning gives g1's aggregator (the meter's MAC key and its g1 acknowledgement key) claims
  * to be g2 with each of those keys: the meter refuses both, keeps the report, and still hands it
- * to g2, whose own acknowledgement is the one that lets it go.
+ * to g2, whose own acknowledgement is the one that lets it go. The meter publishes the report on
+ * each group's topic, and resends it only on the topics of groups that have not acknowledged it.
  */
 import test from 'ava';
 import mqtt from 'mqtt';
@@ -22,8 +23,9 @@ test("g1's keys cannot acknowledge for g2: the meter keeps the report until g2 i
   const { broker, config, collector, fleet } = await startXsMeter(t, publicKey, START, { groups: ['g1', 'g2'] });
   collector.acking = false;
   await fleet.advanceTo(START + SLOT_MS);
-  await until(() => collector.reports.length > 0, 'the first report');
+  await until(() => collector.reports.length >= 2, 'the first report, once per group');
   const report = collector.reports[0];
+  t.deepEqual(collector.groupsOfReports.slice(0, 2).sort(), ['g1', 'g2'], "on each group's topic");
   t.is((await fleet.stats(config.meterId)).outboxSize, 1);
 
   const g1Keys = { macKey: config.macKey, ackKey: deriveAckKey(config.deviceKey, 'g1', hmacSha256) };
@@ -54,6 +56,8 @@ test("g1's keys cannot acknowledge for g2: the meter keeps the report until g2 i
   await drain(fleet);
   t.true(collector.reports.length > before, 'the report was sent again');
   t.true(collector.reports.slice(before).some((r) => r.slot === report.slot && r.seq === report.seq));
+  const resentTo = collector.reports.flatMap((r, i) => (i >= before && r.slot === report.slot ? [collector.groupsOfReports[i]] : []));
+  t.deepEqual([...new Set(resentTo)], ['g2'], 'sent again to g2 only: g1 had acknowledged it');
   const after = await fleet.stats(config.meterId);
   t.is(after.outboxSize, 0);
   t.is(after.reportsAcknowledged, after.reportsCreated, 'every report, the first one included, was let go on acknowledgement');

@@ -25,6 +25,7 @@ import { bytesToHex, hexToBytes } from '../../firmware/bytes.ts';
 import { generateSigningKey, writeSigningKey } from '../../host/keys/signing.ts';
 import { bundle, startXsWorker } from '../../host/xs/harness.ts';
 import { custodianPartialTopic, DECRYPTION_REQUEST_TOPIC } from '../../host/decryption/topics.ts';
+import { groupReportsFilter } from '../../host/protocol/topics.ts';
 import { testKeyPair, testThresholdKeySet } from '../helpers/test-keys.ts';
 import { readThresholdPublicKeyFile, writeThresholdKeySet } from '../../host/threshold/key-files.ts';
 import { freePort } from '../../tools/pipeline/deployment.ts';
@@ -186,11 +187,11 @@ test('mosquitto run with the provisioned broker folder admits a meter and its ag
   });
   try {
     await meterClient.subscribeAsync(ackTopic('m1'));
-    await aggregator.subscribeAsync(reportTopic('m1'));
+    await aggregator.subscribeAsync(groupReportsFilter('street-1'));
     const report = new Promise<string>((resolve) => aggregator.on('message', (topic, payload) => resolve(`${topic} ${payload}`)));
     const ack = new Promise<string>((resolve) => meterClient.on('message', (topic, payload) => resolve(`${topic} ${payload}`)));
-    await meterClient.publishAsync(reportTopic('m1'), 'report', { qos: 1 });
-    t.is(await report, `${reportTopic('m1')} report`);
+    await meterClient.publishAsync(reportTopic('street-1', 'm1'), 'report', { qos: 1 });
+    t.is(await report, `${reportTopic('street-1', 'm1')} report`);
     await aggregator.publishAsync(ackTopic('m1'), 'ack', { qos: 1 });
     t.is(await ack, `${ackTopic('m1')} ack`);
   } finally {

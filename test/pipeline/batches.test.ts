@@ -66,7 +66,7 @@ test('a burst with copies inside a batch and across batches: each stored acknowl
   // Every third report twice in a row: both copies in one batch.
   await Promise.all(
     reports.map((r, i) => {
-      if (i % 3 === 0) r.m.publishRaw(reportTopic(r.meterId), r.bytes);
+      if (i % 3 === 0) r.m.publishRaw(reportTopic('street', r.meterId), r.bytes);
       return r.m.send(r.slot, r.bytes);
     }),
   );

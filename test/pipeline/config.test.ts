@@ -99,24 +99,31 @@ test('impossible or privacy-weakening configs are refused with the field named',
 
 test('the ACL lets each party reach exactly its own topics', (t) => {
   const acl = buildAcl(parse({}));
-  t.true(mayPublish(acl, 'a1', 'meterveil/v1/meters/a1/reports'));
-  t.false(mayPublish(acl, 'a1', 'meterveil/v1/meters/a2/reports'));
+  t.true(mayPublish(acl, 'a1', 'meterveil/v1/groups/north/reports/a1'));
+  t.false(mayPublish(acl, 'a1', 'meterveil/v1/groups/south/reports/a1'), 'a group it is not in');
+  t.false(mayPublish(acl, 'a1', 'meterveil/v1/groups/north/reports/a2'));
+  t.false(mayPublish(acl, 'a1', 'meterveil/v1/groups/north/reports/~backlog'), "its aggregator's marker");
+  t.true(mayPublish(acl, 'shared', 'meterveil/v1/groups/north/reports/shared'));
+  t.true(mayPublish(acl, 'shared', 'meterveil/v1/groups/south/reports/shared'));
   t.false(mayPublish(acl, 'a1', 'meterveil/v1/groups/north/aggregates'));
   t.true(maySubscribe(acl, 'a1', 'meterveil/v1/meters/a1/acks'));
   t.false(maySubscribe(acl, 'a1', 'meterveil/v1/meters/+/acks'));
-  t.true(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/meters/shared/reports'));
-  t.true(maySubscribe(acl, 'aggregator.south', 'meterveil/v1/meters/shared/reports'));
-  t.false(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/meters/b1/reports'));
+  t.true(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/groups/north/reports/+'));
+  t.true(maySubscribe(acl, 'aggregator.south', 'meterveil/v1/groups/south/reports/+'));
+  t.false(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/groups/south/reports/+'));
+  t.false(maySubscribe(acl, 'aggregator.north', 'meterveil/v1/groups/+/reports/+'));
+  t.true(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/north/reports/~backlog'));
+  t.false(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/north/reports/a1'), "a member's report");
   t.true(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/north/aggregates'));
   t.false(mayPublish(acl, 'aggregator.north', 'meterveil/v1/groups/south/aggregates'));
   t.true(mayPublish(acl, 'aggregator.north', 'meterveil/v1/meters/a1/acks'));
   t.false(mayPublish(acl, 'provider', 'meterveil/v1/groups/north/aggregates'));
   t.true(maySubscribe(acl, 'provider', 'meterveil/v1/groups/+/aggregates'));
-  t.false(maySubscribe(acl, 'provider', 'meterveil/v1/meters/+/reports'));
+  t.false(maySubscribe(acl, 'provider', 'meterveil/v1/groups/+/reports/+'));
   t.false(maySubscribe(acl, 'provider', '#'));
   t.true(mayPublish(acl, 'feeder.f-north', 'meterveil/v1/feeders/f-north/readings'));
   t.false(mayPublish(acl, 'feeder.f-north', 'meterveil/v1/feeders/f-south/readings'));
-  t.false(mayPublish(acl, undefined, 'meterveil/v1/meters/a1/reports'));
+  t.false(mayPublish(acl, undefined, 'meterveil/v1/groups/north/reports/a1'));
 });
 
 test('threshold mode: decryption settings are parsed and checked, custodians get broker passwords and exactly their topics', (t) => {

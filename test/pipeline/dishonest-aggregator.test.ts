@@ -17,7 +17,7 @@ import type { MqttClient } from 'mqtt';
 import { concatBytes } from '../../firmware/bytes.ts';
 import { ciphertextFromBytes, ciphertextToBytes } from '../../firmware/paillier/codec.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { decodeReport, encodeReport, reportTopic, type Report } from '../../firmware/protocol/report.ts';
+import { decodeReport, encodeReport, type Report } from '../../firmware/protocol/report.ts';
 import { runAggregator } from '../../host/aggregator/run.ts';
 import { aggregatorUser, PROVIDER_USER } from '../../host/config/identities.ts';
 import { meterMacKey } from '../../host/config/secrets.ts';
@@ -26,7 +26,7 @@ import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
 import { encodeAggregate, type Aggregate } from '../../host/protocol/aggregate.ts';
 import { encodeEvidence } from '../../host/protocol/evidence.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
-import { aggregateTopic, EVIDENCE_TOPIC_FILTER, evidenceTopic, meterOfReportTopic } from '../../host/protocol/topics.ts';
+import { aggregateTopic, EVIDENCE_TOPIC_FILTER, evidenceTopic, groupReportsFilter, reportTopicParts } from '../../host/protocol/topics.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { deploy } from '../../tools/pipeline/deployment.ts';
@@ -101,11 +101,11 @@ async function attacker(t: import('ava').ExecutionContext, s: Setup, groupId: st
   const captured = new Map<string, Uint8Array>();
   client.on('message', (topic, payload) => {
     const report = new Uint8Array(payload);
-    const at = `${meterOfReportTopic(topic)}/${decodeReport(report, meterMacKey(s.d.secrets, meterOfReportTopic(topic)!), hmacSha256).slot}`;
+    const meterId = reportTopicParts(topic)!.meterId;
+    const at = `${meterId}/${decodeReport(report, meterMacKey(s.d.secrets, meterId), hmacSha256).slot}`;
     if (!captured.has(at)) captured.set(at, report);
   });
-  const group = s.d.config.groups.find((g) => g.id === groupId)!;
-  await client.subscribeAsync(group.members.map(reportTopic), { qos: 1 });
+  await client.subscribeAsync(groupReportsFilter(groupId), { qos: 1 });
   /** The reports of `meters` for `slot`, as the meters sent them. */
   const capture = async (slot: number, meters: string[]) => {
     s.report(slot, meters);

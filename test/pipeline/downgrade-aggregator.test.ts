@@ -61,9 +61,9 @@ test('an aggregator of a threshold deployment counts no report under a key the p
     d.meter('m3', ['street'], { publicKey: next.publicKey.paillier }),
   ]);
   const slot = slotAt(Date.now(), d.config.slotSeconds);
-  m2.publishRaw(reportTopic('m2'), m2.encode(slot, [2875n]));
+  m2.publishRaw(reportTopic('street', 'm2'), m2.encode(slot, [2875n]));
   await until(() => (aggregator.rejections.toJSON()['key-not-endorsed'] ?? 0) >= 1, "the provider's key refused", 10_000);
-  m3.publishRaw(reportTopic('m3'), m3.encode(slot, [5n]));
+  m3.publishRaw(reportTopic('street', 'm3'), m3.encode(slot, [5n]));
   await until(() => aggregator.rejections.toJSON()['key-not-endorsed'] >= 2, 'the unannounced threshold key refused', 10_000);
   await m1.report(slot, [7n]);
   t.is(aggregator.accepted, 1, 'only the report under the provisioned key counts');
@@ -84,7 +84,7 @@ test('an aggregator of a threshold deployment counts no report under a key the p
   const later = slotAt(Date.now(), d.config.slotSeconds);
   await until(
     () => {
-      m3.publishRaw(reportTopic('m3'), m3.encode(later, [5n], { seq: 50 }));
+      m3.publishRaw(reportTopic('street', 'm3'), m3.encode(later, [5n], { seq: 50 }));
       return aggregator.accepted === 2;
     },
     'a report under the cosigned key counted',

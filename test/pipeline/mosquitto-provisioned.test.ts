@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { reportTopic } from '../../firmware/protocol/report.ts';
+import { groupReportsFilter } from '../../host/protocol/topics.ts';
 import { aggregatorUser } from '../../host/config/identities.ts';
 import { readSecrets } from '../../host/config/secrets.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
@@ -92,7 +93,7 @@ test('broker --mosquitto: ready once mosquitto listens; reports queued for an of
 
   // The aggregator's persistent session subscribes, then goes away.
   const away = await mqtt.connectAsync(url, aggregatorLogin);
-  await away.subscribeAsync(reportTopic('m1'), { qos: 1 });
+  await away.subscribeAsync(groupReportsFilter('street'), { qos: 1 });
   await away.endAsync();
   const meterClient = await mqtt.connectAsync(url, {
     username: meter.username,
@@ -101,7 +102,7 @@ test('broker --mosquitto: ready once mosquitto listens; reports queued for an of
     reconnectPeriod: 0,
     ca,
   });
-  await meterClient.publishAsync(reportTopic('m1'), 'report of slot 7', { qos: 1 });
+  await meterClient.publishAsync(reportTopic('street', 'm1'), 'report of slot 7', { qos: 1 });
   await meterClient.endAsync();
 
   await broker.stop();
@@ -118,7 +119,7 @@ test('broker --mosquitto: ready once mosquitto listens; reports queued for an of
       resolve(`${topic} ${payload}`);
     });
   });
-  t.is(received, `${reportTopic('m1')} report of slot 7`);
+  t.is(received, `${reportTopic('street', 'm1')} report of slot 7`);
 });
 
 test('broker --mosquitto refuses, in one line with its reason, a folder without the provisioned files', async (t) => {

@@ -17,7 +17,8 @@ import { buildAcl } from '../../host/broker/acl.ts';
 import { aggregatorUser, meterUser, PROVIDER_USER } from '../../host/config/identities.ts';
 import { parseConfig } from '../../host/config/schema.ts';
 import { connected, connectRole, endClient } from '../../host/mqtt/client.ts';
-import { aggregateTopic } from '../../host/protocol/topics.ts';
+import { aggregateTopic, backlogTopic, groupReportsFilter } from '../../host/protocol/topics.ts';
+import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { deploy, freePort, type TestDeployment } from '../../tools/pipeline/deployment.ts';
 import { RoleProcess } from '../../tools/pipeline/role-process.ts';
@@ -62,25 +63,31 @@ test.serial('a meter publishes only its own topics; an aggregator on another nod
   const a = await party(aggregatorUser('a'), 0);
   const m1 = await party(meterUser('m1'), 1, { persistent: false });
   t.teardown(() => Promise.all([endClient(a.client), endClient(m1.client)]));
-  await a.client.subscribeAsync([reportTopic('m1'), reportTopic('m2')], { qos: 1 });
-  await m1.client.publishAsync(reportTopic('m2'), 'forged', { qos: 1 });
-  await m1.client.publishAsync(reportTopic('m1'), 'own', { qos: 1 });
+  await a.client.subscribeAsync(groupReportsFilter('a'), { qos: 1 });
+  await m1.client.publishAsync(reportTopic('a', 'm2'), 'forged', { qos: 1 });
+  await m1.client.publishAsync(backlogTopic('a'), 'forged marker', { qos: 1 });
+  await m1.client.publishAsync(reportTopic('a', 'm1'), 'own', { qos: 1 });
   await until(() => a.got.length > 0, 'the own report');
   await settle();
   t.deepEqual(
     a.got.map((m) => [m.topic, m.payload]),
-    [[reportTopic('m1'), 'own']],
+    [[reportTopic('a', 'm1'), 'own']],
   );
-  t.true(d.brokerLog.some((l) => l.includes(`Publish Violation - User "${meterUser('m1')}", Subject "${natsSubject(reportTopic('m2'))}"`)));
+  for (const topic of [reportTopic('a', 'm2'), backlogTopic('a')])
+    t.true(
+      d.brokerLog.some((l) => l.includes(`Publish Violation - User "${meterUser('m1')}", Subject "${natsSubject(topic)}"`)),
+      topic,
+    );
 });
 
 test.serial("an aggregator reads only its group's meters, and no party reads NATS's delivery subjects", async (t) => {
   const b = await party(aggregatorUser('b'), 2);
   t.teardown(() => endClient(b.client));
-  t.true(await refusedSubscription(b.client, reportTopic('m1')), "another group's meter");
+  t.true(await refusedSubscription(b.client, groupReportsFilter('a')), "another group's meters");
+  t.true(await refusedSubscription(b.client, 'meterveil/v1/groups/+/reports/+'), "every group's meters");
   t.true(await refusedSubscription(b.client, '$MQTT/sub/#'), 'the deliveries of QoS 1 subscriptions');
   t.true(await refusedSubscription(b.client, '#'));
-  t.false(await refusedSubscription(b.client, reportTopic('m3')), 'its own member');
+  t.false(await refusedSubscription(b.client, groupReportsFilter('b')), 'its own members');
 });
 
 test.serial('only aggregators publish aggregates, each its own group', async (t) => {
@@ -103,11 +110,11 @@ test.serial('only aggregators publish aggregates, each its own group', async (t)
 
 test.serial('a persistent session resumed on another node gets the QoS 1 reports queued while it was away, in order, once', async (t) => {
   const away = await party(aggregatorUser('a'), 0);
-  await away.client.subscribeAsync(reportTopic('m2'), { qos: 1 });
+  await away.client.subscribeAsync(groupReportsFilter('a'), { qos: 1 });
   await endClient(away.client);
   const m2 = await party(meterUser('m2'), 1, { persistent: false });
   t.teardown(() => endClient(m2.client));
-  for (let i = 0; i < 20; i++) await m2.client.publishAsync(reportTopic('m2'), `r${i}`, { qos: 1 });
+  for (let i = 0; i < 20; i++) await m2.client.publishAsync(reportTopic('a', 'm2'), `r${i}`, { qos: 1 });
   const back = await party(aggregatorUser('a'), 2);
   t.teardown(() => endClient(back.client));
   await until(() => back.got.length >= 20, 'the queue');
@@ -156,15 +163,17 @@ test.serial("no party logs in over NATS's own protocol, where it could read ever
   t.regex(reply, /-ERR 'Authorization Violation'/);
 });
 
-test('node configs refuse what NATS 2.9 cannot hold: a "." in a topic, a queue beyond the pending bound', (t) => {
+test('node configs refuse what NATS 2.9 cannot hold (a "." in a topic); a group of 600 is one subscription of its aggregator', (t) => {
   t.is(natsSubject('meterveil/v1/meters/+/status'), 'meterveil.v1.meters.*.status');
   t.is(natsSubject('meterveil/v1/groups/#'), 'meterveil.v1.groups.>');
-  t.throws(() => natsSubject(reportTopic('m.1')), { message: /nats-server 2\.9 refuses/ });
+  t.throws(() => natsSubject(reportTopic('g', 'm.1')), { message: /nats-server 2\.9 refuses/ });
+  t.is(natsSubject(backlogTopic('g')), 'meterveil.v1.groups.g.reports.~backlog');
   const members = Array.from({ length: 600 }, (_, i) => `m${i}`);
   const config = parseConfig({ groups: [{ id: 'big', members, feeder: 'f', k: 2 }], broker: { url: 'mqtt://127.0.0.1:1883' } }, (p) => p);
-  // Ten minutes of 60 s slots with resends: 110 reports per meter; 65535 / 603 subscriptions leaves 108.
-  t.throws(() => natsMaxAckPending(buildAcl(config), 110), { message: /at most 593 members/ });
-  t.is(natsMaxAckPending(buildAcl(config), 100), 108);
+  const acl = buildAcl(config);
+  t.deepEqual([...acl.get(aggregatorUser('big'))!.subscribe], [groupReportsFilter('big'), KEY_ANNOUNCEMENT_TOPIC]);
+  // The provider's four filters are the most any party holds: 65535 / 4.
+  t.is(natsMaxAckPending(acl), 16_383);
 });
 
 test("provision writes each node's config; three `meterveil broker --nats` nodes make a cluster the parties reach with TLS", async (t) => {
@@ -207,5 +216,5 @@ test("provision writes each node's config; three `meterveil broker --nats` nodes
   const client = connectRole({ url: `mqtts://127.0.0.1:${ports[2]}`, ca, username: user, password: secrets.services[user] });
   t.teardown(() => endClient(client));
   await connected(client, 30_000);
-  t.deepEqual(await client.subscribeAsync(reportTopic('m1'), { qos: 1 }), [{ topic: reportTopic('m1'), qos: 1 }]);
+  t.deepEqual(await client.subscribeAsync(groupReportsFilter('street'), { qos: 1 }), [{ topic: groupReportsFilter('street'), qos: 1 }]);
 });

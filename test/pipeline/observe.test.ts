@@ -95,7 +95,7 @@ test('every role of a running start serves /metrics, whose counters move as repo
   await Promise.all(meters.map((m) => m.connect()));
 
   // A report that is no report, from a meter's own credentials on its own topic.
-  meters[0].publishRaw(reportTopic('m1'), new TextEncoder().encode('{"not":"a report"}'));
+  meters[0].publishRaw(reportTopic('street', 'm1'), new TextEncoder().encode('{"not":"a report"}'));
   // A client with a wrong password.
   const intruder = connectRole({ url: config.broker.url, username: 'm2', password: 'wrong', persistent: false });
   intruder.on('error', () => {});

@@ -99,17 +99,17 @@ test("an aggregator host may do what its groups' aggregators may, and nothing of
     const decryption = mode === 'single' ? undefined : { mode, custodians: 3, threshold: 2, publicKey: 'keys/threshold.json' };
     const acl = deploymentAcl(parse({ h1: ['north', 'south'], h2: ['east'] }, decryption ? { provider: { decryption } } : {}));
     const h1 = 'aggregators.h1';
-    for (const m of ['a1', 'b1', 'shared']) {
-      t.true(maySubscribe(acl, h1, `meterveil/v1/meters/${m}/reports`));
-      t.true(mayPublish(acl, h1, `meterveil/v1/meters/${m}/acks`));
+    for (const m of ['a1', 'b1', 'shared']) t.true(mayPublish(acl, h1, `meterveil/v1/meters/${m}/acks`));
+    for (const g of ['north', 'south']) {
+      t.true(maySubscribe(acl, h1, `meterveil/v1/groups/${g}/reports/+`));
+      t.true(mayPublish(acl, h1, `meterveil/v1/groups/${g}/reports/~backlog`));
     }
     t.true(mayPublish(acl, h1, 'meterveil/v1/groups/south/aggregates'));
-    t.true(maySubscribe(acl, h1, 'meterveil/v1/groups/north/backlog'));
     t.is(mayPublish(acl, h1, 'meterveil/v1/groups/north/evidence'), mode === 'threshold');
-    t.false(maySubscribe(acl, h1, 'meterveil/v1/meters/c1/reports'));
+    t.false(maySubscribe(acl, h1, 'meterveil/v1/groups/east/reports/+'));
     t.false(mayPublish(acl, h1, 'meterveil/v1/groups/east/aggregates'));
     t.false(mayPublish(acl, h1, 'meterveil/v1/meters/c1/acks'));
-    t.false(maySubscribe(acl, 'aggregators.h2', 'meterveil/v1/meters/a1/reports'));
+    t.false(maySubscribe(acl, 'aggregators.h2', 'meterveil/v1/groups/north/reports/+'));
     t.false(acl.has('aggregators.h3'));
   }
 });

@@ -96,8 +96,8 @@ test("an ack sealed under one group's key does not verify under another group's 
   refuses(t, () => decodeAck(wire, macKey, hmacSha256), 'bad-mac');
 });
 
-test('topics are per meter', (t) => {
-  t.is(reportTopic('m1'), 'meterveil/v1/meters/m1/reports');
+test('reports go under their group, acknowledgements to the meter', (t) => {
+  t.is(reportTopic('g1', 'm1'), 'meterveil/v1/groups/g1/reports/m1');
   t.is(ackTopic('m1'), 'meterveil/v1/meters/m1/acks');
 });
 

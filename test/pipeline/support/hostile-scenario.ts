@@ -62,7 +62,7 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   });
   await connected(attacker);
   t.teardown(() => endClient(attacker));
-  const attack = (bytes: Uint8Array, topic = reportTopic('m1')) => attacker.publish(topic, Buffer.from(bytes), { qos: 0 });
+  const attack = (bytes: Uint8Array, topic = reportTopic('wide', 'm1')) => attacker.publish(topic, Buffer.from(bytes), { qos: 0 });
 
   // Start at a fresh slot so the whole exchange fits in its window.
   const first = slotAt(Date.now(), config.slotSeconds) + 1;
@@ -85,7 +85,7 @@ export async function hostileScenario(t: ExecutionContext, broker: BrokerKind): 
   attack(m1.encode(slot, [1n], {}, new Uint8Array(32).fill(1))); // bad MAC
   attack(m1.encode(slot - 1000, [1n])); // far past
   attack(m1.encode(slot + 1000, [1n])); // far future
-  attack(m1.encode(slot, [1n], { meterId: 'm2' }), reportTopic('m2')); // on another meter's topic
+  attack(m1.encode(slot, [1n], { meterId: 'm2' }), reportTopic('narrow', 'm2')); // on another meter's topic
   // A meter posing as an aggregator.
   attacker.publish(
     aggregateTopic('wide'),
