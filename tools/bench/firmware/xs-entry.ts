@@ -8,6 +8,11 @@
  *                 (threshold mode: the report body hashed once, each custodian's HMAC over the digest)
  *   encrypt-full  one complete encryption (fresh r^n), the reference for the 2% target
  *   refill-rn     one pool entry: r^n mod n^2, what idle time has to keep up with
+ *   masked-slot-work  the masked scheme's per-slot work (firmware/masked/): pack, mask (HMAC-SHA256
+ *                 in counter mode to W bits under the provider's mask key), the ledger's claim,
+ *                 frame, MAC, outbox; it needs no precomputation, so it is its online and full cost
+ *   masked-slot-work-custodians  the same in verifiable mode: one mask per custodian, summed, and
+ *                 one authenticator per custodian
  */
 import { seededRandomForTests } from '../../xs/seeded-random.ts';
 import { serveCommands } from '../../../firmware/platform/xs-sim/xs-side.ts';
@@ -22,6 +27,11 @@ import { RandomnessPool } from '../../../firmware/paillier/pool.ts';
 import type { PaillierPublicKey } from '../../../firmware/paillier/public-key.ts';
 import { keyedHmacSha256 } from '../../../firmware/platform/keyed-hmac.ts';
 import { MemoryStorage } from '../../../firmware/platform/memory-storage.ts';
+import { MaskLedger } from '../../../firmware/masked/ledger.ts';
+import { deriveMaskKey } from '../../../firmware/masked/mask.ts';
+import { maskedPackingFor } from '../../../firmware/masked/params.ts';
+import { maskReadings } from '../../../firmware/masked/seal.ts';
+import { encodeReport } from '../../../firmware/protocol/report.ts';
 
 interface State {
   config: MeterConfig;
@@ -32,7 +42,11 @@ interface State {
   readings: number[];
   pool?: RandomnessPool;
   slot: number;
+  masked: { packing: SlotPacking; ledger: MaskLedger; providerKey: Uint8Array[]; custodianMaskKeys: Uint8Array[] };
 }
+
+/** A masked deployment's key id (a provisioning generation of the mask keys). */
+const MASK_KEY_ID = '00000000000000aa';
 
 // Reproducible inputs for a measurement; the meter itself draws from the platform's generator.
 const random = seededRandomForTests('firmware-benchmark');
@@ -62,7 +76,20 @@ const slotWork = (s: State, custodianKeys: Uint8Array[]) =>
     s.pool!.take(),
   );
 
+function maskedSlotWork(s: State, maskKeys: Uint8Array[], custodianKeys: Uint8Array[]) {
+  const slot = s.slot++;
+  const ciphertext = maskReadings(s.readings.map(BigInt), s.masked.packing, maskKeys, MASK_KEY_ID, slot, mac);
+  // Durable before the report leaves, as on the meter: no second value under this mask.
+  s.masked.ledger.claim(MASK_KEY_ID, slot, ciphertext);
+  const { meterId, macKey } = s.config;
+  return s.outbox.push(slot, (seq, dropped) =>
+    encodeReport({ keyId: MASK_KEY_ID, meterId, slot, seq, dropped, packed: s.readings.length, ciphertext }, macKey, mac, custodianKeys),
+  );
+}
+
 const operations: Record<string, (s: State) => unknown> = {
+  'masked-slot-work': (s) => maskedSlotWork(s, s.masked.providerKey, []),
+  'masked-slot-work-custodians': (s) => maskedSlotWork(s, s.masked.custodianMaskKeys, s.custodianKeys),
   'slot-work': (s) => slotWork(s, []),
   'slot-work-custodians': (s) => slotWork(s, s.custodianKeys),
   'encrypt-full': (s) => s.config.publicKey.encrypt(s.packing.pack(s.readings.map(BigInt)), random),
@@ -81,8 +108,16 @@ serveCommands((command: { op: string; config?: unknown; name?: string; iteration
       const custodianKeys = Array.from({ length: config.custodians }, (_, i) => deriveCustodianKey(config.deviceKey, i + 1, mac));
       const storage = new MemoryStorage();
       const outbox = new Outbox(storage, outboxCapacityFor(config.outboxCapacity, storage, config.publicKey.bits, config.custodians));
-      state = { config, packing, outbox, custodianKeys, rns, readings, slot: 30_000_000 };
-      return { arith: config.publicKey.arith.kind, slotBits: packing.slotBits, readings: packing.readings };
+      const maskKey = (holder: number) => deriveMaskKey(config.deviceKey, MASK_KEY_ID, holder, mac);
+      const masked = {
+        packing: maskedPackingFor(config.slotSeconds, config.packing),
+        ledger: new MaskLedger(new MemoryStorage()),
+        providerKey: [maskKey(0)],
+        custodianMaskKeys: custodianKeys.map((_, i) => maskKey(i + 1)),
+      };
+      state = { config, packing, outbox, custodianKeys, rns, readings, slot: 30_000_000, masked };
+      const maskedBits = masked.packing.slotBits * masked.packing.readings;
+      return { arith: config.publicKey.arith.kind, slotBits: packing.slotBits, readings: packing.readings, maskedBits };
     }
     case 'prepare': {
       const s = current();

@@ -14,7 +14,7 @@ import { measureInterleaved, type Candidate } from '../measure.ts';
 import { bundle, startXsWorker, type XsWorker } from '../../../host/xs/harness.ts';
 import type { BenchContext, BenchRow, BenchSuite, BenchTarget, RowSelector, SuiteResult } from '../types.ts';
 
-const ENTRY = fileURLToPath(new URL('../firmware/xs-entry.ts', import.meta.url));
+export const ENTRY = fileURLToPath(new URL('../firmware/xs-entry.ts', import.meta.url));
 /** XS on an ESP32 against XS on this machine, for 4096-bit BigInt arithmetic (shared/notes/performance-anchors.md: 100-145x). */
 export const ESP32_SLOWDOWN = 120;
 const XS = { impl: 'meterveil', engine: 'xs' } as const;
@@ -23,7 +23,7 @@ const SLOT_WORK = { ...XS, op: 'firmware-slot-work' };
 /** The threshold demo's custodians (npm start -- --threshold 2-of-3): one report authenticator each. */
 const CUSTODIANS = 3;
 
-function meterConfig(publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey']) {
+export function meterConfig(publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey']) {
   return {
     meterId: 'bench-meter',
     publicKey: publicKeyToJson(publicKey),
@@ -37,7 +37,7 @@ function meterConfig(publicKey: Awaited<ReturnType<typeof generateKeyPair>>['pub
   };
 }
 
-function xsSampler(xs: XsWorker, name: string) {
+export function xsSampler(xs: XsWorker, name: string) {
   return async (batch: number) => {
     await xs.issue({ op: 'prepare', name, iterations: batch });
     const { ms } = await xs.issue({ op: 'run', name, iterations: batch });
@@ -45,7 +45,7 @@ function xsSampler(xs: XsWorker, name: string) {
   };
 }
 
-async function computronsPerOp(xs: XsWorker, name: string, iterations: number): Promise<number> {
+export async function computronsPerOp(xs: XsWorker, name: string, iterations: number): Promise<number> {
   await xs.issue({ op: 'prepare', name, iterations });
   await xs.issue({ op: 'run', name, iterations });
   return xs.computrons / iterations;

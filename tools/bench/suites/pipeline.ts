@@ -17,24 +17,36 @@ import { median } from '../measure.ts';
 import type { BenchContext, BenchRow, BenchSuite, SuiteResult } from '../types.ts';
 import { benchRandomness } from '../pipeline/bench-meters.ts';
 import { processCpuMs } from '../pipeline/process-cpu.ts';
+import { maskedScheme } from '../../../host/scheme/aggregation.ts';
+import { maskedParamsOfConfig } from '../../../host/scheme/of-config.ts';
 
 const V8 = { impl: 'meterveil', engine: 'v8' } as const;
 const BITS = 2048;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function ingest(context: BenchContext): Promise<BenchRow[]> {
+/**
+ * The ingest rows of one scheme: Paillier's (this suite's), or the masked scheme's (the masked
+ * suite's, side by side with Paillier's there: `op` and a variant prefix keep the two apart).
+ */
+export async function ingest(
+  context: BenchContext,
+  scheme: 'paillier' | 'masked' = 'paillier',
+  naming: { op: string; prefix: string } = { op: 'aggregate-add', prefix: '' },
+): Promise<BenchRow[]> {
   const meterCount = 200;
   const slotsPerMeter = context.quick ? 10 : 50;
   const members = ids('b', meterCount);
   const d = await deploy({
     groups: [{ id: 'bench', members, feeder: 'feeder-bench', k: 2 }],
     extra: { slotSeconds: 60, latenessSeconds: 7200, skewSeconds: 60 },
+    ...(scheme === 'masked' ? { masked: {} } : {}),
   });
   const aggregator = new RoleProcess(['aggregator', '--config', d.configPath, '--group', 'bench']);
   try {
     await aggregator.start();
-    const rn = benchRandomness(d.publicKey);
-    const meters = await Promise.all(members.map((m) => d.meter(m, ['bench'], { rn, resendMs: 600_000 })));
+    const masked = scheme === 'masked' ? maskedParamsOfConfig(d.config) : undefined;
+    const rn = masked ? undefined : benchRandomness(d.publicKey);
+    const meters = await Promise.all(members.map((m) => d.meter(m, ['bench'], { ...(rn ? { rn } : {}), resendMs: 600_000 })));
     const current = slotAt(Date.now(), 60);
     context.log(`  ingest: encrypting ${meterCount * slotsPerMeter} reports`);
     // Slot by slot, as meters report in the field: every meter's report of one slot, then the next.
@@ -54,26 +66,29 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
     const wall = performance.now() - t0;
     const cpu = processCpuMs(aggregator.pid!) - cpu0;
 
-    // Raw homomorphic addition on the same ciphertexts, in this process.
+    // Raw homomorphic addition on the same ciphertexts (the reports end with them and the MAC), in this process.
     const { publicKey } = d;
+    const ciphertextBytes = masked ? masked.bytes : publicKey.ciphertextBytes;
     const values = ciphertexts.map((b) =>
-      BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - publicKey.ciphertextBytes, b.length - 32)).toString('hex')),
+      BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - ciphertextBytes, b.length - 32)).toString('hex')),
     );
+    const combine = masked ? maskedScheme('bench', masked).combine : (a: bigint, c: bigint) => publicKey.arith.mul(a, c);
     const addSamples: number[] = [];
     for (let round = 0; round < 5; round++) {
-      let acc = 1n;
+      let acc = masked ? 0n : 1n;
       const start = performance.now();
-      for (const c of values) acc = publicKey.arith.mul(acc, c);
+      for (const c of values) acc = combine(acc, c);
       addSamples.push((performance.now() - start) / values.length);
     }
     const add = median(addSamples);
-    const raw = { ...V8, op: 'aggregate-add', variant: 'raw-mulmod' };
+    const { op, prefix } = naming;
+    const raw = { ...V8, op, variant: `${prefix}${masked ? 'raw-add-mod-2^W' : 'raw-mulmod'}` };
     return [
       { ...raw, bits: BITS, ms: add, samples: 5, batch: values.length },
       {
         ...V8,
-        op: 'aggregate-add',
-        variant: 'aggregator-ingest-cpu',
+        op,
+        variant: `${prefix}aggregator-ingest-cpu`,
         bits: BITS,
         ms: cpu / reports.length,
         samples: 1,
@@ -82,8 +97,8 @@ async function ingest(context: BenchContext): Promise<BenchRow[]> {
       },
       {
         ...V8,
-        op: 'aggregate-add',
-        variant: 'ingest-wall-clock-whole-machine',
+        op,
+        variant: `${prefix}ingest-wall-clock-whole-machine`,
         bits: BITS,
         ms: wall / reports.length,
         samples: 1,
