@@ -83,3 +83,31 @@ test('start asked for single-key mode with a threshold config, or for both modes
   t.is(both.code, 2);
   t.regex(both.stderr, /^meterveil: bad-argument: --single-key and --threshold exclude each other\n$/);
 });
+
+test('start --scheme masked refuses, on one line, a Paillier config, --custodians that differ from the config or stand alone, and --threshold', async (t) => {
+  const groups = [{ id: 'g1', members: ['m1', 'm2'], feeder: 'f1', k: 2 }];
+  const paillier = await deploy({ groups });
+  t.teardown(() => paillier.cleanup());
+  const masked = await deploy({ groups, masked: {} });
+  t.teardown(() => masked.cleanup());
+  const [wrongScheme, wrongCustodians, alone, withThreshold, one] = await Promise.all([
+    cli('start', '--scheme', 'masked', '-c', paillier.configPath),
+    cli('start', '--scheme', 'masked', '--custodians', '3', '-c', masked.configPath),
+    cli('start', '--custodians', '3', '-c', masked.configPath),
+    cli('start', '--scheme', 'masked', '--threshold', '2-of-3'),
+    cli('start', '--scheme', 'masked', '--custodians', '1'),
+  ]);
+  t.is(wrongScheme.code, 1);
+  t.is(
+    wrongScheme.stderr,
+    `meterveil: bad-argument: --scheme masked, but ${paillier.configPath} has scheme "paillier"; edit it or use another config\n`,
+  );
+  t.is(wrongCustodians.code, 1);
+  t.regex(wrongCustodians.stderr, /^meterveil: bad-argument: --custodians 3 differs from provider.decryption in \S+; edit it/);
+  t.is(alone.code, 2);
+  t.regex(alone.stderr, /^meterveil: bad-argument: --custodians goes with --scheme masked; Paillier takes --threshold t-of-n\n$/);
+  t.is(withThreshold.code, 2);
+  t.regex(withThreshold.stderr, /^meterveil: bad-argument: --scheme masked is n of n: give --custodians N, not --threshold\n$/);
+  t.is(one.code, 2);
+  t.regex(one.stderr, /^meterveil: bad-argument: --custodians must be a number of custodians from 2 to 99\n$/);
+});
