@@ -45,14 +45,19 @@ function login(t: ExecutionContext, port: number, username: string, persistent: 
   return client;
 }
 
+/** The aggregator's persistent session, connected and subscribed to the meter's reports. */
+async function aggregatorSubscribed(t: ExecutionContext, port: number): Promise<MqttClient> {
+  const aggregator = login(t, port, 'aggregator-street', true);
+  await connected(aggregator);
+  await aggregator.subscribeAsync(REPORTS, { qos: 1 });
+  return aggregator;
+}
+
 /** The aggregator subscribes and goes; the broker restarts; a meter publishes; the aggregator comes back: what it receives, and whether its session was there. */
 async function restartWithMeterFirst(t: ExecutionContext, sessionsFile: string | undefined) {
   const port = await freePort();
   const first = await broker(t, port, sessionsFile);
-  const away = login(t, port, 'aggregator-street', true);
-  await connected(away);
-  await away.subscribeAsync(REPORTS, { qos: 1 });
-  await endClient(away);
+  await endClient(await aggregatorSubscribed(t, port));
   await first.close();
 
   await broker(t, port, sessionsFile);
@@ -89,15 +94,12 @@ test('with its sessions file a restarted broker queues for the aggregator and re
   ]);
 });
 
-test('a meter with a clean session leaves nothing in the sessions file', async (t) => {
+test('a clean session discards the saved session of its client id', async (t) => {
   const { sessionsFile } = setup(t);
   const port = await freePort();
   const b = await broker(t, port, sessionsFile);
-  const aggregator = login(t, port, 'aggregator-street', true);
-  await connected(aggregator);
-  await aggregator.subscribeAsync(REPORTS, { qos: 1 });
-  // The same user with a clean session discards the saved one.
-  await endClient(aggregator);
+  await endClient(await aggregatorSubscribed(t, port));
+  await until(() => readFileSync(sessionsFile, 'utf8').includes(REPORTS), 'the session saved');
   const clean = login(t, port, 'aggregator-street', false);
   await connected(clean);
   await endClient(clean);
@@ -148,9 +150,7 @@ test('a sessions file that does not parse is counted, the broker starts without 
   const port = await freePort();
   const b = await broker(t, port, sessionsFile);
   t.is(b.refusals.get('sessions-file-malformed'), 1);
-  const aggregator = login(t, port, 'aggregator-street', true);
-  await connected(aggregator);
-  await aggregator.subscribeAsync(REPORTS, { qos: 1 });
+  await aggregatorSubscribed(t, port);
   await until(() => readFileSync(sessionsFile, 'utf8').includes(REPORTS), 'the file written again');
   t.is(JSON.parse(readFileSync(sessionsFile, 'utf8')).sessions.length, 1);
 });
