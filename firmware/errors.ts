@@ -20,6 +20,9 @@ export class MeterveilError extends Error {
 
   constructor(reason: Reason, message: string) {
     super(`${reason}: ${message}`);
+    // Compiled to ES5 (the Espruino bundle), super() is Error.call(this), which returns a new plain
+    // Error: without this, `instanceof MeterveilError` would be false there and no refusal caught.
+    Object.setPrototypeOf(this, new.target.prototype);
     this.reason = reason;
   }
 }

@@ -135,8 +135,13 @@ function invalid(field: string, message: string): never {
   return fail(CONFIG_ERROR, `${field}: ${message}`);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** By indexOf, not a Set: the same checks run on Espruino, which has none (docs/espruino.md). */
+function hasDuplicate(values: readonly unknown[]): boolean {
+  return values.some((v, i) => values.indexOf(v) !== i);
 }
 
 function integer(obj: Record<string, unknown>, field: string, min: number, max: number, fallback?: number, prefix = ''): number {
@@ -180,7 +185,7 @@ function parsePublicKey(value: unknown): PaillierPublicKey {
   return key;
 }
 
-function parseSecretKey(value: unknown, field: string, purpose: string): Uint8Array {
+export function parseSecretKey(value: unknown, field: string, purpose: string): Uint8Array {
   if (value === undefined || value === null || value === '') invalid(field, `is required: ${purpose}`);
   if (typeof value !== 'string' || !/^[0-9a-f]*$/.test(value) || value.length % 2 !== 0) {
     invalid(field, 'must be lowercase hex');
@@ -201,7 +206,7 @@ function parseCosigners(value: unknown): Cosigners | undefined {
   for (const k of keys)
     if (typeof k !== 'string' || !/^[0-9a-f]{64}$/.test(k))
       invalid('cosigners.keys', 'each must be 64 lowercase hex characters (an Ed25519 public key)');
-  if (new Set(keys).size !== keys.length) invalid('cosigners.keys', 'lists a key twice');
+  if (hasDuplicate(keys)) invalid('cosigners.keys', 'lists a key twice');
   const threshold = integer(value, 'threshold', 1, keys.length, undefined, 'cosigners.');
   return { threshold, keys: keys.map((k: string) => hexToBytes(k, 'cosigners.keys')) };
 }
@@ -213,7 +218,7 @@ function parseSigningKey(value: unknown): Uint8Array | undefined {
   return hexToBytes(value, 'signingKey');
 }
 
-function parseBroker(value: unknown, transports: BrokerTransports): BrokerConfig {
+export function parseBroker(value: unknown, transports: BrokerTransports): BrokerConfig {
   if (!isObject(value)) return invalid('broker', 'is required: an object with url');
   const urls = parseBrokerUrls(value, transports);
   const url = urls[0];
@@ -245,15 +250,15 @@ function parseBrokerUrls(value: Record<string, unknown>, transports: BrokerTrans
   if (!Array.isArray(urls) || urls.length === 0 || urls.length > MAX_BROKER_URLS)
     return invalid('broker.urls', `must list 1..${MAX_BROKER_URLS} broker URLs`);
   urls.forEach((u, i) => parseBrokerUrl(u, `broker.urls[${i}]`, transports, invalid));
-  if (new Set(urls).size !== urls.length) invalid('broker.urls', 'lists a broker twice');
+  if (hasDuplicate(urls)) invalid('broker.urls', 'lists a broker twice');
   return [...urls] as string[];
 }
 
-function parseGroups(value: unknown): string[] {
+export function parseGroups(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) return invalid('groups', 'must list at least one group id');
   if (value.length > 16) invalid('groups', 'at most 16 groups');
   value.forEach((groupId, i) => id(groupId, `groups[${i}]`, invalid));
-  if (new Set(value).size !== value.length) invalid('groups', 'lists a group twice');
+  if (hasDuplicate(value)) invalid('groups', 'lists a group twice');
   return [...value] as string[];
 }
 
@@ -313,7 +318,8 @@ function clampAmpsPerCount(obj: Record<string, unknown>, p: string): number {
   const turns = finite(obj, 'turns', 1, 100_000, undefined, p);
   const fullScaleVolts = finite(obj, 'adcFullScaleVolts', 0.1, 10, undefined, p);
   const bits = integer(obj, 'adcBits', 8, 16, 12, p);
-  const ampsPerCount = (fullScaleVolts * turns) / (2 ** bits * burdenOhms);
+  // A shift, not `**`: the Espruino build lowers that to Math.pow, which is inexact there.
+  const ampsPerCount = (fullScaleVolts * turns) / ((1 << bits) * burdenOhms);
   if (!(ampsPerCount >= 1e-6 && ampsPerCount <= 10)) invalid(`${p}burdenOhms`, `gives ${ampsPerCount} A per count, outside 1e-6..10`);
   return ampsPerCount;
 }
@@ -322,19 +328,26 @@ function clampAmpsPerCount(obj: Record<string, unknown>, p: string): number {
  * Checks a configuration (a parsed JSON object) and fills in defaults; throws 'invalid-config'.
  * `transports`: the broker schemes the platform's MQTT client speaks (the device: mqtt:// only).
  */
-export function validateConfig(raw: unknown, transports: BrokerTransports = MQTTJS_TRANSPORTS): MeterConfig {
-  if (!isObject(raw)) return invalid('config', 'must be a JSON object');
-  const meterId = id(raw.meterId, 'meterId', invalid);
-  const publicKey = parsePublicKey(raw.publicKey);
-  const signingKey = parseSigningKey(raw.signingKey);
-  const cosigners = parseCosigners(raw.cosigners);
-  if (cosigners && !signingKey) invalid('cosigners', 'needs signingKey: without it the meter never changes keys');
-  const macKey = parseSecretKey(raw.macKey, 'macKey', 'reports must be authenticated');
-  const deviceKey = parseSecretKey(raw.deviceKey, 'deviceKey', 'acknowledgements must be authenticated per group');
-  if (raw.deviceKey === raw.macKey) invalid('deviceKey', 'must differ from macKey: the aggregators hold macKey');
-  const broker = parseBroker(raw.broker, transports);
-  const groups = parseGroups(raw.groups);
+/** The fields of the metering loop every meter has, whatever its scheme. */
+export interface MeterLoopConfig {
+  slotSeconds: number;
+  sampleMs: number;
+  packing: PackingConfig;
+  checkpointSeconds: number;
+  ackTimeoutSeconds: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  sensor: SensorConfig;
+}
 
+/**
+ * The loop's fields of a meter configuration (the Paillier meter's here, the masked meter's in
+ * masked-schema.ts); `fits` throws when the packing does not fit the scheme's plaintext.
+ */
+export function parseMeterLoop(
+  raw: Record<string, unknown>,
+  fits: (slotSeconds: number, packing: PackingConfig) => unknown,
+): MeterLoopConfig {
   const slotSeconds = checkSlotSeconds(raw.slotSeconds ?? DEFAULTS.slotSeconds, invalid);
   const sampleMs = integer(raw, 'sampleMs', 100, 60_000, DEFAULTS.sampleMs);
 
@@ -346,7 +359,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     invalid('sampleMs', `must divide the sub-slot length (slotSeconds * 1000 / packing.readings = ${subSlotMs} ms)`);
   }
   try {
-    slotPackingFor(slotSeconds, packing, publicKey.bits);
+    fits(slotSeconds, packing);
   } catch (error) {
     invalid('packing', (error as Error).message);
   }
@@ -364,6 +377,25 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
   }
   const reconnectMinMs = integer(raw, 'reconnectMinMs', 100, 3_600_000, DEFAULTS.reconnectMinMs);
   const reconnectMaxMs = integer(raw, 'reconnectMaxMs', reconnectMinMs, 3_600_000, Math.max(DEFAULTS.reconnectMaxMs, reconnectMinMs));
+  const ackTimeoutSeconds = integer(raw, 'ackTimeoutSeconds', 1, SECONDS_PER_DAY, DEFAULTS.ackTimeoutSeconds);
+  return { slotSeconds, sampleMs, packing, checkpointSeconds, ackTimeoutSeconds, reconnectMinMs, reconnectMaxMs, sensor };
+}
+
+export function validateConfig(raw: unknown, transports: BrokerTransports = MQTTJS_TRANSPORTS): MeterConfig {
+  if (!isObject(raw)) return invalid('config', 'must be a JSON object');
+  const meterId = id(raw.meterId, 'meterId', invalid);
+  const publicKey = parsePublicKey(raw.publicKey);
+  const signingKey = parseSigningKey(raw.signingKey);
+  const cosigners = parseCosigners(raw.cosigners);
+  if (cosigners && !signingKey) invalid('cosigners', 'needs signingKey: without it the meter never changes keys');
+  const macKey = parseSecretKey(raw.macKey, 'macKey', 'reports must be authenticated');
+  const deviceKey = parseSecretKey(raw.deviceKey, 'deviceKey', 'acknowledgements must be authenticated per group');
+  if (raw.deviceKey === raw.macKey) invalid('deviceKey', 'must differ from macKey: the aggregators hold macKey');
+  const broker = parseBroker(raw.broker, transports);
+  const groups = parseGroups(raw.groups);
+
+  const loop = parseMeterLoop(raw, (slotSeconds, packing) => slotPackingFor(slotSeconds, packing, publicKey.bits));
+  const { slotSeconds, sampleMs, packing, checkpointSeconds, reconnectMinMs, reconnectMaxMs, sensor } = loop;
 
   return {
     meterId,
@@ -381,7 +413,7 @@ export function validateConfig(raw: unknown, transports: BrokerTransports = MQTT
     combHeight: raw.combHeight === undefined ? undefined : integer(raw, 'combHeight', 0, MAX_COMB_HEIGHT),
     combBlocks: raw.combBlocks === undefined ? undefined : integer(raw, 'combBlocks', 1, MAX_COMB_BLOCKS),
     checkpointSeconds,
-    ackTimeoutSeconds: integer(raw, 'ackTimeoutSeconds', 1, SECONDS_PER_DAY, DEFAULTS.ackTimeoutSeconds),
+    ackTimeoutSeconds: loop.ackTimeoutSeconds,
     reconnectMinMs,
     reconnectMaxMs,
     statusSeconds: integer(raw, 'statusSeconds', 10, SECONDS_PER_DAY, DEFAULTS.statusSeconds),

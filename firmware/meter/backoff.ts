@@ -3,7 +3,10 @@
  * broker at the same moment does not come back at the same moment.
  */
 export function backoffDelayMs(attempt: number, minMs: number, maxMs: number, jitterByte: number): number {
-  const exponential = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  // Doubling by multiplication: Espruino's Math.pow, which `**` becomes in ES5, is inexact.
+  let exponential = minMs;
+  for (let i = 0; i < attempt && exponential < maxMs; i++) exponential *= 2;
+  exponential = Math.min(maxMs, exponential);
   // Between half and all of the exponential delay.
   return Math.max(minMs, Math.round(exponential * (0.5 + jitterByte / 510)));
 }

@@ -18,8 +18,9 @@ import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../protocol/m
 import { encodeMeterStatus, meterStatusTopic } from '../protocol/meter-status.ts';
 import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../protocol/report.ts';
 import { backoffDelayMs } from './backoff.ts';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
-import { EnergyIntegrator, type SlotReadings } from './energy.ts';
+import { saveCheckpoint } from './checkpoint.ts';
+import type { EnergyIntegrator, SlotReadings } from './energy.ts';
+import { resumeIntegrator, sampleMilliwatts } from './sampling.ts';
 import { meterStatusOf } from './health.ts';
 import { KeySchedule } from './key-schedule.ts';
 import { defaultOutboxCapacity, Outbox, type OutboxEntry } from './outbox.ts';
@@ -256,17 +257,11 @@ export class Meter {
       return;
     }
     const { config } = this;
-    const restored = loadCheckpoint(this.platform.storage);
     const bridgeableGapMs = config.checkpointSeconds * 1000 + 2 * config.sampleMs;
-    if (restored && restored.lastSampleMs <= now && restored.readings.length < config.packing.readings) {
-      this.integrator = new EnergyIntegrator(subSlotMs(config), config.packing.readings, now, restored);
-      if (now - restored.lastSampleMs > bridgeableGapMs) {
-        this.log(`resumed after ${Math.round((now - restored.lastSampleMs) / 1000)} s without measurement`);
-        this.closeSlots(this.integrator.restartAt(now));
-      }
-    } else {
-      this.integrator = new EnergyIntegrator(subSlotMs(config), config.packing.readings, now);
-    }
+    const resumed = resumeIntegrator(this.platform.storage, subSlotMs(config), config.packing.readings, now, bridgeableGapMs);
+    this.integrator = resumed.integrator;
+    if (resumed.gapSeconds !== undefined) this.log(`resumed after ${resumed.gapSeconds} s without measurement`);
+    this.closeSlots(resumed.closed);
     this.scheduleSample();
   }
 
@@ -295,22 +290,10 @@ export class Meter {
   }
 
   private readMilliwatts(): number | undefined {
-    let watts: number | undefined;
-    try {
-      watts = this.platform.sensor.readPowerWatts();
-    } catch {
-      watts = undefined;
-    }
-    if (watts === undefined || typeof watts !== 'number' || !Number.isFinite(watts)) {
-      this.counters.sensorMisses += 1;
-      return undefined;
-    }
-    const milliwatts = Math.round(watts * 1000);
-    if (milliwatts < 0 || milliwatts > this.maxMilliwatts) {
-      this.counters.clampedSamples += 1;
-      return Math.min(Math.max(milliwatts, 0), this.maxMilliwatts);
-    }
-    return milliwatts;
+    const sample = sampleMilliwatts(this.platform.sensor, this.maxMilliwatts);
+    if (!sample) this.counters.sensorMisses += 1;
+    else if (sample.clamped) this.counters.clampedSamples += 1;
+    return sample?.milliwatts;
   }
 
   private checkpoint(): void {
