@@ -1,0 +1,108 @@
+/**
+ * Builds the Espruino meter (firmware/platform/espruino/main.ts) into one ES5 script:
+ * `npm run build:espruino` writes build/espruino/meterveil.js (minified: what goes on the board)
+ * and build/espruino/meterveil.debug.js (the same, readable).
+ *
+ * 1. esbuild bundles the TypeScript into one script (it cannot lower to ES5, so it only bundles,
+ *    and refuses any BigInt literal); firmware/text.ts is replaced by the Espruino one.
+ * 2. TypeScript's own compiler lowers it to ES5 (classes, arrows, spread, destructuring, template
+ *    literals, let/const; `for...of` over arrays only), its helpers left to the prelude.
+ * 3. The prelude (helpers, polyfills, the module loader) goes in front; esbuild minifies the
+ *    whole as ES5 for the board's copy.
+ * 4. hoist.ts moves every scope's function declarations and vars to its top: Espruino does not hoist.
+ * 5. check.ts refuses anything Espruino would not run: not ES5, labels, missing globals or statics.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, transform, type Plugin } from 'esbuild';
+import ts from 'typescript';
+import { checkEspruinoBundle } from './check.ts';
+import { hoistForEspruino } from './hoist.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ESPRUINO_ENTRY = join(ROOT, 'firmware/platform/espruino/main.ts');
+export const ESPRUINO_PRELUDE = join(ROOT, 'firmware/platform/espruino/prelude.js');
+export const ESPRUINO_OUT_DIR = join(ROOT, 'build/espruino');
+
+/**
+ * firmware/text.ts uses TextEncoder and TextDecoder, which Espruino lacks: the Espruino one takes
+ * its place. And firmware modules only define things when they load (the entry aside), so what
+ * the meter does not use is left out even where a module reads a global at its top (the Paillier
+ * arithmetic's `BigInt.fromArrayBuffer`, which Espruino would not have).
+ */
+const espruinoModules: Plugin = {
+  name: 'espruino-modules',
+  setup(b) {
+    b.onResolve({ filter: /\.ts$/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      let path = resolve(args.resolveDir, args.path);
+      if (path === join(ROOT, 'firmware/text.ts')) path = join(ROOT, 'firmware/platform/espruino/text.ts');
+      return path.startsWith(join(ROOT, 'firmware') + '/') ? { path, sideEffects: false } : undefined;
+    });
+  },
+};
+
+export interface EspruinoBundle {
+  /** Minified: what goes on the board. */
+  code: string;
+  /** The same, readable. */
+  debug: string;
+}
+
+function lowerToEs5(code: string): string {
+  const out = ts.transpileModule(code, {
+    fileName: 'meterveil.js',
+    reportDiagnostics: true,
+    compilerOptions: {
+      target: ts.ScriptTarget.ES5,
+      // The input is one script with no import or export: no module code is emitted.
+      module: ts.ModuleKind.CommonJS,
+      allowJs: true,
+      noEmitHelpers: true,
+      removeComments: true,
+      // TypeScript 6 deprecates the ES5 target (it still lowers to it): the only ES5 compiler at hand.
+      ignoreDeprecations: '6.0',
+    },
+  });
+  const errors = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  if (errors.length > 0) throw new Error(`lowering to ES5 failed:\n${errors.join('\n')}`);
+  return out.outputText;
+}
+
+function finish(script: string, what: string): string {
+  const hoisted = hoistForEspruino(script);
+  const problems = checkEspruinoBundle(hoisted);
+  if (problems.length > 0) throw new Error(`the ${what} Espruino bundle would not run on Espruino:\n${problems.join('\n')}`);
+  return hoisted;
+}
+
+export async function buildEspruinoBundle(): Promise<EspruinoBundle> {
+  const bundled = await build({
+    entryPoints: [ESPRUINO_ENTRY],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    supported: { bigint: false },
+    legalComments: 'none',
+    plugins: [espruinoModules],
+    logLevel: 'silent',
+  });
+  const lowered = readFileSync(ESPRUINO_PRELUDE, 'utf8') + lowerToEs5(bundled.outputFiles[0].text);
+  const minified = await transform(lowered, { target: 'es5', minify: true, legalComments: 'none' });
+  return { code: finish(minified.code, 'minified'), debug: finish(lowered, 'readable') };
+}
+
+async function main(): Promise<void> {
+  const bundle = await buildEspruinoBundle();
+  mkdirSync(ESPRUINO_OUT_DIR, { recursive: true });
+  writeFileSync(join(ESPRUINO_OUT_DIR, 'meterveil.js'), bundle.code);
+  writeFileSync(join(ESPRUINO_OUT_DIR, 'meterveil.debug.js'), bundle.debug);
+  console.log(
+    `build/espruino/meterveil.js: ${Buffer.byteLength(bundle.code)} bytes (readable copy meterveil.debug.js: ${Buffer.byteLength(bundle.debug)} bytes)`,
+  );
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
