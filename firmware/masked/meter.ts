@@ -295,13 +295,21 @@ export class MaskedMeter {
     this.sentAt = sentAt;
   }
 
+  /** The same bytes to each group that has not acknowledged the report yet, on that group's topic. */
   private publish(entry: OutboxEntry): void {
     if (!this.connected) return;
     const message = this.outbox.message(entry);
-    if (message && this.platform.mqtt.publish(reportTopic(this.config.meterId), message)) {
+    if (!message) return;
+    const name = nameOf(entry);
+    const acked = this.ackedBy[name] || [];
+    const { groups, meterId } = this.config;
+    let sent = false;
+    for (let i = 0; i < groups.length; i++) {
+      if (acked.indexOf(groups[i]) >= 0 || !this.platform.mqtt.publish(reportTopic(groups[i], meterId), message)) continue;
       this.counters.publishes += 1;
-      this.sentAt[nameOf(entry)] = this.platform.clock.now();
+      sent = true;
     }
+    if (sent) this.sentAt[name] = this.platform.clock.now();
   }
 
   private resendOverdue(now: number): void {
