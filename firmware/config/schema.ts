@@ -72,6 +72,14 @@ export interface BrokerConfig {
 
 /** A CA certificate's DER: an RSA 2048 CA of provisioning takes about 800 bytes. */
 const MAX_CA_BYTES = 2048;
+const hexPattern = (): RegExp => /^[0-9a-f]+$/;
+
+/** DER of at most MAX_CA_BYTES in lowercase hex, starting with the SEQUENCE tag 0x30. */
+function isCaHex(value: string): boolean {
+  return (
+    value.length % 2 === 0 && value.length > 2 && value.length <= 2 * MAX_CA_BYTES && value.slice(0, 2) === '30' && hexPattern().test(value)
+  );
+}
 
 export interface MeterConfig {
   meterId: string;
@@ -226,7 +234,8 @@ export function parseBroker(value: unknown, transports: BrokerTransports): Broke
   const password = optionalString(value, 'password', 'broker.');
   if (password !== undefined && username === undefined) invalid('broker.password', 'needs broker.username');
   const ca = value.ca;
-  if (ca !== undefined && (typeof ca !== 'string' || !/^30(?:[0-9a-f]{2})+$/.test(ca) || ca.length > 2 * MAX_CA_BYTES))
+  // Hex digits in pairs after the DER SEQUENCE tag, without a counted quantifier or group (Espruino's RegExp has neither).
+  if (ca !== undefined && (typeof ca !== 'string' || !isCaHex(ca)))
     invalid('broker.ca', `must be a DER certificate in lowercase hex, at most ${MAX_CA_BYTES} bytes`);
   const secure = (u: string) => u.startsWith('mqtts://') || u.startsWith('wss://');
   const tls = secure(url);

@@ -11,14 +11,13 @@
 import { bytesToHex } from '../bytes.ts';
 import { fail } from '../errors.ts';
 import type { Mac } from './mac.ts';
-import { isValidId } from './report.ts';
+import { isKeyId, isValidId } from './report.ts';
 
 export const METER_STATUS_VERSION = 1;
 export const STATUS_MAC_BYTES = 16;
 export const MAX_METER_STATUS_BYTES = 512;
 /** A fresh RegExp per use: the firmware is preloaded, and XS's exec writes its match state into the RegExp object, which a module-level one keeps in flash, read-only (lin: a segfault). */
 const firmwarePattern = (): RegExp => /^[0-9A-Za-z.+-]{1,32}$/;
-const keyIdPattern = (): RegExp => /^[0-9a-f]{16}$/;
 
 export interface MeterStatus {
   meterId: string;
@@ -72,7 +71,7 @@ export function checkMeterStatus(s: Record<string, unknown>): MeterStatus {
   if (!isValidId(s.meterId)) fail('malformed-id', 'meter status: meterId is not an id');
   if (typeof s.firmware !== 'string' || !firmwarePattern().test(s.firmware))
     fail('malformed', 'meter status: firmware must be 1-32 characters of 0-9 A-Z a-z . + -');
-  if (typeof s.keyId !== 'string' || !keyIdPattern().test(s.keyId)) fail('malformed', 'meter status: keyId must be 16 hex digits');
+  if (!isKeyId(s.keyId)) fail('malformed', 'meter status: keyId must be 16 hex digits');
   for (const field of ['at', 'uptime', 'pool', 'outbox', 'dropped', 'acksRejected', 'storageFull', 'sensorMisses'] as const)
     if (!isCount(s[field])) fail('malformed', `meter status: ${field} must be a non-negative integer`);
   if (s.freeMemory !== null && !isCount(s.freeMemory)) fail('malformed', 'meter status: freeMemory must be a non-negative integer or null');

@@ -30,9 +30,21 @@ const DIGEST_KEY = asciiBytes('meterveil/v2/report-digest');
 export const REPORT_DIGEST_KEY = DIGEST_KEY;
 export const MAX_ACK_BYTES = 256;
 
-/** A fresh RegExp per use: the firmware is preloaded, and XS's exec writes its match state into the RegExp object, which a module-level one keeps in flash, read-only (lin: a segfault). */
-const idPattern = (): RegExp => /^[A-Za-z0-9._-]{1,64}$/;
-const keyIdPattern = (): RegExp => /^[0-9a-f]{16}$/;
+/**
+ * A fresh RegExp per use: the firmware is preloaded, and XS's exec writes its match state into the
+ * RegExp object, which a module-level one keeps in flash, read-only (lin: a segfault). No counted
+ * quantifier (`{16}`, `{1,64}`): Espruino's RegExp has none and matches nothing with one, so
+ * lengths are checked apart.
+ */
+const idPattern = (): RegExp => /^[A-Za-z0-9._-]+$/;
+const MAX_ID_LENGTH = 64;
+const hexPattern = (): RegExp => /^[0-9a-f]+$/;
+const KEY_ID_LENGTH = 16;
+
+/** A key id: 16 lowercase hex digits. */
+export function isKeyId(value: unknown): value is string {
+  return typeof value === 'string' && value.length === KEY_ID_LENGTH && hexPattern().test(value);
+}
 const U32_MAX = 0xffffffff;
 
 export interface Report {
@@ -80,7 +92,7 @@ export function ackTopic(meterId: string): string {
 }
 
 export function isValidId(id: unknown): id is string {
-  return typeof id === 'string' && idPattern().test(id);
+  return typeof id === 'string' && id.length <= MAX_ID_LENGTH && idPattern().test(id);
 }
 
 class Writer {
@@ -132,7 +144,7 @@ class Reader {
   id(what: string): string {
     const len = this.u8();
     const s = String.fromCharCode(...this.bytes(len));
-    if (!idPattern().test(s)) fail('malformed-id', `${what} must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+    if (!isValidId(s)) fail('malformed-id', `${what} must be 1-64 characters of A-Z a-z 0-9 . _ -`);
     return s;
   }
 }
@@ -188,7 +200,7 @@ export function encodeReport(report: Report, macKey: Uint8Array, mac: Mac, custo
 
 /** Version to ciphertext: what the digest covers. */
 export function reportBody(report: Report): Uint8Array {
-  if (!keyIdPattern().test(report.keyId)) fail('malformed-key-id', 'key id must be 16 lowercase hex characters');
+  if (!isKeyId(report.keyId)) fail('malformed-key-id', 'key id must be 16 lowercase hex characters');
   if (!isValidId(report.meterId)) fail('malformed-id', 'meter id must be 1-64 characters of A-Z a-z 0-9 . _ -');
   checkU32(report.slot, 'slot');
   checkU32(report.seq, 'sequence number');
