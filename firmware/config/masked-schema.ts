@@ -8,7 +8,7 @@
 import { fail } from '../errors.ts';
 import { maskedLayoutFor } from '../masked/layout.ts';
 import type { MaskedMeterConfig } from '../masked/meter.ts';
-import { MAX_AUTHENTICATORS } from '../protocol/report.ts';
+import { isKeyId, MAX_AUTHENTICATORS } from '../protocol/report.ts';
 import type { BrokerTransports } from './broker-url.ts';
 import { id, integerIn } from './rules.ts';
 import {
@@ -38,8 +38,7 @@ export function validateMaskedConfig(raw: unknown, transports: BrokerTransports)
   if (!isObject(raw)) return invalid('config', 'must be a JSON object');
   if (raw.scheme !== 'masked') invalid('scheme', 'must be "masked": this firmware has no Paillier encryption');
   const meterId = id(raw.meterId, 'meterId', invalid);
-  if (typeof raw.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(raw.keyId))
-    invalid('keyId', 'must be the mask key id, 16 lowercase hex characters');
+  if (!isKeyId(raw.keyId)) invalid('keyId', 'must be the mask key id, 16 lowercase hex characters');
   const macKey = parseSecretKey(raw.macKey, 'macKey', 'reports must be authenticated');
   const deviceKey = parseSecretKey(raw.deviceKey, 'deviceKey', 'the mask and acknowledgement keys derive from it');
   if (raw.deviceKey === raw.macKey) invalid('deviceKey', 'must differ from macKey: the aggregators hold macKey');

@@ -21,7 +21,10 @@ declare const global: Record<string, unknown>;
 declare const console: { log(line: string): void };
 
 const clock: Clock = {
-  now: () => Date.now(),
+  // Espruino's Date.now() has a fraction of a millisecond (1796277379877.127): the integrator's
+  // state would then hold fractions, and the checkpoint, which takes whole counts only, would be
+  // refused at every boot, losing the open slot.
+  now: () => Math.floor(Date.now()),
   setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimer: (handle) => {
     if (handle !== undefined) clearTimeout(handle as ReturnType<typeof setTimeout>);
