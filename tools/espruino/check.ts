@@ -4,7 +4,8 @@
  * template literals, let or const survive that), no labelled statement (Espruino has none), no
  * global Espruino lacks (Map, Set, Symbol...), no static member outside Espruino's list
  * (builtins.ts: Number.isInteger is polyfilled, Array.from is not there), no Math.pow, and no
- * TypeScript helper the prelude does not define. Returns the problems, each with its place.
+ * TypeScript helper the prelude does not define, and no regular expression Espruino's engine
+ * would misread (espruinoRegexProblem). Returns the problems, each with its place.
  */
 import { parse, type Node } from 'acorn';
 import { ancestor } from 'acorn-walk';
@@ -24,6 +25,32 @@ function isReference(node: AnyNode, parent: AnyNode | undefined): boolean {
   if (parent.type === 'MemberExpression' && parent.property === node && !parent.computed) return false;
   if (parent.type === 'Property' && parent.key === node && !parent.computed) return false;
   return true;
+}
+
+/**
+ * What Espruino 2v29's regular expressions lack, as tried on its Linux build: `?` (optional or
+ * lazy), counted quantifiers, (?:...) and lookarounds, a quantifier on a group, word boundaries,
+ * back references; and its lexer ends a literal at an unescaped `/` even inside a class.
+ * Classes, `.`, `*`, `+` on one atom, plain groups with `|`, `^`, `$` and the i flag work.
+ */
+export function espruinoRegexProblem(pattern: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1];
+      if (!inClass && (next === 'b' || next === 'B')) return 'a word boundary';
+      if (!inClass && next >= '1' && next <= '9') return 'a back reference';
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      else if (c === '/') return 'an unescaped / in a class';
+    } else if (c === '[') inClass = true;
+    else if (c === '?') return pattern[i - 1] === '(' ? 'a (?...) group' : 'the ? quantifier';
+    else if (c === '{') return 'a counted quantifier';
+    else if ((c === '*' || c === '+') && pattern[i - 1] === ')') return 'a quantified group';
+  }
+  return undefined;
 }
 
 export function checkEspruinoBundle(source: string): string[] {
@@ -50,6 +77,11 @@ export function checkEspruinoBundle(source: string): string[] {
   });
   const missing = new Set<string>(ESPRUINO_MISSING_GLOBALS);
   ancestor(program, {
+    Literal(node: AnyNode) {
+      const problem = node.regex ? espruinoRegexProblem(node.regex.pattern) : undefined;
+      if (problem)
+        problems.push(`${at(node)}: /${node.regex.pattern}/ has ${problem}, which Espruino's regular expressions do not support`);
+    },
     LabeledStatement(node: AnyNode) {
       problems.push(`${at(node)}: a labelled statement (${node.label.name}:), which Espruino does not support`);
     },

@@ -157,9 +157,9 @@ function mqttShim(board: { clients: MqttClient[]; log: (line: string) => void })
         disconnect() {
           client?.end();
         },
-        publish(topic: string, message: unknown, qos: number) {
-          // What the module does: anything that is not a string goes out as its toString().
-          client?.publish(topic, Buffer.from(String(message), 'latin1'), { qos: qos as 0 | 1 });
+        publish(topic: string, message: unknown, opts?: { qos?: number }) {
+          // What the module does: anything that is not a string goes out as its toString(), and no options is QoS 0.
+          client?.publish(topic, Buffer.from(String(message), 'latin1'), { qos: (opts?.qos ?? 0) as 0 | 1 });
         },
         subscribe(topic: string, opts: { qos: number }) {
           client?.subscribe(topic, { qos: opts.qos as 0 | 1 });

@@ -19,7 +19,7 @@ export interface EspruinoCrypto {
   SHA256(data: Uint8Array | ArrayBuffer | string): ArrayBuffer;
 }
 
-/** What the EspruinoDocs MQTT module's `create(server, options)` returns. */
+/** What the EspruinoDocs MQTT module's `create(server, options)` returns (modules/MQTT.js of 2024-04, which takes publish options). */
 export interface EspruinoMqttClient {
   on(event: 'connected' | 'disconnected', listener: () => void): void;
   on(event: 'publish', listener: (message: { topic: string; message: string }) => void): void;
@@ -27,7 +27,7 @@ export interface EspruinoMqttClient {
   connect(): void;
   disconnect(): void;
   /** The message is sent as `message.toString()`: bytes must be a binary string. */
-  publish(topic: string, message: string, qos: number): void;
+  publish(topic: string, message: string, options: { qos: number }): void;
   subscribe(topic: string, options: { qos: number }): void;
 }
 

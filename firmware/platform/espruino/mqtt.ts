@@ -80,7 +80,7 @@ export function espruinoMqtt(broker: BrokerConfig, clientId: string, clock: Cloc
     },
     publish(topic, payload) {
       if (!up || !client) return false;
-      client.publish(topic, binaryString(payload), QOS);
+      client.publish(topic, binaryString(payload), { qos: QOS });
       return true;
     },
     subscribe(topic) {
