@@ -5,7 +5,8 @@
  * gives a plain Array, as there) and small shims of Espruino's own: `require("Storage")` over an
  * in-memory file table that outlives the board (a reboot is a new board on the same files),
  * `require("crypto").SHA256` over Node's crypto, `require("MQTT")` speaking to a real broker
- * through MQTT.js, `E.toString`/`E.toUint8Array`, and timers and `Date.now` on a virtual clock.
+ * through MQTT.js, `E.toString`/`E.toUint8Array`, and timers and `Date.now` (with Espruino's
+ * fraction of a millisecond) on a virtual clock.
  * Objects handed to the bundle are made in its context, so no Node built-in leaks into it.
  */
 import { createHash } from 'node:crypto';
@@ -231,7 +232,8 @@ export function espruinoBoard(options: SandboxOptions): EspruinoBoard {
   global.console = { log: (...args: unknown[]) => log(args.map(String).join(' ')) };
   global.setTimeout = (callback: () => void, ms: number) => clock.setTimer(callback, ms);
   global.clearTimeout = (handle: unknown) => clock.clearTimer(handle);
-  global.Date.now = () => clock.now();
+  // Espruino's Date.now() has a fraction of a millisecond (1796277379877.127 on the Linux build).
+  global.Date.now = () => clock.now() + 0.127;
   return {
     run: (script) => vm.runInContext(script, context),
     async powerOff() {

@@ -13,9 +13,7 @@ import { storageModule } from './api.ts';
 import { espruinoHmacSha256 } from './hmac.ts';
 import { ESPRUINO_TRANSPORTS, espruinoMqtt } from './mqtt.ts';
 import { espruinoSensor } from './sensors.ts';
-import { espruinoStorage } from './storage.ts';
-
-export const CONFIG_FILE = 'meterveil.json';
+import { CONFIG_FILE, espruinoStorage } from './storage.ts';
 
 declare const global: Record<string, unknown>;
 declare const console: { log(line: string): void };

@@ -9,6 +9,8 @@ import type { Storage } from '../port.ts';
 import { binaryString, storageModule } from './api.ts';
 
 const PREFIX = 'mv';
+/** The Storage file provisioning writes and the meter reads at boot (firmware/config/masked-schema.ts). */
+export const CONFIG_FILE = 'meterveil.json';
 
 export function espruinoStorage(capacityBytes: number): Storage {
   const files = storageModule();

@@ -5,7 +5,7 @@
  */
 import type { VirtualClock } from '../../../firmware/platform/virtual-clock.ts';
 import { espruinoMeterConfig } from '../../../host/provision/espruino.ts';
-import { CONFIG_FILE } from '../../../firmware/platform/espruino/main.ts';
+import { CONFIG_FILE } from '../../../firmware/platform/espruino/storage.ts';
 import { espruinoBoard, type EspruinoBoard, type EspruinoFiles } from '../../../tools/espruino/sandbox.ts';
 import type { TestDeployment } from '../../../tools/pipeline/deployment.ts';
 import { until } from '../../helpers/poll.ts';
