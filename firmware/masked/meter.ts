@@ -16,7 +16,7 @@ import { saveCheckpoint } from '../meter/checkpoint.ts';
 import type { EnergyIntegrator, SlotReadings } from '../meter/energy.ts';
 import { Outbox, type OutboxEntry } from '../meter/outbox.ts';
 import { resumeIntegrator, sampleMilliwatts } from '../meter/sampling.ts';
-import type { Clock, Mac, MqttPort, PowerSensor, Storage, TimerHandle } from '../platform/port.ts';
+import type { Clock, Mac, MqttPort, PowerSensor, SensorStats, Storage, TimerHandle } from '../platform/port.ts';
 import { deriveAckKey, deriveCustodianKey } from '../protocol/meter-keys.ts';
 import { AckStatus, ackTopic, decodeAck, encodeReport, peekAckGroupId, reportTopic } from '../protocol/report.ts';
 import { maskedLayoutFor, packReadings, type MaskedLayout } from './layout.ts';
@@ -76,6 +76,8 @@ export interface MaskedMeterStats {
   connected: boolean;
   outboxSize: number;
   outboxDropped: number;
+  /** The bus counters of a sensor that keeps them (the PZEM-004T). */
+  sensor?: SensorStats;
 }
 
 /** A held report's name in the meter's bookkeeping objects. */
@@ -158,6 +160,7 @@ export class MaskedMeter {
     const acksRejected: Partial<Record<Reason, number>> = {};
     for (const reason in this.acksRejected) acksRejected[reason as Reason] = this.acksRejected[reason as Reason];
     const c = this.counters;
+    const sensor = this.platform.sensor.stats ? this.platform.sensor.stats() : undefined;
     return {
       samples: c.samples,
       sensorMisses: c.sensorMisses,
@@ -176,6 +179,7 @@ export class MaskedMeter {
       connected: this.connected,
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
+      ...(sensor ? { sensor } : {}),
     };
   }
 

@@ -24,6 +24,8 @@ export interface SandboxOptions {
   /** The flash's size in bytes: a write beyond it is refused (Storage.write returns false). */
   flashBytes?: number;
   log?: (line: string) => void;
+  /** Globals of the board's hardware (pins such as `D16`, a `Serial2`), as the test makes them. */
+  hardware?: Record<string, unknown>;
 }
 
 export interface EspruinoBoard {
@@ -229,6 +231,7 @@ export function espruinoBoard(options: SandboxOptions): EspruinoBoard {
     toUint8Array: (text: string) => toContextBytes(Buffer.from(text, 'latin1')),
   };
   global.global = global;
+  Object.assign(global, options.hardware ?? {});
   global.console = { log: (...args: unknown[]) => log(args.map(String).join(' ')) };
   global.setTimeout = (callback: () => void, ms: number) => clock.setTimer(callback, ms);
   global.clearTimeout = (handle: unknown) => clock.clearTimer(handle);

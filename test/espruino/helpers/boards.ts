@@ -21,14 +21,17 @@ export class EspruinoBoards {
     private readonly clock: VirtualClock,
   ) {}
 
-  /** A new board for a meter of the deployment, its configuration in Storage. */
-  add(d: TestDeployment, meterId: string, extra: Record<string, unknown>): void {
+  private readonly hardware = new Map<string, Record<string, unknown>>();
+
+  /** A new board for a meter of the deployment, its configuration in Storage, with the hardware globals given. */
+  add(d: TestDeployment, meterId: string, extra: Record<string, unknown>, hardware: Record<string, unknown> = {}): void {
     const files: EspruinoFiles = new Map([[CONFIG_FILE, JSON.stringify(espruinoMeterConfig(d.config, d.secrets, meterId, extra))]]);
+    this.hardware.set(meterId, hardware);
     this.boot(meterId, files);
   }
 
   private boot(meterId: string, files: EspruinoFiles): void {
-    const board = espruinoBoard({ clock: this.clock, files, log: (line) => this.logs.push(line) });
+    const board = espruinoBoard({ clock: this.clock, files, log: (line) => this.logs.push(line), hardware: this.hardware.get(meterId) });
     board.run(this.code);
     this.boards.set(meterId, { board, files });
   }
