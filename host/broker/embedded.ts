@@ -6,7 +6,8 @@
  * connection that sends no CONNECT is closed after connectTimeoutMs. Refusals are counted by reason.
  * It listens with TLS when given a certificate; without one only on a loopback address, and
  * refuses to start on any other (plain-off-loopback). A client's own messages reach subscribers
- * only after the queue of its resumed session (as in mosquitto). Retained messages and queued
+ * only after the queue of its resumed session (as in mosquitto), and each session's queue is bounded
+ * (queue-bound.ts, as mosquitto's max_queued_messages). Retained messages and queued
  * messages live in memory: the roles keep their own durable state and the meters their outboxes,
  * so a broker restart loses nothing acknowledged. The subscriptions of persistent sessions are
  * kept in a file (sessions-file.ts), so that after a restart the broker queues for a role that is
@@ -25,6 +26,7 @@ import { isLoopbackHost } from '../net/loopback.ts';
 import type { PemPair } from '../tls/certificates.ts';
 import { mayPublish, maySubscribe, type Acl } from './acl.ts';
 import { MqttFrameGuard } from './frame-guard.ts';
+import { boundSessionQueues, type OutgoingQueues } from './queue-bound.ts';
 import { readSessions, writeSessions, type SavedSession } from './sessions-file.ts';
 import type { RoleLog } from '../log/logger.ts';
 
@@ -66,6 +68,8 @@ export async function startEmbeddedBroker(options: {
   tls?: PemPair;
   /** Where the subscriptions of persistent sessions are kept across restarts (sessions-file.ts); none kept without it. */
   sessionsFile?: string;
+  /** The most messages a session's queue holds (queue-bound.ts, as mosquitto's max_queued_messages); no bound without it. */
+  maxQueuedMessages?: number;
 }): Promise<EmbeddedBroker> {
   if (!options.tls && !isLoopbackHost(options.host))
     fail(
@@ -73,8 +77,9 @@ export async function startEmbeddedBroker(options: {
       `the broker would listen without TLS on ${options.host}, which is not a loopback address; give it a certificate`,
     );
   const refusals = new Map<string, number>();
+  const count = (reason: Reason) => refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
   const refuse = (reason: Reason, detail: string) => {
-    refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+    count(reason);
     options.log?.warn({ reason }, `broker refused ${reason}: ${detail}`);
   };
   // Per client still delivering its resumed session's queue: resolved when that is out.
@@ -131,6 +136,15 @@ export async function startEmbeddedBroker(options: {
       done(null, subscription);
     },
   });
+
+  const maxQueued = options.maxQueuedMessages;
+  if (maxQueued !== undefined)
+    boundSessionQueues((broker as unknown as { persistence: OutgoingQueues }).persistence, maxQueued, (clientId, first) =>
+      // One line per filling, not per message dropped: a flood would flood the log too.
+      first
+        ? refuse('queue-full', `session ${clientId} holds ${maxQueued} messages; newer ones are dropped until it takes some`)
+        : count('queue-full'),
+    );
 
   const sessions =
     options.sessionsFile === undefined

@@ -9,6 +9,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_ACK_TIMEOUT_SECONDS } from '../../firmware/config/rules.ts';
 import { fail } from '../../firmware/errors.ts';
+import { largestSessionMeters } from '../config/placement.ts';
+import type { MeterveilConfig } from '../config/schema.ts';
 import { isLoopbackHost } from '../net/loopback.ts';
 import type { Acl } from './acl.ts';
 
@@ -104,20 +106,40 @@ export function mosquittoConf(options: MosquittoConfOptions): string {
 }
 
 /**
- * Room for every report of the largest group through an aggregator outage of the deployment's
- * bound (config outageSeconds): each slot's report, and its resends every ackTimeoutSeconds until
- * the aggregator is back; never fewer than 1000 (mosquitto's own default). With the defaults (60 s
- * slots and timeout, ten minutes) 110 messages per meter. A full queue drops new messages, which the
- * meters send again, but maybe after their slots have closed.
+ * Room for what the largest session queues through an outage of the deployment's bound (config
+ * outageSeconds), never fewer than 1000 (mosquitto's own default):
+ * - an aggregator's (a group's or a placed host's meters): each slot's report and its resends every
+ *   ackTimeoutSeconds until the aggregator is back; with the defaults (60 s slots and timeout, ten
+ *   minutes) 110 messages per meter;
+ * - the provider's and a custodian's: each slot's aggregate, evidence and feeder reading of every
+ *   group, which nobody sends again once the broker has taken them (a deployment of many small
+ *   groups queues more there than at any aggregator).
+ * A full queue drops new messages: the meters send theirs again, but maybe after their slots closed.
  */
 export function queuedMessagesBound(
-  largestGroup: number,
+  sessions: { largestSessionMeters: number; groups: number },
   slotSeconds: number,
   outageSeconds: number,
   ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS,
 ): number {
-  return Math.max(1000, largestGroup * queuedPerMeter(slotSeconds, outageSeconds, ackTimeoutSeconds));
+  return Math.max(
+    1000,
+    sessions.largestSessionMeters * queuedPerMeter(slotSeconds, outageSeconds, ackTimeoutSeconds),
+    sessions.groups * MESSAGES_PER_GROUP_SLOT * Math.ceil(outageSeconds / slotSeconds),
+  );
 }
+
+/** queuedMessagesBound for a config: the bound `start`, `broker --mosquitto-files`, `load` and the embedded broker give every session. */
+export function sessionQueueBound(config: MeterveilConfig): number {
+  return queuedMessagesBound(
+    { largestSessionMeters: largestSessionMeters(config), groups: config.groups.length },
+    config.slotSeconds,
+    config.outageSeconds,
+  );
+}
+
+/** What the provider's and custodians' sessions take per group and slot: the aggregate, its evidence, the feeder's reading. */
+const MESSAGES_PER_GROUP_SLOT = 3;
 
 /** One meter's reports through an outage of the bound, with their resends: what its topic may queue. */
 export function queuedPerMeter(slotSeconds: number, outageSeconds: number, ackTimeoutSeconds = DEFAULT_ACK_TIMEOUT_SECONDS): number {

@@ -6,6 +6,7 @@ import { brokerUsers, readSecrets } from '../config/secrets.ts';
 import { deploymentAcl } from './deployment-acl.ts';
 import { brokerServerTls } from '../tls/files.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded.ts';
+import { sessionQueueBound } from './mosquitto.ts';
 import type { RoleLog } from '../log/logger.ts';
 
 export function runBroker(config: MeterveilConfig, log?: RoleLog): Promise<EmbeddedBroker> {
@@ -17,6 +18,7 @@ export function runBroker(config: MeterveilConfig, log?: RoleLog): Promise<Embed
     log,
     tls: brokerServerTls(config),
     sessionsFile: brokerSessionsFile(config),
+    maxQueuedMessages: sessionQueueBound(config),
   });
 }
 

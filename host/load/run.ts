@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fail } from '../../firmware/errors.ts';
 import { slotPackingFor } from '../../firmware/config/packing.ts';
 import { deploymentAcl } from '../broker/deployment-acl.ts';
-import { queuedMessagesBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
+import { sessionQueueBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runMosquitto, type RunningMosquitto } from '../broker/run-mosquitto.ts';
 import { loadConfig } from '../config/load.ts';
 import { brokerAddress } from '../config/schema.ts';
@@ -143,11 +143,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         port,
         users: brokerUsers(secrets),
         acl: deploymentAcl(config),
-        maxQueuedMessages: queuedMessagesBound(
-          Math.max(...config.groups.map((g) => g.members.length)),
-          config.slotSeconds,
-          config.outageSeconds,
-        ),
+        maxQueuedMessages: sessionQueueBound(config),
       });
       const running = await runMosquitto(join(dir, 'mosquitto'), () => {});
       mosquitto = running;

@@ -200,7 +200,11 @@ export function writeProvisioning(
       passwordPath: join(brokerDir, 'passwords'),
       aclPath: join(brokerDir, 'acl'),
       persistenceDir: join(brokerDir, 'persistence'),
-      maxQueuedMessages: queuedMessagesBound(largestGroup, plan.meters[0].slotSeconds, plan.outageSeconds),
+      maxQueuedMessages: queuedMessagesBound(
+        { largestSessionMeters: largestGroup, groups: plan.aggregators.size },
+        plan.meters[0].slotSeconds,
+        plan.outageSeconds,
+      ),
       sessionExpirySeconds: plan.sessionExpirySeconds,
     }),
     0o644,

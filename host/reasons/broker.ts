@@ -11,6 +11,8 @@ export const brokerReasons = {
   'subscribe-not-allowed': 'a subscription to a filter the user’s ACL does not name exactly',
   'session-not-allowed':
     'a saved persistent session, or one of its subscriptions, that the users, client ids or ACL of the restarted broker no longer allow; not restored',
+  'queue-full':
+    'a message for a session whose queue already holds the broker’s bound (maxQueuedMessages, sized for the outage bound); dropped for that session, as mosquitto does',
   'sessions-file-malformed':
     'a saved-sessions file, or an entry of it, that does not parse; started without it, and replaced at the next write',
 } as const;

@@ -5,9 +5,9 @@
 import type { Command } from 'commander';
 import { cliAction, usage } from '../cli/action.ts';
 import { runAggregator, runAggregatorHost } from '../aggregator/run.ts';
-import { findAggregatorHost, largestSessionMeters } from '../config/placement.ts';
+import { findAggregatorHost } from '../config/placement.ts';
 import { deploymentAcl } from '../broker/deployment-acl.ts';
-import { queuedMessagesBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
+import { sessionQueueBound, writeMosquittoFiles } from '../broker/mosquitto.ts';
 import { runMosquitto } from '../broker/run-mosquitto.ts';
 import { runNatsNode } from '../broker/run-nats.ts';
 import { brokerAccess, runBroker } from '../broker/run.ts';
@@ -152,7 +152,7 @@ export function registerRoles(program: Command): void {
           acl: deploymentAcl(config),
           // mqtts://: a TLS listener with the broker's certificate, which the roles check against tls.ca.
           tls: brokerUsesTls(config) ? { ca: readPem(config.tls.ca, 'the CA certificate'), ...brokerServerTls(config)! } : undefined,
-          maxQueuedMessages: queuedMessagesBound(largestSessionMeters(config), config.slotSeconds, config.outageSeconds),
+          maxQueuedMessages: sessionQueueBound(config),
         });
         log.info(`wrote ${files.configPath}; run: mosquitto -c ${files.configPath}`);
         return;

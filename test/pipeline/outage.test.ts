@@ -63,7 +63,10 @@ async function scenario(t: ExecutionContext, broker: BrokerKind, outage: Outage)
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: MEMBERS }],
     broker,
     extra: { slotSeconds: SLOT_SECONDS, latenessSeconds: LATENESS_SECONDS, skewSeconds: 2, outageSeconds: 600 },
-    mosquitto: { maxQueuedMessages: queuedMessagesBound(MEMBERS, SLOT_SECONDS, 600, ACK_TIMEOUT_SECONDS), persistence: true },
+    mosquitto: {
+      maxQueuedMessages: queuedMessagesBound({ largestSessionMeters: MEMBERS, groups: 1 }, SLOT_SECONDS, 600, ACK_TIMEOUT_SECONDS),
+      persistence: true,
+    },
   });
   t.teardown(() => d.cleanup());
   const decrypted: Decrypted[] = [];

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { deploymentAcl } from '../../host/broker/deployment-acl.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../host/broker/embedded.ts';
 import type { Acl } from '../../host/broker/acl.ts';
-import { writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
+import { sessionQueueBound, writeMosquittoFiles } from '../../host/broker/mosquitto.ts';
 import { brokerSessionsFile } from '../../host/broker/run.ts';
 import type { RunningChildBroker } from '../../host/broker/child-broker.ts';
 import { writeNatsConfigs } from '../../host/broker/nats-files.ts';
@@ -251,6 +251,7 @@ export async function deploy(options: {
         ...current,
         tls: tls?.broker,
         sessionsFile: brokerSessionsFile(config),
+        maxQueuedMessages: sessionQueueBound(config),
       });
       broker = started;
       refusals = () => started.refusals;
