@@ -182,20 +182,27 @@ print("installed, Storage free " + S.getFree());
  * from Storage. SHA-256 is the masked meter's one primitive; sampling the variables at each call
  * finds the peak inside a report.
  */
-const BOOT = `var probe = { peak: 0 };
+const BOOT = `var probe = { peak: 0, calls: 0 };
 var crypto = require("crypto"), sha256 = crypto.SHA256;
-crypto.SHA256 = function (x) { var u = process.memory(false).usage; if (u > probe.peak) probe.peak = u; return sha256(x); };
+crypto.SHA256 = function (x) { probe.calls++; var u = process.memory(false).usage; if (u > probe.peak) probe.peak = u; return sha256(x); };
 print("linux-run: boot " + JSON.stringify(process.memory(false)));
 eval(require("Storage").read("meterveil"));
 print("linux-run: loaded " + JSON.stringify(process.memory(false)));
 if (global.meterveil) {
+  // What the probe itself costs (a count of the variables in use), and one HMAC-SHA-256 of a 40-byte message.
+  var t = getTime(), i;
+  for (i = 0; i < 50; i++) process.memory(false);
+  var probeMs = ((getTime() - t) * 1000) / 50, key = new Uint8Array(16), msg = new Uint8Array(40);
+  t = getTime();
+  for (i = 0; i < 50; i++) meterveil.platform.mac(key, msg);
+  print("linux-run: probe ms " + probeMs.toFixed(3) + " hmac ms " + (((getTime() - t) * 1000) / 50 - 2 * probeMs).toFixed(3));
   var report = meterveil.report;
   meterveil.report = function (closed) {
-    var made = meterveil.counters.reportsCreated, before = process.memory(false).usage; probe.peak = before;
+    var made = meterveil.counters.reportsCreated, before = process.memory(false).usage; probe.peak = before; probe.calls = 0;
     var t0 = getTime();
     report.call(meterveil, closed);
     var ms = (getTime() - t0) * 1000;
-    print("linux-run: report slot " + closed.slot + " ms " + ms.toFixed(2) + " vars " + before + " " + process.memory(false).usage + " " + probe.peak + " made " + (meterveil.counters.reportsCreated - made));
+    print("linux-run: report slot " + closed.slot + " ms " + ms.toFixed(2) + " vars " + before + " " + process.memory(false).usage + " " + probe.peak + " made " + (meterveil.counters.reportsCreated - made) + " sha " + probe.calls);
   };
   setInterval(function () {
     print("linux-run: memory " + JSON.stringify(process.memory()) + " stats " + JSON.stringify(meterveil.stats()));
@@ -349,16 +356,23 @@ const perSlot = slots.map((slot) => {
   };
 });
 // Only the slots the meter reported: not the one it started inside, nor one it refused to send again.
-const reportLine = /^linux-run: report slot (\d+) ms ([\d.]+) vars (\d+) (\d+) (\d+) made 1/;
+const reportLine = /^linux-run: report slot (\d+) ms ([\d.]+) vars (\d+) (\d+) (\d+) made 1 sha (\d+)/;
 const memoryLine = /^linux-run: memory (\{.*\}) stats (\{.*\})$/;
+const probeLine = /^linux-run: probe ms ([\d.]+) hmac ms ([\d.-]+)/;
 const perMeter = meters.map((m) => {
+  const costs = m.lines.map((l) => probeLine.exec(l)).find((x) => x !== null);
+  const probeMs = costs ? Number(costs[1]) : 0;
   const reports = m.lines.map((l) => reportLine.exec(l)).filter((x) => x !== null);
   const memory = m.lines.map((l) => memoryLine.exec(l)).filter((x) => x !== null);
-  const ms = reports.map((r) => Number(r[2]));
+  // The probe counts the variables at each SHA-256 call: its time is taken off the report's.
+  const ms = reports.map((r) => Math.round((Number(r[2]) - Number(r[6]) * probeMs) * 100) / 100);
   const last = memory.at(-1);
   return {
     meter: m.id,
     reports: reports.length,
+    probeMs,
+    hmacMs: costs ? Number(costs[2]) : undefined,
+    sha256PerReport: reports.length ? Number(reports[0][6]) : undefined,
     msPerReport: { min: Math.min(...ms), median: ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)], max: Math.max(...ms) },
     varsBeforeReport: Math.max(...reports.map((r) => Number(r[3]))),
     varsAfterReport: Math.max(...reports.map((r) => Number(r[4]))),
