@@ -1,9 +1,10 @@
 /**
- * The Espruino bundle reading a PZEM-004T over a UART: the shared Modbus driver
+ * The Espruino bundle for boards (meterveil-board.js) reading a PZEM-004T over a UART: the shared Modbus driver
  * (firmware/sensors/pzem004t.ts) on the Espruino adapter (`Serial2` on D16/D17, binary strings),
  * in the sandbox with a simulated PZEM on that serial port which answers each read request 40 ms
  * later, in virtual time, with the power it is set to. Two meters at constant power report four
  * slots: every slot decrypts to exactly the energy of that power, and no request went unanswered.
+ * A board given the simulated household, which that bundle does not have, stays off the network.
  */
 import test from 'ava';
 import { modbusCrc } from '../../firmware/sensors/pzem004t.ts';
@@ -11,7 +12,10 @@ import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
 import { runAggregator } from '../../host/aggregator/run.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
+import { CONFIG_FILE } from '../../firmware/platform/espruino/storage.ts';
+import { espruinoMeterConfig } from '../../host/provision/espruino.ts';
 import { buildEspruinoBundle } from '../../tools/espruino/build.ts';
+import { espruinoBoard } from '../../tools/espruino/sandbox.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 import { EspruinoBoards } from './helpers/boards.ts';
@@ -56,8 +60,8 @@ function simulatedPzem(clock: VirtualClock, address: number, watts: number) {
   };
 }
 
-test('two Espruino bundles on PZEM-004T sensors over Serial: every slot the exact energy of their power', async (t) => {
-  const { code } = await buildEspruinoBundle();
+test('two board bundles on PZEM-004T sensors over Serial: every slot the exact energy of their power; a simulated sensor refused', async (t) => {
+  const { board: code } = await buildEspruinoBundle();
   const members = ids('ep', 2);
   const d = await deploy({
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],
@@ -88,6 +92,18 @@ test('two Espruino bundles on PZEM-004T sensors over Serial: every slot the exac
       { D16: 'pin D16', D17: 'pin D17', Serial2: pzems[i].serial },
     ),
   );
+  // The simulated household is the Linux bundle's: this one refuses the configuration and stays off the network.
+  const lines: string[] = [];
+  const simulated = espruinoBoard({
+    clock,
+    files: new Map([
+      [CONFIG_FILE, JSON.stringify(espruinoMeterConfig(d.config, d.secrets, members[0], { sampleMs: 60_000, checkpointSeconds: 60 }))],
+    ]),
+    log: (line) => lines.push(line),
+  });
+  simulated.run(code);
+  t.is(simulated.run('typeof meterveil'), 'undefined');
+  t.true(lines.some((line) => line.includes('"simulated" is for the Linux build')));
   await boards.connected();
   for (let k = 1; k <= SLOTS; k++) await boards.advanceTo(START + k * SLOT_MS, k);
   clock.advanceTo(START + SLOTS * SLOT_MS + 120_000);

@@ -1,7 +1,8 @@
 /**
- * Builds the Espruino meter (firmware/platform/espruino/main.ts) into one ES5 script:
- * `npm run build:espruino` writes build/espruino/meterveil.js (minified: what goes on the board)
- * and build/espruino/meterveil.debug.js (the same, readable).
+ * Builds the Espruino meter into one ES5 script per entry: `npm run build:espruino` writes
+ * build/espruino/meterveil.js (firmware/platform/espruino/main.ts, every sensor with the simulated
+ * household: the Linux build, the sandboxed tests; minified), build/espruino/meterveil.debug.js (the
+ * same, readable) and build/espruino/meterveil-board.js (main-board.ts: a board's sensors only).
  *
  * 1. esbuild bundles the TypeScript into one script (it cannot lower to ES5, so it only bundles,
  *    and refuses any BigInt literal); firmware/text.ts is replaced by the Espruino one.
@@ -22,6 +23,7 @@ import { hoistForEspruino } from './hoist.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ESPRUINO_ENTRY = join(ROOT, 'firmware/platform/espruino/main.ts');
+export const ESPRUINO_BOARD_ENTRY = join(ROOT, 'firmware/platform/espruino/main-board.ts');
 export const ESPRUINO_PRELUDE = join(ROOT, 'firmware/platform/espruino/prelude.js');
 export const ESPRUINO_OUT_DIR = join(ROOT, 'build/espruino');
 
@@ -44,10 +46,12 @@ const espruinoModules: Plugin = {
 };
 
 export interface EspruinoBundle {
-  /** Minified: what goes on the board. */
+  /** Every sensor, the simulated household among them (the Linux build, the sandboxed tests), minified. */
   code: string;
   /** The same, readable. */
   debug: string;
+  /** For boards: the CT clamp and the PZEM-004T only, minified (main-board.ts). */
+  board: string;
 }
 
 function lowerToEs5(code: string): string {
@@ -77,9 +81,10 @@ function finish(script: string, what: string): string {
   return hoisted;
 }
 
-export async function buildEspruinoBundle(): Promise<EspruinoBundle> {
+/** One entry to ES5: bundled, lowered, behind the prelude; the readable text and the minified one. */
+async function es5Of(entry: string): Promise<{ readable: string; minified: string }> {
   const bundled = await build({
-    entryPoints: [ESPRUINO_ENTRY],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'iife',
@@ -90,9 +95,14 @@ export async function buildEspruinoBundle(): Promise<EspruinoBundle> {
     plugins: [espruinoModules],
     logLevel: 'silent',
   });
-  const lowered = readFileSync(ESPRUINO_PRELUDE, 'utf8') + lowerToEs5(bundled.outputFiles[0].text);
-  const minified = await transform(lowered, { target: 'es5', minify: true, legalComments: 'none' });
-  return { code: finish(minified.code, 'minified'), debug: finish(lowered, 'readable') };
+  const readable = readFileSync(ESPRUINO_PRELUDE, 'utf8') + lowerToEs5(bundled.outputFiles[0].text);
+  const minified = await transform(readable, { target: 'es5', minify: true, legalComments: 'none' });
+  return { readable, minified: minified.code };
+}
+
+export async function buildEspruinoBundle(): Promise<EspruinoBundle> {
+  const [all, board] = await Promise.all([es5Of(ESPRUINO_ENTRY), es5Of(ESPRUINO_BOARD_ENTRY)]);
+  return { code: finish(all.minified, 'minified'), debug: finish(all.readable, 'readable'), board: finish(board.minified, 'board') };
 }
 
 async function main(): Promise<void> {
@@ -100,8 +110,10 @@ async function main(): Promise<void> {
   mkdirSync(ESPRUINO_OUT_DIR, { recursive: true });
   writeFileSync(join(ESPRUINO_OUT_DIR, 'meterveil.js'), bundle.code);
   writeFileSync(join(ESPRUINO_OUT_DIR, 'meterveil.debug.js'), bundle.debug);
+  writeFileSync(join(ESPRUINO_OUT_DIR, 'meterveil-board.js'), bundle.board);
+  const bytes = (text: string) => Buffer.byteLength(text);
   console.log(
-    `build/espruino/meterveil.js: ${Buffer.byteLength(bundle.code)} bytes (readable copy meterveil.debug.js: ${Buffer.byteLength(bundle.debug)} bytes)`,
+    `build/espruino/meterveil.js: ${bytes(bundle.code)} bytes (readable copy meterveil.debug.js: ${bytes(bundle.debug)} bytes); for boards without the simulated household, meterveil-board.js: ${bytes(bundle.board)} bytes`,
   );
 }
 

@@ -1,13 +1,12 @@
 /**
- * The sensor of the configuration, on Espruino: a CT clamp on an analog pin (`analogRead`), a
- * PZEM-004T on a UART (the shared Modbus driver, firmware/sensors/pzem004t.ts, over `Serial<n>`),
- * or the simulated household (the Linux build and the sandboxed test have no sensor hardware).
- * Pins are the board's `D<n>` globals.
+ * The sensor hardware of the configuration, on Espruino: a CT clamp on an analog pin
+ * (`analogRead`) or a PZEM-004T on a UART (the shared Modbus driver, firmware/sensors/pzem004t.ts,
+ * over `Serial<n>`). Pins are the board's `D<n>` globals. The simulated household is the Linux
+ * entry's (main.ts), not a board's.
  */
 import type { SensorConfig } from '../../config/schema.ts';
 import { CtClampSensor } from '../../sensors/ct-clamp.ts';
 import { Pzem004tSensor, type Uart } from '../../sensors/pzem004t.ts';
-import { SimulatedSensor } from '../../sensors/simulated-sensor.ts';
 import { fail } from '../../errors.ts';
 import type { Clock, PowerSensor } from '../port.ts';
 import { binaryString, bytesOfBinaryString, globalNamed, readAnalog, type EspruinoSerial } from './api.ts';
@@ -37,8 +36,9 @@ function serialUart(port: number, receivePin: number, transmitPin: number): Uart
   };
 }
 
-export function espruinoSensor(sensor: SensorConfig, clock: Clock, sampleMs: number): PowerSensor {
-  if (sensor.kind === 'simulated') return new SimulatedSensor(clock, sensor);
+export function boardSensor(sensor: SensorConfig, clock: Clock, sampleMs: number): PowerSensor {
+  if (sensor.kind === 'simulated')
+    return fail('invalid-config', 'sensor.kind: "simulated" is for the Linux build (meterveil.js); a board needs "ct-clamp" or "pzem004t"');
   if (sensor.kind === 'pzem004t') {
     const uart = serialUart(sensor.uartPort, sensor.receivePin, sensor.transmitPin);
     return new Pzem004tSensor(uart, clock, {
