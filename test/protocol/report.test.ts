@@ -10,6 +10,7 @@ import {
   decodeReport,
   encodeAck,
   encodeReport,
+  isValidId,
   MAX_REPORT_BYTES,
   openReportAsCustodian,
   peekAckGroupId,
@@ -172,6 +173,31 @@ test('round trip for arbitrary valid reports', (t) => {
         );
       },
     ),
+  );
+  t.pass();
+});
+
+test('ids are checked character by character exactly as the pattern 1-64 of A-Z a-z 0-9 . _ - says', (t) => {
+  const pattern = /^[A-Za-z0-9._-]{1,64}$/;
+  // Mostly near-valid ids: the id alphabet with a few of its neighbours, lengths around the bound.
+  const unit = fc.oneof(fc.constantFrom(...'azAZ09._-'), fc.constantFrom(...'/+#@`[{:, \u00e9\u0000'));
+  const text = fc.oneof(fc.string({ unit, maxLength: 70 }), fc.string({ maxLength: 70 }));
+  fc.assert(fc.property(text, (s) => isValidId(s) === pattern.test(s)));
+  // The reader, on a report header whose meter id is any bytes: accepted exactly when their characters match.
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 70 }),
+    fc.string({ unit, maxLength: 70 }).map((s) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 255)),
+  );
+  fc.assert(
+    fc.property(bytes, (id) => {
+      const header = Uint8Array.from([2, 1, ...new Uint8Array(8), id.length, ...id, ...new Uint8Array(40)]);
+      const valid = pattern.test(String.fromCharCode(...id));
+      try {
+        return peekReportMeterId(header) === String.fromCharCode(...id) && valid;
+      } catch (e) {
+        return e instanceof MeterveilError && e.reason === 'malformed-id' && !valid;
+      }
+    }),
   );
   t.pass();
 });
