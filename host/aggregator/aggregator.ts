@@ -103,6 +103,19 @@ interface Pending {
   message: Uint8Array | null;
 }
 
+/** What one batch's transaction did: the products it changed, and each report's answer. */
+interface Committed {
+  updated: Map<string, OpenProduct>;
+  outcomes: [Report, AckStatusCode, Reason | undefined][];
+}
+
+/** Rolls a batch's transaction back: these products of it (by productKey) came out spoiled. */
+class SpoiledProducts extends Error {
+  constructor(readonly at: Set<string>) {
+    super('a product of the batch is spoiled');
+  }
+}
+
 /** The running product of one (slot, key id). */
 interface OpenProduct {
   slot: number;
@@ -135,6 +148,8 @@ export class Aggregator {
   private liveSince: number | undefined;
   private readonly backlog: BacklogMarker;
   private pending: Pending[] = [];
+  /** Meters that sent a spoiled ciphertext (a multiple of n): each report of theirs is checked on arrival. */
+  private readonly suspects = new Set<string>();
   private flushScheduled = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -286,7 +301,8 @@ export class Aggregator {
     if (refusal === 'duplicate') return this.answer(report, AckStatus.duplicate, 'duplicate');
     if (refusal) return this.answer(report, AckStatus.refused, refusal);
     const ciphertext = key.admit(report.ciphertext);
-    if (ciphertext === undefined) return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
+    if (ciphertext === undefined || (this.suspects.has(report.meterId) && key.spoiled(ciphertext)))
+      return this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
     this.pending.push({ report, key, ciphertext, message: this.custodians > 0 ? payload.slice() : null });
     if (this.pending.length >= MAX_BATCH) this.flush();
     else if (!this.flushScheduled) {
@@ -311,35 +327,33 @@ export class Aggregator {
     return undefined;
   }
 
-  /** Commits the pending reports in one transaction, then acknowledges them. */
+  /**
+   * Commits the pending reports in one transaction, then acknowledges them. A report whose
+   * ciphertext is a multiple of n (a non-unit a meter can make without the private key) is found
+   * on its batch's product, one division per product and batch instead of one per report: a
+   * product that is 0 mod n rolls the transaction back, its factors are checked one by one, and
+   * the batch is committed again without those that are; their meters' reports are checked one by
+   * one on arrival from then on, so none can make the aggregator redo a second batch.
+   */
   flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const { store } = this.o;
     const now = this.o.now();
-    const updated = new Map<string, OpenProduct>();
-    const outcomes: [Report, AckStatusCode, Reason | undefined][] = [];
+    const spoilers: Pending[] = [];
+    let committed: Committed;
     try {
-      store.transaction(() => {
-        for (const { report, key, ciphertext, message } of batch) {
-          const at = productKey(report.slot, key.keyId);
-          const current = updated.get(at) ?? this.open.get(at);
-          if (!current && store.slotState(report.slot, key.keyId) !== undefined) {
-            outcomes.push([report, AckStatus.refused, 'slot-closed']);
-            continue;
-          }
-          if (!store.recordSeen(report.slot, report.meterId, key.keyId, report.seq, now, message)) {
-            outcomes.push([report, AckStatus.duplicate, 'duplicate']);
-            continue;
-          }
-          const product = current ? key.combine(current.product, ciphertext) : ciphertext;
-          updated.set(at, { slot: report.slot, keyId: key.keyId, product, count: (current?.count ?? 0) + 1 });
-          outcomes.push([report, AckStatus.stored, undefined]);
-        }
-        for (const s of updated.values()) store.saveOpenSlot(s.slot, s.keyId, this.keys.get(s.keyId)!.toBytes(s.product), s.count);
-      });
+      try {
+        committed = this.commit(batch, now, true);
+      } catch (e) {
+        if (!(e instanceof SpoiledProducts)) throw e;
+        const kept: Pending[] = [];
+        for (const p of batch) (e.at.has(productKey(p.report.slot, p.key.keyId)) && p.key.spoiled(p.ciphertext) ? spoilers : kept).push(p);
+        for (const p of spoilers) this.suspects.add(p.report.meterId);
+        // A product still 0 mod n without them has factors of p and q from someone who can factor n: the gcd at its close refuses it.
+        committed = this.commit(kept, now, false);
+      }
     } catch (e) {
       // Nothing was acknowledged: the meters keep the reports in their outboxes and resend them.
       this.o.log.error(
@@ -349,8 +363,9 @@ export class Aggregator {
       this.rejections.count('store-failed', batch.length);
       return;
     }
-    for (const [at, s] of updated) this.open.set(at, s);
-    for (const [report, status, reason] of outcomes) {
+    for (const [at, s] of committed.updated) this.open.set(at, s);
+    for (const { report } of spoilers) this.answer(report, AckStatus.refused, 'ciphertext-out-of-range');
+    for (const [report, status, reason] of committed.outcomes) {
       if (status === AckStatus.stored) {
         this.accepted++;
         let seen = this.openSeen.get(report.slot);
@@ -361,6 +376,39 @@ export class Aggregator {
     }
     // A slot whose last member just reported closes now rather than at its watermark.
     if (!this.stopped) this.closeReadySlots(now);
+  }
+
+  /**
+   * One transaction: records each report of the batch as seen and combines it into its product;
+   * with `checkProducts`, throws SpoiledProducts (rolling it back) if a product came out spoiled.
+   */
+  private commit(batch: Pending[], now: number, checkProducts: boolean): Committed {
+    const { store } = this.o;
+    const updated = new Map<string, OpenProduct>();
+    const outcomes: Committed['outcomes'] = [];
+    store.transaction(() => {
+      for (const { report, key, ciphertext, message } of batch) {
+        const at = productKey(report.slot, key.keyId);
+        const current = updated.get(at) ?? this.open.get(at);
+        if (!current && store.slotState(report.slot, key.keyId) !== undefined) {
+          outcomes.push([report, AckStatus.refused, 'slot-closed']);
+          continue;
+        }
+        if (!store.recordSeen(report.slot, report.meterId, key.keyId, report.seq, now, message)) {
+          outcomes.push([report, AckStatus.duplicate, 'duplicate']);
+          continue;
+        }
+        const product = current ? key.combine(current.product, ciphertext) : ciphertext;
+        updated.set(at, { slot: report.slot, keyId: key.keyId, product, count: (current?.count ?? 0) + 1 });
+        outcomes.push([report, AckStatus.stored, undefined]);
+      }
+      if (checkProducts) {
+        const spoiled = [...updated].filter(([, s]) => this.keys.get(s.keyId)!.spoiled(s.product)).map(([at]) => at);
+        if (spoiled.length > 0) throw new SpoiledProducts(new Set(spoiled));
+      }
+      for (const s of updated.values()) store.saveOpenSlot(s.slot, s.keyId, this.keys.get(s.keyId)!.toBytes(s.product), s.count);
+    });
+    return { updated, outcomes };
   }
 
   /**

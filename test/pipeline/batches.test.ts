@@ -7,6 +7,7 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { bigIntToBytes, bytesToBigInt } from '../../firmware/bytes.ts';
 import { AckStatus, reportTopic, type Ack } from '../../firmware/protocol/report.ts';
 import { aggregatorStorePath, runAggregator } from '../../host/aggregator/run.ts';
 import { slotAt } from '../../host/protocol/slots.ts';
@@ -125,3 +126,57 @@ test('kill -9 of the aggregator in the middle of a burst loses no acknowledged r
     'each slot counts each member once, across the kill',
   );
 });
+
+test('multiples of n inside a burst are found on their batch products: refused, never counted, the rest of the batch kept; their meters are checked report by report after', async (t) => {
+  const { d, meters, slots, reports } = await burst(600_000);
+  t.teardown(() => d.cleanup());
+  const aggregator = await runAggregator(d.config, 'street');
+  t.teardown(() => aggregator.stop());
+  const { publicKey } = d;
+  // A report ends with its ciphertext, the authenticator count (0 here) and the tag.
+  const ciphertextOf = (bytes: Uint8Array) =>
+    bytesToBigInt(bytes.subarray(bytes.length - 33 - publicKey.ciphertextBytes, bytes.length - 33));
+  // Three meters' reports of a slot in the middle are multiples of n (each with a valid tag), sent
+  // among the others, and one of them again later: a resend to a meter already suspected.
+  const spoilers = new Set([3, 11, 27]);
+  const target = slots[SLOTS / 2];
+  const multiples = new Map<number, Uint8Array>();
+  for (const i of spoilers)
+    multiples.set(i, meters[i].encode(target, [0n], { ciphertext: bigIntToBytes(publicKey.n * BigInt(7 + i), publicKey.ciphertextBytes) }));
+  const valid = reports.filter((r) => !(r.slot === target && spoilers.has(meters.indexOf(r.m))));
+  await Promise.all([
+    ...valid.map((r) => r.m.send(r.slot, r.bytes)),
+    ...[...multiples].map(([i, bytes]) => {
+      meters[i].publishRaw(reportTopic('street', members(i)), bytes);
+      return until(() => meters[i].acks.some((a) => a.slot === target && a.status === AckStatus.refused), 'the multiple refused', 20_000);
+    }),
+  ]);
+  t.is(aggregator.aggregator.rejections.toJSON()['ciphertext-out-of-range'], spoilers.size, 'each multiple of n refused');
+  t.is(aggregator.aggregator.accepted, valid.length, 'every other report of the burst counted');
+  const file = new Database(aggregatorStorePath(d.config, 'street'), { readonly: true });
+  t.teardown(() => file.close());
+  const product = (slot: number) => bytesToBigInt(file.prepare('SELECT product FROM slots WHERE slot = ?').pluck().get(slot) as Buffer);
+  const expected = valid.filter((r) => r.slot === target).reduce((acc, r) => (acc * ciphertextOf(r.bytes)) % publicKey.nSquared, 1n);
+  t.is(product(target), expected, "the slot's product is that of its other reports");
+  t.deepEqual(
+    file.prepare('SELECT meter_id FROM seen WHERE slot = ? ORDER BY meter_id').pluck().all(target),
+    valid
+      .filter((r) => r.slot === target)
+      .map((r) => r.meterId)
+      .sort(),
+  );
+
+  // A suspect's next multiple is refused on arrival, and its real report of the slot still counts.
+  meters[3].publishRaw(reportTopic('street', members(3)), multiples.get(3)!);
+  await until(
+    () => meters[3].acks.filter((a) => a.slot === target && a.status === AckStatus.refused).length === 2,
+    'the resent multiple refused',
+    10_000,
+  );
+  t.is(aggregator.aggregator.rejections.toJSON()['ciphertext-out-of-range'], spoilers.size + 1);
+  const real = reports.find((r) => r.slot === target && r.meterId === members(3))!;
+  await real.m.send(real.slot, real.bytes);
+  t.is(product(target), (expected * ciphertextOf(real.bytes)) % publicKey.nSquared);
+});
+
+const members = (i: number) => ids('m', METERS)[i];

@@ -59,12 +59,13 @@ export async function ingest(
         bytes: m.encode(current - slotsPerMeter + 1 + s, [BigInt(i + s)]),
       })),
     ).flat();
-    // The peer, on the same ciphertexts (the reports end with them and the MAC), before and after
-    // the ingest: a load that comes or goes during the run weighs on both sides.
+    // The peer, on the same ciphertexts (the reports end with them, the authenticator count, 0
+    // here, and the tag), before and after the ingest: a load that comes or goes during the run
+    // weighs on both sides.
     const { publicKey } = d;
     const ciphertextBytes = masked ? masked.bytes : publicKey.ciphertextBytes;
     const values = reports.map(({ bytes: b }) =>
-      BigInt('0x' + Buffer.from(b.subarray(b.length - 32 - ciphertextBytes, b.length - 32)).toString('hex')),
+      BigInt('0x' + Buffer.from(b.subarray(b.length - 33 - ciphertextBytes, b.length - 33)).toString('hex')),
     );
     const combine = masked ? maskedScheme('bench', masked).combine : (a: bigint, c: bigint) => publicKey.arith.mul(a, c);
     const addSamples = rawAdditionSamples(combine, masked ? 0n : 1n, values, 3);
