@@ -35,6 +35,7 @@ import {
   encodeAck,
   MAX_REPORT_BYTES,
   peekReportMeterId,
+  reportTopic,
   type AckStatusCode,
   type AuthenticatedReport,
   type Report,
@@ -45,14 +46,7 @@ import { decodeAggregate, encodeAggregate } from '../protocol/aggregate.ts';
 import { encodeEvidence } from '../protocol/evidence.ts';
 import { nodeHmacSha256 } from '../protocol/mac.ts';
 import { acceptanceHorizonMs, slotAt, slotStartMs, watermarkMs } from '../protocol/slots.ts';
-import {
-  aggregateTopic,
-  aggregatorStatusTopic,
-  backlogTopic,
-  evidenceTopic,
-  groupReportsFilter,
-  reportTopicParts,
-} from '../protocol/topics.ts';
+import { aggregateTopic, aggregatorStatusTopic, backlogTopic, evidenceTopic, groupReportsFilter } from '../protocol/topics.ts';
 import { ReasonCounter } from '../store/reason-counter.ts';
 import { silentLog, type RoleLog } from '../log/logger.ts';
 import { BacklogMarker } from './backlog.ts';
@@ -147,6 +141,8 @@ export class Aggregator {
   /** When the backlog of the current connection came in; undefined while it is awaited or the broker is away. */
   private liveSince: number | undefined;
   private readonly backlog: BacklogMarker;
+  /** Its members' report topics up to the meter id: reportTopic(group, ''). */
+  private readonly reportPrefix: string;
   private pending: Pending[] = [];
   /** Meters that sent a spoiled ciphertext (a multiple of n): each report of theirs is checked on arrival. */
   private readonly suspects = new Set<string>();
@@ -163,6 +159,7 @@ export class Aggregator {
     this.custodians = d.mode === 'threshold' ? d.custodians : 0;
     this.endorsed = options.endorsement && new Set([options.endorsement.provisionedKeyId]);
     this.closedThrough = options.store.closedThrough();
+    this.reportPrefix = reportTopic(options.group.id, '');
     this.backlog = new BacklogMarker(options.client, backlogTopic(options.group.id));
     for (const s of options.store.openSlots()) {
       this.open.set(productKey(s.slot, s.keyId), { slot: s.slot, keyId: s.keyId, product: bytesToBigInt(s.product), count: s.count });
@@ -278,8 +275,8 @@ export class Aggregator {
   /** One MQTT message on a report topic. Never throws: every refusal is counted by reason. */
   receive(topic: string, payload: Uint8Array): void {
     if (this.stopped) return;
-    const parts = reportTopicParts(topic);
-    const meterId = parts?.groupId === this.groupId ? parts.meterId : undefined;
+    // Only members have MAC keys (ids without a '/'), so the key's lookup is the topic's check.
+    const meterId = topic.startsWith(this.reportPrefix) ? topic.slice(this.reportPrefix.length) : undefined;
     const macKey = meterId === undefined ? undefined : this.o.macKeys.get(meterId);
     if (!macKey) return this.refuse('unexpected-topic');
     let report: AuthenticatedReport;

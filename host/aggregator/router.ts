@@ -9,7 +9,6 @@
 import type { MqttClient } from 'mqtt';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../../firmware/keys/announcement.ts';
 import type { GroupConfig } from '../config/schema.ts';
-import { reportTopicParts } from '../protocol/topics.ts';
 import type { Aggregator } from './aggregator.ts';
 
 export function routeMessages(client: MqttClient, aggregators: readonly { aggregator: Aggregator; group: GroupConfig }[]): void {
@@ -21,7 +20,16 @@ export function routeMessages(client: MqttClient, aggregators: readonly { aggreg
       for (const a of all) a.handle(topic, payload);
       return;
     }
-    const groupId = reportTopicParts(topic)?.groupId;
+    const groupId = groupLevel(topic);
     (byBacklog.get(topic) ?? (groupId === undefined ? undefined : byGroup.get(groupId)) ?? all[0]).handle(topic, payload);
   });
+}
+
+const GROUPS = 'meterveil/v1/groups/';
+
+/** The group level of a topic under meterveil/v1/groups/; the group's aggregator checks the rest (once per report, not twice). */
+function groupLevel(topic: string): string | undefined {
+  if (!topic.startsWith(GROUPS)) return undefined;
+  const end = topic.indexOf('/', GROUPS.length);
+  return end < 0 ? undefined : topic.slice(GROUPS.length, end);
 }
