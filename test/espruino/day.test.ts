@@ -12,7 +12,7 @@ import { runAggregator } from '../../host/aggregator/run.ts';
 import { householdOf } from '../../host/feeder/households.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { buildEspruinoBundle } from '../../tools/espruino/build.ts';
+import { buildEspruinoScript } from '../../tools/espruino/build.ts';
 import { checkEspruinoBundle } from '../../tools/espruino/check.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
@@ -28,7 +28,7 @@ const SAMPLE_MS = 60_000;
 
 test('four Espruino bundles through a day on the real aggregator and provider: every slot exact, a reboot inside a slot included', async (t) => {
   t.timeout(120_000, 'a day of 96 slots in virtual time, each waiting for the real acknowledgements');
-  const { code } = await buildEspruinoBundle();
+  const code = await buildEspruinoScript('linux');
   t.deepEqual(checkEspruinoBundle(code), []);
 
   const members = ids('es', 4);

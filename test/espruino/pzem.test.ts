@@ -14,7 +14,7 @@ import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
 import { CONFIG_FILE } from '../../firmware/platform/espruino/storage.ts';
 import { espruinoMeterConfig } from '../../host/provision/espruino.ts';
-import { buildEspruinoBundle } from '../../tools/espruino/build.ts';
+import { buildEspruinoScript } from '../../tools/espruino/build.ts';
 import { espruinoBoard } from '../../tools/espruino/sandbox.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
@@ -61,7 +61,7 @@ function simulatedPzem(clock: VirtualClock, address: number, watts: number) {
 }
 
 test('two board bundles on PZEM-004T sensors over Serial: every slot the exact energy of their power; a simulated sensor refused', async (t) => {
-  const { board: code } = await buildEspruinoBundle();
+  const code = await buildEspruinoScript('board');
   const members = ids('ep', 2);
   const d = await deploy({
     groups: [{ id: 'street', members, feeder: 'feeder-street', k: 2 }],

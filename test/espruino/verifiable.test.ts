@@ -14,7 +14,7 @@ import { runMaskedCustodian } from '../../host/custodian/run.ts';
 import { householdOf } from '../../host/feeder/households.ts';
 import type { Decrypted } from '../../host/provider/provider.ts';
 import { runProvider } from '../../host/provider/run.ts';
-import { buildEspruinoBundle } from '../../tools/espruino/build.ts';
+import { buildEspruinoScript } from '../../tools/espruino/build.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
 import { until } from '../helpers/poll.ts';
 import { expectedReadings } from '../firmware/helpers/expected.ts';
@@ -28,7 +28,7 @@ const SAMPLE_MS = 60_000;
 
 test('verifiable masked, 3 of 3, meters in two groups: both groups exact per slot; a flash rolled back inside a reported slot cannot send it again', async (t) => {
   t.timeout(120_000, 'twelve slots in virtual time with three custodians');
-  const { code } = await buildEspruinoBundle();
+  const code = await buildEspruinoScript('linux');
   const members = ids('ev', 3);
   const d = await deploy({
     groups: [
