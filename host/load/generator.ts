@@ -61,6 +61,8 @@ export interface SlotSent {
   slot: number;
   /** Per group: the sum of every member's packed readings (plaintext; memory only). */
   expected: Map<string, bigint[]>;
+  /** Per group: the members whose report that group acknowledged before the deadline. */
+  acknowledged: Map<string, Set<string>>;
   reports: number;
   firstSentAt: number;
   lastAckAt: number;
@@ -147,7 +149,7 @@ export class LoadGenerator {
   async reportSlot(slot: number, deadline: number): Promise<SlotSent> {
     const { slotSeconds, packing } = this.o;
     const expected = new Map<string, bigint[]>();
-    const record: SlotSent = { slot, expected, reports: 0, firstSentAt: Infinity, lastAckAt: 0 };
+    const record: SlotSent = { slot, expected, acknowledged: new Map(), reports: 0, firstSentAt: Infinity, lastAckAt: 0 };
     this.slots.push(record);
     const readingsOf = (m: LoadMeter) => {
       const start = slotStartMs(slot, slotSeconds);
@@ -286,6 +288,8 @@ export class LoadGenerator {
         return;
       }
       this.acks++;
+      const acknowledged = this.slots.find((s) => s.slot === ack.slot)?.acknowledged;
+      if (acknowledged) (acknowledged.get(ack.groupId) ?? acknowledged.set(ack.groupId, new Set()).get(ack.groupId)!).add(ack.meterId);
       if (p.waitingFor.size === 0) {
         m.pending.delete(ack.slot);
         p.settle?.();

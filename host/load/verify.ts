@@ -10,6 +10,8 @@ import { slotEndMs } from '../protocol/slots.ts';
 export interface SlotExpectation {
   slot: number;
   expected: Map<string, bigint[]>;
+  /** Per group: the members whose report it acknowledged (stored), so that a decrypted total must count them. */
+  acknowledged: Map<string, Set<string>>;
 }
 
 export interface Verdict {
@@ -20,8 +22,13 @@ export interface Verdict {
   wrongTotals: number;
   /** Group-slots not decrypted by the end of the wait. */
   undecrypted: number;
-  /** Members' reports missing from a decrypted total. */
+  /** Acknowledged reports missing from a decrypted total: the aggregator had stored them. */
   lost: number;
+  /**
+   * Members missing from a decrypted total whose report was not acknowledged by the generator's
+   * deadline (never sent in time, or still in flight): what the generator could not offer, not a loss.
+   */
+  notAcknowledged: number;
   /** Contributors counted more than once in one total. */
   doubled: number;
   /** Slot end to stored total, ms, ascending. */
@@ -55,11 +62,12 @@ export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string
     wrongTotals: 0,
     undecrypted: 0,
     lost: 0,
+    notAcknowledged: 0,
     doubled: 0,
     latenciesMs: [],
   };
   const byKey = new Map(rows.map((r) => [`${r.group_id}/${r.slot}`, r]));
-  for (const { slot, expected } of sent) {
+  for (const { slot, expected, acknowledged } of sent) {
     for (const [group, sums] of expected) {
       verdict.groupSlots++;
       const row = byKey.get(`${group}/${slot}`);
@@ -73,7 +81,11 @@ export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string
       const contributors = JSON.parse(row.contributors) as string[];
       const distinct = new Set(contributors);
       verdict.doubled += contributors.length - distinct.size;
-      verdict.lost += groupMembers.filter((m) => !distinct.has(m)).length;
+      const stored = acknowledged.get(group) ?? new Set<string>();
+      for (const m of groupMembers.filter((member) => !distinct.has(member))) {
+        if (stored.has(m)) verdict.lost++;
+        else verdict.notAcknowledged++;
+      }
       const readings = (JSON.parse(row.readings) as string[]).map(BigInt);
       const complete = groupMembers.every((m) => distinct.has(m)) && distinct.size === groupMembers.length;
       const same = readings.length === sums.length && readings.every((r, i) => r === sums[i]);
