@@ -11,6 +11,7 @@
  */
 import { MeterveilError, type Reason } from '../errors.ts';
 import type { PackingConfig } from '../config/packing.ts';
+import { readAck } from '../meter/ack.ts';
 import { backoffDelayMs } from '../meter/backoff.ts';
 import { saveCheckpoint } from '../meter/checkpoint.ts';
 import type { EnergyIntegrator, SlotReadings } from '../meter/energy.ts';
@@ -18,7 +19,7 @@ import { Outbox, type OutboxEntry } from '../meter/outbox.ts';
 import { resumeIntegrator, sampleMilliwatts } from '../meter/sampling.ts';
 import type { Clock, Mac, MqttPort, PowerSensor, SensorStats, Storage, TimerHandle } from '../platform/port.ts';
 import { deriveAckKey, deriveCustodianKey } from '../protocol/meter-keys.ts';
-import { AckStatus, ackTopic, decodeAck, encodeReport, peekAckGroupId, reportTopic } from '../protocol/report.ts';
+import { AckStatus, ackTopic, encodeReport, reportTopic } from '../protocol/report.ts';
 import { maskedLayoutFor, packReadings, type MaskedLayout } from './layout.ts';
 import { MaskLedger } from './ledger.ts';
 import { deriveMaskKey } from './mask.ts';
@@ -364,19 +365,11 @@ export class MaskedMeter {
 
   private onMessage(topic: string, payload: Uint8Array): void {
     const { config } = this;
-    if (topic !== ackTopic(config.meterId)) return this.reject('unexpected-topic');
-    let ack;
-    try {
-      const groupId = peekAckGroupId(payload);
-      const ackKey = Object.prototype.hasOwnProperty.call(this.ackKeys, groupId) ? this.ackKeys[groupId] : undefined;
-      if (!ackKey) return this.reject('unknown-group');
-      ack = decodeAck(payload, ackKey, this.platform.mac);
-    } catch (error) {
-      return this.reject(error instanceof MeterveilError ? error.reason : 'malformed');
-    }
-    if (ack.meterId !== config.meterId) return this.reject('wrong-meter');
-    const entry = this.outbox.find(ack.slot, ack.seq);
-    if (!entry) return this.reject('not-in-outbox');
+    const ackKeys = this.ackKeys;
+    const ackKeyOf = (groupId: string) => (Object.prototype.hasOwnProperty.call(ackKeys, groupId) ? ackKeys[groupId] : undefined);
+    const read = readAck(topic, payload, config.meterId, ackKeyOf, this.platform.mac, this.outbox);
+    if ('refused' in read) return this.reject(read.refused);
+    const { ack, entry } = read;
     if (ack.status === AckStatus.refused) {
       // Sending it again would be refused again: count it, say so, and let it go for that group.
       this.counters.acksRefused += 1;

@@ -16,7 +16,8 @@ import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, SensorStats, TimerHandle } from '../platform/port.ts';
 import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../protocol/meter-keys.ts';
 import { encodeMeterStatus, meterStatusTopic } from '../protocol/meter-status.ts';
-import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../protocol/report.ts';
+import { AckStatus, ackTopic, reportTopic } from '../protocol/report.ts';
+import { readAck } from './ack.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { saveCheckpoint } from './checkpoint.ts';
 import type { EnergyIntegrator, SlotReadings } from './energy.ts';
@@ -503,18 +504,9 @@ export class Meter {
   private onMessage(topic: string, payload: Uint8Array): void {
     const { config } = this;
     if (topic === KEY_ANNOUNCEMENT_TOPIC) return this.onAnnouncement(payload);
-    if (topic !== ackTopic(config.meterId)) return this.reject('unexpected-topic');
-    let ack;
-    try {
-      const ackKey = this.ackKeys.get(peekAckGroupId(payload));
-      if (!ackKey) return this.reject('unknown-group');
-      ack = decodeAck(payload, ackKey, this.platform.mac);
-    } catch (error) {
-      return this.reject(error instanceof MeterveilError ? error.reason : 'malformed');
-    }
-    if (ack.meterId !== config.meterId) return this.reject('wrong-meter');
-    const entry = this.outbox.find(ack.slot, ack.seq);
-    if (!entry) return this.reject('not-in-outbox');
+    const read = readAck(topic, payload, config.meterId, (groupId) => this.ackKeys.get(groupId), this.platform.mac, this.outbox);
+    if ('refused' in read) return this.reject(read.refused);
+    const { ack, entry } = read;
     if (ack.status === AckStatus.refused) {
       // Sending it again would be refused again: count it, say so, and let it go for that group.
       this.counters.acksRefused += 1;
