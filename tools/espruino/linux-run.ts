@@ -118,6 +118,13 @@ function role(name: string, args: string[]): ChildProcess {
   return child;
 }
 let stopping = false;
+const meterProcesses: ChildProcess[] = [];
+// A run that fails half way leaves no meter, role or broker behind (the broker command stops mosquitto on SIGTERM).
+process.on('exit', () => {
+  for (const child of meterProcesses) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(1));
 role('mosquitto', ['broker', '--mosquitto', join(provisioned, 'broker')]);
 await sleep(1000);
 const aggregatorArgs = ['aggregator', '-c', join(provisioned, `aggregators/${GROUP}/config.json`), '-g', GROUP];
@@ -241,6 +248,7 @@ function cpuOf(pid: number): number {
 function boot(m: MeterRun): void {
   const child = spawn(ESPRUINO, ['boot.js'], { cwd: m.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   m.process = child;
+  meterProcesses.push(child);
   let pending = '';
   const onOutput = (chunk: Buffer) => {
     pending += chunk.toString('latin1');
