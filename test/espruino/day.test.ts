@@ -62,6 +62,10 @@ test('four Espruino bundles through a day on the real aggregator and provider: e
     ),
     'undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,undefined,true',
   );
+  // The board's setInterval runs on the virtual clock too (the meter itself uses timeouts only).
+  boards.run(members[2], 'var ticks = 0; var tick = setInterval(function () { if (++ticks === 3) clearInterval(tick); }, 1000);');
+  clock.advanceTo(START + 5000);
+  t.is(boards.run(members[2], 'ticks'), 3);
   await boards.connected();
 
   for (let k = 1; k <= SLOTS; k++) {

@@ -5,7 +5,7 @@
  * gives a plain Array, as there) and small shims of Espruino's own: `require("Storage")` over an
  * in-memory file table that outlives the board (a reboot is a new board on the same files),
  * `require("crypto").SHA256` over Node's crypto, `require("MQTT")` speaking to a real broker
- * through MQTT.js, `E.toString`/`E.toUint8Array`, and timers and `Date.now` (with Espruino's
+ * through MQTT.js, `E.toString`/`E.toUint8Array`, and `setTimeout`, `setInterval` and `Date.now` (with Espruino's
  * fraction of a millisecond) on a virtual clock.
  * Objects handed to the bundle are made in its context, so no Node built-in leaks into it.
  */
@@ -235,6 +235,26 @@ export function espruinoBoard(options: SandboxOptions): EspruinoBoard {
   global.console = { log: (...args: unknown[]) => log(args.map(String).join(' ')) };
   global.setTimeout = (callback: () => void, ms: number) => clock.setTimer(callback, ms);
   global.clearTimeout = (handle: unknown) => clock.clearTimer(handle);
+  // An interval is a timer set again each time it fires, under a handle that stays the same.
+  const intervals = new Map<number, unknown>();
+  let nextInterval = 1;
+  global.setInterval = (callback: () => void, ms: number) => {
+    const id = nextInterval++;
+    const arm = () =>
+      intervals.set(
+        id,
+        clock.setTimer(() => {
+          arm();
+          callback();
+        }, ms),
+      );
+    arm();
+    return id;
+  };
+  global.clearInterval = (id: number) => {
+    clock.clearTimer(intervals.get(id));
+    intervals.delete(id);
+  };
   // Espruino's Date.now() has a fraction of a millisecond (1796277379877.127 on the Linux build).
   global.Date.now = () => clock.now() + 0.127;
   return {
