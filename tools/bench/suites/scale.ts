@@ -14,25 +14,20 @@ import { runLoad, type LoadResult } from '../../../host/load/run.ts';
 import { LOAD_BROKERS, type LoadBroker } from '../../../host/load/layout.ts';
 import type { RoleLog } from '../../../host/log/logger.ts';
 import { median } from '../measure.ts';
+import { rawAdditionSamples } from '../pipeline/raw-addition.ts';
 import type { BenchContext, BenchRow, BenchSuite, SuiteResult } from '../types.ts';
 
 const V8 = { impl: 'meterveil', engine: 'v8' } as const;
 const BITS = 2048;
 const RAW = { ...V8, op: 'aggregate-add', variant: 'raw-mulmod' } as const;
 
-/** One raw homomorphic addition (a product mod n^2) at 2048 bits, in this process. */
+/** One raw homomorphic addition (a product mod n^2) at 2048 bits, in this process, in CPU time as the aggregators' is read. */
 async function rawAddition(): Promise<number> {
   const { publicKey } = await generateKeyPair(BITS);
   const random = (n: number) => new Uint8Array(randomBytes(n));
-  const values = Array.from({ length: 64 }, () => publicKey.encrypt(1n, random));
-  const samples: number[] = [];
-  for (let round = 0; round < 7; round++) {
-    let acc = 1n;
-    const start = performance.now();
-    for (let i = 0; i < 4096; i++) acc = publicKey.arith.mul(acc, values[i & 63]);
-    samples.push((performance.now() - start) / 4096);
-  }
-  return median(samples);
+  const ciphertexts = Array.from({ length: 64 }, () => publicKey.encrypt(1n, random));
+  const values = Array.from({ length: 4096 }, (_, i) => ciphertexts[i & 63]);
+  return median(rawAdditionSamples((a, c) => publicKey.arith.mul(a, c), 1n, values, 7));
 }
 
 function rowsOf(r: LoadResult, broker: LoadBroker): BenchRow[] {
