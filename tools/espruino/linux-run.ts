@@ -246,7 +246,11 @@ function cpuOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 function boot(m: MeterRun): void {
-  const child = spawn(ESPRUINO, ['boot.js'], { cwd: m.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin a pipe that stays open and empty: at the end of /dev/null the Linux build's console
+  // thread reads a junk character in every turn, keeps the input queue half full with them (and
+  // full, FIFO_FULL, when the meter is busy) and, on a 32-bit build, echoes them until the console
+  // line runs out of memory.
+  const child = spawn(ESPRUINO, ['boot.js'], { cwd: m.dir, stdio: ['pipe', 'pipe', 'pipe'] });
   m.process = child;
   meterProcesses.push(child);
   let pending = '';
