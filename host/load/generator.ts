@@ -15,7 +15,7 @@ import type { SlotPacking } from '../../firmware/paillier/packing.ts';
 import type { PaillierPublicKey } from '../../firmware/paillier/public-key.ts';
 import { HouseholdProfile } from '../../firmware/sensors/household.ts';
 import { hmacSha256 } from '../../firmware/protocol/mac.ts';
-import { ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../../firmware/protocol/report.ts';
+import { AckStatus, ackTopic, decodeAck, peekAckGroupId, reportTopic } from '../../firmware/protocol/report.ts';
 import { householdOf } from '../feeder/households.ts';
 import { householdEnergyMwh } from '../feeder/physics.ts';
 import { slotEndMs, slotStartMs } from '../protocol/slots.ts';
@@ -61,8 +61,10 @@ export interface SlotSent {
   slot: number;
   /** Per group: the sum of every member's packed readings (plaintext; memory only). */
   expected: Map<string, bigint[]>;
-  /** Per group: the members whose report that group acknowledged before the deadline. */
-  acknowledged: Map<string, Set<string>>;
+  /** Per group: the members whose report that group acknowledged as stored (or duplicate) before the deadline. */
+  stored: Map<string, Set<string>>;
+  /** Per group: the members whose report that group refused (one arriving after the slot closed: slot-closed). */
+  refused: Map<string, Set<string>>;
   reports: number;
   firstSentAt: number;
   lastAckAt: number;
@@ -149,7 +151,7 @@ export class LoadGenerator {
   async reportSlot(slot: number, deadline: number): Promise<SlotSent> {
     const { slotSeconds, packing } = this.o;
     const expected = new Map<string, bigint[]>();
-    const record: SlotSent = { slot, expected, acknowledged: new Map(), reports: 0, firstSentAt: Infinity, lastAckAt: 0 };
+    const record: SlotSent = { slot, expected, stored: new Map(), refused: new Map(), reports: 0, firstSentAt: Infinity, lastAckAt: 0 };
     this.slots.push(record);
     const readingsOf = (m: LoadMeter) => {
       const start = slotStartMs(slot, slotSeconds);
@@ -288,8 +290,9 @@ export class LoadGenerator {
         return;
       }
       this.acks++;
-      const acknowledged = this.slots.find((s) => s.slot === ack.slot)?.acknowledged;
-      if (acknowledged) (acknowledged.get(ack.groupId) ?? acknowledged.set(ack.groupId, new Set()).get(ack.groupId)!).add(ack.meterId);
+      const record = this.slots.find((s) => s.slot === ack.slot);
+      const answers = ack.status === AckStatus.refused ? record?.refused : record?.stored;
+      if (answers) (answers.get(ack.groupId) ?? answers.set(ack.groupId, new Set()).get(ack.groupId)!).add(ack.meterId);
       if (p.waitingFor.size === 0) {
         m.pending.delete(ack.slot);
         p.settle?.();

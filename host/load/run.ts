@@ -309,7 +309,7 @@ export function formatLoadResult(r: LoadResult): string {
         ? `; the other ${r.meters - r.held} were multiplexed over ${r.rotating} short-lived connections at a time, one identity each`
         : ''),
     `randomness: ${r.poolMade} one-time values computed ahead in ${r.poolSeconds.toFixed(0)} s, ${r.poolTaken} used, each once`,
-    `verdict: ${v.correct} of ${v.groupSlots} group-slots decrypted once with the expected count and totals; ${v.decrypted} decrypted, ${v.undecrypted} not decrypted in time, ${v.wrongTotals} wrong totals, ${v.lost} lost and ${v.doubled} doubled reports, ${v.notAcknowledged} members not acknowledged by the deadline`,
+    `verdict: ${v.correct} of ${v.groupSlots} group-slots decrypted once with the expected count and totals; ${v.decrypted} decrypted, ${v.undecrypted} not decrypted in time, ${v.wrongTotals} wrong totals, ${v.lost} lost and ${v.doubled} doubled reports; missing from a total, ${v.refused} refused by their aggregator and ${v.notAcknowledged} not acknowledged by the deadline`,
     `reports/s sustained ${r.reportsPerSecond.toFixed(0)} (offered ${r.offeredPerSecond.toFixed(0)}); aggregator CPU ${r.aggregatorCpuMsPerReport.toFixed(3)} ms/report; broker CPU ${r.brokerCpuMsPer1000MetersPerSecond.toFixed(2)} ms/s per 1,000 meters, peak RSS ${r.brokerPeakRssMiB.toFixed(0)} MiB (${r.brokerPeakRssMiBPer1000Meters.toFixed(1)} MiB per 1,000 meters)`,
     `slot end to stored total: median ${r.latencyMedianMs.toFixed(0)} ms, p99 ${r.latencyP99Ms.toFixed(0)} ms (lateness ${r.latenessSeconds} s)`,
     r.complete ? 'OK: every slot decrypted once with the expected count and totals' : 'FAILED: see the verdict',

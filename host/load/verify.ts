@@ -10,8 +10,10 @@ import { slotEndMs } from '../protocol/slots.ts';
 export interface SlotExpectation {
   slot: number;
   expected: Map<string, bigint[]>;
-  /** Per group: the members whose report it acknowledged (stored), so that a decrypted total must count them. */
-  acknowledged: Map<string, Set<string>>;
+  /** Per group: the members whose report it acknowledged as stored, so that a decrypted total must count them. */
+  stored: Map<string, Set<string>>;
+  /** Per group: the members whose report it refused (arrived after the slot had closed). */
+  refused: Map<string, Set<string>>;
 }
 
 export interface Verdict {
@@ -24,6 +26,8 @@ export interface Verdict {
   undecrypted: number;
   /** Acknowledged reports missing from a decrypted total: the aggregator had stored them. */
   lost: number;
+  /** Members missing from a decrypted total whose report the aggregator refused, e.g. `slot-closed` after the lateness. */
+  refused: number;
   /**
    * Members missing from a decrypted total whose report was not acknowledged by the generator's
    * deadline (never sent in time, or still in flight): what the generator could not offer, not a loss.
@@ -62,12 +66,13 @@ export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string
     wrongTotals: 0,
     undecrypted: 0,
     lost: 0,
+    refused: 0,
     notAcknowledged: 0,
     doubled: 0,
     latenciesMs: [],
   };
   const byKey = new Map(rows.map((r) => [`${r.group_id}/${r.slot}`, r]));
-  for (const { slot, expected, acknowledged } of sent) {
+  for (const { slot, expected, stored, refused } of sent) {
     for (const [group, sums] of expected) {
       verdict.groupSlots++;
       const row = byKey.get(`${group}/${slot}`);
@@ -81,9 +86,9 @@ export function verify(rows: Row[], sent: SlotExpectation[], members: Map<string
       const contributors = JSON.parse(row.contributors) as string[];
       const distinct = new Set(contributors);
       verdict.doubled += contributors.length - distinct.size;
-      const stored = acknowledged.get(group) ?? new Set<string>();
       for (const m of groupMembers.filter((member) => !distinct.has(member))) {
-        if (stored.has(m)) verdict.lost++;
+        if (stored.get(group)?.has(m)) verdict.lost++;
+        else if (refused.get(group)?.has(m)) verdict.refused++;
         else verdict.notAcknowledged++;
       }
       const readings = (JSON.parse(row.readings) as string[]).map(BigInt);

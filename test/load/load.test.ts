@@ -34,7 +34,17 @@ test('a small run: every slot of every group decrypted once, with the count and 
   t.is(r.groups, 3);
   t.is(r.slots, 3);
   t.is(r.reports, 90);
-  t.deepEqual(r.verdict, { groupSlots: 9, decrypted: 9, correct: 9, wrongTotals: 0, undecrypted: 0, lost: 0, notAcknowledged: 0, doubled: 0 });
+  t.deepEqual(r.verdict, {
+    groupSlots: 9,
+    decrypted: 9,
+    correct: 9,
+    wrongTotals: 0,
+    undecrypted: 0,
+    lost: 0,
+    refused: 0,
+    notAcknowledged: 0,
+    doubled: 0,
+  });
   t.true(r.complete);
   t.is(r.unacknowledged, 0);
   // Ten identities had no connection of their own: they took turns, four at a time.

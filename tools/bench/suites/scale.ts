@@ -81,7 +81,7 @@ export function scaleNote(r: LoadResult, broker: LoadBroker): string {
     `aggregator CPU ${r.aggregatorCpuMsPerReport.toFixed(3)} ms/report, broker CPU ${r.brokerCpuMsPer1000MetersPerSecond.toFixed(1)} ms/s ` +
     `and ${r.brokerPeakRssMiBPer1000Meters.toFixed(1)} MiB per 1,000 meters (peak ${r.brokerPeakRssMiB.toFixed(0)} MiB), ` +
     `slot end to stored total median ${r.latencyMedianMs.toFixed(0)} ms p99 ${r.latencyP99Ms.toFixed(0)} ms (lateness ${r.latenessSeconds} s), ` +
-    `${v.correct}/${v.groupSlots} group-slots right, ${v.undecrypted} not decrypted in time, lost ${v.lost}, doubled ${v.doubled}, ${v.notAcknowledged} members missing that were not acknowledged by the deadline; ` +
+    `${v.correct}/${v.groupSlots} group-slots right, ${v.undecrypted} not decrypted in time, lost ${v.lost}, doubled ${v.doubled}; missing from a total, ${v.refused} refused by their aggregator (late) and ${v.notAcknowledged} not acknowledged by the deadline; ` +
     `${r.held} own connections` +
     (r.meters > r.held ? `, ${r.meters - r.held} identities multiplexed over ${r.rotating} short-lived connections at a time` : '') +
     `; randomness computed ahead in ${r.poolSeconds.toFixed(0)} s`
