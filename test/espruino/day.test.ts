@@ -6,18 +6,11 @@
  * run on the same clock. 96 slots of 15 minutes, three readings each; one meter reboots inside a
  * slot. Every slot decrypts to exactly the energy the four simulated households drew in it.
  */
+import { householdTotals, sandboxedRoles } from './helpers/rig.ts';
 import test from 'ava';
-import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
-import { runAggregator } from '../../host/aggregator/run.ts';
-import { householdOf } from '../../host/feeder/households.ts';
-import type { Decrypted } from '../../host/provider/provider.ts';
-import { runProvider } from '../../host/provider/run.ts';
 import { buildEspruinoScript } from '../../tools/espruino/build.ts';
 import { checkEspruinoBundle } from '../../tools/espruino/check.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { until } from '../helpers/poll.ts';
-import { expectedReadings } from '../firmware/helpers/expected.ts';
-import { EspruinoBoards } from './helpers/boards.ts';
 
 const START = Date.UTC(2026, 2, 14, 0, 0, 0); // a Saturday: the H25 profile's weekend curve
 const SLOT_SECONDS = 900;
@@ -43,16 +36,7 @@ test('four Espruino bundles through a day on the real aggregator and provider: e
     },
   });
   t.teardown(() => d.cleanup());
-  const clock = new VirtualClock(START);
-  const now = () => clock.now();
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { now, onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street', { now });
-  t.teardown(() => aggregator.stop());
-
-  const boards = new EspruinoBoards(code, clock);
-  t.teardown(() => boards.close());
+  const { clock, decrypted, boards, allDecrypted } = await sandboxedRoles(t, d, code, START);
   for (const meterId of members) boards.add(d, meterId, { sampleMs: SAMPLE_MS, checkpointSeconds: 60, ackTimeoutSeconds: 120 });
   // What the boards lack, as Espruino does: the bundle runs without any of it (and with the prelude's polyfills).
   t.is(
@@ -77,25 +61,10 @@ test('four Espruino bundles through a day on the real aggregator and provider: e
     await boards.advanceTo(START + k * SLOT_MS, k);
   }
   // Past the last slot's watermark: the aggregator closes it, the provider unmasks it.
-  clock.advanceTo(START + SLOTS * SLOT_MS + 120_000);
-  await until(
-    () => decrypted.length === SLOTS,
-    'every slot to be decrypted',
-    20_000,
-    () => ` (${decrypted.length} so far)`,
-  );
+  await allDecrypted(START + SLOTS * SLOT_MS, SLOTS);
 
   const firstSlot = START / SLOT_MS;
-  const expected = Array.from({ length: SLOTS }, () => 0n);
-  for (const meterId of members) {
-    const readings = expectedReadings(householdOf(meterId), {
-      startMs: START,
-      sampleMs: SAMPLE_MS,
-      subSlotMs: SLOT_MS / READINGS,
-      subSlots: SLOTS * READINGS,
-    });
-    readings.forEach((r, i) => (expected[Math.floor(i / READINGS)] += BigInt(r)));
-  }
+  const expected = householdTotals(members, { startMs: START, sampleMs: SAMPLE_MS, slotMs: SLOT_MS, readings: READINGS, slots: SLOTS });
   const bySlot = [...decrypted].sort((a, b) => a.slot - b.slot);
   t.deepEqual(
     bySlot.map((x) => x.slot),

@@ -6,19 +6,15 @@
  * slots: every slot decrypts to exactly the energy of that power, and no request went unanswered.
  * A board given the simulated household, which that bundle does not have, stays off the network.
  */
+import { sandboxedRoles } from './helpers/rig.ts';
 import test from 'ava';
 import { modbusCrc } from '../../firmware/sensors/pzem004t.ts';
 import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
-import { runAggregator } from '../../host/aggregator/run.ts';
-import type { Decrypted } from '../../host/provider/provider.ts';
-import { runProvider } from '../../host/provider/run.ts';
 import { CONFIG_FILE } from '../../firmware/platform/espruino/storage.ts';
 import { espruinoMeterConfig } from '../../host/provision/espruino.ts';
 import { buildEspruinoScript } from '../../tools/espruino/build.ts';
 import { espruinoBoard } from '../../tools/espruino/sandbox.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { until } from '../helpers/poll.ts';
-import { EspruinoBoards } from './helpers/boards.ts';
 
 const START = Date.UTC(2026, 8, 1, 12, 0, 0);
 const SLOT_MS = 900_000;
@@ -69,15 +65,7 @@ test('two board bundles on PZEM-004T sensors over Serial: every slot the exact e
     extra: { slotSeconds: 900, latenessSeconds: 60, skewSeconds: 30, packing: { readings: 3, maxGroupSize: 100, maxPowerWatts: 23_000 } },
   });
   t.teardown(() => d.cleanup());
-  const clock = new VirtualClock(START);
-  const now = () => clock.now();
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { now, onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  const aggregator = await runAggregator(d.config, 'street', { now });
-  t.teardown(() => aggregator.stop());
-  const boards = new EspruinoBoards(code, clock);
-  t.teardown(() => boards.close());
+  const { clock, decrypted, boards, allDecrypted } = await sandboxedRoles(t, d, code, START);
   // 1,200 W and 900 W: 100,000 and 75,000 mWh per five-minute sub-slot, exactly.
   const pzems = [simulatedPzem(clock, 1, 1200), simulatedPzem(clock, 7, 900)];
   members.forEach((meterId, i) =>
@@ -106,13 +94,7 @@ test('two board bundles on PZEM-004T sensors over Serial: every slot the exact e
   t.true(lines.some((line) => line.includes('"simulated" is for the Linux build')));
   await boards.connected();
   for (let k = 1; k <= SLOTS; k++) await boards.advanceTo(START + k * SLOT_MS, k);
-  clock.advanceTo(START + SLOTS * SLOT_MS + 120_000);
-  await until(
-    () => decrypted.length === SLOTS,
-    'every slot to be decrypted',
-    20_000,
-    () => ` (${decrypted.length} so far)`,
-  );
+  await allDecrypted(START + SLOTS * SLOT_MS, SLOTS);
   t.deepEqual(
     decrypted.map((x) => x.total),
     Array.from({ length: SLOTS }, () => 3n * (100_000n + 75_000n)),

@@ -7,18 +7,10 @@
  * measures that slot again with another value, and its ledger refuses to send it under the mask
  * already used, so the aggregators never see two values under one mask.
  */
+import { householdTotals, sandboxedRoles } from './helpers/rig.ts';
 import test from 'ava';
-import { VirtualClock } from '../../firmware/platform/virtual-clock.ts';
-import { runAggregator } from '../../host/aggregator/run.ts';
-import { runMaskedCustodian } from '../../host/custodian/run.ts';
-import { householdOf } from '../../host/feeder/households.ts';
-import type { Decrypted } from '../../host/provider/provider.ts';
-import { runProvider } from '../../host/provider/run.ts';
 import { buildEspruinoScript } from '../../tools/espruino/build.ts';
 import { deploy, ids } from '../../tools/pipeline/deployment.ts';
-import { until } from '../helpers/poll.ts';
-import { expectedReadings } from '../firmware/helpers/expected.ts';
-import { EspruinoBoards } from './helpers/boards.ts';
 
 const START = Date.UTC(2026, 5, 3, 6, 0, 0);
 const SLOT_MS = 900_000;
@@ -44,21 +36,7 @@ test('verifiable masked, 3 of 3, meters in two groups: both groups exact per slo
     },
   });
   t.teardown(() => d.cleanup());
-  const clock = new VirtualClock(START);
-  const now = () => clock.now();
-  for (const index of [1, 2, 3]) {
-    const custodian = await runMaskedCustodian(d.config, index, { now });
-    t.teardown(() => custodian.stop());
-  }
-  const decrypted: Decrypted[] = [];
-  const provider = await runProvider(d.config, { now, onDecrypted: (x) => decrypted.push(x) });
-  t.teardown(() => provider.stop());
-  for (const groupId of ['north', 'south']) {
-    const aggregator = await runAggregator(d.config, groupId, { now });
-    t.teardown(() => aggregator.stop());
-  }
-  const boards = new EspruinoBoards(code, clock);
-  t.teardown(() => boards.close());
+  const { clock, decrypted, boards, allDecrypted } = await sandboxedRoles(t, d, code, START, 3);
   for (const meterId of members) boards.add(d, meterId, { sampleMs: SAMPLE_MS, checkpointSeconds: 60, ackTimeoutSeconds: 120 });
   await boards.connected();
 
@@ -83,23 +61,8 @@ test('verifiable masked, 3 of 3, meters in two groups: both groups exact per slo
   t.is(rebooted.publishes, 0);
   t.true(boards.logs.some((line) => line.includes('mask-already-used')));
 
-  clock.advanceTo(START + SLOTS * SLOT_MS + 120_000);
-  await until(
-    () => decrypted.length === 2 * SLOTS,
-    'every slot of both groups to be decrypted',
-    20_000,
-    () => ` (${decrypted.length} so far)`,
-  );
-  const expected = Array.from({ length: SLOTS }, () => 0n);
-  for (const meterId of members) {
-    const readings = expectedReadings(householdOf(meterId), {
-      startMs: START,
-      sampleMs: SAMPLE_MS,
-      subSlotMs: SLOT_MS / READINGS,
-      subSlots: SLOTS * READINGS,
-    });
-    readings.forEach((r, i) => (expected[Math.floor(i / READINGS)] += BigInt(r)));
-  }
+  await allDecrypted(START + SLOTS * SLOT_MS, 2 * SLOTS);
+  const expected = householdTotals(members, { startMs: START, sampleMs: SAMPLE_MS, slotMs: SLOT_MS, readings: READINGS, slots: SLOTS });
   for (const groupId of ['north', 'south']) {
     const slots = decrypted.filter((x) => x.groupId === groupId).sort((a, b) => a.slot - b.slot);
     t.deepEqual(

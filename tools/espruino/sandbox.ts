@@ -35,6 +35,18 @@ export interface EspruinoBoard {
   powerOff(): Promise<void>;
 }
 
+/** The views Espruino has without their statics (from, of): every typed array but Uint8Array, and DataView. */
+const BARE_VIEWS = [
+  'Int8Array',
+  'Uint8ClampedArray',
+  'Uint16Array',
+  'Int16Array',
+  'Uint32Array',
+  'Int32Array',
+  'Float32Array',
+  'Float64Array',
+  'DataView',
+];
 const KEPT_ALWAYS = ['constructor', 'toString', 'valueOf', 'length', 'name', 'prototype'];
 const KEPT_GLOBALS = new Set([
   'Object',
@@ -58,16 +70,8 @@ const KEPT_GLOBALS = new Set([
   'JSON',
   'Math',
   'ArrayBuffer',
-  'DataView',
   'Uint8Array',
-  'Int8Array',
-  'Uint8ClampedArray',
-  'Uint16Array',
-  'Int16Array',
-  'Uint32Array',
-  'Int32Array',
-  'Float32Array',
-  'Float64Array',
+  ...BARE_VIEWS,
   'isFinite',
   'isNaN',
   'encodeURIComponent',
@@ -91,18 +95,7 @@ function espruinoContext(): { context: vm.Context; global: Record<string, any> }
   for (const name of Reflect.ownKeys(global)) if (typeof name === 'string' && !KEPT_GLOBALS.has(name)) Reflect.deleteProperty(global, name);
   for (const name of ESPRUINO_MISSING_GLOBALS) Reflect.deleteProperty(global, name);
   for (const [name, statics] of Object.entries(ESPRUINO_STATICS)) if (global[name]) strip(global[name], statics);
-  for (const name of [
-    'Int8Array',
-    'Uint8ClampedArray',
-    'Uint16Array',
-    'Int16Array',
-    'Uint32Array',
-    'Int32Array',
-    'Float32Array',
-    'Float64Array',
-    'DataView',
-  ])
-    strip(global[name], ['prototype', 'BYTES_PER_ELEMENT']);
+  for (const name of BARE_VIEWS) strip(global[name], ['prototype', 'BYTES_PER_ELEMENT']);
   strip(global.Array.prototype, ESPRUINO_PROTOTYPES.Array);
   strip(global.String.prototype, ESPRUINO_PROTOTYPES.String);
   strip(global.Number.prototype, ESPRUINO_PROTOTYPES.Number);
