@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--slot-seconds <s>', 'slot length', '60')
     .requiredOption('--duration <s>', 'seconds of reporting (whole slots; at most 3600)')
     .option('--group-size <n>', 'meters per group (one aggregator and one feeder each)', '1000')
+    .option('--groups-per-aggregator <n>', 'groups one aggregator process runs (a placement in the generated config)', '1')
     .option('--broker <kind>', 'embedded (aedes, its own process), mosquitto, or nats (a three-node cluster)', 'embedded')
     .option('--host <address>', 'loopback address the services listen on', '127.0.0.1')
     .option('--connections <n>', 'identities that hold their own connection (default: all, at most 10,000)')
@@ -43,6 +44,7 @@ export function register(program: Command): void {
             slotSeconds: integer(String(opts.slotSeconds), '--slot-seconds', 1),
             durationSeconds: integer(String(opts.duration), '--duration', 1),
             groupSize: integer(String(opts.groupSize), '--group-size', 2),
+            groupsPerAggregator: integer(String(opts.groupsPerAggregator), '--groups-per-aggregator', 1),
             broker,
             host: String(opts.host),
             held: opts.connections === undefined ? undefined : integer(String(opts.connections), '--connections', 0),

@@ -23,10 +23,21 @@ export interface LoadLayoutOptions {
   host: string;
   /** Custodians and their threshold; absent: single-key decryption. */
   threshold?: { threshold: number; custodians: number };
+  /** Groups per aggregator process (config `aggregators`, host/config/placement.ts); 1: one process per group, unplaced. */
+  groupsPerAggregator?: number;
 }
 
 export const meterIdOf = (index: number) => `lm${String(index + 1).padStart(6, '0')}`;
 const groupIdOf = (index: number) => `lg${String(index + 1).padStart(4, '0')}`;
+const aggregatorHostOf = (index: number) => `la${String(index + 1).padStart(4, '0')}`;
+
+/** The groups in runs of `perHost`, each run an aggregator host's; none (one process per group) for 1. */
+export function loadPlacement(groupIds: readonly string[], perHost: number): Record<string, string[]> | undefined {
+  if (perHost <= 1) return undefined;
+  const hosts: Record<string, string[]> = {};
+  for (let i = 0; i < groupIds.length; i += perHost) hosts[aggregatorHostOf(i / perHost)] = groupIds.slice(i, i + perHost);
+  return hosts;
+}
 
 export function loadGroups(meters: number, groupSize: number): { id: string; members: string[]; feeder: string; k: number }[] {
   if (!Number.isInteger(groupSize) || groupSize < 2) fail('bad-argument', '--group-size must be an integer of at least 2');
@@ -83,6 +94,10 @@ export async function writeLoadLayout(dir: string, o: LoadLayoutOptions): Promis
       decryption: o.threshold ? { mode: 'threshold', ...o.threshold, timeoutMs: 10_000, retryMs: 15_000 } : { mode: 'single' },
     },
     groups,
+    aggregators: loadPlacement(
+      groups.map((g) => g.id),
+      o.groupsPerAggregator ?? 1,
+    ),
   };
   const path = join(dir, 'meterveil.json');
   writeFileSync(path, JSON.stringify(config, null, 2) + '\n');

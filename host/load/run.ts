@@ -50,6 +50,8 @@ export interface LoadOptions {
   /** Reports of a slot go out over this share of the slot after its end. */
   spread?: number;
   threshold?: { threshold: number; custodians: number };
+  /** Groups per aggregator process (a placement, host/config/placement.ts); default 1: one process per group. */
+  groupsPerAggregator?: number;
   /** Randomness worker threads. */
   workers?: number;
   keepDir?: boolean;
@@ -59,6 +61,8 @@ export interface LoadOptions {
 export interface LoadResult {
   meters: number;
   groups: number;
+  /** Aggregator processes: one per group, or one per host of the placement. */
+  aggregatorProcesses: number;
   slots: number;
   held: number;
   rotating: number;
@@ -98,6 +102,8 @@ function check(o: LoadOptions): void {
   if (o.durationSeconds < o.slotSeconds) fail('bad-argument', '--duration must hold at least one slot');
   if (o.held !== undefined && (!Number.isInteger(o.held) || o.held < 0 || o.held > Math.min(o.meters, LOAD_LIMITS.heldConnections)))
     fail('bad-argument', `--connections must be an integer from 0 to min(--meters, ${LOAD_LIMITS.heldConnections})`);
+  if (o.groupsPerAggregator !== undefined && !(Number.isInteger(o.groupsPerAggregator) && o.groupsPerAggregator >= 1))
+    fail('bad-argument', '--groups-per-aggregator must be an integer of at least 1');
   if (o.spread !== undefined && !(o.spread >= 0 && o.spread <= 1)) fail('bad-argument', '--spread must be a share of the slot from 0 to 1');
 }
 
@@ -162,26 +168,31 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         ),
       );
     await supervisor.start({ name: 'provider', args: ['provider', ...args], show: /^$/ });
-    // A few at a time: on NATS each member's subscription is a replicated JetStream consumer, and
-    // many made at once time out; one that fails to start is tried again, twice.
-    const startAggregator = async (groupId: string) => {
+    // One process per aggregator host of the layout's placement, or per group without one.
+    const aggregators =
+      config.aggregators.length > 0
+        ? config.aggregators.map((h) => ({ name: `aggregator-${h.name}`, args: ['--host', h.name] }))
+        : config.groups.map((g) => ({ name: `aggregator-${g.id}`, args: ['--group', g.id] }));
+    // A few at a time: on NATS each subscription is a replicated JetStream consumer, and many made
+    // at once time out; one that fails to start is tried again, twice.
+    const startAggregator = async (a: { name: string; args: string[] }) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await supervisor.start({ name: `aggregator-${groupId}`, args: ['aggregator', ...args, '--group', groupId], show: /^$/ });
+          return await supervisor.start({ name: a.name, args: ['aggregator', ...args, ...a.args], show: /^$/ });
         } catch (e) {
           if (attempt >= 3) throw e;
-          log.warn(`aggregator ${groupId} did not start (${(e as Error).message}); trying again`);
+          log.warn(`${a.name} did not start (${(e as Error).message}); trying again`);
         }
       }
     };
     const batch = o.broker === 'nats' ? 2 : 8;
-    for (let i = 0; i < config.groups.length; i += batch) {
-      const started = await Promise.allSettled(config.groups.slice(i, i + batch).map((g) => startAggregator(g.id)));
+    for (let i = 0; i < aggregators.length; i += batch) {
+      const started = await Promise.allSettled(aggregators.slice(i, i + batch).map(startAggregator));
       const failed = started.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
     }
     await supervisor.start({ name: 'feeders', args: ['feeder', ...args], show: /^$/ });
-    log.info(`broker, provider, ${config.groups.length} aggregator(s) and the feeders running`);
+    log.info(`broker, provider, ${aggregators.length} aggregator process(es) for ${config.groups.length} group(s) and the feeders running`);
 
     const groupsOf = new Map<string, string[]>();
     for (const g of config.groups) for (const m of g.members) groupsOf.set(m, [...(groupsOf.get(m) ?? []), g.id]);
@@ -216,7 +227,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         `${held} identities hold their own connection; the other ${o.meters - held} take turns, ${rotating} at a time, on short-lived connections of their own`,
       );
 
-    const rolePids = () => config.groups.map((g) => supervisor.pid(`aggregator-${g.id}`)).filter((p): p is number => p !== undefined);
+    const rolePids = () => aggregators.map((a) => supervisor.pid(a.name)).filter((p): p is number => p !== undefined);
     // The slot in progress is the first: its end is the next one, and the households' model gives its whole readings.
     const first = slotAt(Date.now(), config.slotSeconds);
     const last = first + slotCount - 1;
@@ -267,6 +278,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     return {
       meters: o.meters,
       groups: config.groups.length,
+      aggregatorProcesses: aggregators.length,
       slots: slotCount,
       held,
       rotating,
@@ -303,7 +315,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 export function formatLoadResult(r: LoadResult): string {
   const v = r.verdict;
   return [
-    `${r.meters} meters in ${r.groups} groups, ${r.slots} slot(s): ${r.reports} reports (${r.published} publishes, ${r.resent} resends), ${r.unacknowledged} unacknowledged`,
+    `${r.meters} meters in ${r.groups} groups (${r.aggregatorProcesses} aggregator processes), ${r.slots} slot(s): ${r.reports} reports (${r.published} publishes, ${r.resent} resends), ${r.unacknowledged} unacknowledged`,
     `connections: ${r.held} identities held their own connection (peak ${r.peakConnections} open at once)` +
       (r.rotating > 0
         ? `; the other ${r.meters - r.held} were multiplexed over ${r.rotating} short-lived connections at a time, one identity each`

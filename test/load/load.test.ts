@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { MeterveilError } from '../../firmware/errors.ts';
 import { writeKeyPair } from '../../host/paillier/key-files.ts';
 import { OneTimePool } from '../../host/load/randomness-pool.ts';
+import { loadPlacement } from '../../host/load/layout.ts';
 import { runLoad, type LoadOptions } from '../../host/load/run.ts';
 import { testKeyPair } from '../helpers/test-keys.ts';
 import { logCollector } from '../helpers/log-collector.ts';
@@ -54,6 +55,27 @@ test('a small run: every slot of every group decrypted once, with the count and 
   t.is(r.poolMade, 90);
   t.is(r.poolTaken, 90);
   t.true(r.latencyP99Ms < (r.latenessSeconds + 2) * 1000);
+});
+
+test('placed: groups run two to an aggregator process, every slot still decrypted once with the right totals', async (t) => {
+  const r = await runLoad(small({ meters: 20, groupSize: 5, held: 20, durationSeconds: 4, groupsPerAggregator: 2 }));
+  t.is(r.groups, 4);
+  t.is(r.aggregatorProcesses, 2);
+  t.is(r.verdict.correct, r.verdict.groupSlots);
+  t.is(r.verdict.groupSlots, 4 * r.slots);
+  t.true(r.complete);
+});
+
+test('the placement takes the groups in runs of the given size, the last one shorter; none for one group a process', (t) => {
+  t.deepEqual(loadPlacement(['g1', 'g2', 'g3', 'g4', 'g5'], 2), { la0001: ['g1', 'g2'], la0002: ['g3', 'g4'], la0003: ['g5'] });
+  t.is(loadPlacement(['g1', 'g2'], 1), undefined);
+});
+
+test('refuses a number of groups per aggregator process that is not a whole one or more', async (t) => {
+  for (const groupsPerAggregator of [0, 1.5, -2]) {
+    const e = await t.throwsAsync(runLoad(small({ groupsPerAggregator })), { instanceOf: MeterveilError });
+    t.is(e?.reason, 'bad-argument');
+  }
 });
 
 test('refuses to run anywhere but loopback, before it starts anything', async (t) => {
