@@ -5,21 +5,21 @@
  * checkpointed), and at each slot's end packs the readings without BigInt (layout.ts), adds the
  * mask of (key id, slot), writes the slot to the mask ledger (ledger.ts) before the report exists,
  * stores the authenticated report in the outbox and publishes it. Every group's acknowledgement
- * removes it; resends, reconnections with backoff and replays after a reboot are the outbox's.
+ * removes it; resends, reconnections with backoff and replays after a reboot are delivery.ts's,
+ * shared with the Paillier meter.
  * Written for Espruino's ES5 as well as for XS: no Map, Set, BigInt or `**`, keyed records are
  * plain objects. No reading leaves this module except masked, and none is logged.
  */
 import { MeterveilError, type Reason } from '../errors.ts';
 import type { PackingConfig } from '../config/packing.ts';
-import { readAck } from '../meter/ack.ts';
-import { backoffDelayMs } from '../meter/backoff.ts';
 import { saveCheckpoint } from '../meter/checkpoint.ts';
+import { Delivery } from '../meter/delivery.ts';
 import type { EnergyIntegrator, SlotReadings } from '../meter/energy.ts';
-import { Outbox, type OutboxEntry } from '../meter/outbox.ts';
+import { Outbox } from '../meter/outbox.ts';
 import { resumeIntegrator, sampleMilliwatts } from '../meter/sampling.ts';
 import type { Clock, Mac, MqttPort, PowerSensor, SensorStats, Storage, TimerHandle } from '../platform/port.ts';
-import { deriveAckKey, deriveCustodianKey } from '../protocol/meter-keys.ts';
-import { AckStatus, ackTopic, encodeReport, reportTopic } from '../protocol/report.ts';
+import { deriveCustodianKey } from '../protocol/meter-keys.ts';
+import { encodeReport } from '../protocol/report.ts';
 import { maskedLayoutFor, packReadings, type MaskedLayout } from './layout.ts';
 import { MaskLedger } from './ledger.ts';
 import { deriveMaskKey } from './mask.ts';
@@ -81,26 +81,16 @@ export interface MaskedMeterStats {
   sensor?: SensorStats;
 }
 
-/** A held report's name in the meter's bookkeeping objects. */
-const nameOf = (entry: OutboxEntry) => `${entry.slot}/${entry.seq}`;
-
 export class MaskedMeter {
   private readonly layout: MaskedLayout;
   private readonly outbox: Outbox;
   private readonly ledger: MaskLedger;
   private readonly maskKeys: Uint8Array[] = [];
   private readonly custodianKeys: Uint8Array[] = [];
-  /** By group id: the key its aggregator acknowledges with. */
-  private readonly ackKeys: Record<string, Uint8Array> = {};
-  /** By held report: the groups that acknowledged it, and when it was last sent. */
-  private ackedBy: Record<string, string[]> = {};
-  private sentAt: Record<string, number> = {};
+  private readonly delivery: Delivery;
   private integrator: EnergyIntegrator | undefined;
   private sampleTimer: TimerHandle | undefined;
-  private reconnectTimer: TimerHandle | undefined;
-  private reconnectAttempt = 0;
   private running = false;
-  private connected = false;
   private readonly counters = {
     samples: 0,
     sensorMisses: 0,
@@ -110,13 +100,7 @@ export class MaskedMeter {
     slotsStartedMidSlot: 0,
     masksRefused: 0,
     storageFull: 0,
-    publishes: 0,
-    reportsAcknowledged: 0,
-    acksRefused: 0,
-    connects: 0,
-    disconnects: 0,
   };
-  private readonly acksRejected: Partial<Record<Reason, number>> = {};
 
   constructor(
     private readonly platform: MaskedPlatform,
@@ -132,7 +116,14 @@ export class MaskedMeter {
       this.maskKeys.push(deriveMaskKey(config.deviceKey, config.keyId, index, mac));
       this.custodianKeys.push(deriveCustodianKey(config.deviceKey, index, mac));
     }
-    for (let i = 0; i < config.groups.length; i++) this.ackKeys[config.groups[i]] = deriveAckKey(config.deviceKey, config.groups[i], mac);
+    const hooks = {
+      clock: platform.clock,
+      mac,
+      mqtt: platform.mqtt,
+      jitterByte: () => platform.jitterByte(),
+      log: (line: string) => this.log(line),
+    };
+    this.delivery = new Delivery(hooks, config, this.outbox);
   }
 
   start(): void {
@@ -142,7 +133,7 @@ export class MaskedMeter {
     this.log(
       `started: masked, slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${layout.readings} reading(s) of ${layout.slotBits} bits, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`,
     );
-    this.connect();
+    this.delivery.start();
     this.beginMeasuring();
   }
 
@@ -150,17 +141,16 @@ export class MaskedMeter {
   stop(): void {
     this.running = false;
     this.platform.clock.clearTimer(this.sampleTimer);
-    this.platform.clock.clearTimer(this.reconnectTimer);
     this.sampleTimer = undefined;
-    this.reconnectTimer = undefined;
-    this.platform.mqtt.disconnect();
-    this.connected = false;
+    this.delivery.stop();
   }
 
   stats(): MaskedMeterStats {
     const acksRejected: Partial<Record<Reason, number>> = {};
-    for (const reason in this.acksRejected) acksRejected[reason as Reason] = this.acksRejected[reason as Reason];
+    const rejected = this.delivery.acksRejected;
+    for (const reason in rejected) acksRejected[reason as Reason] = rejected[reason as Reason];
     const c = this.counters;
+    const d = this.delivery.counters;
     const sensor = this.platform.sensor.stats ? this.platform.sensor.stats() : undefined;
     return {
       samples: c.samples,
@@ -171,13 +161,13 @@ export class MaskedMeter {
       slotsStartedMidSlot: c.slotsStartedMidSlot,
       masksRefused: c.masksRefused,
       storageFull: c.storageFull,
-      publishes: c.publishes,
-      reportsAcknowledged: c.reportsAcknowledged,
-      acksRefused: c.acksRefused,
+      publishes: d.publishes,
+      reportsAcknowledged: d.reportsAcknowledged,
+      acksRefused: d.acksRefused,
       acksRejected,
-      connects: c.connects,
-      disconnects: c.disconnects,
-      connected: this.connected,
+      connects: d.connects,
+      disconnects: d.disconnects,
+      connected: this.delivery.isConnected(),
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
       ...(sensor ? { sensor } : {}),
@@ -228,7 +218,7 @@ export class MaskedMeter {
     const everyMs = this.config.checkpointSeconds * 1000;
     if (closed.length > 0 || (everyMs > 0 && now % everyMs === 0))
       this.unlessStorageFull('checkpoint not saved', () => saveCheckpoint(this.platform.storage, integrator.snapshot()));
-    this.resendOverdue(now);
+    this.delivery.resendOverdue(now);
     this.scheduleSample();
   }
 
@@ -281,108 +271,6 @@ export class MaskedMeter {
       ),
     );
     this.counters.reportsCreated += 1;
-    this.forgetEvicted();
-    if (entry) this.publish(entry);
-    else this.log(`report for slot ${closed.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
-  }
-
-  /** Bookkeeping only for the reports the outbox still holds. */
-  private forgetEvicted(): void {
-    const ackedBy: Record<string, string[]> = {};
-    const sentAt: Record<string, number> = {};
-    const held = this.outbox.entries();
-    for (let i = 0; i < held.length; i++) {
-      const name = nameOf(held[i]);
-      if (this.ackedBy[name]) ackedBy[name] = this.ackedBy[name];
-      if (this.sentAt[name] !== undefined) sentAt[name] = this.sentAt[name];
-    }
-    this.ackedBy = ackedBy;
-    this.sentAt = sentAt;
-  }
-
-  /** The same bytes to each group that has not acknowledged the report yet, on that group's topic. */
-  private publish(entry: OutboxEntry): void {
-    if (!this.connected) return;
-    const message = this.outbox.message(entry);
-    if (!message) return;
-    const name = nameOf(entry);
-    const acked = this.ackedBy[name] || [];
-    const { groups, meterId } = this.config;
-    let sent = false;
-    for (let i = 0; i < groups.length; i++) {
-      if (acked.indexOf(groups[i]) >= 0 || !this.platform.mqtt.publish(reportTopic(groups[i], meterId), message)) continue;
-      this.counters.publishes += 1;
-      sent = true;
-    }
-    if (sent) this.sentAt[name] = this.platform.clock.now();
-  }
-
-  private resendOverdue(now: number): void {
-    if (!this.connected) return;
-    const timeoutMs = this.config.ackTimeoutSeconds * 1000;
-    const held = this.outbox.entries().slice();
-    for (let i = 0; i < held.length; i++) {
-      const sent = this.sentAt[nameOf(held[i])];
-      if (sent === undefined || now - sent >= timeoutMs) this.publish(held[i]);
-    }
-  }
-
-  // --- connection and acknowledgements ---
-
-  private connect(): void {
-    if (!this.running) return;
-    this.platform.mqtt.connect({
-      onConnect: () => this.onConnect(),
-      onDisconnect: () => this.onDisconnect(),
-      onMessage: (topic, payload) => this.onMessage(topic, payload),
-    });
-  }
-
-  private onConnect(): void {
-    if (!this.running) return;
-    this.connected = true;
-    this.reconnectAttempt = 0;
-    this.counters.connects += 1;
-    this.platform.mqtt.subscribe(ackTopic(this.config.meterId));
-    // Replay in order: whatever was not acknowledged before the drop or reboot.
-    const held = this.outbox.entries().slice();
-    for (let i = 0; i < held.length; i++) this.publish(held[i]);
-  }
-
-  private onDisconnect(): void {
-    if (this.connected) this.counters.disconnects += 1;
-    this.connected = false;
-    if (!this.running) return;
-    this.platform.clock.clearTimer(this.reconnectTimer);
-    const { reconnectMinMs, reconnectMaxMs } = this.config;
-    const delay = backoffDelayMs(this.reconnectAttempt++, reconnectMinMs, reconnectMaxMs, this.platform.jitterByte());
-    this.reconnectTimer = this.platform.clock.setTimer(() => this.connect(), delay);
-  }
-
-  private reject(reason: Reason): void {
-    this.acksRejected[reason] = (this.acksRejected[reason] || 0) + 1;
-  }
-
-  private onMessage(topic: string, payload: Uint8Array): void {
-    const { config } = this;
-    const ackKeys = this.ackKeys;
-    const ackKeyOf = (groupId: string) => (Object.prototype.hasOwnProperty.call(ackKeys, groupId) ? ackKeys[groupId] : undefined);
-    const read = readAck(topic, payload, config.meterId, ackKeyOf, this.platform.mac, this.outbox);
-    if ('refused' in read) return this.reject(read.refused);
-    const { ack, entry } = read;
-    if (ack.status === AckStatus.refused) {
-      // Sending it again would be refused again: count it, say so, and let it go for that group.
-      this.counters.acksRefused += 1;
-      this.log(`group ${ack.groupId} refused the report for slot ${ack.slot} (seq ${ack.seq})`);
-    }
-    const name = nameOf(entry);
-    const groups = this.ackedBy[name] || [];
-    if (groups.indexOf(ack.groupId) < 0) groups.push(ack.groupId);
-    this.ackedBy[name] = groups;
-    for (let i = 0; i < config.groups.length; i++) if (groups.indexOf(config.groups[i]) < 0) return;
-    this.outbox.remove(entry);
-    delete this.ackedBy[name];
-    delete this.sentAt[name];
-    this.counters.reportsAcknowledged += 1;
+    this.delivery.stored(entry, closed.slot);
   }
 }

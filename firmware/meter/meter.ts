@@ -14,17 +14,15 @@ import type { SlotPacking } from '../paillier/packing.ts';
 import type { PaillierPublicKey } from '../paillier/public-key.ts';
 import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, SensorStats, TimerHandle } from '../platform/port.ts';
-import { deriveAckKey, deriveCustodianKey, deriveStatusKey } from '../protocol/meter-keys.ts';
+import { deriveCustodianKey, deriveStatusKey } from '../protocol/meter-keys.ts';
 import { encodeMeterStatus, meterStatusTopic } from '../protocol/meter-status.ts';
-import { AckStatus, ackTopic, reportTopic } from '../protocol/report.ts';
-import { readAck } from './ack.ts';
-import { backoffDelayMs } from './backoff.ts';
 import { saveCheckpoint } from './checkpoint.ts';
+import { Delivery } from './delivery.ts';
 import type { EnergyIntegrator, SlotReadings } from './energy.ts';
 import { resumeIntegrator, sampleMilliwatts } from './sampling.ts';
 import { meterStatusOf } from './health.ts';
 import { KeySchedule } from './key-schedule.ts';
-import { defaultOutboxCapacity, Outbox, type OutboxEntry } from './outbox.ts';
+import { defaultOutboxCapacity, Outbox } from './outbox.ts';
 import { combStorageBytes } from '../paillier/comb.ts';
 import { defaultCombShape, defaultStepProducts, defaultTableShape, MeterRandomness, productsPerEntry } from './randomness.ts';
 import { sealSlotReport } from './seal.ts';
@@ -106,20 +104,15 @@ export class Meter {
   private readonly sealing: SealJob[] = [];
   private readonly outbox: Outbox;
   private readonly maxMilliwatts: number;
-  private readonly ackedBy = new Map<OutboxEntry, Set<string>>();
-  /** Per group: the key its aggregator acknowledges with (no other group's aggregator holds it). */
-  private readonly ackKeys = new Map<string, Uint8Array>();
+  private readonly delivery: Delivery;
   /** Per custodian, in index order: the key only that custodian shares with this meter. */
   private readonly custodianKeys: Uint8Array[] = [];
   /** The provider's alone: it checks the health status with it. */
   private readonly statusKey: Uint8Array;
   private statusTimer: TimerHandle | undefined;
   private startedMs = 0;
-  private readonly sentAt = new Map<OutboxEntry, number>();
   private integrator: EnergyIntegrator | undefined;
   private sampleTimer: TimerHandle | undefined;
-  private reconnectTimer: TimerHandle | undefined;
-  private reconnectAttempt = 0;
   private running = false;
   private readonly counters = {
     samples: 0,
@@ -128,19 +121,12 @@ export class Meter {
     reportsCreated: 0,
     slotsAlreadyReported: 0,
     slotsStartedMidSlot: 0,
-    publishes: 0,
-    reportsAcknowledged: 0,
-    acksRefused: 0,
     storageFull: 0,
     poolDry: 0,
-    connects: 0,
-    disconnects: 0,
     announcementsAccepted: 0,
     announcementsRepeated: 0,
   };
-  private readonly acksRejected: Partial<Record<Reason, number>> = {};
   private readonly announcementsRefused: Partial<Record<Reason, number>> = {};
-  private connected = false;
   private readonly storageRefusing = new Set<string>();
 
   constructor(
@@ -181,7 +167,25 @@ export class Meter {
       config.outboxCapacity ?? defaultOutboxCapacity(platform.storage.capacityBytes - tableBytes, bits, config.custodians),
     );
     this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
-    for (const groupId of config.groups) this.ackKeys.set(groupId, deriveAckKey(config.deviceKey, groupId, platform.mac));
+    this.delivery = new Delivery(
+      {
+        clock: platform.clock,
+        mac: platform.mac,
+        mqtt: platform.mqtt,
+        jitterByte: () => platform.randomBytes(1)[0],
+        log: (line) => this.log(line),
+        // Retained: the broker hands over the latest announcement at every (re)connect.
+        topics: config.signingKey ? [KEY_ANNOUNCEMENT_TOPIC] : [],
+        message: (topic, payload) => {
+          if (topic !== KEY_ANNOUNCEMENT_TOPIC) return false;
+          this.onAnnouncement(payload);
+          return true;
+        },
+        connected: () => this.publishStatus(),
+      },
+      config,
+      this.outbox,
+    );
     for (let index = 1; index <= config.custodians; index++)
       this.custodianKeys.push(deriveCustodianKey(config.deviceKey, index, platform.mac));
     this.statusKey = deriveStatusKey(config.deviceKey, platform.mac);
@@ -202,7 +206,7 @@ export class Meter {
     this.log(
       `started: slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${config.packing.readings} reading(s) per report, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`,
     );
-    this.connect();
+    this.delivery.start();
     this.beginMeasuring();
   }
 
@@ -210,14 +214,10 @@ export class Meter {
   stop(): void {
     this.running = false;
     this.platform.clock.clearTimer(this.sampleTimer);
-    this.platform.clock.clearTimer(this.reconnectTimer);
     this.platform.clock.clearTimer(this.statusTimer);
     this.sampleTimer = undefined;
-    this.reconnectTimer = undefined;
     this.statusTimer = undefined;
-    // Also when a connection attempt is still under way, so that it cannot come up afterwards.
-    this.platform.mqtt.disconnect();
-    this.connected = false;
+    this.delivery.stop();
   }
 
   stats(): MeterStats {
@@ -226,7 +226,8 @@ export class Meter {
     const key = this.keys.keyFor(slot);
     return {
       ...this.counters,
-      acksRejected: { ...this.acksRejected },
+      ...this.delivery.counters,
+      acksRejected: { ...this.delivery.acksRejected },
       announcementsRefused: { ...this.announcementsRefused },
       keyId: key.keyId,
       nextKeyId: next ? next.publicKey.keyId : null,
@@ -237,7 +238,7 @@ export class Meter {
       awaitingRandomness: this.awaitingRandomness.length,
       combTableKeyId: this.randomness.tableKeyId ?? null,
       combTablesBuilt: this.randomness.tablesBuilt,
-      connected: this.connected,
+      connected: this.delivery.isConnected(),
       outboxSize: this.outbox.size,
       outboxDropped: this.outbox.dropped,
       ...(this.platform.sensor.stats ? { sensor: this.platform.sensor.stats() } : {}),
@@ -282,7 +283,7 @@ export class Meter {
     const closed = this.integrator.sample(now, this.readMilliwatts());
     this.closeSlots(closed);
     if (closed.length > 0 || this.checkpointDue(now)) this.checkpoint();
-    this.resendOverdue(now);
+    this.delivery.resendOverdue(now);
     // One heavy part a turn where the MAC is portable: a closing turn has packed and encrypted, a
     // report being MACed takes the next turns' step, and the randomness work waits for those.
     if (this.sealing.length > 0 && closed.length === 0) this.stepSealing();
@@ -384,9 +385,7 @@ export class Meter {
     }
     const entry = sealSlotReport(context, closed, randomness);
     this.counters.reportsCreated += 1;
-    this.forgetEvicted();
-    if (entry) this.publish(entry);
-    else this.log(`report for slot ${closed.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
+    this.delivery.stored(entry, closed.slot);
   }
 
   /** One part of the oldest report being sealed; once stored, it is published as a report sealed at once is. */
@@ -395,90 +394,20 @@ export class Meter {
     this.unlessStorageFull('report', `report for slot ${job.slot} not recorded`, () => job.step());
     if (!job.done) return;
     this.sealing.shift();
-    this.forgetEvicted();
-    if (job.entry) this.publish(job.entry);
-    else this.log(`report for slot ${job.slot} dropped: the storage has no room for it (${this.outbox.dropped} dropped in all)`);
+    this.delivery.stored(job.entry, job.slot);
   }
 
-  /** Bookkeeping for entries the outbox dropped when full. */
-  private forgetEvicted(): void {
-    const held = new Set(this.outbox.entries());
-    for (const entry of this.sentAt.keys()) if (!held.has(entry)) this.sentAt.delete(entry);
-    for (const entry of this.ackedBy.keys()) if (!held.has(entry)) this.ackedBy.delete(entry);
-  }
-
-  /** The same bytes to each group that has not acknowledged the report yet, on that group's topic. */
-  private publish(entry: OutboxEntry): void {
-    if (!this.connected) return;
-    const message = this.outbox.message(entry);
-    if (!message) return;
-    const acked = this.ackedBy.get(entry);
-    let sent = false;
-    for (const groupId of this.config.groups) {
-      if (acked?.has(groupId) || !this.platform.mqtt.publish(reportTopic(groupId, this.config.meterId), message)) continue;
-      this.counters.publishes += 1;
-      sent = true;
-    }
-    if (sent) this.sentAt.set(entry, this.platform.clock.now());
-  }
-
-  private resendOverdue(now: number): void {
-    if (!this.connected) return;
-    const timeoutMs = this.config.ackTimeoutSeconds * 1000;
-    for (const entry of this.outbox.entries()) {
-      const sent = this.sentAt.get(entry);
-      if (sent === undefined || now - sent >= timeoutMs) this.publish(entry);
-    }
-  }
-
-  // --- connection and acknowledgements ---
-
-  private connect(): void {
-    if (!this.running) return;
-    this.platform.mqtt.connect({
-      onConnect: () => this.onConnect(),
-      onDisconnect: () => this.onDisconnect(),
-      onMessage: (topic, payload) => this.onMessage(topic, payload),
-    });
-  }
-
-  private onConnect(): void {
-    if (!this.running) return;
-    this.connected = true;
-    this.reconnectAttempt = 0;
-    this.counters.connects += 1;
-    this.platform.mqtt.subscribe(ackTopic(this.config.meterId));
-    // Retained: the broker hands over the latest announcement at every (re)connect.
-    if (this.config.signingKey) this.platform.mqtt.subscribe(KEY_ANNOUNCEMENT_TOPIC);
-    // Replay in order: whatever was not acknowledged before the drop or reboot.
-    for (const entry of [...this.outbox.entries()]) this.publish(entry);
-    this.publishStatus();
-  }
+  // --- connection: delivery.ts; here the status and the key announcements ---
 
   /** The health status, retained, now and every statusSeconds while connected (a reconnect restarts the period). */
   private publishStatus(): void {
     this.platform.clock.clearTimer(this.statusTimer);
     this.statusTimer = undefined;
-    if (!this.running || !this.connected) return;
+    if (!this.running || !this.delivery.isConnected()) return;
     const now = this.platform.clock.now();
     const status = meterStatusOf(this.config.meterId, this.stats(), now, this.startedMs, this.platform.freeMemoryBytes?.());
     this.platform.mqtt.publish(meterStatusTopic(this.config.meterId), encodeMeterStatus(status, this.statusKey, this.platform.mac), true);
     this.statusTimer = this.platform.clock.setTimer(() => this.publishStatus(), this.config.statusSeconds * 1000);
-  }
-
-  private onDisconnect(): void {
-    const wasConnected = this.connected;
-    this.connected = false;
-    if (wasConnected) this.counters.disconnects += 1;
-    if (!this.running) return;
-    this.platform.clock.clearTimer(this.reconnectTimer);
-    const jitter = this.platform.randomBytes(1)[0];
-    const delay = backoffDelayMs(this.reconnectAttempt++, this.config.reconnectMinMs, this.config.reconnectMaxMs, jitter);
-    this.reconnectTimer = this.platform.clock.setTimer(() => this.connect(), delay);
-  }
-
-  private reject(reason: Reason): void {
-    this.acksRejected[reason] = (this.acksRejected[reason] ?? 0) + 1;
   }
 
   /** A key announcement: adopted only when valid; otherwise counted, logged, and nothing changes. */
@@ -498,28 +427,6 @@ export class Meter {
       const reason = error instanceof MeterveilError ? error.reason : 'malformed-announcement';
       this.announcementsRefused[reason] = (this.announcementsRefused[reason] ?? 0) + 1;
       this.log(`key announcement refused (${reason}): ${(error as Error).message}`);
-    }
-  }
-
-  private onMessage(topic: string, payload: Uint8Array): void {
-    const { config } = this;
-    if (topic === KEY_ANNOUNCEMENT_TOPIC) return this.onAnnouncement(payload);
-    const read = readAck(topic, payload, config.meterId, (groupId) => this.ackKeys.get(groupId), this.platform.mac, this.outbox);
-    if ('refused' in read) return this.reject(read.refused);
-    const { ack, entry } = read;
-    if (ack.status === AckStatus.refused) {
-      // Sending it again would be refused again: count it, say so, and let it go for that group.
-      this.counters.acksRefused += 1;
-      this.log(`group ${ack.groupId} refused the report for slot ${ack.slot} (seq ${ack.seq})`);
-    }
-    const groups = this.ackedBy.get(entry) ?? new Set<string>();
-    groups.add(ack.groupId);
-    this.ackedBy.set(entry, groups);
-    if (config.groups.every((g) => groups.has(g))) {
-      this.outbox.remove(entry);
-      this.ackedBy.delete(entry);
-      this.sentAt.delete(entry);
-      this.counters.reportsAcknowledged += 1;
     }
   }
 }
