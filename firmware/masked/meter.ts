@@ -12,21 +12,17 @@
  */
 import { MeterveilError, type Reason } from '../errors.ts';
 import type { PackingConfig } from '../config/packing.ts';
-import { saveCheckpoint } from '../meter/checkpoint.ts';
 import { Delivery } from '../meter/delivery.ts';
-import type { EnergyIntegrator, SlotReadings } from '../meter/energy.ts';
+import type { SlotReadings } from '../meter/energy.ts';
+import { Measuring } from '../meter/measuring.ts';
 import { Outbox } from '../meter/outbox.ts';
-import { resumeIntegrator, sampleMilliwatts } from '../meter/sampling.ts';
-import type { Clock, Mac, MqttPort, PowerSensor, SensorStats, Storage, TimerHandle } from '../platform/port.ts';
+import type { Clock, Mac, MqttPort, PowerSensor, SensorStats, Storage } from '../platform/port.ts';
 import { deriveCustodianKey } from '../protocol/meter-keys.ts';
 import { encodeReport } from '../protocol/report.ts';
 import { maskedLayoutFor, packReadings, type MaskedLayout } from './layout.ts';
 import { MaskLedger } from './ledger.ts';
 import { deriveMaskKey } from './mask.ts';
 import { maskPacked } from './seal.ts';
-
-/** 2024-01-01T00:00:00Z: before this the clock has not been set, and slots would be nonsense. */
-const EARLIEST_PLAUSIBLE_MS = 1704067200000;
 
 export interface MaskedMeterConfig {
   meterId: string;
@@ -82,22 +78,16 @@ export interface MaskedMeterStats {
 }
 
 export class MaskedMeter {
+  private readonly measuring: Measuring;
+  private readonly delivery: Delivery;
+  private running = false;
   private readonly layout: MaskedLayout;
   private readonly outbox: Outbox;
   private readonly ledger: MaskLedger;
   private readonly maskKeys: Uint8Array[] = [];
   private readonly custodianKeys: Uint8Array[] = [];
-  private readonly delivery: Delivery;
-  private integrator: EnergyIntegrator | undefined;
-  private sampleTimer: TimerHandle | undefined;
-  private running = false;
   private readonly counters = {
-    samples: 0,
-    sensorMisses: 0,
-    clampedSamples: 0,
     reportsCreated: 0,
-    slotsAlreadyReported: 0,
-    slotsStartedMidSlot: 0,
     masksRefused: 0,
     storageFull: 0,
   };
@@ -124,6 +114,18 @@ export class MaskedMeter {
       log: (line: string) => this.log(line),
     };
     this.delivery = new Delivery(hooks, config, this.outbox);
+    this.measuring = new Measuring(
+      {
+        clock: platform.clock,
+        sensor: platform.sensor,
+        storage: platform.storage,
+        log: hooks.log,
+        closeSlots: (closed) => this.closeSlots(closed),
+        checkpoint: () => this.unlessStorageFull('checkpoint not saved', () => this.measuring.saveCheckpoint()),
+        sampled: (now) => this.delivery.resendOverdue(now),
+      },
+      config,
+    );
   }
 
   start(): void {
@@ -134,14 +136,13 @@ export class MaskedMeter {
       `started: masked, slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${layout.readings} reading(s) of ${layout.slotBits} bits, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`,
     );
     this.delivery.start();
-    this.beginMeasuring();
+    this.measuring.start();
   }
 
   /** Stops timers and the MQTT session; outbox, ledger and checkpoint stay in storage. */
   stop(): void {
     this.running = false;
-    this.platform.clock.clearTimer(this.sampleTimer);
-    this.sampleTimer = undefined;
+    this.measuring.stop();
     this.delivery.stop();
   }
 
@@ -151,14 +152,15 @@ export class MaskedMeter {
     for (const reason in rejected) acksRejected[reason as Reason] = rejected[reason as Reason];
     const c = this.counters;
     const d = this.delivery.counters;
+    const m = this.measuring.counters;
     const sensor = this.platform.sensor.stats ? this.platform.sensor.stats() : undefined;
     return {
-      samples: c.samples,
-      sensorMisses: c.sensorMisses,
-      clampedSamples: c.clampedSamples,
+      samples: m.samples,
+      sensorMisses: m.sensorMisses,
+      clampedSamples: m.clampedSamples,
       reportsCreated: c.reportsCreated,
-      slotsAlreadyReported: c.slotsAlreadyReported,
-      slotsStartedMidSlot: c.slotsStartedMidSlot,
+      slotsAlreadyReported: m.slotsAlreadyReported,
+      slotsStartedMidSlot: m.slotsStartedMidSlot,
       masksRefused: c.masksRefused,
       storageFull: c.storageFull,
       publishes: d.publishes,
@@ -176,50 +178,6 @@ export class MaskedMeter {
 
   private log(line: string): void {
     this.platform.log(`meter ${this.config.meterId}: ${line}`);
-  }
-
-  // --- measuring ---
-
-  private beginMeasuring(): void {
-    const now = this.platform.clock.now();
-    if (now < EARLIEST_PLAUSIBLE_MS) {
-      this.log('clock not set yet; waiting before measuring');
-      this.sampleTimer = this.platform.clock.setTimer(() => this.beginMeasuring(), 1000);
-      return;
-    }
-    const { config } = this;
-    const subSlotMs = (config.slotSeconds * 1000) / config.packing.readings;
-    const bridgeableGapMs = config.checkpointSeconds * 1000 + 2 * config.sampleMs;
-    const resumed = resumeIntegrator(this.platform.storage, subSlotMs, config.packing.readings, now, bridgeableGapMs);
-    this.integrator = resumed.integrator;
-    if (resumed.gapSeconds !== undefined) this.log(`resumed after ${resumed.gapSeconds} s without measurement`);
-    this.closeSlots(resumed.closed);
-    this.scheduleSample();
-  }
-
-  private scheduleSample(): void {
-    if (!this.running) return;
-    const { sampleMs } = this.config;
-    // Aligned to the wall clock, so samples fall on sub-slot boundaries even after a late timer.
-    const delay = sampleMs - (this.platform.clock.now() % sampleMs);
-    this.sampleTimer = this.platform.clock.setTimer(() => this.onSample(), delay);
-  }
-
-  private onSample(): void {
-    const integrator = this.integrator;
-    if (!this.running || !integrator) return;
-    const now = this.platform.clock.now();
-    this.counters.samples += 1;
-    const sample = sampleMilliwatts(this.platform.sensor, this.config.packing.maxPowerWatts * 1000);
-    if (!sample) this.counters.sensorMisses += 1;
-    else if (sample.clamped) this.counters.clampedSamples += 1;
-    const closed = integrator.sample(now, sample ? sample.milliwatts : undefined);
-    this.closeSlots(closed);
-    const everyMs = this.config.checkpointSeconds * 1000;
-    if (closed.length > 0 || (everyMs > 0 && now % everyMs === 0))
-      this.unlessStorageFull('checkpoint not saved', () => saveCheckpoint(this.platform.storage, integrator.snapshot()));
-    this.delivery.resendOverdue(now);
-    this.scheduleSample();
   }
 
   /** Sampling goes on whatever the storage says: a write it refused is counted and logged. */
@@ -243,14 +201,7 @@ export class MaskedMeter {
   }
 
   private report(closed: SlotReadings): void {
-    if (closed.startedMidSlot) {
-      this.counters.slotsStartedMidSlot += 1;
-      return;
-    }
-    if (this.outbox.hasReported(closed.slot)) {
-      this.counters.slotsAlreadyReported += 1;
-      return;
-    }
+    if (!this.measuring.isToReport(closed, this.outbox)) return;
     const { config, layout, platform } = this;
     const ciphertext = maskPacked(packReadings(closed.readings, layout), layout, this.maskKeys, config.keyId, closed.slot, platform.mac);
     try {

@@ -4,8 +4,9 @@
  * from the pool, authenticate the report, store it in the outbox and publish it. Acknowledgements
  * from every group the meter belongs to remove a report; reconnects and reboots replay the rest.
  * The pool is refilled between samples, a bounded number of modular products per turn
- * (randomness.ts). No plaintext reading leaves this module except as the
- * ciphertext, and none is logged.
+ * (randomness.ts). Sampling and closing slots are measuring.ts's, the MQTT session, resends and
+ * acknowledgements delivery.ts's, both shared with the masked meter (firmware/masked/meter.ts).
+ * No plaintext reading leaves this module except as the ciphertext, and none is logged.
  */
 import { MeterveilError, type Reason } from '../errors.ts';
 import { KEY_ANNOUNCEMENT_TOPIC } from '../keys/announcement.ts';
@@ -16,10 +17,9 @@ import type { MeterConfig } from '../config/schema.ts';
 import type { Platform, SensorStats, TimerHandle } from '../platform/port.ts';
 import { deriveCustodianKey, deriveStatusKey } from '../protocol/meter-keys.ts';
 import { encodeMeterStatus, meterStatusTopic } from '../protocol/meter-status.ts';
-import { saveCheckpoint } from './checkpoint.ts';
 import { Delivery } from './delivery.ts';
-import type { EnergyIntegrator, SlotReadings } from './energy.ts';
-import { resumeIntegrator, sampleMilliwatts } from './sampling.ts';
+import type { SlotReadings } from './energy.ts';
+import { Measuring } from './measuring.ts';
 import { meterStatusOf } from './health.ts';
 import { KeySchedule } from './key-schedule.ts';
 import { defaultOutboxCapacity, Outbox } from './outbox.ts';
@@ -27,9 +27,6 @@ import { combStorageBytes } from '../paillier/comb.ts';
 import { defaultCombShape, defaultStepProducts, defaultTableShape, MeterRandomness, productsPerEntry } from './randomness.ts';
 import { sealSlotReport } from './seal.ts';
 import { SealJob } from './seal-job.ts';
-
-/** Before this the clock has not been set (no SNTP yet): measuring would produce nonsense slots. */
-const EARLIEST_PLAUSIBLE_MS = Date.UTC(2024, 0, 1);
 
 export interface MeterStats {
   samples: number;
@@ -103,7 +100,7 @@ export class Meter {
   /** Reports being MACed a part a turn (seal-job.ts), oldest first. */
   private readonly sealing: SealJob[] = [];
   private readonly outbox: Outbox;
-  private readonly maxMilliwatts: number;
+  private readonly measuring: Measuring;
   private readonly delivery: Delivery;
   /** Per custodian, in index order: the key only that custodian shares with this meter. */
   private readonly custodianKeys: Uint8Array[] = [];
@@ -111,16 +108,9 @@ export class Meter {
   private readonly statusKey: Uint8Array;
   private statusTimer: TimerHandle | undefined;
   private startedMs = 0;
-  private integrator: EnergyIntegrator | undefined;
-  private sampleTimer: TimerHandle | undefined;
   private running = false;
   private readonly counters = {
-    samples: 0,
-    sensorMisses: 0,
-    clampedSamples: 0,
     reportsCreated: 0,
-    slotsAlreadyReported: 0,
-    slotsStartedMidSlot: 0,
     storageFull: 0,
     poolDry: 0,
     announcementsAccepted: 0,
@@ -166,7 +156,18 @@ export class Meter {
       platform.storage,
       config.outboxCapacity ?? defaultOutboxCapacity(platform.storage.capacityBytes - tableBytes, bits, config.custodians),
     );
-    this.maxMilliwatts = config.packing.maxPowerWatts * 1000;
+    this.measuring = new Measuring(
+      {
+        clock: platform.clock,
+        sensor: platform.sensor,
+        storage: platform.storage,
+        log: (line) => this.log(line),
+        closeSlots: (closed) => this.closeSlots(closed),
+        checkpoint: () => this.checkpoint(),
+        sampled: (now, closedSlots) => this.sampled(now, closedSlots),
+      },
+      config,
+    );
     this.delivery = new Delivery(
       {
         clock: platform.clock,
@@ -207,15 +208,14 @@ export class Meter {
       `started: slot ${config.slotSeconds} s, sample ${config.sampleMs} ms, ${config.packing.readings} reading(s) per report, groups ${config.groups.join(',')}, outbox ${this.outbox.size} held`,
     );
     this.delivery.start();
-    this.beginMeasuring();
+    this.measuring.start();
   }
 
   /** Stops timers and the MQTT session; the outbox and checkpoint stay in storage. */
   stop(): void {
     this.running = false;
-    this.platform.clock.clearTimer(this.sampleTimer);
+    this.measuring.stop();
     this.platform.clock.clearTimer(this.statusTimer);
-    this.sampleTimer = undefined;
     this.statusTimer = undefined;
     this.delivery.stop();
   }
@@ -225,6 +225,7 @@ export class Meter {
     const next = this.keys.upcoming(slot)[0];
     const key = this.keys.keyFor(slot);
     return {
+      ...this.measuring.counters,
       ...this.counters,
       ...this.delivery.counters,
       acksRejected: { ...this.delivery.acksRejected },
@@ -249,57 +250,17 @@ export class Meter {
     this.platform.log(`meter ${this.config.meterId}: ${line}`);
   }
 
-  // --- measuring ---
-
-  private beginMeasuring(): void {
-    const now = this.platform.clock.now();
-    if (now < EARLIEST_PLAUSIBLE_MS) {
-      this.log('clock not set yet; waiting before measuring');
-      this.sampleTimer = this.platform.clock.setTimer(() => this.beginMeasuring(), 1000);
-      return;
-    }
-    const { config } = this;
-    const bridgeableGapMs = config.checkpointSeconds * 1000 + 2 * config.sampleMs;
-    const resumed = resumeIntegrator(this.platform.storage, subSlotMs(config), config.packing.readings, now, bridgeableGapMs);
-    this.integrator = resumed.integrator;
-    if (resumed.gapSeconds !== undefined) this.log(`resumed after ${resumed.gapSeconds} s without measurement`);
-    this.closeSlots(resumed.closed);
-    this.scheduleSample();
+  private checkpoint(): void {
+    this.unlessStorageFull('checkpoint', 'checkpoint not saved', () => this.measuring.saveCheckpoint());
   }
 
-  private scheduleSample(): void {
-    if (!this.running) return;
-    const { sampleMs } = this.config;
-    const now = this.platform.clock.now();
-    // Aligned to the wall clock, so samples fall on sub-slot boundaries even after a late timer.
-    const delay = sampleMs - (now % sampleMs);
-    this.sampleTimer = this.platform.clock.setTimer(() => this.onSample(), delay);
-  }
-
-  private onSample(): void {
-    if (!this.running || !this.integrator) return;
-    const now = this.platform.clock.now();
-    this.counters.samples += 1;
-    const closed = this.integrator.sample(now, this.readMilliwatts());
-    this.closeSlots(closed);
-    if (closed.length > 0 || this.checkpointDue(now)) this.checkpoint();
+  /** The rest of a sample's turn. */
+  private sampled(now: number, closedSlots: number): void {
     this.delivery.resendOverdue(now);
     // One heavy part a turn where the MAC is portable: a closing turn has packed and encrypted, a
     // report being MACed takes the next turns' step, and the randomness work waits for those.
-    if (this.sealing.length > 0 && closed.length === 0) this.stepSealing();
+    if (this.sealing.length > 0 && closedSlots === 0) this.stepSealing();
     else if (this.sealing.length === 0) this.workRandomness();
-    this.scheduleSample();
-  }
-
-  private readMilliwatts(): number | undefined {
-    const sample = sampleMilliwatts(this.platform.sensor, this.maxMilliwatts);
-    if (!sample) this.counters.sensorMisses += 1;
-    else if (sample.clamped) this.counters.clampedSamples += 1;
-    return sample?.milliwatts;
-  }
-
-  private checkpoint(): void {
-    this.unlessStorageFull('checkpoint', 'checkpoint not saved', () => saveCheckpoint(this.platform.storage, this.integrator!.snapshot()));
   }
 
   /** Sampling must go on whatever the storage says: a write it refused is counted, and said once per run of refusals. */
@@ -315,14 +276,10 @@ export class Meter {
     }
   }
 
-  private checkpointDue(now: number): boolean {
-    const everyMs = this.config.checkpointSeconds * 1000;
-    return everyMs > 0 && now % everyMs === 0;
-  }
-
   /** The slot being measured (before measuring starts: the slot of the clock). */
   private currentSlot(): number {
-    return this.integrator ? this.integrator.slot : Math.floor(this.platform.clock.now() / (this.config.slotSeconds * 1000));
+    const { integrator } = this.measuring;
+    return integrator ? integrator.slot : Math.floor(this.platform.clock.now() / (this.config.slotSeconds * 1000));
   }
 
   /**
@@ -354,14 +311,7 @@ export class Meter {
   }
 
   private report(closed: SlotReadings): void {
-    if (closed.startedMidSlot) {
-      this.counters.slotsStartedMidSlot += 1;
-      return;
-    }
-    if (this.outbox.hasReported(closed.slot)) {
-      this.counters.slotsAlreadyReported += 1;
-      return;
-    }
+    if (!this.measuring.isToReport(closed, this.outbox)) return;
     const publicKey = this.keys.keyFor(closed.slot);
     const randomness = this.awaitingRandomness.length === 0 ? this.randomness.take(publicKey) : undefined;
     if (randomness === undefined) {
